@@ -1,0 +1,23 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "GameFlow",
+    products: [
+        .library(name: "GameFlow", targets: ["GameFlow"]),
+        .executable(name: "gameflow", targets: ["gameflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GSL + OpenBLAS behind one thin shim. No pkgConfig on purpose: pkg-config's
+        // `-lgslcblas` would come first on the link line and win over OpenBLAS.
+        .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
+        .target(name: "GameFlow", dependencies: ["CGSL"]),
+        .executableTarget(
+            name: "gameflow",
+            dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "GameFlowTests", dependencies: ["GameFlow"]),
+    ]
+)

@@ -1,0 +1,28 @@
+#ifndef CGSL_SHIM_H
+#define CGSL_SHIM_H
+/* The one place GameFlow touches C: GSL (root finders) and OpenBLAS/LAPACK.
+   GSL exports its solver types as mutable globals (GSL_VAR), which Swift 6 refuses to
+   reference, so each one used gets a static inline accessor here. */
+#include <gsl/gsl_version.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_vector.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_multiroots.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_permutation.h>
+#include <gsl/gsl_cblas.h>
+
+static inline const char *cgsl_version(void) { return gsl_version; }
+static inline const gsl_multiroot_fdfsolver_type *cgsl_fdf_hybridsj(void) { return gsl_multiroot_fdfsolver_hybridsj; }
+static inline const gsl_multiroot_fsolver_type *cgsl_f_hybrids(void) { return gsl_multiroot_fsolver_hybrids; }
+
+/* OpenBLAS: thread control (exported by libopenblas only). */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+
+/* LAPACK (Fortran ABI, exported by libopenblas): general nonsymmetric eigenproblem. */
+void dgeev_(const char *jobvl, const char *jobvr, const int *n, double *a, const int *lda,
+            double *wr, double *wi, double *vl, const int *ldvl, double *vr, const int *ldvr,
+            double *work, const int *lwork, int *info);
+
+#endif

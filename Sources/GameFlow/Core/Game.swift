@@ -1,0 +1,178 @@
+/// A differentiable game seen as what training integrates: its gradient vector field.
+///
+/// **Sign convention (the only place it is stated; see README "Conventions").** The state
+/// x = (φ, θ) stacks the players' parameters, in the blocks given by `players`. Players
+/// *maximise* their utilities f(φ, θ) and g(φ, θ); the game's vector field is
+///
+///     v(x) = (∇_φ f(φ, θ), ∇_θ g(φ, θ)),
+///
+/// and training is the ODE dx/dt = v(x) (Mescheder, Nowozin, Geiger, "The Numerics of GANs",
+/// 2017, eq. 5). A zero-sum game has g = −f. A GAN written with losses ℓ_D, ℓ_G has
+/// f = −ℓ_D and g = −ℓ_G. `v′(x)` is the (non-symmetric) Jacobian ∂vᵢ/∂xⱼ.
+///
+/// Conformers supply v in place; the derivative requirements have finite-difference defaults
+/// (set `hasExactDerivatives` to `false` then), and every built-in game overrides them exactly.
+/// `step` is the integrator's step index: a stochastic field (minibatches) must be a pure
+/// function of (x, step), so that all stages of one step see the same data. Deterministic
+/// games ignore it.
+public protocol Game: Sendable {
+    /// A short name for reports ("bilinear", "dirac", …).
+    var name: String { get }
+    /// n, the length of x.
+    var dimension: Int { get }
+    /// The players' index ranges in x, in order; they partition 0..<dimension.
+    var players: [Range<Int>] { get }
+    /// A known equilibrium (v = 0 there), if any.
+    var equilibrium: [Double]? { get }
+    /// Whether the derivative methods below are exact (not finite differences).
+    var hasExactDerivatives: Bool { get }
+
+    /// v(x) into `v` (length n).
+    func evaluate(at x: [Double], step: Int, into v: inout [Double])
+    /// v′(x)·u into `out`.
+    func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double])
+    /// v′(x)ᵀ·u into `out`.
+    func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double])
+    /// The dense Jacobian v′(x), row-major (entry (i, j) = ∂vᵢ/∂xⱼ at index i·n + j), into `out` (length n²).
+    func jacobian(at x: [Double], step: Int, into out: inout [Double])
+}
+
+extension Game {
+    public var equilibrium: [Double]? { nil }
+    public var hasExactDerivatives: Bool { false }
+    public var name: String { "custom" }
+
+    /// Central finite difference of v along u: (v(x + εu) − v(x − εu)) / 2ε, with ε scaled to x and u.
+    public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        finiteDifferenceJVP(at: x, u, step: step, into: &out)
+    }
+
+    /// From the dense Jacobian (n JVPs by default): v′ᵀu.
+    public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        let n = dimension
+        var j = [Double](repeating: 0, count: n * n)
+        jacobian(at: x, step: step, into: &j)
+        for k in 0..<n {
+            var s = 0.0
+            for i in 0..<n { s += j[i * n + k] * u[i] }
+            out[k] = s
+        }
+    }
+
+    /// Column by column, from n Jacobian-vector products.
+    public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
+        let n = dimension
+        var e = [Double](repeating: 0, count: n), col = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            e[k] = 1
+            jacobianVectorProduct(at: x, e, step: step, into: &col)
+            for i in 0..<n { out[i * n + k] = col[i] }
+            e[k] = 0
+        }
+    }
+
+    /// Central finite-difference JVP; available to every game (tests compare exact derivatives with it).
+    public func finiteDifferenceJVP(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        let n = dimension
+        let uNorm = maxAbs(u)
+        guard uNorm > 0 else { for i in 0..<n { out[i] = 0 }; return }
+        // ε ≈ ∛(machine ε) relative to the scale of x, per unit of u.
+        let eps = 6.0554544523933395e-06 * max(1, maxAbs(x)) / uNorm
+        var xp = x, xm = x, vp = [Double](repeating: 0, count: n), vm = vp
+        axpy(eps, u, &xp)
+        axpy(-eps, u, &xm)
+        evaluate(at: xp, step: step, into: &vp)
+        evaluate(at: xm, step: step, into: &vm)
+        for i in 0..<n { out[i] = (vp[i] - vm[i]) / (2 * eps) }
+    }
+
+    /// Convenience: v(x) as a new array.
+    public func vectorField(at x: [Double], step: Int = 0) -> [Double] {
+        var v = [Double](repeating: 0, count: dimension)
+        evaluate(at: x, step: step, into: &v)
+        return v
+    }
+
+    /// Convenience: the dense Jacobian as a `Matrix`.
+    public func jacobianMatrix(at x: [Double], step: Int = 0) -> Matrix {
+        var j = Matrix(zeros: dimension, dimension)
+        jacobian(at: x, step: step, into: &j.storage)
+        return j
+    }
+
+    /// Checks that `players` partitions 0..<dimension; throws a clear error otherwise.
+    public func validatePlayers() throws {
+        var next = 0
+        for (i, r) in players.enumerated() {
+            guard r.lowerBound == next, !r.isEmpty else {
+                throw GameFlowError.invalidInput("player \(i) has block \(r), expected a non-empty block starting at \(next)")
+            }
+            next = r.upperBound
+        }
+        guard next == dimension else {
+            throw GameFlowError.invalidInput("player blocks cover \(next) entries, the game has dimension \(dimension)")
+        }
+    }
+}
+
+/// Splits 0..<(sizes.sum) into consecutive blocks of the given sizes.
+public func playerBlocks(sizes: [Int]) -> [Range<Int>] {
+    var start = 0
+    return sizes.map { s in defer { start += s }; return start..<(start + s) }
+}
+
+/// A game given by a plain Swift closure for v (and optionally its dense Jacobian).
+/// Derivatives not given are finite differences; `hasExactDerivatives` is true only when
+/// a Jacobian closure is supplied.
+public struct ClosureGame: Game {
+    public let name: String
+    public let dimension: Int
+    public let players: [Range<Int>]
+    public let equilibrium: [Double]?
+    private let field: @Sendable ([Double], inout [Double]) -> Void
+    private let jacobianClosure: (@Sendable ([Double], inout [Double]) -> Void)?
+
+    /// - Parameters:
+    ///   - playerSizes: block sizes (default: one player owning all of x).
+    ///   - field: writes v(x) into its second argument.
+    ///   - jacobian: writes the row-major dense v′(x) into its second argument (length n²).
+    public init(name: String = "custom", dimension: Int, playerSizes: [Int]? = nil,
+                equilibrium: [Double]? = nil,
+                field: @escaping @Sendable ([Double], inout [Double]) -> Void,
+                jacobian: (@Sendable ([Double], inout [Double]) -> Void)? = nil) {
+        self.name = name
+        self.dimension = dimension
+        self.players = playerBlocks(sizes: playerSizes ?? [dimension])
+        self.equilibrium = equilibrium
+        self.field = field
+        self.jacobianClosure = jacobian
+    }
+
+    public var hasExactDerivatives: Bool { jacobianClosure != nil }
+
+    public func evaluate(at x: [Double], step: Int, into v: inout [Double]) { field(x, &v) }
+
+    public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
+        if let j = jacobianClosure { j(x, &out); return }
+        let n = dimension
+        var e = [Double](repeating: 0, count: n), col = [Double](repeating: 0, count: n)
+        for k in 0..<n {
+            e[k] = 1
+            finiteDifferenceJVP(at: x, e, step: step, into: &col)
+            for i in 0..<n { out[i * n + k] = col[i] }
+            e[k] = 0
+        }
+    }
+
+    public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        guard jacobianClosure != nil else { finiteDifferenceJVP(at: x, u, step: step, into: &out); return }
+        let n = dimension
+        var j = [Double](repeating: 0, count: n * n)
+        jacobian(at: x, step: step, into: &j)
+        for i in 0..<n {
+            var s = 0.0
+            for k in 0..<n { s += j[i * n + k] * u[k] }
+            out[i] = s
+        }
+    }
+}

@@ -1,0 +1,256 @@
+/// Options of one run. There is no default step size: h is always the caller's choice.
+public struct SolveOptions: Sendable {
+    /// h > 0.
+    public var stepSize: Double
+    /// Steps to take at most (≥ 1).
+    public var maxSteps: Int
+    /// Stop with `.converged` once ‖v(x)‖₂ ≤ tolerance (costs one monitored evaluation per step).
+    public var tolerance: Double?
+    /// Stop with `.diverged` once max |xᵢ| exceeds this (or any entry is non-finite).
+    public var divergenceBound: Double
+    /// What to record, and how often. Default: nothing.
+    public var recording: Recording.Options?
+
+    public init(stepSize: Double, maxSteps: Int, tolerance: Double? = nil,
+                divergenceBound: Double = 1e12, recording: Recording.Options? = nil) {
+        self.stepSize = stepSize
+        self.maxSteps = maxSteps
+        self.tolerance = tolerance
+        self.divergenceBound = divergenceBound
+        self.recording = recording
+    }
+
+    /// Throws a clear error for h ≤ 0 or non-finite, maxSteps < 1, a bad tolerance or bound.
+    public func validate() throws {
+        guard stepSize.isFinite, stepSize > 0 else {
+            throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(stepSize))")
+        }
+        guard maxSteps >= 1 else { throw GameFlowError.invalidInput("steps must be at least 1 (got \(maxSteps))") }
+        if let t = tolerance, !(t.isFinite && t >= 0) {
+            throw GameFlowError.invalidInput("tolerance must be a finite number ≥ 0 (got \(t))")
+        }
+        guard divergenceBound > 0 else {
+            throw GameFlowError.invalidInput("divergence bound must be > 0 (got \(divergenceBound))")
+        }
+        if let r = recording, r.every < 1 {
+            throw GameFlowError.invalidInput("recording interval must be at least 1 (got \(r.every))")
+        }
+    }
+}
+
+/// Cheap per-step quantities recorded every k steps (and at step 0 and at the end).
+public struct Recording: Sendable {
+    public enum Quantity: String, Sendable, CaseIterable {
+        /// ‖v(x)‖₂ (one monitored evaluation per record).
+        case vectorFieldNorm = "vector_field_norm"
+        /// ‖x − x̄‖₂ for the game's known equilibrium x̄ (NaN when none is known).
+        case distanceToEquilibrium = "distance_to_equilibrium"
+        /// ½‖x − x̄‖² (x̄ = 0 when no equilibrium is known): conserved by the exact flow of
+        /// skew fields such as bilinear games and the unregularised Dirac-GAN.
+        case energy
+    }
+
+    public struct Options: Sendable {
+        public var every: Int
+        public var quantities: [Quantity]
+        /// Also keep the full state at each record.
+        public var states: Bool
+
+        public init(every: Int, quantities: [Quantity] = Quantity.allCases, states: Bool = false) {
+            self.every = every
+            self.quantities = quantities
+            self.states = states
+        }
+    }
+
+    public let options: Options
+    public let dimension: Int
+    /// Step index of each record.
+    public private(set) var steps: [Int] = []
+    /// values[q][r]: quantity `options.quantities[q]` at record r.
+    public private(set) var values: [[Double]]
+    /// Flattened states (record r at r·dimension ..< (r+1)·dimension), when `options.states`.
+    public private(set) var states: [Double] = []
+
+    init(options: Options, dimension: Int) {
+        self.options = options
+        self.dimension = dimension
+        self.values = Array(repeating: [], count: options.quantities.count)
+    }
+
+    public var count: Int { steps.count }
+
+    /// The state at record r (requires `options.states`).
+    public func state(at r: Int) -> [Double] { Array(states[(r * dimension)..<((r + 1) * dimension)]) }
+
+    /// The recorded series of one quantity (empty if it was not recorded).
+    public func series(_ q: Quantity) -> [Double] {
+        options.quantities.firstIndex(of: q).map { values[$0] } ?? []
+    }
+
+    mutating func append(step: Int, state: [Double], values row: [Double]) {
+        if steps.last == step { return }
+        steps.append(step)
+        for (q, v) in row.enumerated() { values[q].append(v) }
+        if options.states { states.append(contentsOf: state) }
+    }
+}
+
+/// The result of `Integrator.solve()`.
+public struct Solution: Sendable {
+    public let status: Status
+    /// Completed steps.
+    public let steps: Int
+    /// The final state (the last finite one after divergence; the one before the failed step after a failure).
+    public let finalState: [Double]
+    public let stats: Stats
+    /// ‖v(finalState)‖₂.
+    public let vectorFieldNorm: Double
+    /// ‖finalState − x̄‖₂ when the game knows an equilibrium x̄.
+    public let distanceToEquilibrium: Double?
+    public let recording: Recording?
+}
+
+/// Integrates dx/dt = v(x) with one scheme at a fixed step size.
+///
+/// `step()` advances one step; `solve()` is exactly the loop of `step()` (one code path).
+/// All buffers are made in `init`; a step allocates nothing beyond what the game does, and
+/// nothing per step is stored unless `options.recording` asks for it.
+public struct Integrator<G: Game, S: Scheme> {
+    public let game: G
+    public let scheme: S
+    public let options: SolveOptions
+    /// The current state.
+    public private(set) var state: [Double]
+    /// Completed steps.
+    public private(set) var stepsCompleted = 0
+    public private(set) var stats = Stats()
+    /// nil while running; the terminal status once reached.
+    public private(set) var status: Status?
+    public private(set) var recording: Recording?
+
+    private var cache: S.Cache
+    private var previous: [Double]
+    private var monitor: [Double]
+    private var quantityRow: [Double]
+
+    /// - Throws: `GameFlowError.invalidInput` for bad options or an initial state of the wrong
+    ///   length or with non-finite entries; errors from the scheme's cache (e.g. solver allocation).
+    public init(game: G, scheme: S, initialState: [Double], options: SolveOptions) throws {
+        try options.validate()
+        try game.validatePlayers()
+        guard initialState.count == game.dimension else {
+            throw GameFlowError.invalidInput(
+                "initial state has \(initialState.count) entries, the game has dimension \(game.dimension)")
+        }
+        guard initialState.allSatisfy(\.isFinite) else {
+            throw GameFlowError.invalidInput("initial state has a non-finite entry")
+        }
+        if let eq = game.equilibrium, eq.count != game.dimension {
+            throw GameFlowError.invalidInput("equilibrium has \(eq.count) entries, the game has dimension \(game.dimension)")
+        }
+        self.game = game
+        self.scheme = scheme
+        self.options = options
+        self.state = initialState
+        self.cache = try scheme.makeCache(for: game)
+        self.previous = initialState
+        self.monitor = [Double](repeating: 0, count: game.dimension)
+        self.quantityRow = [Double](repeating: 0, count: options.recording?.quantities.count ?? 0)
+        self.recording = options.recording.map { Recording(options: $0, dimension: game.dimension) }
+        let vNorm = options.tolerance == nil ? nil : monitoredNorm()
+        record(vNorm: vNorm)
+        if let tol = options.tolerance, let v = vNorm, v <= tol { status = .converged }
+    }
+
+    /// Takes one step unless the run has ended. Returns the terminal status once reached, nil otherwise.
+    @discardableResult
+    public mutating func step() -> Status? {
+        if let s = status { return s }
+        copyValues(state, into: &previous)
+        var context = StepContext(game: game, step: stepsCompleted)
+        let result = scheme.step(&state, h: options.stepSize, cache: &cache, context: &context)
+        add(context.stats)
+        if case .failure(let reason) = result {
+            copyValues(previous, into: &state)
+            return finish(.failed("step \(stepsCompleted + 1): \(reason)"))
+        }
+        let size = maxAbs(state)
+        if !size.isFinite || size > options.divergenceBound {
+            copyValues(previous, into: &state)
+            let what = size.isFinite ? "max |x| = \(size) exceeds the divergence bound \(options.divergenceBound)"
+                                     : "state became non-finite"
+            return finish(.diverged("step \(stepsCompleted + 1): \(what); last finite state kept"))
+        }
+        stepsCompleted += 1
+        var vNorm: Double?
+        if let tol = options.tolerance {
+            let v = monitoredNorm()
+            vNorm = v
+            if v <= tol {
+                record(vNorm: v, force: true)
+                return finish(.converged)
+            }
+        }
+        if let every = options.recording?.every, stepsCompleted % every == 0 { record(vNorm: vNorm) }
+        if stepsCompleted >= options.maxSteps {
+            record(vNorm: vNorm, force: true)
+            return finish(.completed)
+        }
+        return nil
+    }
+
+    /// Steps until a terminal status. `progress`, if given, is called every `progressEvery` steps.
+    public mutating func solve(progressEvery: Int = 1000, progress: ((Integrator) -> Void)? = nil) -> Solution {
+        while step() == nil {
+            if let p = progress, stepsCompleted % max(1, progressEvery) == 0 { p(self) }
+        }
+        let vNorm = monitoredNorm()
+        return Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
+                        vectorFieldNorm: vNorm,
+                        distanceToEquilibrium: game.equilibrium.map { distance(state, $0) },
+                        recording: recording)
+    }
+
+    // MARK: - Private
+
+    private mutating func finish(_ s: Status) -> Status {
+        status = s
+        if !s.isSuccessful { record(vNorm: nil, force: true) }
+        return s
+    }
+
+    private mutating func add(_ s: Stats) {
+        stats.fieldEvaluations += s.fieldEvaluations
+        stats.jacobianVectorProducts += s.jacobianVectorProducts
+        stats.transposeJacobianVectorProducts += s.transposeJacobianVectorProducts
+        stats.jacobianEvaluations += s.jacobianEvaluations
+        stats.rootSolves += s.rootSolves
+        stats.rootIterations += s.rootIterations
+        stats.rootFailures += s.rootFailures
+    }
+
+    private mutating func monitoredNorm() -> Double {
+        stats.monitorEvaluations += 1
+        game.evaluate(at: state, step: stepsCompleted, into: &monitor)
+        return norm2(monitor)
+    }
+
+    private mutating func record(vNorm: Double?, force: Bool = false) {
+        guard let opts = options.recording else { return }
+        if !force && stepsCompleted % opts.every != 0 { return }
+        if recording?.steps.last == stepsCompleted { return }
+        for (q, quantity) in opts.quantities.enumerated() {
+            switch quantity {
+            case .vectorFieldNorm:
+                quantityRow[q] = vNorm ?? monitoredNorm()
+            case .distanceToEquilibrium:
+                quantityRow[q] = game.equilibrium.map { distance(state, $0) } ?? .nan
+            case .energy:
+                let d = game.equilibrium.map { distance(state, $0) } ?? norm2(state)
+                quantityRow[q] = 0.5 * d * d
+            }
+        }
+        recording?.append(step: stepsCompleted, state: state, values: quantityRow)
+    }
+}

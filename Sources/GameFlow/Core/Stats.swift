@@ -1,0 +1,64 @@
+/// Work counters of a run. Each counts calls where they happen (through `StepContext` or the
+/// root solver), so cost comparisons between schemes are measured, not nominal.
+public struct Stats: Sendable, Equatable {
+    /// Evaluations of v made by the scheme.
+    public var fieldEvaluations = 0
+    /// Products v′(x)·u.
+    public var jacobianVectorProducts = 0
+    /// Products v′(x)ᵀ·u.
+    public var transposeJacobianVectorProducts = 0
+    /// Dense Jacobians v′(x) formed (implicit Euler with `hybridsj`).
+    public var jacobianEvaluations = 0
+    /// Nonlinear solves started (one per implicit Euler step).
+    public var rootSolves = 0
+    /// Root-solver iterations, summed over solves.
+    public var rootIterations = 0
+    /// Root solves that failed.
+    public var rootFailures = 0
+    /// Evaluations of v made by the integrator itself to monitor ‖v‖ (tolerance test and
+    /// recording); kept apart so they never inflate a scheme's cost.
+    public var monitorEvaluations = 0
+
+    public init() {}
+
+    /// Scheme cost in the benchmark's sense: field evaluations + JVPs + VJPs + root iterations.
+    public var cost: Int {
+        fieldEvaluations + jacobianVectorProducts + transposeJacobianVectorProducts + rootIterations
+    }
+}
+
+/// How a run ended.
+public enum Status: Sendable, Equatable, CustomStringConvertible {
+    /// ‖v(x)‖₂ fell to the requested tolerance.
+    case converged
+    /// All requested steps were taken.
+    case completed
+    /// The state became non-finite or left the divergence bound; the last finite state is kept.
+    case diverged(String)
+    /// A step could not be taken (e.g. the implicit equation had no solution); the state before
+    /// that step is kept.
+    case failed(String)
+
+    /// "converged", "completed", "diverged" or "failed" (the JSON contract's names).
+    public var name: String {
+        switch self {
+        case .converged: return "converged"
+        case .completed: return "completed"
+        case .diverged: return "diverged"
+        case .failed: return "failed"
+        }
+    }
+
+    /// The reason for `diverged` or `failed`, nil otherwise.
+    public var reason: String? {
+        switch self {
+        case .diverged(let r), .failed(let r): return r
+        default: return nil
+        }
+    }
+
+    /// True for `converged` and `completed`.
+    public var isSuccessful: Bool { reason == nil }
+
+    public var description: String { reason.map { "\(name): \($0)" } ?? name }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// A game read from a JSON game file (the CLI contract in docs/architecture):
+///
+///     {"game": "bilinear", "A": [[…], …], "x0": [...]}
+///     {"game": "affine", "players": [n1, n2], "M": [[…], …], "b": [...], "x0": [...]}
+///
+/// Every problem (missing or misspelled key, wrong type, ragged or non-square matrix, size
+/// mismatch, non-finite number) is a `GameFlowError.invalidInput` that names it.
+public struct GameFile: Sendable {
+    public let game: any Game
+    public let initialState: [Double]
+
+    public static func load(path: String) throws -> GameFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw GameFlowError.invalidInput("game file '\(path)' does not exist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GameFlowError.invalidInput("game file '\(path)' cannot be read")
+        }
+        do {
+            return try parse(data)
+        } catch GameFlowError.invalidInput(let m) {
+            throw GameFlowError.invalidInput("game file '\(path)': \(m)")
+        }
+    }
+
+    public static func parse(_ data: Data) throws -> GameFile {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw GameFlowError.invalidInput("malformed JSON (\(jsonReason(error)))")
+        }
+        guard let dict = object as? [String: Any] else { throw GameFlowError.invalidInput("top level must be a JSON object") }
+        guard let kind = dict["game"] as? String else { throw GameFlowError.invalidInput("missing string key 'game' (\"bilinear\" or \"affine\")") }
+        let allowed: Set<String>
+        let game: any Game
+        switch kind {
+        case "bilinear":
+            allowed = ["game", "A", "x0"]
+            game = try BilinearGame(A: try matrix(dict, "A"))
+        case "affine":
+            allowed = ["game", "players", "M", "b", "x0"]
+            let m = try matrix(dict, "M")
+            guard m.isSquare else { throw GameFlowError.invalidInput("'M' must be square (got \(m.rows)×\(m.columns))") }
+            let sizes = try integers(dict, "players")
+            game = try AffineGame(M: m, b: try vector(dict, "b"), playerSizes: sizes)
+        default:
+            throw GameFlowError.invalidInput("unknown game '\(kind)' (expected \"bilinear\" or \"affine\")")
+        }
+        if let extra = dict.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw GameFlowError.invalidInput("unknown key '\(extra)' for a \(kind) game (allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+        let x0 = try vector(dict, "x0")
+        guard x0.count == game.dimension else {
+            throw GameFlowError.invalidInput("'x0' has \(x0.count) entries, the game has dimension \(game.dimension)")
+        }
+        return GameFile(game: game, initialState: x0)
+    }
+
+    // MARK: - Field readers
+
+    private static func number(_ any: Any, _ what: String) throws -> Double {
+        // JSON true/false also arrive as NSNumber (and `is Bool` holds for 0 and 1), so compare types.
+        guard let n = any as? NSNumber, type(of: n) != type(of: NSNumber(value: true)) else {
+            throw GameFlowError.invalidInput("\(what) must be a number")
+        }
+        let d = n.doubleValue
+        guard d.isFinite else { throw GameFlowError.invalidInput("\(what) is not finite") }
+        return d
+    }
+
+    static func vector(_ dict: [String: Any], _ key: String) throws -> [Double] {
+        guard let raw = dict[key] else { throw GameFlowError.invalidInput("missing key '\(key)'") }
+        guard let arr = raw as? [Any] else { throw GameFlowError.invalidInput("'\(key)' must be an array of numbers") }
+        guard !arr.isEmpty else { throw GameFlowError.invalidInput("'\(key)' is empty") }
+        return try arr.enumerated().map { try number($1, "'\(key)'[\($0)]") }
+    }
+
+    static func integers(_ dict: [String: Any], _ key: String) throws -> [Int] {
+        try vector(dict, key).enumerated().map { i, d in
+            guard d == d.rounded(), d >= 1, d < 1e9 else {
+                throw GameFlowError.invalidInput("'\(key)'[\(i)] must be a whole number ≥ 1 (got \(d))")
+            }
+            return Int(d)
+        }
+    }
+
+    static func matrix(_ dict: [String: Any], _ key: String) throws -> Matrix {
+        guard let raw = dict[key] else { throw GameFlowError.invalidInput("missing key '\(key)'") }
+        guard let rows = raw as? [Any], !rows.isEmpty else {
+            throw GameFlowError.invalidInput("'\(key)' must be a non-empty array of rows")
+        }
+        var out: [[Double]] = []
+        for (i, r) in rows.enumerated() {
+            guard let row = r as? [Any] else { throw GameFlowError.invalidInput("'\(key)'[\(i)] must be an array of numbers (a row)") }
+            guard !row.isEmpty else { throw GameFlowError.invalidInput("'\(key)'[\(i)] is an empty row") }
+            out.append(try row.enumerated().map { try number($1, "'\(key)'[\(i)][\($0)]") })
+            if out[i].count != out[0].count {
+                throw GameFlowError.invalidInput("'\(key)' rows differ in length (row 0 has \(out[0].count) entries, row \(i) has \(out[i].count))")
+            }
+        }
+        return try Matrix(rowArrays: out)
+    }
+
+    private static func jsonReason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let d = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return d }
+        return ns.localizedDescription
+    }
+}

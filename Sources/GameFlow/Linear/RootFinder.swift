@@ -1,0 +1,206 @@
+import CGSL
+
+/// A square nonlinear system F(z) = 0 for GSL's multidimensional root finders. Conformers fill
+/// `residual` (F(z)) and, if they can, `jacobian` (dense row-major J_F(z)); returning false
+/// signals a non-finite or failed evaluation.
+public protocol RootSystem: AnyObject {
+    var dimension: Int { get }
+    func residual(at z: [Double], into f: inout [Double]) -> Bool
+    func jacobian(at z: [Double], into j: inout [Double]) -> Bool
+}
+
+/// GSL's hybrid (Powell dogleg) solvers.
+public enum RootMethod: String, Sendable, CaseIterable {
+    /// `gsl_multiroot_fdfsolver_hybridsj`: uses the system's exact Jacobian.
+    case hybridsj
+    /// `gsl_multiroot_fsolver_hybrids`: Jacobian by GSL's internal finite differences.
+    case hybrids
+}
+
+/// The outcome of one solve.
+public struct RootResult: Sendable {
+    /// nil on success, otherwise why the solve failed (with GSL's reason where GSL gave one).
+    public var failure: String?
+    public var iterations: Int
+    /// max |Fᵢ(z)| at the returned z.
+    public var residual: Double
+    public var residualEvaluations: Int
+    public var jacobianEvaluations: Int
+}
+
+/// Owns one GSL solver, its callback structs and vectors for the lifetime of a run; `solve`
+/// allocates nothing. Convergence is decided by the residual max |Fᵢ| ≤ tolerance, not by GSL's
+/// iteration status alone: on (nearly) linear systems hybridsj's first step is exact and GSL
+/// then reports "not making progress" although the residual is at round-off (toolchain §10).
+public final class RootSolver {
+    public let dimension: Int
+    public let method: RootMethod
+    public let tolerance: Double
+    public let maxIterations: Int
+
+    fileprivate let system: any RootSystem
+    fileprivate var residualEvaluations = 0
+    fileprivate var jacobianEvaluations = 0
+    fileprivate var failedEvaluation = false
+    fileprivate var zBuffer: [Double]
+    fileprivate var fBuffer: [Double]
+    fileprivate var jBuffer: [Double]
+
+    private let guess: UnsafeMutablePointer<gsl_vector>
+    private var fdfSolver: UnsafeMutablePointer<gsl_multiroot_fdfsolver>?
+    private var fSolver: UnsafeMutablePointer<gsl_multiroot_fsolver>?
+    private var fdfFunction: UnsafeMutablePointer<gsl_multiroot_function_fdf>?
+    private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
+
+    /// - Parameters:
+    ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance (absolute; > 0).
+    ///   - maxIterations: iteration cap (≥ 1); reaching it is a failure.
+    public init(system: any RootSystem, method: RootMethod, tolerance: Double, maxIterations: Int) throws {
+        GSL.initialize()
+        guard tolerance.isFinite, tolerance > 0 else {
+            throw GameFlowError.invalidInput("root tolerance must be a finite number > 0 (got \(tolerance))")
+        }
+        guard maxIterations >= 1 else {
+            throw GameFlowError.invalidInput("root-solver iteration cap must be at least 1 (got \(maxIterations))")
+        }
+        let n = system.dimension
+        guard n >= 1 else { throw GameFlowError.invalidInput("root system has dimension \(n)") }
+        self.dimension = n
+        self.method = method
+        self.tolerance = tolerance
+        self.maxIterations = maxIterations
+        self.system = system
+        self.zBuffer = [Double](repeating: 0, count: n)
+        self.fBuffer = [Double](repeating: 0, count: n)
+        self.jBuffer = method == .hybridsj ? [Double](repeating: 0, count: n * n) : []
+        guard let g = gsl_vector_alloc(n) else { throw GameFlowError.invalidInput("GSL could not allocate a vector of length \(n)") }
+        self.guess = g
+        let params = Unmanaged.passUnretained(self).toOpaque()
+        switch method {
+        case .hybridsj:
+            guard let s = gsl_multiroot_fdfsolver_alloc(cgsl_fdf_hybridsj(), n) else {
+                gsl_vector_free(g)
+                throw GameFlowError.invalidInput("GSL could not allocate a hybridsj solver of size \(n)")
+            }
+            fdfSolver = s
+            // GSL keeps a pointer to this struct, so it lives on the heap as long as the solver.
+            let fn = UnsafeMutablePointer<gsl_multiroot_function_fdf>.allocate(capacity: 1)
+            fn.initialize(to: gsl_multiroot_function_fdf(
+                f: { z, p, f in solverFrom(p).callResidual(z!, f!) },
+                df: { z, p, j in solverFrom(p).callJacobian(z!, j!) },
+                fdf: { z, p, f, j in
+                    let s = solverFrom(p)
+                    let st = s.callResidual(z!, f!)
+                    return st != Int32(GSL_SUCCESS) ? st : s.callJacobian(z!, j!)
+                },
+                n: n, params: params))
+            fdfFunction = fn
+        case .hybrids:
+            guard let s = gsl_multiroot_fsolver_alloc(cgsl_f_hybrids(), n) else {
+                gsl_vector_free(g)
+                throw GameFlowError.invalidInput("GSL could not allocate a hybrids solver of size \(n)")
+            }
+            fSolver = s
+            let fn = UnsafeMutablePointer<gsl_multiroot_function>.allocate(capacity: 1)
+            fn.initialize(to: gsl_multiroot_function(
+                f: { z, p, f in solverFrom(p).callResidual(z!, f!) }, n: n, params: params))
+            fFunction = fn
+        }
+    }
+
+    deinit {
+        if let s = fdfSolver { gsl_multiroot_fdfsolver_free(s) }
+        if let s = fSolver { gsl_multiroot_fsolver_free(s) }
+        fdfFunction?.deallocate()
+        fFunction?.deallocate()
+        gsl_vector_free(guess)
+    }
+
+    /// Solves F(z) = 0 from the initial guess `z` and writes the root (or the last iterate) into `z`.
+    public func solve(_ z: inout [Double]) -> RootResult {
+        precondition(z.count == dimension, "RootSolver.solve: guess has \(z.count) entries, expected \(dimension)")
+        residualEvaluations = 0
+        jacobianEvaluations = 0
+        failedEvaluation = false
+        for i in 0..<dimension { gsl_vector_set(guess, i, z[i]) }
+        var result = RootResult(failure: nil, iterations: 0, residual: .infinity,
+                                residualEvaluations: 0, jacobianEvaluations: 0)
+        let setStatus = withExtendedLifetime(self) { () -> Int32 in
+            if let s = fdfSolver { return gsl_multiroot_fdfsolver_set(s, fdfFunction, guess) }
+            return gsl_multiroot_fsolver_set(fSolver!, fFunction, guess)
+        }
+        if setStatus != Int32(GSL_SUCCESS) {
+            result.failure = describe(setStatus, "setting up the solver")
+            finish(&result, &z)
+            return result
+        }
+        result.residual = currentResidual()
+        while !(result.residual <= tolerance) {
+            if result.iterations >= maxIterations {
+                result.failure = "no root within \(maxIterations) iterations (residual max|F| = \(result.residual), tolerance \(tolerance))"
+                break
+            }
+            let status = withExtendedLifetime(self) { () -> Int32 in
+                if let s = fdfSolver { return gsl_multiroot_fdfsolver_iterate(s) }
+                return gsl_multiroot_fsolver_iterate(fSolver!)
+            }
+            result.iterations += 1
+            result.residual = currentResidual()
+            if status != Int32(GSL_SUCCESS) && !(result.residual <= tolerance) {
+                result.failure = describe(status, "iteration \(result.iterations)") + " (residual max|F| = \(result.residual))"
+                break
+            }
+        }
+        finish(&result, &z)
+        return result
+    }
+
+    private func describe(_ status: Int32, _ when: String) -> String {
+        if failedEvaluation { return "the system could not be evaluated (non-finite values) at \(when)" }
+        return "GSL \(method.rawValue) failed at \(when): \(GSL.reason(status)) (GSL status \(status))"
+    }
+
+    private func currentResidual() -> Double {
+        let f = fdfSolver?.pointee.f ?? fSolver!.pointee.f!
+        var m = 0.0
+        for i in 0..<dimension {
+            let v = abs(gsl_vector_get(f, i))
+            if !v.isFinite { return .infinity }
+            m = max(m, v)
+        }
+        return m
+    }
+
+    private func finish(_ result: inout RootResult, _ z: inout [Double]) {
+        result.residualEvaluations = residualEvaluations
+        result.jacobianEvaluations = jacobianEvaluations
+        let root = fdfSolver?.pointee.x ?? fSolver?.pointee.x
+        guard let r = root else { return }
+        for i in 0..<dimension { z[i] = gsl_vector_get(r, i) }
+    }
+
+    // MARK: Callbacks (called by GSL through `params`)
+
+    fileprivate func callResidual(_ z: UnsafePointer<gsl_vector>, _ f: UnsafeMutablePointer<gsl_vector>) -> Int32 {
+        residualEvaluations += 1
+        for i in 0..<dimension { zBuffer[i] = gsl_vector_get(z, i) }
+        let ok = system.residual(at: zBuffer, into: &fBuffer)
+        guard ok, fBuffer.allSatisfy(\.isFinite) else { failedEvaluation = true; return Int32(GSL_EBADFUNC) }
+        for i in 0..<dimension { gsl_vector_set(f, i, fBuffer[i]) }
+        return Int32(GSL_SUCCESS)
+    }
+
+    fileprivate func callJacobian(_ z: UnsafePointer<gsl_vector>, _ j: UnsafeMutablePointer<gsl_matrix>) -> Int32 {
+        jacobianEvaluations += 1
+        let n = dimension
+        for i in 0..<n { zBuffer[i] = gsl_vector_get(z, i) }
+        let ok = system.jacobian(at: zBuffer, into: &jBuffer)
+        guard ok, jBuffer.allSatisfy(\.isFinite) else { failedEvaluation = true; return Int32(GSL_EBADFUNC) }
+        for i in 0..<n { for k in 0..<n { gsl_matrix_set(j, i, k, jBuffer[i * n + k]) } }
+        return Int32(GSL_SUCCESS)
+    }
+}
+
+private func solverFrom(_ p: UnsafeMutableRawPointer?) -> RootSolver {
+    Unmanaged<RootSolver>.fromOpaque(p!).takeUnretainedValue()
+}

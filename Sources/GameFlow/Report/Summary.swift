@@ -1,0 +1,60 @@
+extension Stats {
+    /// The `stats` object of the CLI contract (extended with the extra counters).
+    public var json: JSON {
+        .object([
+            ("field_evaluations", .int(fieldEvaluations)),
+            ("jacobian_vector_products", .int(jacobianVectorProducts)),
+            ("transpose_jacobian_vector_products", .int(transposeJacobianVectorProducts)),
+            ("root_solves", .int(rootSolves)),
+            ("root_iterations", .int(rootIterations)),
+            ("jacobian_evaluations", .int(jacobianEvaluations)),
+            ("root_failures", .int(rootFailures)),
+            ("monitor_evaluations", .int(monitorEvaluations)),
+        ])
+    }
+}
+
+extension Solution {
+    /// The summary object of `gameflow run --json` (architecture.md's contract, extended with
+    /// `reason` for diverged/failed runs).
+    public func summaryJSON(game: String, scheme: String, stepSize: Double, seconds: Double) -> JSON {
+        .object([
+            ("game", .string(game)),
+            ("scheme", .string(scheme)),
+            ("step_size", .number(stepSize)),
+            ("steps", .int(steps)),
+            ("status", .string(status.name)),
+            ("reason", status.reason.map { .string($0) } ?? .null),
+            ("final_state", .numbers(finalState)),
+            ("vector_field_norm", .number(vectorFieldNorm)),
+            ("distance_to_equilibrium", .optional(distanceToEquilibrium)),
+            ("stats", stats.json),
+            ("seconds", .number(seconds)),
+        ])
+    }
+}
+
+extension Recording {
+    /// CSV: `step`, the recorded quantities, then `x0 … x{n−1}` when states were kept.
+    public func csv() -> String {
+        var header = ["step"] + options.quantities.map(\.rawValue)
+        if options.states { header += (0..<dimension).map { "x\($0)" } }
+        var out = header.joined(separator: ",") + "\n"
+        for r in 0..<count {
+            var row = [String(steps[r])]
+            for q in 0..<options.quantities.count { row.append(csvNumber(values[q][r])) }
+            if options.states {
+                for i in 0..<dimension { row.append(csvNumber(states[r * dimension + i])) }
+            }
+            out += row.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}
+
+/// A number for CSV: shortest round-trip form, `nan`/`inf` spelled as numpy and pandas read them.
+public func csvNumber(_ d: Double) -> String {
+    if d.isNaN { return "nan" }
+    if d.isInfinite { return d > 0 ? "inf" : "-inf" }
+    return JSON.format(d)
+}

@@ -1,0 +1,34 @@
+/// Alternating gradient ascent: a splitting (Gauss–Seidel) scheme over the players, in the
+/// order of `Game.players`. Player 1 takes an Euler step; player 2 then steps using player 1's
+/// *updated* parameters; and so on:
+///
+///     φ_{k+1} = φ_k + h·∇_φ f(φ_k, θ_k)
+///     θ_{k+1} = θ_k + h·∇_θ g(φ_{k+1}, θ_k)
+///
+/// For the GANs in GameFlow the first block is the one listed first by the game (the Dirac-GAN
+/// lists the generator θ first); reorder the game's blocks to change who moves first.
+/// Order 1; one evaluation of v per player per step (the full v is evaluated; only that
+/// player's block is used). On a bilinear game it is the symplectic Euler method: for
+/// h·σ_max < 2 its iterates stay on a bounded orbit (they neither converge nor diverge).
+///
+/// References: Mescheder et al., "The Numerics of GANs" (2017), §3 and supplement;
+/// Bailey, Gidel, Piliouras, "Finite Regret and Cycles with Fixed Step-Size via Alternating
+/// Gradient Descent-Ascent" (COLT 2020).
+public struct AltGA: Scheme {
+    public init() {}
+    public var name: String { "altga" }
+    public var order: Int { 1 }
+    /// Per two-player game; in general one per player.
+    public var evaluationsPerStep: Int { 2 }
+
+    public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
+
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Buffers,
+                              context: inout StepContext<G>) -> StepResult {
+        for block in context.game.players {
+            context.evaluate(x, into: &cache.a)
+            for i in block { x[i] += h * cache.a[i] }
+        }
+        return .success
+    }
+}

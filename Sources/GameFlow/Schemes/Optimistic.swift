@@ -1,0 +1,38 @@
+/// Optimistic gradient ascent (extrapolation from the past), a linear two-step method:
+///
+///     x_{k+1} = x_k + 2h·v(x_k) − h·v(x_{k−1}),
+///
+/// with v(x_{−1}) := v(x₀), so the first step is an Euler step. Order 1; 1 evaluation of v per
+/// step (the previous one is kept in the cache). On a bilinear game it converges for small
+/// enough hσ, at the rate of the spectral radius of its two-step companion matrix
+/// [[1 + 2hJ, −hJ], [I, 0]] (J = v′).
+///
+/// References: Daskalakis et al., "Training GANs with Optimism" (ICLR 2018); Gidel et al.,
+/// "A Variational Inequality Perspective on Generative Adversarial Networks" (ICLR 2019).
+public struct Optimistic: Scheme {
+    public init() {}
+    public var name: String { "optimistic" }
+    public var order: Int { 1 }
+    public var evaluationsPerStep: Int { 1 }
+
+    /// `a`: v(x_k); `b`: v(x_{k−1}); `hasPrevious` flags the first step.
+    public struct Cache {
+        var buffers: Buffers
+        var hasPrevious = false
+    }
+
+    public func makeCache<G: Game>(for game: G) -> Cache { Cache(buffers: Buffers(dimension: game.dimension)) }
+
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
+                              context: inout StepContext<G>) -> StepResult {
+        context.evaluate(x, into: &cache.buffers.a)
+        if cache.hasPrevious {
+            axpbypz(2 * h, cache.buffers.a, -h, cache.buffers.b, &x)
+        } else {
+            axpy(h, cache.buffers.a, &x)
+            cache.hasPrevious = true
+        }
+        swap(&cache.buffers.a, &cache.buffers.b)
+        return .success
+    }
+}

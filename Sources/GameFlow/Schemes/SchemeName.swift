@@ -1,0 +1,57 @@
+/// The schemes by their command-line names, for front ends that choose one at run time.
+public enum SchemeName: String, CaseIterable, Sendable {
+    case simga, altga, consensus
+    case implicitEuler = "implicit-euler"
+    case heun, rk4, extragradient, optimistic
+
+    /// Knobs a front end may pass; each scheme reads only its own.
+    public struct Knobs: Sendable {
+        /// Consensus γ (required for consensus).
+        public var gamma: Double?
+        /// Implicit Euler: absolute residual tolerance and iteration cap.
+        public var rootTolerance: Double
+        public var rootMaxIterations: Int
+        public var rootMethod: RootMethod?
+
+        public init(gamma: Double? = nil, rootTolerance: Double = 1e-10, rootMaxIterations: Int = 100,
+                    rootMethod: RootMethod? = nil) {
+            self.gamma = gamma
+            self.rootTolerance = rootTolerance
+            self.rootMaxIterations = rootMaxIterations
+            self.rootMethod = rootMethod
+        }
+    }
+
+    /// Parses a command-line name; the error lists the valid ones.
+    public static func parse(_ s: String) throws -> SchemeName {
+        guard let n = SchemeName(rawValue: s) else {
+            throw GameFlowError.invalidInput("unknown scheme '\(s)' (expected one of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return n
+    }
+
+    public func make(_ knobs: Knobs) throws -> any Scheme {
+        switch self {
+        case .simga: return SimGA()
+        case .altga: return AltGA()
+        case .consensus:
+            guard let g = knobs.gamma else { throw GameFlowError.invalidInput("consensus needs --gamma G (γ ≥ 0)") }
+            return try Consensus(gamma: g)
+        case .implicitEuler:
+            return try ImplicitEuler(tolerance: knobs.rootTolerance, maxIterations: knobs.rootMaxIterations, method: knobs.rootMethod)
+        case .heun: return Heun()
+        case .rk4: return RK4()
+        case .extragradient: return Extragradient()
+        case .optimistic: return Optimistic()
+        }
+    }
+}
+
+/// Integrates `game` from `initialState` with `scheme`: `Integrator(...).solve()` in one call,
+/// usable with existentials (`any Game`, `any Scheme`), which it opens once.
+public func solve<G: Game, S: Scheme>(_ game: G, scheme: S, from initialState: [Double],
+                                      options: SolveOptions, progressEvery: Int = 1000,
+                                      progress: ((Int, Stats) -> Void)? = nil) throws -> Solution {
+    var integrator = try Integrator(game: game, scheme: scheme, initialState: initialState, options: options)
+    return integrator.solve(progressEvery: progressEvery) { progress?($0.stepsCompleted, $0.stats) }
+}
