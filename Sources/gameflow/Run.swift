@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("divergence-bound"), help: "Status diverged once max |xᵢ| exceeds this.")
     var divergenceBound: Double = 1e12
 
-    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max |z − x − h·v(z)| ≤ this.")
+    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max |z − x − h·v(z)| / (1 + h) ≤ this.")
     var rootTolerance: Double = 1e-10
 
     @Option(name: .customLong("root-max-iterations"), help: "Implicit Euler: iteration cap of each root solve.")

@@ -156,8 +156,8 @@ public final class RootSolver {
     }
 
     private func describe(_ status: Int32, _ when: String) -> String {
-        if failedEvaluation { return "the system could not be evaluated (non-finite values) at \(when)" }
-        return "GSL \(method.rawValue) failed at \(when): \(GSL.reason(status)) (GSL status \(status))"
+        let gsl = "GSL \(method.rawValue) failed at \(when): \(GSL.reason(status)) (GSL status \(status))"
+        return failedEvaluation ? gsl + "; the solver reached a point where the system is not finite" : gsl
     }
 
     private func currentResidual() -> Double {

@@ -2,12 +2,18 @@
 ///
 ///     x_{k+1} = x_k + h·v(x_{k+1}),
 ///
-/// solved each step for z = x_{k+1} as the root of F(z) = z − x_k − h·v(z) with GSL's
-/// `hybridsj` (Powell's hybrid dogleg method with the exact Jacobian J_F = I − h·v′(z)) or, when
-/// the game has no exact derivatives or `hybrids` is chosen, with `hybrids` (finite-difference
-/// Jacobian inside GSL). The guess is x_k. A step succeeds once max |Fᵢ(z)| ≤ `tolerance`
-/// within `maxIterations`; otherwise the step fails with GSL's reason and the run ends with
-/// status `failed`, keeping x_k — never an abort.
+/// solved each step for z = x_{k+1} as the root of the scaled residual
+///
+///     F(z) = (z − x_k − h·v(z)) / (1 + h),   J_F(z) = (I − h·v′(z)) / (1 + h),
+///
+/// with GSL's `hybridsj` (Powell's hybrid dogleg method with that exact Jacobian) or, when the
+/// game has no exact derivatives or `hybrids` is chosen, with `hybrids` (finite-difference
+/// Jacobian inside GSL). The factor 1/(1 + h) changes neither the root nor the iteration; it
+/// keeps the residual's round-off at the scale of x and v(z) for every h, so one absolute
+/// tolerance works from h = 10⁻³ to 10⁴ (unscaled, h·v(z) carries h times v's round-off).
+/// The guess is x_k. A step succeeds once max |Fᵢ(z)| ≤ `tolerance` within `maxIterations`;
+/// otherwise the step fails with GSL's reason and the run ends with status `failed`, keeping
+/// x_k — never an abort.
 ///
 /// Order 1; per step one root solve, whose iterations, residual evaluations (each one evaluation
 /// of v) and Jacobian evaluations are counted. R(z) = 1/(1 − z): A-stable, so on a linear field
@@ -83,7 +89,7 @@ public protocol ImplicitEulerSystemProtocol: RootSystem {
     func prepare(origin: [Double], h: Double, step: Int)
 }
 
-/// F(z) = z − x_k − h·v(z), J_F(z) = I − h·v′(z).
+/// F(z) = (z − x_k − h·v(z)) / (1 + h), J_F(z) = (I − h·v′(z)) / (1 + h).
 final class ImplicitEulerSystem<G: Game>: ImplicitEulerSystemProtocol {
     let game: G
     var origin: [Double]
@@ -107,15 +113,17 @@ final class ImplicitEulerSystem<G: Game>: ImplicitEulerSystemProtocol {
 
     func residual(at z: [Double], into f: inout [Double]) -> Bool {
         game.evaluate(at: z, step: step, into: &v)
-        for i in 0..<z.count { f[i] = z[i] - origin[i] - h * v[i] }
+        let scale = 1 / (1 + h)
+        for i in 0..<z.count { f[i] = (z[i] - origin[i] - h * v[i]) * scale }
         return true
     }
 
     func jacobian(at z: [Double], into j: inout [Double]) -> Bool {
         game.jacobian(at: z, step: step, into: &j)
         let n = z.count
-        for i in 0..<(n * n) { j[i] *= -h }
-        for i in 0..<n { j[i * n + i] += 1 }
+        let scale = 1 / (1 + h)
+        for i in 0..<(n * n) { j[i] *= -h * scale }
+        for i in 0..<n { j[i * n + i] += scale }
         return true
     }
 }

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import GameFlow
+
+@Suite struct IntegratorTests {
+    @Test("solve() is the loop of step(): identical states and stats")
+    func solveEqualsStepping() throws {
+        let game = try DiracGAN(r1: 0.1)
+        let opts = SolveOptions(stepSize: 0.15, maxSteps: 37)
+        var a = try Integrator(game: game, scheme: RK4(), initialState: [1, -0.5], options: opts)
+        var k = 0
+        while a.step() == nil { k += 1 }
+        var b = try Integrator(game: game, scheme: RK4(), initialState: [1, -0.5], options: opts)
+        let s = b.solve()
+        var stepped = a.stats
+        stepped.monitorEvaluations += 1   // solve() evaluates ‖v‖ once more for its summary
+        #expect(a.state == s.finalState && stepped == s.stats && a.status == .completed && s.steps == 37)
+    }
+
+    @Test("Divergence beyond the bound keeps the last finite state")
+    func divergenceKeepsLastState() throws {
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1]))
+        let s = try integrate(game, SimGA(), from: [1, 0], h: 1, steps: 100, bound: 100)
+        // ‖x_k‖ = 2^{k/2}; max|x| first exceeds 100 at some k: the state kept is from k − 1.
+        guard case .diverged = s.status else { Issue.record("\(s.status)"); return }
+        let exact = try integrate(game, SimGA(), from: [1, 0], h: 1, steps: s.steps)
+        #expect(s.finalState == exact.finalState)
+        #expect(maxAbs(s.finalState) <= 100)
+        let next = try oneStep(game, SimGA(), from: s.finalState, h: 1)
+        #expect(maxAbs(next) > 100)
+    }
+
+    @Test("A non-finite field gives diverged, not a crash")
+    func nonFinite() throws {
+        let game = ClosureGame(dimension: 1, field: { x, v in v[0] = x[0] > 2 ? .nan : 1 })
+        let s = try integrate(game, SimGA(), from: [0], h: 1, steps: 10)
+        #expect(s.status.name == "diverged")
+        #expect(s.finalState == [3] && s.steps == 3)
+    }
+
+    @Test("Tolerance stops with converged; monitoring is counted apart from the scheme's work")
+    func convergedAndMonitorCounts() throws {
+        let s = try integrate(try DiracGAN(r1: 1), SimGA(), from: [1, 1], h: 0.2, steps: 10_000, tolerance: 1e-8)
+        #expect(s.status == .converged && s.steps < 10_000 && s.vectorFieldNorm <= 1e-8)
+        #expect(s.stats.fieldEvaluations == s.steps)
+        #expect(s.stats.monitorEvaluations == s.steps + 2)   // start, every step, final summary
+    }
+
+    @Test("Recording every k steps: step 0, multiples of k, and the last step")
+    func recording() throws {
+        let opts = SolveOptions(stepSize: 0.2, maxSteps: 23, recording: .init(every: 5, states: true))
+        var integ = try Integrator(game: try DiracGAN(), scheme: RK4(), initialState: [1, 1], options: opts)
+        let s = integ.solve()
+        let rec = try #require(s.recording)
+        #expect(rec.steps == [0, 5, 10, 15, 20, 23])
+        #expect(rec.state(at: 5) == s.finalState)
+        let energy = rec.series(.energy)
+        #expect(energy.count == 6 && abs(energy[0] - 1) < 1e-15)   // ½‖(1,1)‖²
+        #expect(energy.allSatisfy { abs($0 - 1) < 1e-3 })           // RK4 nearly conserves it
+        #expect(rec.csv().split(separator: "\n").count == 7)
+    }
+
+    @Test("Invalid options are errors naming the problem")
+    func invalidOptions() throws {
+        let g = try DiracGAN()
+        for (opts, word) in [(SolveOptions(stepSize: 0, maxSteps: 1), "step size"),
+                             (SolveOptions(stepSize: .nan, maxSteps: 1), "step size"),
+                             (SolveOptions(stepSize: 0.1, maxSteps: 0), "steps"),
+                             (SolveOptions(stepSize: 0.1, maxSteps: 1, tolerance: -1), "tolerance")] {
+            do {
+                _ = try Integrator(game: g, scheme: SimGA(), initialState: [1, 1], options: opts)
+                Issue.record("accepted \(word)")
+            } catch let e as GameFlowError {
+                #expect(e.description.contains(word))
+            }
+        }
+        #expect(throws: GameFlowError.self) {
+            _ = try Integrator(game: g, scheme: SimGA(), initialState: [1], options: SolveOptions(stepSize: 0.1, maxSteps: 1))
+        }
+    }
+}
+
+@Suite struct ReadmeExampleTests {
+    @Test("The README's library example runs and converges")
+    func readmeExample() throws {
+        let game = try DiracGAN(r1: 0.3)
+        let options = SolveOptions(stepSize: 0.2, maxSteps: 5_000, tolerance: 1e-10,
+                                   recording: .init(every: 10))
+        var integrator = try Integrator(game: game, scheme: try Consensus(gamma: 0.5),
+                                        initialState: [1, 1], options: options)
+        let solution = integrator.solve()
+        #expect(solution.status == .converged)
+        #expect(solution.stats.fieldEvaluations == solution.steps)
+        #expect(try #require(solution.recording).series(.vectorFieldNorm).last! <= 1e-10)
+    }
+}

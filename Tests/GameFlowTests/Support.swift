@@ -1,0 +1,52 @@
+import Foundation
+@testable import GameFlow
+
+/// Runs `steps` steps and returns the solution (no tolerance, no recording).
+func integrate<G: Game, S: Scheme>(_ game: G, _ scheme: S, from x0: [Double], h: Double, steps: Int,
+                                   tolerance: Double? = nil, bound: Double = 1e12) throws -> Solution {
+    try solve(game, scheme: scheme, from: x0,
+              options: SolveOptions(stepSize: h, maxSteps: steps, tolerance: tolerance, divergenceBound: bound))
+}
+
+/// The state after exactly one step from x.
+func oneStep<G: Game, S: Scheme>(_ game: G, _ scheme: S, from x: [Double], h: Double) throws -> [Double] {
+    var integrator = try Integrator(game: game, scheme: scheme, initialState: x,
+                                    options: SolveOptions(stepSize: h, maxSteps: 1))
+    integrator.step()
+    return integrator.state
+}
+
+/// The matrix of a linear one-step map, column by column from the basis vectors.
+func stepMatrix<G: Game, S: Scheme>(_ game: G, _ scheme: S, h: Double) throws -> Matrix {
+    let n = game.dimension
+    var m = Matrix(zeros: n, n)
+    for j in 0..<n {
+        var e = [Double](repeating: 0, count: n)
+        e[j] = 1
+        let col = try oneStep(game, scheme, from: e, h: h)
+        for i in 0..<n { m[i, j] = col[i] }
+    }
+    return m
+}
+
+func relativeError(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), .leastNormalMagnitude) }
+
+func maxRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
+    let scale = max(maxAbs(b), 1e-300)
+    return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
+
+func randomVector(_ n: Int, _ rng: inout SeededGenerator) -> [Double] { (0..<n).map { _ in rng.normal() } }
+
+/// A 3×2 matrix σ·Q with orthonormal columns (both singular values σ), so that every state in
+/// range(Q) × ℝ² is scaled by one closed-form factor per step.
+func equalSingularValues3x2(_ sigma: Double) -> Matrix {
+    let c1 = [1.0, 2, 2].map { $0 / 3 }, c2 = [2.0, 1, -2].map { $0 / 3 }   // orthonormal
+    return Matrix(rows: 3, columns: 2, storage: [c1[0], c2[0], c1[1], c2[1], c1[2], c2[2]].map { sigma * $0 })
+}
+
+let allSchemeNames = SchemeName.allCases
+
+func makeScheme(_ name: SchemeName, gamma: Double = 0.3, rootTolerance: Double = 1e-13) throws -> any Scheme {
+    try name.make(.init(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50))
+}
