@@ -21,13 +21,21 @@ public struct AltGA: Scheme {
     /// Per two-player game; in general one per player.
     public var evaluationsPerStep: Int { 2 }
 
-    public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
+    /// The field buffer and the player blocks (read once: a game may build `players` on each call).
+    public struct Cache {
+        var v: [Double]
+        let players: [Range<Int>]
+    }
 
-    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Buffers,
+    public func makeCache<G: Game>(for game: G) -> Cache {
+        Cache(v: [Double](repeating: 0, count: game.dimension), players: game.players)
+    }
+
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
-        for block in context.game.players {
-            context.evaluate(x, into: &cache.a)
-            for i in block { x[i] += h * cache.a[i] }
+        for block in cache.players {
+            context.evaluate(x, into: &cache.v)
+            for i in block { x[i] += h * cache.v[i] }
         }
         return .success
     }
