@@ -9,15 +9,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
         // GSL + OpenBLAS behind one thin shim. No pkgConfig on purpose: pkg-config's
         // `-lgslcblas` would come first on the link line and win over OpenBLAS.
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
-        .target(name: "GameFlow", dependencies: ["CGSL"]),
+        .target(
+            name: "GameFlow",
+            dependencies: ["CGSL", .product(name: "Numerics", package: "swift-numerics")]),
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "GameFlowTests", dependencies: ["GameFlow"]),
+        .testTarget(
+            name: "GameFlowTests",
+            dependencies: ["GameFlow", "CGSL", .product(name: "Numerics", package: "swift-numerics")]),
     ]
 )

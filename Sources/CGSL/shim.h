@@ -11,6 +11,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_cblas.h>
+#include <gsl/gsl_eigen.h>
 
 static inline const char *cgsl_version(void) { return gsl_version; }
 static inline const gsl_multiroot_fdfsolver_type *cgsl_fdf_hybridsj(void) { return gsl_multiroot_fdfsolver_hybridsj; }

@@ -1,3 +1,5 @@
+import Numerics
+
 /// The result of one attempted step.
 public enum StepResult: Sendable, Equatable {
     case success
@@ -61,6 +63,38 @@ public protocol Scheme: Sendable {
     /// Advances `x` by one step of size `h`, in place. On failure `x` may hold garbage; the
     /// integrator restores the previous state.
     func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache, context: inout StepContext<G>) -> StepResult
+
+    /// R(z) such that one step on the scalar test equation x′ = λx maps x to R(hλ)·x, when the
+    /// scheme has one (Euler, Heun, RK4, extragradient, implicit Euler). Default: nil.
+    func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>?
+
+    /// The Jacobian of the one-step map at a fixed point x̄ of a field whose Jacobian there is
+    /// `jacobian` (= J): the step map of the linearised field v(x) = J·(x − x̄) (chain rule; for
+    /// consensus the v″ terms vanish because v(x̄) = 0). Default: one step from each basis
+    /// vector on v(x) = J·x, exact for every one-step scheme. Its spectral radius < 1 ⇔ local
+    /// convergence (Proposition 3 of "The Numerics of GANs").
+    func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix
+}
+
+extension Scheme {
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { nil }
+
+    public func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix {
+        let n = jacobian.rows
+        let game = try AffineGame(M: jacobian, b: [Double](repeating: 0, count: n), playerSizes: players.map(\.count))
+        var cache = try makeCache(for: game)
+        var phi = Matrix(zeros: n, n)
+        var x = [Double](repeating: 0, count: n)
+        for j in 0..<n {
+            for i in 0..<n { x[i] = i == j ? 1 : 0 }
+            var context = StepContext(game: game)
+            if case .failure(let reason) = step(&x, h: h, cache: &cache, context: &context) {
+                throw GameFlowError.invalidInput("\(name): step on the linearised field failed: \(reason)")
+            }
+            for i in 0..<n { phi[i, j] = x[i] }
+        }
+        return phi
+    }
 }
 
 /// Work buffers of length n, made once per run.

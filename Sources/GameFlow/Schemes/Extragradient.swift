@@ -1,3 +1,5 @@
+import Numerics
+
 /// Extragradient (Korpelevich): an Euler look-ahead, then a step with the look-ahead's field:
 ///
 ///     x̃ = x + h·v(x),  x_{k+1} = x + h·v(x̃).
@@ -14,6 +16,9 @@ public struct Extragradient: Scheme {
     public var name: String { "extragradient" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 2 }
+
+    /// R(z) = 1 + z + z².
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { 1 + z + z * z }
 
     public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
 

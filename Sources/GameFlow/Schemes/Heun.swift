@@ -1,3 +1,5 @@
+import Numerics
+
 /// Heun's method (explicit trapezoidal rule, RK2):
 ///
 ///     k₁ = v(x),  k₂ = v(x + h·k₁),  x_{k+1} = x + (h/2)(k₁ + k₂).
@@ -12,6 +14,9 @@ public struct Heun: Scheme {
     public var name: String { "heun" }
     public var order: Int { 2 }
     public var evaluationsPerStep: Int { 2 }
+
+    /// R(z) = 1 + z + z²/2.
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { 1 + z + z * z / 2 }
 
     public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
 

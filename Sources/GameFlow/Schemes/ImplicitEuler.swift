@@ -1,3 +1,5 @@
+import Numerics
+
 /// Implicit (backward) Euler, the proximal-point method for games:
 ///
 ///     x_{k+1} = x_k + h·v(x_{k+1}),
@@ -47,6 +49,24 @@ public struct ImplicitEuler: Scheme {
     public var order: Int { 1 }
     /// One residual evaluation per solver iteration; nominally counted as 1.
     public var evaluationsPerStep: Int { 1 }
+
+    /// R(z) = 1/(1 − z).
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { 1 / (1 - z) }
+
+    /// (I − hJ)⁻¹, by LU: exact, no root solve. Throws when I − hJ is singular (hλ = 1).
+    public func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix {
+        let n = jacobian.rows
+        var a = Matrix.identity(n)
+        for i in 0..<(n * n) { a.storage[i] -= h * jacobian.storage[i] }
+        var phi = Matrix(zeros: n, n)
+        for j in 0..<n {
+            var e = [Double](repeating: 0, count: n)
+            e[j] = 1
+            let col = try a.solve(e)
+            for i in 0..<n { phi[i, j] = col[i] }
+        }
+        return phi
+    }
 
     public final class Cache {
         let system: any ImplicitEulerSystemProtocol

@@ -1,3 +1,5 @@
+import Numerics
+
 /// Optimistic gradient ascent (extrapolation from the past), a linear two-step method:
 ///
 ///     x_{k+1} = x_k + 2h·v(x_k) − h·v(x_{k−1}),
@@ -14,6 +16,21 @@ public struct Optimistic: Scheme {
     public var name: String { "optimistic" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
+
+    /// The two-step map on (x_k − x̄, x_{k−1} − x̄): the companion matrix [[I + 2hJ, −hJ], [I, 0]]
+    /// (2n × 2n), whose spectral radius decides local convergence.
+    public func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix {
+        let n = jacobian.rows
+        var c = Matrix(zeros: 2 * n, 2 * n)
+        for i in 0..<n {
+            for j in 0..<n {
+                c[i, j] = 2 * h * jacobian[i, j] + (i == j ? 1 : 0)
+                c[i, n + j] = -h * jacobian[i, j]
+            }
+            c[n + i, i] = 1
+        }
+        return c
+    }
 
     /// `a`: v(x_k); `b`: v(x_{k−1}); `hasPrevious` flags the first step.
     public struct Cache {

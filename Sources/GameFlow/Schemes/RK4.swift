@@ -1,3 +1,5 @@
+import Numerics
+
 /// The classical fourth-order Runge–Kutta method:
 ///
 ///     k₁ = v(x), k₂ = v(x + h/2·k₁), k₃ = v(x + h/2·k₂), k₄ = v(x + h·k₃),
@@ -14,6 +16,11 @@ public struct RK4: Scheme {
     public var name: String { "rk4" }
     public var order: Int { 4 }
     public var evaluationsPerStep: Int { 4 }
+
+    /// R(z) = 1 + z + z²/2 + z³/6 + z⁴/24.
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? {
+        1 + z * (1 + z * (Complex(1.0 / 2) + z * (Complex(1.0 / 6) + z / 24)))
+    }
 
     public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
 

@@ -1,3 +1,5 @@
+import Numerics
+
 /// Simultaneous gradient ascent = explicit Euler:
 ///
 ///     x_{k+1} = x_k + h·v(x_k)
@@ -11,6 +13,9 @@ public struct SimGA: Scheme {
     public var name: String { "simga" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
+
+    /// R(z) = 1 + z.
+    public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { 1 + z }
 
     public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
 

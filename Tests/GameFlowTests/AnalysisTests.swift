@@ -1,0 +1,192 @@
+import CGSL
+import Foundation
+import Numerics
+import Testing
+@testable import GameFlow
+
+/// An orthogonal n×n matrix from Givens rotations by the given seed.
+func randomOrthogonal(_ n: Int, seed: UInt64) -> Matrix {
+    var rng = SeededGenerator(seed: seed)
+    var q = Matrix.identity(n)
+    for _ in 0..<(3 * n) {
+        let i = Int(rng.next() % UInt64(n)), j = Int(rng.next() % UInt64(n))
+        if i == j { continue }
+        let a = 2 * Double.pi * rng.uniform(), c = cos(a), s = sin(a)
+        for k in 0..<n {
+            let qi = q[i, k], qj = q[j, k]
+            q[i, k] = c * qi - s * qj
+            q[j, k] = s * qi + c * qj
+        }
+    }
+    return q
+}
+
+/// Eigenvalues by GSL's Francis QR: an independent implementation to compare LAPACK with.
+func gslEigenvalues(_ m: Matrix) -> [Complex<Double>] {
+    let n = m.rows
+    let a = gsl_matrix_alloc(n, n)!, e = gsl_vector_complex_alloc(n)!, w = gsl_eigen_nonsymm_alloc(n)!
+    defer { gsl_matrix_free(a); gsl_vector_complex_free(e); gsl_eigen_nonsymm_free(w) }
+    for i in 0..<n { for j in 0..<n { gsl_matrix_set(a, i, j, m[i, j]) } }
+    precondition(gsl_eigen_nonsymm(a, e, w) == 0)
+    return (0..<n).map { k in
+        let z = gsl_vector_complex_get(e, k)
+        return Complex(z.dat.0, z.dat.1)
+    }.sorted { ($0.real, $0.imaginary) < ($1.real, $1.imaginary) }
+}
+
+func sameMultiset(_ a: [Complex<Double>], _ b: [Complex<Double>], tolerance: Double) -> Bool {
+    guard a.count == b.count else { return false }
+    var rest = b
+    for x in a {
+        guard let k = rest.indices.min(by: { (rest[$0] - x).length < (rest[$1] - x).length }),
+              (rest[k] - x).length <= tolerance else { return false }
+        rest.remove(at: k)
+    }
+    return true
+}
+
+@Suite struct SpectrumTests {
+    @Test("Bilinear A = U·diag(σ)·V gives eigenvalues ±iσᵢ (and 0 for the extra rows of a 3×2 A)")
+    func bilinearEigenvalues() throws {
+        let sigma = [0.5, 1.5, 3.0]
+        let u = randomOrthogonal(3, seed: 1), v = randomOrthogonal(3, seed: 2)
+        var d = Matrix(zeros: 3, 3)
+        for i in 0..<3 { d[i, i] = sigma[i] }
+        let game = try BilinearGame(A: u * d * v)
+        let s = try Spectrum(of: game, at: [Double](repeating: 0.3, count: 6))
+        let expected = sigma.flatMap { [Complex(0, $0), Complex(0, -$0)] }
+        #expect(sameMultiset(s.eigenvalues, expected, tolerance: 1e-12))
+        #expect(s.maxImagRealRatio == nil && s.maxStableEulerStep == nil)
+
+        var d2 = Matrix(zeros: 3, 2)
+        d2[0, 0] = 2; d2[1, 1] = 0.7
+        let rect = try Spectrum(of: try BilinearGame(A: u * d2 * randomOrthogonal(2, seed: 3)), at: [0, 0, 0, 0, 0])
+        #expect(sameMultiset(rect.eigenvalues, [Complex(0, 2), Complex(0, -2), Complex(0, 0.7), Complex(0, -0.7), Complex(0, 0)], tolerance: 1e-12))
+    }
+
+    @Test("Dirac-GAN at equilibrium: ±i/2; with R1 γ = 1 a double eigenvalue −1/2")
+    func diracEigenvalues() throws {
+        let plain = try Spectrum(of: try DiracGAN(), at: [0, 0])
+        #expect(sameMultiset(plain.eigenvalues, [Complex(0, 0.5), Complex(0, -0.5)], tolerance: 1e-15))
+        let critical = try Spectrum(of: try DiracGAN(r1: 1), at: [0, 0])
+        // A defective double eigenvalue is only determined to about √ε.
+        #expect(sameMultiset(critical.eigenvalues, [Complex(-0.5, 0), Complex(-0.5, 0)], tolerance: 1e-7))
+        #expect(abs(critical.maxStableEulerStep! - 4) < 1e-6)     // 2·½/(½)²
+    }
+
+    @Test("A random 6×6 M: LAPACK agrees with GSL's independent Francis QR to 1e-10")
+    func randomMatrix() throws {
+        var rng = SeededGenerator(seed: 21)
+        let m = Matrix(rows: 6, columns: 6, storage: randomVector(36, &rng))
+        let ours = try eigenvalues(of: m)
+        #expect(sameMultiset(ours, gslEigenvalues(m), tolerance: 1e-10))
+        let trace = (0..<6).map { m[$0, $0] }.reduce(0, +)
+        #expect(abs(ours.map(\.real).reduce(0, +) - trace) < 1e-12)
+    }
+
+    @Test("Rank-deficient Jacobians (many zero eigenvalues) are handled")
+    func rankDeficient() throws {
+        var rng = SeededGenerator(seed: 9)
+        let n = 60
+        let b = Matrix(rows: n, columns: 2, storage: randomVector(2 * n, &rng))
+        let c = Matrix(rows: 2, columns: n, storage: randomVector(2 * n, &rng))
+        let s = try Spectrum(matrix: b * c)
+        #expect(s.eigenvalues.count == n)
+        #expect(s.eigenvalues.filter { $0.length < 1e-10 }.count == n - 2)
+    }
+
+    @Test func badMatrices() {
+        #expect(throws: GameFlowError.self) { try eigenvalues(of: Matrix(rows: 2, columns: 3, storage: [1, 2, 3, 4, 5, 6])) }
+        #expect(throws: GameFlowError.self) { try eigenvalues(of: Matrix(rows: 1, columns: 1, storage: [.nan])) }
+    }
+}
+
+@Suite struct StabilityTests {
+    /// A random 5×5 M with every Re λ < 0 and complex pairs.
+    static func stableMatrix(seed: UInt64) -> Matrix {
+        var rng = SeededGenerator(seed: seed)
+        var m = Matrix(rows: 5, columns: 5, storage: randomVector(25, &rng))
+        for i in 0..<5 { for j in 0..<5 { m[i, j] -= m[j, i] * 0.5 } }   // tilt towards rotation
+        for i in 0..<5 { m[i, i] -= (0..<5).map { abs(m[i, $0]) }.reduce(0, +) * 0.6 + 0.05 }
+        return m
+    }
+
+    @Test("Euler: Lemma 4's h* equals the bisection on the step map's radius (1e-6 relative)", arguments: [1, 2, 3] as [UInt64])
+    func eulerFrontier(seed: UInt64) throws {
+        let m = Self.stableMatrix(seed: seed)
+        let s = try Spectrum(matrix: m)
+        let hStar = try #require(s.maxStableEulerStep)
+        let viaStepMap = try Stability.largestStableStep(SimGA(), jacobian: m, players: [0..<2, 2..<5], useStabilityFunction: false)
+        let viaR = try Stability.largestStableStep(SimGA(), jacobian: m, players: [0..<2, 2..<5])
+        #expect(relativeError(try #require(viaStepMap.value), hStar) < 1e-6)
+        #expect(relativeError(try #require(viaR.value), hStar) < 1e-9)
+    }
+
+    @Test("Implicit Euler is stable for every h when all Re λ < 0")
+    func implicitUnbounded() throws {
+        let m = Self.stableMatrix(seed: 4)
+        #expect(try Spectrum(matrix: m).spectralAbscissa < 0)
+        for useR in [true, false] {
+            #expect(try Stability.largestStableStep(try ImplicitEuler(tolerance: 1e-12, maxIterations: 20), jacobian: m,
+                                                    players: [0..<5], useStabilityFunction: useR) == .unbounded)
+        }
+    }
+
+    @Test("Extragradient on bilinear σ = 1 is stable iff h < 1")
+    func extragradientBilinear() throws {
+        let j = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1])).jacobianMatrix(at: [0, 0])
+        for useR in [true, false] {
+            let b = try Stability.largestStableStep(Extragradient(), jacobian: j, players: [0..<1, 1..<2], useStabilityFunction: useR)
+            #expect(relativeError(try #require(b.value), 1) < 1e-9)
+        }
+        #expect(try Stability.largestStableStep(SimGA(), jacobian: j, players: [0..<1, 1..<2]) == StableStepBound.none)
+        #expect(try Stability.largestStableStep(Heun(), jacobian: j, players: [0..<1, 1..<2]) == StableStepBound.none)
+    }
+
+    @Test("max |R(hλ)| equals the step map's spectral radius on linear games", arguments: [0.05, 0.3, 1.2])
+    func amplificationMatchesStepMap(h: Double) throws {
+        let m = Self.stableMatrix(seed: 7)
+        let s = try Spectrum(matrix: m)
+        let schemes: [any Scheme] = [SimGA(), Heun(), RK4(), Extragradient(), try ImplicitEuler(tolerance: 1e-12, maxIterations: 20)]
+        for scheme in schemes {
+            let amplification = s.maxAmplification(scheme, h: h)
+            let viaR = try #require(amplification)
+            let viaMap = try Stability.stepRadius(scheme, jacobian: m, players: [0..<2, 2..<5], h: h)
+            #expect(relativeError(viaMap, viaR) < 1e-10, "\(scheme.name)")
+        }
+    }
+
+    @Test("Step maps without a scalar R: AltGA on bilinear has radius 1 for hσ < 2; consensus is |1 − hγσ² + ihσ|")
+    func noScalarR() throws {
+        let sigma = 1.5
+        let j = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma])).jacobianMatrix(at: [0, 0])
+        let h = 0.4, gamma = 0.3
+        #expect(abs(try Stability.stepRadius(AltGA(), jacobian: j, players: [0..<1, 1..<2], h: h) - 1) < 1e-12)
+        let expected = hypot(1 - h * gamma * sigma * sigma, h * sigma)
+        #expect(relativeError(try Stability.stepRadius(try Consensus(gamma: gamma), jacobian: j, players: [0..<1, 1..<2], h: h), expected) < 1e-12)
+        // Optimistic's 2n×2n companion has the radius of μ² − (1 + 2hλ)μ + hλ at h = 0.1, σ = 1: 0.99493615 (prior-art §5.1).
+        let j1 = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1])).jacobianMatrix(at: [0, 0])
+        #expect(abs(try Stability.stepRadius(Optimistic(), jacobian: j1, players: [0..<1, 1..<2], h: 0.1) - 0.99493615) < 1e-8)
+    }
+}
+
+@Suite struct Lemma9Tests {
+    @Test("q(γ) ≤ 1/(c + 2ρ²γ) on random negative semi-definite matrices", arguments: [31, 32, 33, 34] as [UInt64])
+    func bound(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
+        let n = 4
+        let p = Matrix(rows: n, columns: 2, storage: randomVector(2 * n, &rng))   // rank-2 symmetric part
+        let k = Matrix(rows: n, columns: n, storage: randomVector(n * n, &rng))
+        var a = Matrix(zeros: n, n)
+        let ppt = p * p.transposed
+        for i in 0..<n { for j in 0..<n { a[i, j] = -0.3 * ppt[i, j] + (k[i, j] - k[j, i]) } }
+        for gamma in [0.0, 0.1, 1, 10] {
+            let l = try Lemma9(A: a, gamma: gamma)
+            #expect(l.rho > 0)
+            let q = try #require(l.q)
+            #expect(q <= l.bound * (1 + 1e-9), "γ = \(gamma): q = \(q), bound = \(l.bound)")
+        }
+        // More consensus, smaller q: the lemma's point.
+        #expect(try Lemma9(A: a, gamma: 10).q! < Lemma9(A: a, gamma: 0.1).q!)
+    }
+}
