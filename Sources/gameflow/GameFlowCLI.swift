@@ -43,7 +43,7 @@ struct GameFlowCommand: ParsableCommand {
             Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g) and training
             integrates dx/dt = v(x) ("The Numerics of GANs", Mescheder et al. 2017).
             """,
-        subcommands: [Run.self, Demo.self])
+        subcommands: [Run.self, Compare.self, SpectrumCommand.self, Demo.self])
 }
 
 /// Writes `contents` to `path` atomically.
@@ -64,6 +64,18 @@ func validateOutputDirectory(_ dir: String) throws {
     let parent = (dir as NSString).deletingLastPathComponent
     if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
         throw GameFlowError.invalidInput("--output '\(dir)': parent directory '\(parent)' does not exist")
+    }
+}
+
+/// Checks that a file can be written at `path` (its directory exists; it is not a directory) without writing it.
+func validateOutputFile(_ path: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        throw GameFlowError.invalidInput("'\(path)' is a directory")
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+        throw GameFlowError.invalidInput("cannot write '\(path)': directory '\(parent)' does not exist")
     }
 }
 

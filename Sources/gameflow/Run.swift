@@ -13,29 +13,10 @@ struct Run: ParsableCommand {
             bad input exits non-zero with one line on stderr and writes nothing.
             """)
 
-    @Option(name: .customLong("game-file"), help: "JSON game file (bilinear or affine; see README).")
-    var gameFile: String?
-
-    @Option(help: "Built-in game: bilinear (random N×N A, --dim, --seed) or dirac (--r1).")
-    var game: String?
-
-    @Option(help: "Built-in bilinear: A is N×N.")
-    var dim: Int = 2
-
-    @Option(help: "Seed for random built-in games and starts.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Dirac-GAN: R1 penalty weight γ ≥ 0.")
-    var r1: Double = 0
-
-    @Option(help: "Initial state as comma-separated numbers (default: the file's x0, (1, 1) for dirac, random for bilinear).")
-    var x0: String?
+    @OptionGroup var gameOptions: GameOptions
 
     @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scheme: String
-
-    @Option(help: "Consensus weight γ ≥ 0 (required for consensus).")
-    var gamma: Double?
 
     @Option(help: "Step size h > 0 (required; there is no default).")
     var step: Double
@@ -49,19 +30,12 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("divergence-bound"), help: "Status diverged once max |xᵢ| exceeds this.")
     var divergenceBound: Double = 1e12
 
-    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max |z − x − h·v(z)| / (1 + h) ≤ this.")
-    var rootTolerance: Double = 1e-10
-
-    @Option(name: .customLong("root-max-iterations"), help: "Implicit Euler: iteration cap of each root solve.")
-    var rootMaxIterations: Int = 100
-
-    @Option(name: .customLong("root-method"), help: "Implicit Euler: hybridsj (exact Jacobian) or hybrids (default: hybridsj when derivatives are exact).")
-    var rootMethod: String?
+    @OptionGroup var knobs: SchemeOptions
 
     @Flag(help: "Print one JSON summary object on stdout.")
     var json = false
 
-    @Option(help: "Write trajectory.csv and summary.json into this directory.")
+    @Option(help: "Write trajectory.csv, summary.json, convergence.svg (and phase.svg for 2-D games) into this directory.")
     var output: String?
 
     @Option(help: "Record every N steps in trajectory.csv (default: about 1000 rows in all).")
@@ -71,19 +45,9 @@ struct Run: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let (game, start) = try makeGame()
-        let method = try rootMethod.map { m -> RootMethod in
-            guard let r = RootMethod(rawValue: m) else {
-                throw GameFlowError.invalidInput("unknown root method '\(m)' (expected hybridsj or hybrids)")
-            }
-            return r
-        }
+        let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)
-        if gamma != nil && name != .consensus {
-            throw GameFlowError.invalidInput("--gamma applies only to --scheme consensus")
-        }
-        let chosen = try name.make(.init(gamma: gamma, rootTolerance: rootTolerance,
-                                         rootMaxIterations: rootMaxIterations, rootMethod: method))
+        let chosen = try knobs.make(name)
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let recordEvery = every ?? max(1, (steps + 999) / 1000)
         let options = SolveOptions(
@@ -106,50 +70,14 @@ struct Run: ParsableCommand {
             try createDirectory(dir)
             try write(solution.recording!.csv(), to: (dir as NSString).appendingPathComponent("trajectory.csv"))
             try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
+            _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,
+                                 steps: steps, title: "\(game.name), \(name.rawValue), h = \(step)", into: dir)
         }
         if json {
             print(summary.serialized())
         } else {
             printHuman(solution, game: game, scheme: name.rawValue, seconds: elapsed)
         }
-    }
-
-    private func makeGame() throws -> (any Game, [Double]) {
-        var start: [Double]
-        let game: any Game
-        switch (gameFile, self.game) {
-        case (.some, .some):
-            throw GameFlowError.invalidInput("give either --game-file or --game, not both")
-        case (nil, nil):
-            throw GameFlowError.invalidInput("no game: give --game-file PATH or --game bilinear|dirac")
-        case (let path?, nil):
-            let file = try GameFile.load(path: path)
-            (game, start) = (file.game, file.initialState)
-        case (nil, let builtIn?):
-            switch builtIn {
-            case "bilinear":
-                guard (1...100_000).contains(dim) else { throw GameFlowError.invalidInput("--dim must be between 1 and 100000 (got \(dim))") }
-                game = try BilinearGame.random(rows: dim, columns: dim, seed: seed)
-                var rng = SeededGenerator(seed: seed &+ 0x5EED)
-                start = (0..<(2 * dim)).map { _ in rng.normal() }
-            case "dirac":
-                game = try DiracGAN(r1: r1)
-                start = [1, 1]
-            default:
-                throw GameFlowError.invalidInput("unknown game '\(builtIn)' (expected bilinear or dirac; or use --game-file)")
-            }
-        }
-        if let text = x0 {
-            let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            start = try parts.map { p in
-                guard let d = Double(p), d.isFinite else { throw GameFlowError.invalidInput("--x0: '\(p)' is not a finite number") }
-                return d
-            }
-            guard start.count == game.dimension else {
-                throw GameFlowError.invalidInput("--x0 has \(start.count) entries, the game has dimension \(game.dimension)")
-            }
-        }
-        return (game, start)
     }
 
     private func printHuman(_ s: Solution, game: any Game, scheme: String, seconds: Double) {
@@ -166,6 +94,8 @@ struct Run: ParsableCommand {
         if s.finalState.count <= 8 {
             print("final state: [" + s.finalState.map { String(format: "%.6g", $0) }.joined(separator: ", ") + "]")
         }
-        if let dir = output { print("wrote \(dir)/trajectory.csv and \(dir)/summary.json") }
+        if let dir = output {
+            print("wrote \(dir)/trajectory.csv, summary.json, convergence.svg" + (game.dimension == 2 ? ", phase.svg" : ""))
+        }
     }
 }

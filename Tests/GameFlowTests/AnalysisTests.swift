@@ -143,6 +143,20 @@ func sameMultiset(_ a: [Complex<Double>], _ b: [Complex<Double>], tolerance: Dou
         #expect(try Stability.largestStableStep(Heun(), jacobian: j, players: [0..<1, 1..<2]) == StableStepBound.none)
     }
 
+    @Test("Eigenvalues on the imaginary axis: implicit Euler stable for every h, AltGA (radius exactly 1) for none, RK4 up to 2√2/σ")
+    func imaginaryAxis() throws {
+        let sigma = 2.0
+        let j = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma])).jacobianMatrix(at: [0, 0])
+        let players = [0..<1, 1..<2]
+        for useR in [true, false] {
+            #expect(try Stability.largestStableStep(try ImplicitEuler(tolerance: 1e-12, maxIterations: 20), jacobian: j,
+                                                    players: players, useStabilityFunction: useR) == .unbounded)
+            let rk4 = try Stability.largestStableStep(RK4(), jacobian: j, players: players, useStabilityFunction: useR)
+            #expect(relativeError(try #require(rk4.value), 2 * 2.0.squareRoot() / sigma) < 1e-9)
+        }
+        #expect(try Stability.largestStableStep(AltGA(), jacobian: j, players: players) == StableStepBound.none)
+    }
+
     @Test("max |R(hλ)| equals the step map's spectral radius on linear games", arguments: [0.05, 0.3, 1.2])
     func amplificationMatchesStepMap(h: Double) throws {
         let m = Self.stableMatrix(seed: 7)

@@ -69,6 +69,10 @@ final class CLITests: XCTestCase {
         let lines = csv.split(separator: "\n")
         XCTAssertEqual(lines.first, "step,vector_field_norm,distance_to_equilibrium,energy,x0,x1")
         XCTAssertEqual(lines.count, 1 + 5)   // steps 0, 10, 20, 30, 40
+        for figure in ["convergence.svg", "phase.svg"] {
+            let svg = try String(contentsOf: out.appendingPathComponent(figure), encoding: .utf8)
+            XCTAssertTrue(SVGChecker.check(svg).wellFormed, figure)
+        }
         let summary = try Data(contentsOf: out.appendingPathComponent("summary.json"))
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: summary) as? [String: Any])
         XCTAssertEqual(obj["scheme"] as? String, "implicit-euler")
@@ -123,5 +127,67 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(obj["status"] as? String, "failed")
         XCTAssertEqual(obj["steps"] as? Int, 0)
         XCTAssertEqual(obj["final_state"] as? [Double], [1, 1])
+    }
+
+    func testSpectrumJSON() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fig = dir.appendingPathComponent("s.svg")
+        let r = try run(["spectrum", "--game", "dirac", "--r1", "1", "--x0", "0,0", "--gamma", "1", "--step", "0.5",
+                         "--figure", fig.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let eig = try XCTUnwrap(obj["eigenvalues"] as? [[Double]])
+        XCTAssertEqual(eig.count, 2)
+        for e in eig { XCTAssertEqual(e[0], -0.5, accuracy: 1e-7); XCTAssertEqual(e[1], 0, accuracy: 1e-7) }
+        let steps = try XCTUnwrap(obj["max_stable_step"] as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(steps["simga"] as? Double), 4, accuracy: 1e-6)   // Lemma 4: 2·½/¼
+        XCTAssertEqual(obj["unconditionally_stable"] as? [String], ["implicit-euler"])
+        XCTAssertNotNil(obj["consensus"] as? [String: Any])
+        XCTAssertTrue(SVGChecker.check(try String(contentsOf: fig, encoding: .utf8)).wellFormed)
+
+        let plain = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--json"])
+        let p = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(p["max_imag_real_ratio"] is NSNull)                               // ±i/2 on the axis
+        XCTAssertTrue((p["max_stable_step"] as? [String: Any])?["simga"] is NSNull)
+    }
+
+    func testSpectrumBadInput() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let state = dir.appendingPathComponent("state.json")
+        try "[1, 2, 3]".write(to: state, atomically: true, encoding: .utf8)
+        let fig = dir.appendingPathComponent("f.svg").path
+        let cases: [([String], String)] = [
+            (["spectrum", "--game", "dirac", "--state", state.path], "--state has 3 entries"),
+            (["spectrum", "--game", "dirac", "--state", dir.appendingPathComponent("none").path], "does not exist"),
+            (["spectrum", "--game", "dirac", "--figure", fig], "--figure needs --step"),
+            (["spectrum", "--game", "dirac", "--figure", fig, "--step", "0"], "step size"),
+            (["spectrum", "--game", "dirac", "--gamma", "-1"], "--gamma"),
+            (["spectrum", "--game", "nope"], "unknown game 'nope'"),
+        ]
+        for (args, expected) in cases {
+            let r = try run(args)
+            XCTAssertNotEqual(r.code, 0, "\(args)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: fig), "\(args) wrote a figure")
+        }
+    }
+
+    func testCompareWritesFiguresForEveryScheme() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("cmp")
+        let r = try run(["compare", "--game", "dirac", "--schemes", "simga,rk4,implicit-euler", "--step", "0.2",
+                         "--steps", "50", "--output", out.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((obj["runs"] as? [[String: Any]])?.map { $0["scheme"] as? String }, ["simga", "rk4", "implicit-euler"])
+        let phase = SVGChecker.check(try String(contentsOf: out.appendingPathComponent("phase.svg"), encoding: .utf8))
+        XCTAssertTrue(phase.wellFormed)
+        XCTAssertEqual(phase.series, 1 + 1 + 3 + 1)   // field, flow, 3 schemes, equilibrium
+        let conv = SVGChecker.check(try String(contentsOf: out.appendingPathComponent("convergence.svg"), encoding: .utf8))
+        XCTAssertEqual(conv.series, 6)                  // ‖v‖ and distance per scheme
     }
 }

@@ -27,8 +27,9 @@ public enum Stability {
         try Spectrum(matrix: scheme.linearizedStepMatrix(jacobian: jacobian, players: players, h: h)).spectralRadius
     }
 
-    /// The largest h such that every step in (0, h) is stable, found by scanning up from a tiny
+    /// The largest h such that the steps in (0, h) are stable, found by scanning up from a tiny
     /// h by doubling until the radius reaches 1 and then bisecting to `relativeTolerance`.
+    /// (The first stability interval: a region that is left and re-entered is not followed.)
     /// Uses max |R(hλ)| when the scheme has a stability function (cheap: one eigen-decomposition),
     /// the spectral radius of the step map otherwise (`useStabilityFunction: false` forces that).
     public static func largestStableStep<S: Scheme>(
@@ -42,14 +43,21 @@ public enum Stability {
             if hasR { return spectrum.maxAmplification(scheme, h: h)! }
             return try stepRadius(scheme, jacobian: jacobian, players: players, h: h)
         }
-        var lo = 1e-8 / scale
-        guard try radius(lo) < 1 else { return .none }
-        var hi = lo
-        repeat {
-            lo = hi
-            hi *= 2
-            if hi > hMax { return .unbounded }
-        } while try radius(hi) < 1
+        // Scan up by doubling. At tiny h the radius is 1 to round-off (|ρ − 1| ≤ 1e-13 decides
+        // nothing), so the scan goes on until the radius is decisively below 1 (stable) or
+        // above it (unstable); margins below 1e-13 in ρ are not resolved.
+        let margin = 1e-13
+        var h = 1e-8 / scale
+        var foundStable = false
+        while true {
+            let r = try radius(h)
+            if r > 1 + margin || (foundStable && !(r < 1)) { break }
+            if r < 1 - margin { foundStable = true }
+            h *= 2
+            if h > hMax { return foundStable ? .unbounded : .none }
+        }
+        guard foundStable else { return .none }
+        var lo = h / 2, hi = h
         while hi - lo > relativeTolerance * hi {
             let mid = (lo + hi) / 2
             if try radius(mid) < 1 { lo = mid } else { hi = mid }

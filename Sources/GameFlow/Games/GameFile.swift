@@ -71,7 +71,7 @@ public struct GameFile: Sendable {
         return d
     }
 
-    static func vector(_ dict: [String: Any], _ key: String) throws -> [Double] {
+    public static func vector(_ dict: [String: Any], _ key: String) throws -> [Double] {
         guard let raw = dict[key] else { throw GameFlowError.invalidInput("missing key '\(key)'") }
         guard let arr = raw as? [Any] else { throw GameFlowError.invalidInput("'\(key)' must be an array of numbers") }
         guard !arr.isEmpty else { throw GameFlowError.invalidInput("'\(key)' is empty") }

@@ -1,0 +1,130 @@
+import Foundation
+import Numerics
+
+/// The paper's figures, built as `Plot`s (write them with `plot.svg()`).
+public enum Figures {
+    /// Figure 1 / Figure 3 of "The Numerics of GANs": the eigenvalues of h·v′ (one marker series
+    /// per labelled set, e.g. v′ and v′ − γv′ᵀv′) in the complex plane, with the boundaries
+    /// |R(z)| = 1 of the given schemes' stability regions (each scheme converges locally iff every
+    /// h·λ lies inside its region).
+    public static func spectrum(_ sets: [(label: String, eigenvalues: [Complex<Double>])], h: Double,
+                                schemes: [any Scheme], title: String = "Eigenvalues of h·v′ and stability regions |R(z)| ≤ 1") -> Plot {
+        var plot = Plot(title: title, xLabel: "Re(hλ)", yLabel: "Im(hλ)")
+        plot.equalAspect = true
+        plot.notes = ["h = \(h); a scheme converges locally iff every hλ lies inside its region"]
+        let points = sets.flatMap { $0.eigenvalues }.map { (h * $0.real, h * $0.imaginary) }.filter { $0.0.isFinite && $0.1.isFinite }
+        // Window: the eigenvalues and the regions' natural scale (RK4 reaches Re z ≈ −2.8).
+        var x0 = -3.0, x1 = 2.2, y0 = -3.0, y1 = 3.0
+        for p in points { x0 = min(x0, p.0); x1 = max(x1, p.0); y0 = min(y0, p.1); y1 = max(y1, p.1) }
+        let padX = 0.05 * (x1 - x0), padY = 0.05 * (y1 - y0)
+        let xr = (x0 - padX)...(x1 + padX), yr = (y0 - padY)...(y1 + padY)
+        let colors = ["#7f7f7f", "#2ca02c", "#9467bd", "#17becf", "#8c564b", "#bcbd22"]
+        var k = 0
+        for s in schemes where s.stabilityFunction(Complex(0)) != nil {
+            let segs = contourSegments(xRange: xr, yRange: yr, resolution: 240) { x, y in
+                (s.stabilityFunction(Complex(x, y))?.length ?? .nan) - 1
+            }
+            let outside = (s.stabilityFunction(Complex(-1e3))?.length ?? 2) < 1
+            plot.add("|R(z)| = 1: \(s.name)" + (outside ? " (stable outside)" : ""), .segments(segs), color: colors[k % colors.count])
+            k += 1
+        }
+        let far = 10 * max(xr.upperBound - xr.lowerBound, yr.upperBound - yr.lowerBound)
+        plot.add(nil, .line([(-far, 0), (far, 0)], dashed: true), color: "#bbbbbb")
+        plot.add(nil, .line([(0, -far), (0, far)], dashed: true), color: "#bbbbbb")
+        let markers: [Plot.Marker] = [.circle, .cross, .diamond, .square]
+        let markerColors = ["#1f77b4", "#d62728", "#ff7f0e", "#e377c2"]
+        for (i, set) in sets.enumerated() {
+            plot.add("hλ of \(set.label)", .markers(set.eigenvalues.map { (h * $0.real, h * $0.imaginary) }, markers[i % markers.count]),
+                     color: markerColors[i % markerColors.count])
+        }
+        plot.xRange = xr
+        plot.yRange = yr
+        return plot
+    }
+
+    /// A phase portrait of a 2-D game: v as arrows on a grid ("vector field"), the exact flow
+    /// from the start ("flow": RK4 at a small step), and each scheme's discrete iterates.
+    public static func phasePortrait<G: Game>(_ game: G, flow: [[Double]]?, iterates: [(label: String, states: [[Double]])],
+                                              title: String) -> Plot {
+        precondition(game.dimension == 2, "phase portraits are for 2-D games")
+        var plot = Plot(title: title, xLabel: "x₀ (player 1)", yLabel: "x₁ (player 2)")
+        plot.equalAspect = true
+        var pts = (flow ?? []) + iterates.flatMap { $0.states }
+        if let eq = game.equilibrium { pts.append(eq) }
+        pts = pts.filter { $0[0].isFinite && $0[1].isFinite }
+        var x0 = pts.map { $0[0] }.min() ?? -1, x1 = pts.map { $0[0] }.max() ?? 1
+        var y0 = pts.map { $0[1] }.min() ?? -1, y1 = pts.map { $0[1] }.max() ?? 1
+        let span = max(x1 - x0, y1 - y0, 1e-6)
+        x0 -= 0.1 * span; x1 += 0.1 * span; y0 -= 0.1 * span; y1 += 0.1 * span
+        // Arrows of a fixed length (direction) on a 17×17 grid; v's size is in the arrow's shade.
+        let n = 17, cell = max(x1 - x0, y1 - y0) / Double(n)
+        var arrows: [(x: Double, y: Double, dx: Double, dy: Double)] = []
+        var v = [0.0, 0.0]
+        for i in 0...n {
+            for j in 0...n {
+                let x = x0 + (x1 - x0) * Double(i) / Double(n), y = y0 + (y1 - y0) * Double(j) / Double(n)
+                game.evaluate(at: [x, y], step: 0, into: &v)
+                let len = (v[0] * v[0] + v[1] * v[1]).squareRoot()
+                guard len > 0, len.isFinite else { continue }
+                arrows.append((x, y, 0.7 * cell * v[0] / len, 0.7 * cell * v[1] / len))
+            }
+        }
+        plot.add("vector field v(x) (direction)", .arrows(arrows), color: "#b0b0b0")
+        if let flow {
+            plot.add("flow: exact ODE solution", .line(flow.map { ($0[0], $0[1]) }), color: "#000000")
+        }
+        let markers: [Plot.Marker] = [.circle, .square, .diamond, .cross]
+        for (k, it) in iterates.enumerated() {
+            plot.add("iterates: \(it.label)", .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, markers[k % markers.count]),
+                     color: Plot.palette[(k + 1) % Plot.palette.count])
+        }
+        if let eq = game.equilibrium { plot.add("equilibrium", .markers([(eq[0], eq[1])], .cross), color: "#000000") }
+        return plot
+    }
+
+    /// One curve of a convergence figure: curves of the same `group` share a colour (one
+    /// scheme), `dashed` tells its quantities apart (e.g. ‖v‖ solid, distance dashed).
+    public struct Curve: Sendable {
+        public var label: String
+        public var steps: [Int]
+        public var values: [Double]
+        public var group: Int
+        public var dashed: Bool
+        public init(label: String, steps: [Int], values: [Double], group: Int = 0, dashed: Bool = false) {
+            self.label = label
+            self.steps = steps
+            self.values = values
+            self.group = group
+            self.dashed = dashed
+        }
+    }
+
+    /// Convergence curves versus step on a log scale (e.g. ‖v‖ and distance to equilibrium).
+    public static func convergence(_ curves: [Curve], title: String,
+                                   yLabel: String = "‖v(x)‖₂ and ‖x − x̄‖₂ (log scale)") -> Plot {
+        var plot = Plot(title: title, xLabel: "step", yLabel: yLabel)
+        plot.yScale = .log
+        for c in curves {
+            plot.add(c.label, .line(zip(c.steps, c.values).map { (Double($0), $1) }, dashed: c.dashed),
+                     color: Plot.palette[c.group % Plot.palette.count])
+        }
+        return plot
+    }
+
+    /// The exact flow from x0 over `time`, approximated by RK4 with `substeps` steps (returns
+    /// `substeps + 1` states; stops early if the flow leaves the finite range).
+    public static func flow<G: Game>(_ game: G, from x0: [Double], time: Double, substeps: Int) -> [[Double]] {
+        guard substeps >= 1, time > 0,
+              var integrator = try? Integrator(game: game, scheme: RK4(), initialState: x0,
+                                               options: SolveOptions(stepSize: time / Double(substeps), maxSteps: substeps))
+        else { return [x0] }
+        var states = [x0]
+        states.reserveCapacity(substeps + 1)
+        while true {
+            let status = integrator.step()
+            if integrator.stepsCompleted == states.count { states.append(integrator.state) }
+            if status != nil { break }
+        }
+        return states
+    }
+}

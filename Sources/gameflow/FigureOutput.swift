@@ -1,0 +1,42 @@
+import Foundation
+import GameFlow
+
+/// One finished run, as the figures need it.
+struct RunCurves {
+    let label: String
+    let solution: Solution
+}
+
+/// Writes `convergence.svg` (‖v‖ and distance to equilibrium versus step, log scale) and, for
+/// 2-D games, `phase.svg` (vector field, exact flow, each run's iterates) into `dir`.
+/// Returns the names of the files written.
+func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Double, steps: Int,
+                           title: String, into dir: String) throws -> [String] {
+    var written: [String] = []
+    var curves: [Figures.Curve] = []
+    for (k, r) in runs.enumerated() {
+        guard let rec = r.solution.recording else { continue }
+        let prefix = runs.count > 1 ? "\(r.label): " : ""
+        curves.append(.init(label: prefix + "‖v(x)‖", steps: rec.steps, values: rec.series(.vectorFieldNorm), group: k))
+        if game.equilibrium != nil {
+            curves.append(.init(label: prefix + "‖x − x̄‖ (dashed)", steps: rec.steps,
+                                values: rec.series(.distanceToEquilibrium), group: k, dashed: true))
+        }
+    }
+    let convergence = Figures.convergence(curves, title: title)
+    try write(convergence.svg(), to: (dir as NSString).appendingPathComponent("convergence.svg"))
+    written.append("convergence.svg")
+
+    if game.dimension == 2 {
+        let iterates = runs.compactMap { r -> (label: String, states: [[Double]])? in
+            guard let rec = r.solution.recording, rec.options.states else { return nil }
+            return (r.label, (0..<rec.count).map { rec.state(at: $0) })
+        }
+        let flow = Figures.flow(game, from: start, time: h * Double(steps), substeps: min(50 * steps, 50_000))
+        var plot = Figures.phasePortrait(game, flow: flow, iterates: iterates, title: title)
+        plot.notes = ["flow: dx/dt = v(x) over t = \(h * Double(steps)) (RK4, small steps); iterates: h = \(h)"]
+        try write(plot.svg(), to: (dir as NSString).appendingPathComponent("phase.svg"))
+        written.append("phase.svg")
+    }
+    return written
+}

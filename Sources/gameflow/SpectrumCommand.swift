@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import GameFlow
+import Numerics
+
+struct SpectrumCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spectrum",
+        abstract: "Eigenvalues of v′ at a state, the paper's q, and each scheme's largest stable step.",
+        discussion: """
+            Stable steps are those of the linearisation at the state: they decide local convergence
+            when the state is an equilibrium (check vector_field_norm ≈ 0).
+            Examples:
+              gameflow spectrum --game dirac --r1 0.3 --x0 0,0
+              gameflow spectrum --game-file game.json --gamma 1 --step 0.1 --figure spectrum.svg --json
+            """)
+
+    @OptionGroup var gameOptions: GameOptions
+
+    @Option(help: "JSON file holding the state (an array of numbers) to analyse instead of x0.")
+    var state: String?
+
+    @Option(help: "Also analyse consensus optimisation's Jacobian v′ − γ·v′ᵀv′ for this γ ≥ 0.")
+    var gamma: Double?
+
+    @Option(help: "Step size h for the figure (it shows h·λ); required with --figure.")
+    var step: Double?
+
+    @Option(help: "Write the eigenvalues of h·v′ (and of h·(v′ − γv′ᵀv′) with --gamma) with the schemes' stability regions to this SVG file.")
+    var figure: String?
+
+    @Flag(help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        var (game, x) = try gameOptions.makeGame()
+        if let path = state {
+            x = try readState(path)
+            guard x.count == game.dimension else {
+                throw GameFlowError.invalidInput("--state has \(x.count) entries, the game has dimension \(game.dimension)")
+            }
+        }
+        if let g = gamma, !(g.isFinite && g >= 0) { throw GameFlowError.invalidInput("--gamma must be a finite number ≥ 0 (got \(g))") }
+        if let path = figure {
+            guard let h = step else { throw GameFlowError.invalidInput("--figure needs --step H (the figure shows h·λ)") }
+            guard h.isFinite, h > 0 else { throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(h))") }
+            try validateOutputFile(path)
+        } else if let h = step, !(h.isFinite && h > 0) {
+            throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(h))")
+        }
+
+        let jacobian = game.jacobianMatrix(at: x)
+        let spectrum = try Spectrum(matrix: jacobian)
+        let vNorm = norm2(game.vectorField(at: x))
+        var stable: [(String, StableStepBound)] = []
+        for name in SchemeName.allCases {
+            if name == .consensus && gamma == nil { continue }
+            let scheme = try name.make(.init(gamma: gamma))
+            let bound = name == .simga
+                ? (spectrum.maxStableEulerStep.map { StableStepBound.upTo($0) } ?? .none)
+                : try Stability.largestStableStep(scheme, jacobian: jacobian, players: game.players)
+            stable.append((name.rawValue, bound))
+        }
+        var consensusSpectrum: Spectrum?
+        if let g = gamma { consensusSpectrum = try Spectrum(matrix: consensusJacobian(jacobian, gamma: g)) }
+
+        if let path = figure, let h = step {
+            var sets = [(label: "v′", eigenvalues: spectrum.eigenvalues)]
+            if let c = consensusSpectrum { sets.append((label: "v′ − γv′ᵀv′ (γ = \(gamma!))", eigenvalues: c.eigenvalues)) }
+            let schemes: [any Scheme] = [SimGA(), Heun(), RK4(), Extragradient(), try ImplicitEuler(tolerance: 1e-10, maxIterations: 1)]
+            let plot = Figures.spectrum(sets, h: h, schemes: schemes, title: "\(game.name): eigenvalues of h·v′ and stability regions")
+            try write(plot.svg(), to: path)
+        }
+
+        if json {
+            var obj: [(String, JSON)] = [
+                ("game", .string(game.name)),
+                ("dimension", .int(game.dimension)),
+                ("vector_field_norm", .number(vNorm)),
+            ]
+            obj += spectrumFields(spectrum)
+            obj.append(("max_stable_step", .object(stable.compactMap { name, b in
+                b == .unbounded ? nil : (name, b.value.map { .number($0) } ?? .null)
+            })))
+            obj.append(("unconditionally_stable", .array(stable.filter { $0.1 == .unbounded }.map { .string($0.0) })))
+            if let c = consensusSpectrum {
+                obj.append(("consensus", .object([("gamma", .number(gamma!))] + spectrumFields(c) + [
+                    ("max_stable_step", .object([("simga", c.maxStableEulerStep.map { .number($0) } ?? .null)])),
+                ])))
+            }
+            print(JSON.object(obj).serialized())
+        } else {
+            print("game \(game.name) (dimension \(game.dimension)), ‖v(x)‖ = \(String(format: "%.3g", vNorm))")
+            print("eigenvalues of v′(x):")
+            for l in spectrum.eigenvalues.prefix(24) { print("  " + format(l)) }
+            if spectrum.eigenvalues.count > 24 { print("  … \(spectrum.eigenvalues.count - 24) more (use --json)") }
+            print("spectral abscissa max Re λ = \(String(format: "%.6g", spectrum.spectralAbscissa))")
+            print("q = max |Im λ / Re λ| = " + (spectrum.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))
+            print("largest stable step (linearisation at this state):")
+            for (name, b) in stable {
+                let text: String
+                switch b {
+                case .none: text = "none (unstable for every h)"
+                case .upTo(let h): text = String(format: "h < %.6g", h)
+                case .unbounded: text = "every h"
+                }
+                print("  \(name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(text)")
+            }
+            if let c = consensusSpectrum {
+                print("consensus Jacobian v′ − γv′ᵀv′ (γ = \(gamma!)): max Re λ = \(String(format: "%.6g", c.spectralAbscissa)), q = "
+                      + (c.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))
+            }
+            if let path = figure { print("wrote \(path)") }
+        }
+    }
+
+    private func spectrumFields(_ s: Spectrum) -> [(String, JSON)] {
+        [("eigenvalues", .array(s.eigenvalues.map { .array([.number($0.real), .number($0.imaginary)]) })),
+         ("spectral_abscissa", .number(s.spectralAbscissa)),
+         ("max_imag_real_ratio", s.maxImagRealRatio.map { .number($0) } ?? .null)]
+    }
+
+    private func format(_ l: Complex<Double>) -> String {
+        let im = l.imaginary
+        return String(format: "%.6g %@ %.6gi", l.real, im < 0 ? "−" : "+", abs(im))
+    }
+
+    private func readState(_ path: String) throws -> [Double] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GameFlowError.invalidInput("state file '\(path)' does not exist or cannot be read")
+        }
+        do {
+            guard let arr = try JSONSerialization.jsonObject(with: data) as? [Any] else {
+                throw GameFlowError.invalidInput("state file '\(path)' must hold a JSON array of numbers")
+            }
+            return try GameFile.vector(["state": arr], "state")
+        } catch let e as GameFlowError {
+            throw GameFlowError.invalidInput("state file '\(path)': \(e)")
+        } catch {
+            throw GameFlowError.invalidInput("state file '\(path)': malformed JSON")
+        }
+    }
+}

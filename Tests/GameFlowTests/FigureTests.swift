@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Numerics
+import Testing
+@testable import GameFlow
+
+/// Parses SVG text as XML and counts the plotted series (`<g class="series">`).
+final class SVGChecker: NSObject, XMLParserDelegate {
+    var series = 0
+    var seriesNames: [String] = []
+    var root: String?
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        if root == nil { root = name }
+        if name == "g", attributes["class"] == "series" {
+            series += 1
+            seriesNames.append(attributes["data-name"] ?? "")
+        }
+    }
+
+    static func check(_ svg: String) -> (wellFormed: Bool, root: String?, series: Int, names: [String]) {
+        let checker = SVGChecker()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = checker
+        let ok = parser.parse()
+        return (ok, checker.root, checker.series, checker.seriesNames)
+    }
+}
+
+@Suite struct FigureTests {
+    @Test("Spectrum figure: well-formed SVG, one series per stability boundary, axis line and eigenvalue set")
+    func spectrumFigure() throws {
+        let j = try DiracGAN(r1: 0.3).jacobianMatrix(at: [0, 0])
+        let sets = [(label: "v′", eigenvalues: try eigenvalues(of: j)),
+                    (label: "v′ − γv′ᵀv′", eigenvalues: try eigenvalues(of: consensusJacobian(j, gamma: 1)))]
+        let schemes: [any Scheme] = [SimGA(), RK4(), Extragradient(), AltGA()]   // AltGA has no R(z): no boundary
+        let svg = Figures.spectrum(sets, h: 0.5, schemes: schemes).svg()
+        let r = SVGChecker.check(svg)
+        #expect(r.wellFormed && r.root == "svg")
+        #expect(r.series == 3 + 2 + 2)   // 3 boundaries, 2 axis lines, 2 eigenvalue sets
+        #expect(r.names.filter { $0.hasPrefix("|R(z)| = 1") }.count == 3)
+    }
+
+    @Test("Stability boundary of Euler is the unit circle around −1 (marching squares)")
+    func eulerBoundary() {
+        let segs = contourSegments(xRange: -2.5...0.5, yRange: -1.5...1.5, resolution: 200) { x, y in
+            ((1 + x) * (1 + x) + y * y).squareRoot() - 1
+        }
+        #expect(segs.count > 100)
+        for (a, b) in segs {
+            #expect(abs(hypot(1 + a.0, a.1) - 1) < 1e-3 && abs(hypot(1 + b.0, b.1) - 1) < 1e-3)
+        }
+    }
+
+    @Test("Phase portrait and convergence figures are well-formed with the expected series")
+    func phaseAndConvergence() throws {
+        let game = try DiracGAN()
+        let flow = Figures.flow(game, from: [1, 1], time: 20, substeps: 400)
+        #expect(flow.count == 401)
+        #expect(flow.allSatisfy { abs(norm2($0) - 2.0.squareRoot()) < 1e-6 })   // the exact flow conserves θ² + ψ²
+        var iterates: [(label: String, states: [[Double]])] = []
+        var curves: [Figures.Curve] = []
+        for (k, scheme) in ([SimGA(), Extragradient()] as [any Scheme]).enumerated() {
+            let opts = SolveOptions(stepSize: 0.2, maxSteps: 100, recording: .init(every: 1, states: true))
+            let s = try solve(game, scheme: scheme, from: [1, 1], options: opts)
+            let rec = try #require(s.recording)
+            iterates.append((scheme.name, (0..<rec.count).map { rec.state(at: $0) }))
+            curves.append(.init(label: scheme.name, steps: rec.steps, values: rec.series(.vectorFieldNorm), group: k))
+        }
+        let phase = SVGChecker.check(Figures.phasePortrait(game, flow: flow, iterates: iterates, title: "Dirac <&> test").svg())
+        #expect(phase.wellFormed)
+        #expect(phase.series == 1 + 1 + 2 + 1)   // field, flow, 2 schemes, equilibrium
+        #expect(phase.names.contains("flow: exact ODE solution") && phase.names.contains("iterates: simga"))
+        let conv = SVGChecker.check(Figures.convergence(curves, title: "t").svg())
+        #expect(conv.wellFormed && conv.series == 2)
+    }
+
+    @Test("Plots skip non-finite and non-positive (log) points instead of writing NaN into the SVG")
+    func nonFinitePoints() {
+        var plot = Plot(title: "t", xLabel: "x", yLabel: "y")
+        plot.yScale = .log
+        plot.add("a", .line([(0, 1), (1, .nan), (2, 0), (3, -1), (4, 10)]))
+        let svg = plot.svg()
+        #expect(!svg.contains("nan") && !svg.contains("inf"))
+        #expect(SVGChecker.check(svg).wellFormed)
+    }
+}
