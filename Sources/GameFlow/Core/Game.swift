@@ -61,14 +61,7 @@ extension Game {
 
     /// Column by column, from n Jacobian-vector products.
     public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
-        let n = dimension
-        var e = [Double](repeating: 0, count: n), col = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            e[k] = 1
-            jacobianVectorProduct(at: x, e, step: step, into: &col)
-            for i in 0..<n { out[i * n + k] = col[i] }
-            e[k] = 0
-        }
+        denseFromProducts(dimension, into: &out) { e, col in jacobianVectorProduct(at: x, e, step: step, into: &col) }
     }
 
     /// Central finite-difference JVP; available to every game (tests compare exact derivatives with it).
@@ -115,6 +108,17 @@ extension Game {
     }
 }
 
+/// A dense row-major n×n matrix assembled column by column from products with the unit vectors.
+func denseFromProducts(_ n: Int, into out: inout [Double], _ product: ([Double], inout [Double]) -> Void) {
+    var e = [Double](repeating: 0, count: n), col = [Double](repeating: 0, count: n)
+    for k in 0..<n {
+        e[k] = 1
+        product(e, &col)
+        for i in 0..<n { out[i * n + k] = col[i] }
+        e[k] = 0
+    }
+}
+
 /// Splits 0..<(sizes.sum) into consecutive blocks of the given sizes.
 public func playerBlocks(sizes: [Int]) -> [Range<Int>] {
     var start = 0
@@ -154,14 +158,7 @@ public struct ClosureGame: Game {
 
     public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
         if let j = jacobianClosure { j(x, &out); return }
-        let n = dimension
-        var e = [Double](repeating: 0, count: n), col = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            e[k] = 1
-            finiteDifferenceJVP(at: x, e, step: step, into: &col)
-            for i in 0..<n { out[i * n + k] = col[i] }
-            e[k] = 0
-        }
+        denseFromProducts(dimension, into: &out) { e, col in finiteDifferenceJVP(at: x, e, step: step, into: &col) }
     }
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
