@@ -38,5 +38,18 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         let u1 = uniform(), u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
+
+    /// Two independent standard normals from one Box–Muller transform.
+    public mutating func normalPair() -> (Double, Double) {
+        let u1 = uniform(), u2 = uniform()
+        let r = (-2 * log(u1)).squareRoot(), t = 2 * Double.pi * u2
+        return (r * cos(t), r * sin(t))
+    }
+
+    /// A generator for the stream keyed by (seed, index): every key gets its own independent-looking
+    /// stream, so data for step k is a pure function of (seed, k).
+    public init(seed: UInt64, stream: Int64) {
+        self.init(seed: seed ^ (UInt64(bitPattern: stream) &* 0x9E37_79B9_7F4A_7C15 &+ 0xD1B5_4A32_D192_ED03))
+    }
 }
 

@@ -1,0 +1,389 @@
+import Foundation
+
+/// A GAN with MLP generator and discriminator on a 2-D Gaussian mixture, as a `Game`.
+///
+/// **Players and signs.** The discriminator D (logit output) maximises
+/// f = E_data[φ_r(D(x))] + E_z[φ_f(D(G(z)))], the generator maximises g = E_z[ψ(D(G(z)))]:
+///
+/// | utility | φ_r(t) | φ_f(t) | ψ(t) |
+/// |---|---|---|---|
+/// | `standard` (saturating, zero-sum) | log σ(t) | log(1 − σ(t)) | −log(1 − σ(t)) |
+/// | `nonSaturating` (default; the reference code's) | log σ(t) | log(1 − σ(t)) | log σ(t) |
+/// | `wgan` | t | −t | t |
+///
+/// and v = (∇_θG g, ∇_φD f) — the paper's convention: players maximise, training integrates
+/// dx/dt = v(x). **Layout:** by default x = (θ_G, φ_D), generator first (the paper's player 1);
+/// `.discriminatorFirst` puts D first (so AltGA updates D first, as the reference code).
+///
+/// **Data.** The minibatch of step k (real samples, balanced over the modes, and latents
+/// z ~ N(0, I)) is a pure function of (seed, k): every stage of an RK4 or extragradient step and
+/// every iteration of an implicit solve sees the same batch. Step `evaluationStep` (−1) is a
+/// fixed evaluation batch.
+///
+/// **Derivatives** are exact: v by backpropagation; v′u and v′ᵀu by Pearlmutter's R-operator
+/// (forward-over-reverse) through both networks, using v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) and
+/// v′u = ((H_g u)_G, (H_f u)_D), where H are the full Hessians of the utilities.
+///
+/// Buffers are preallocated; evaluations of one value are serialised by a lock (one game value
+/// may be shared, but use one per thread for parallel speed).
+public struct MLPGAN: Game {
+    public enum Utility: String, Sendable, CaseIterable {
+        case standard
+        case nonSaturating = "non-saturating"
+        case wgan
+    }
+
+    public enum Layout: String, Sendable {
+        case generatorFirst = "generator-first"
+        case discriminatorFirst = "discriminator-first"
+    }
+
+    public let generator: MLP
+    public let discriminator: MLP
+    public let data: GaussianMixture
+    public let batchSize: Int
+    public let utility: Utility
+    public let layout: Layout
+    public let seed: UInt64
+    /// The step index of the fixed evaluation batch.
+    public static let evaluationStep = -1
+
+    /// Offsets of each network's parameters in x.
+    public let generatorOffset: Int
+    public let discriminatorOffset: Int
+    private let workspace: GANWorkspace
+
+    /// - Parameters:
+    ///   - generator: latent width → … → 2.
+    ///   - discriminator: 2 → … → 1.
+    public init(generator: MLP, discriminator: MLP, data: GaussianMixture, batchSize: Int,
+                utility: Utility = .nonSaturating, layout: Layout = .generatorFirst, seed: UInt64) throws {
+        guard generator.outputWidth == 2 else { throw GameFlowError.invalidInput("generator must output 2 numbers (got \(generator.outputWidth))") }
+        guard discriminator.inputWidth == 2, discriminator.outputWidth == 1 else {
+            throw GameFlowError.invalidInput("discriminator must map 2 numbers to 1 (got \(discriminator.inputWidth) → \(discriminator.outputWidth))")
+        }
+        guard batchSize >= 1 else { throw GameFlowError.invalidInput("batch size must be at least 1 (got \(batchSize))") }
+        self.generator = generator
+        self.discriminator = discriminator
+        self.data = data
+        self.batchSize = batchSize
+        self.utility = utility
+        self.layout = layout
+        self.seed = seed
+        switch layout {
+        case .generatorFirst: (generatorOffset, discriminatorOffset) = (0, generator.parameterCount)
+        case .discriminatorFirst: (generatorOffset, discriminatorOffset) = (discriminator.parameterCount, 0)
+        }
+        self.workspace = GANWorkspace(generator: generator, discriminator: discriminator, batch: batchSize)
+    }
+
+    /// The paper's setup: hidden layers of `width` ReLU units, latent `latent`, on `data`.
+    public static func paperSetup(data: GaussianMixture, hidden width: Int = 16, depth: Int = 4, latent: Int = 16,
+                                  batchSize: Int = 512, activation: Activation = .relu,
+                                  utility: Utility = .nonSaturating, layout: Layout = .generatorFirst,
+                                  seed: UInt64) throws -> MLPGAN {
+        guard depth >= 1, width >= 1, latent >= 1 else {
+            throw GameFlowError.invalidInput("hidden width, depth and latent size must be ≥ 1")
+        }
+        let hidden = [Int](repeating: width, count: depth)
+        return try MLPGAN(generator: MLP(widths: [latent] + hidden + [2], activation: activation),
+                          discriminator: MLP(widths: [2] + hidden + [1], activation: activation),
+                          data: data, batchSize: batchSize, utility: utility, layout: layout, seed: seed)
+    }
+
+    public var name: String { "mlp-gan" }
+    public var dimension: Int { generator.parameterCount + discriminator.parameterCount }
+    public var players: [Range<Int>] {
+        let g = generatorOffset..<(generatorOffset + generator.parameterCount)
+        let d = discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount)
+        return layout == .generatorFirst ? [g, d] : [d, g]
+    }
+    public var hasExactDerivatives: Bool { true }
+    public var latentDimension: Int { generator.inputWidth }
+
+    /// Xavier-uniform weights and zero biases for both networks, from `seed`.
+    public func initialState(seed: UInt64) -> [Double] {
+        var x = [Double](repeating: 0, count: dimension)
+        var rng = SeededGenerator(seed: seed, stream: -2)
+        generator.initialize(&x, at: generatorOffset, rng: &rng)
+        discriminator.initialize(&x, at: discriminatorOffset, rng: &rng)
+        return x
+    }
+
+    // MARK: - Game
+
+    public func evaluate(at x: [Double], step: Int, into v: inout [Double]) {
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                v.withUnsafeMutableBufferPointer { vs in
+                    fieldPass(xs.baseAddress!, step: step, ws, into: vs.baseAddress!)
+                }
+            }
+        }
+    }
+
+    public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                u.withUnsafeBufferPointer { us in
+                    out.withUnsafeMutableBufferPointer { os in
+                        jvpPass(xs.baseAddress!, us.baseAddress!, step: step, ws, into: os.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                u.withUnsafeBufferPointer { us in
+                    out.withUnsafeMutableBufferPointer { os in
+                        vjpPass(xs.baseAddress!, us.baseAddress!, step: step, ws, into: os.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The utilities (f of D, g of G) on the batch of `step`.
+    public func utilities(at x: [Double], step: Int) -> (discriminator: Double, generator: Double) {
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                let p = xs.baseAddress!
+                forwardAll(p, step: step, ws)
+                let b = ws.batch, nb = Double(b)
+                var f = 0.0, g = 0.0
+                for r in 0..<b {
+                    f += phiReal(ws.realLogit[r]).value / nb + phiFake(ws.fakeLogit[r]).value / nb
+                    g += psi(ws.fakeLogit[r]).value / nb
+                }
+                return (f, g)
+            }
+        }
+    }
+
+    /// `count` generator samples (count × 2) for latents drawn from `sampleSeed`.
+    public func samples(at x: [Double], count: Int, sampleSeed: UInt64) -> [Double] {
+        var out = [Double](repeating: 0, count: 2 * count)
+        let ws = MLPWorkspace(generator, capacity: min(count, 4096))
+        var rng = SeededGenerator(seed: sampleSeed, stream: -3)
+        var z = [Double](repeating: 0, count: min(count, 4096) * latentDimension)
+        x.withUnsafeBufferPointer { xs in
+            var done = 0
+            while done < count {
+                let n = min(4096, count - done)
+                for i in stride(from: 0, to: n * latentDimension, by: 2) {
+                    let (a, b) = rng.normalPair()
+                    z[i] = a
+                    if i + 1 < n * latentDimension { z[i + 1] = b }
+                }
+                let o = z.withUnsafeBufferPointer { generator.forward(xs.baseAddress! + generatorOffset, input: $0.baseAddress!, batch: n, ws) }
+                for i in 0..<(2 * n) { out[2 * done + i] = o[i] }
+                done += n
+            }
+        }
+        return out
+    }
+
+    // MARK: - Utility derivatives at a logit: value, first and second derivative
+
+    @inline(__always) private static func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
+    @inline(__always) private static func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
+
+    /// φ_r: log σ(t) (WGAN: t).
+    @inline(__always) func phiReal(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
+        if utility == .wgan { return (t, 1, 0) }
+        let s = Self.sigmoid(t)
+        return (-Self.softplus(-t), 1 - s, -s * (1 - s))
+    }
+
+    /// φ_f: log(1 − σ(t)) (WGAN: −t).
+    @inline(__always) func phiFake(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
+        if utility == .wgan { return (-t, -1, 0) }
+        let s = Self.sigmoid(t)
+        return (-Self.softplus(t), -s, -s * (1 - s))
+    }
+
+    /// ψ: the generator's utility of a fake logit.
+    @inline(__always) func psi(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
+        switch utility {
+        case .wgan: return (t, 1, 0)
+        case .standard:
+            let s = Self.sigmoid(t)
+            return (Self.softplus(t), s, s * (1 - s))
+        case .nonSaturating:
+            let s = Self.sigmoid(t)
+            return (-Self.softplus(-t), 1 - s, -s * (1 - s))
+        }
+    }
+
+    // MARK: - Passes (workspace locked)
+
+    /// Forward passes: G on the latents, D on the real batch and on the fakes.
+    private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace) {
+        ws.prepareBatch(step: step, seed: seed, data: data, latent: latentDimension)
+        let b = ws.batch
+        let fake = generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g)
+        ws.fake.update(from: fake, count: 2 * b)
+        let dp = p + discriminatorOffset
+        ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b)
+        ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
+    }
+
+    private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>) {
+        forwardAll(p, step: step, ws)
+        let b = ws.batch, inv = 1 / Double(b)
+        let dp = p + discriminatorOffset, gp = p + generatorOffset
+        let vD = v + discriminatorOffset, vG = v + generatorOffset
+        vD.update(repeating: 0, count: discriminator.parameterCount)
+        vG.update(repeating: 0, count: generator.parameterCount)
+        // ∇_D f: real and fake terms.
+        for r in 0..<b { ws.upstream[r] = phiReal(ws.realLogit[r]).d1 * inv }
+        discriminator.backward(dp, dOut: ws.upstream, ws.dReal, gradient: vD, inputGradient: nil)
+        for r in 0..<b { ws.upstream[r] = phiFake(ws.fakeLogit[r]).d1 * inv }
+        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: vD, inputGradient: nil)
+        // ∇_G g: through D's input, then G.
+        for r in 0..<b { ws.upstream[r] = psi(ws.fakeLogit[r]).d1 * inv }
+        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: ws.dFakeInput)
+        generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
+    }
+
+    /// Tangent passes along w = (w_G, w_D) (either may be nil = 0) after `forwardAll`. Every
+    /// network's tangent state is (re)written, so no stale tangent survives from an earlier pass.
+    private func tangentAll(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?, _ ws: GANWorkspace) {
+        let b = ws.batch
+        let dp = p + discriminatorOffset
+        ws.rFake.update(from: generator.tangentForward(p + generatorOffset, direction: wG, inputDirection: nil, ws.g), count: 2 * b)
+        ws.rRealLogit.update(from: discriminator.tangentForward(dp, direction: wD, inputDirection: nil, ws.dReal), count: b)
+        ws.rFakeLogit.update(from: discriminator.tangentForward(dp, direction: wD, inputDirection: wG != nil ? ws.rFake : nil,
+                                                                ws.dFake), count: b)
+    }
+
+    /// Accumulates R{∇f} (blocks selected by the out pointers) after `tangentAll`.
+    private func hvpF(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?, _ ws: GANWorkspace,
+                      outG: UnsafeMutablePointer<Double>?, outD: UnsafeMutablePointer<Double>?) {
+        let b = ws.batch, inv = 1 / Double(b), dp = p + discriminatorOffset
+        for r in 0..<b {
+            let t = phiReal(ws.realLogit[r])
+            ws.upstream[r] = t.d1 * inv
+            ws.rUpstream[r] = t.d2 * ws.rRealLogit[r] * inv
+        }
+        if let outD {
+            discriminator.backward(dp, dOut: ws.upstream, ws.dReal, gradient: nil, inputGradient: nil,
+                                   dOutTangent: ws.rUpstream, direction: wD, gradientTangent: outD)
+        }
+        for r in 0..<b {
+            let t = phiFake(ws.fakeLogit[r])
+            ws.upstream[r] = t.d1 * inv
+            ws.rUpstream[r] = t.d2 * ws.rFakeLogit[r] * inv
+        }
+        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: outG == nil ? nil : ws.dFakeInput,
+                               dOutTangent: ws.rUpstream, direction: wD, gradientTangent: outD,
+                               inputGradientTangent: outG == nil ? nil : ws.rDFakeInput)
+        if let outG {
+            generator.backward(p + generatorOffset, dOut: ws.dFakeInput, ws.g, gradient: nil, inputGradient: nil,
+                               dOutTangent: ws.rDFakeInput, direction: wG, gradientTangent: outG)
+        }
+    }
+
+    /// Accumulates R{∇g} (blocks selected by the out pointers) after `tangentAll`.
+    private func hvpG(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?, _ ws: GANWorkspace,
+                      outG: UnsafeMutablePointer<Double>?, outD: UnsafeMutablePointer<Double>?) {
+        let b = ws.batch, inv = 1 / Double(b), dp = p + discriminatorOffset
+        for r in 0..<b {
+            let t = psi(ws.fakeLogit[r])
+            ws.upstream[r] = t.d1 * inv
+            ws.rUpstream[r] = t.d2 * ws.rFakeLogit[r] * inv
+        }
+        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: outG == nil ? nil : ws.dFakeInput,
+                               dOutTangent: ws.rUpstream, direction: wD, gradientTangent: outD,
+                               inputGradientTangent: outG == nil ? nil : ws.rDFakeInput)
+        if let outG {
+            generator.backward(p + generatorOffset, dOut: ws.dFakeInput, ws.g, gradient: nil, inputGradient: nil,
+                               dOutTangent: ws.rDFakeInput, direction: wG, gradientTangent: outG)
+        }
+    }
+
+    /// v′u = ((H_g u)_G, (H_f u)_D).
+    private func jvpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace,
+                         into out: UnsafeMutablePointer<Double>) {
+        forwardAll(p, step: step, ws)
+        out.update(repeating: 0, count: dimension)
+        let uG = u + generatorOffset, uD = u + discriminatorOffset
+        tangentAll(p, wG: uG, wD: uD, ws)
+        hvpF(p, wG: uG, wD: uD, ws, outG: nil, outD: out + discriminatorOffset)
+        hvpG(p, wG: uG, wD: uD, ws, outG: out + generatorOffset, outD: nil)
+    }
+
+    /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D).
+    private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace,
+                         into out: UnsafeMutablePointer<Double>) {
+        forwardAll(p, step: step, ws)
+        out.update(repeating: 0, count: dimension)
+        let uG = u + generatorOffset, uD = u + discriminatorOffset
+        let oG = out + generatorOffset, oD = out + discriminatorOffset
+        tangentAll(p, wG: uG, wD: nil, ws)
+        hvpG(p, wG: uG, wD: nil, ws, outG: oG, outD: oD)
+        tangentAll(p, wG: nil, wD: uD, ws)
+        hvpF(p, wG: nil, wD: uD, ws, outG: oG, outD: oD)
+    }
+}
+
+/// The buffers of one `MLPGAN`: network workspaces, the current batch and per-sample vectors.
+final class GANWorkspace: @unchecked Sendable {
+    let g: MLPWorkspace, dReal: MLPWorkspace, dFake: MLPWorkspace
+    let batch: Int
+    let real: UnsafeMutablePointer<Double>, latents: UnsafeMutablePointer<Double>, fake: UnsafeMutablePointer<Double>
+    let rFake: UnsafeMutablePointer<Double>, dFakeInput: UnsafeMutablePointer<Double>, rDFakeInput: UnsafeMutablePointer<Double>
+    let realLogit: UnsafeMutablePointer<Double>, fakeLogit: UnsafeMutablePointer<Double>
+    let rRealLogit: UnsafeMutablePointer<Double>, rFakeLogit: UnsafeMutablePointer<Double>
+    let upstream: UnsafeMutablePointer<Double>, rUpstream: UnsafeMutablePointer<Double>
+    private var batchStep: Int?
+    private let lock = NSLock()
+    private var owned: [UnsafeMutablePointer<Double>] = []
+
+    init(generator: MLP, discriminator: MLP, batch: Int) {
+        self.batch = batch
+        g = MLPWorkspace(generator, capacity: batch)
+        dReal = MLPWorkspace(discriminator, capacity: batch)
+        dFake = MLPWorkspace(discriminator, capacity: batch)
+        var owned: [UnsafeMutablePointer<Double>] = []
+        func make(_ n: Int) -> UnsafeMutablePointer<Double> {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: n)
+            p.initialize(repeating: 0, count: n)
+            owned.append(p)
+            return p
+        }
+        real = make(2 * batch); latents = make(generator.inputWidth * batch); fake = make(2 * batch)
+        rFake = make(2 * batch); dFakeInput = make(2 * batch); rDFakeInput = make(2 * batch)
+        realLogit = make(batch); fakeLogit = make(batch); rRealLogit = make(batch); rFakeLogit = make(batch)
+        upstream = make(batch); rUpstream = make(batch)
+        self.owned = owned
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+
+    func locked<T>(_ body: (GANWorkspace) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(self)
+    }
+
+    /// Draws the batch of `step` unless it is already the current one.
+    func prepareBatch(step: Int, seed: UInt64, data: GaussianMixture, latent: Int) {
+        if batchStep == step { return }
+        var rng = SeededGenerator(seed: seed, stream: Int64(step))
+        data.sample(batch, into: real, rng: &rng)
+        let n = batch * latent
+        var i = 0
+        while i + 1 < n {
+            let (a, b) = rng.normalPair()
+            latents[i] = a
+            latents[i + 1] = b
+            i += 2
+        }
+        if i < n { latents[i] = rng.normal() }
+        batchStep = step
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import GameFlow
+
+@Suite struct MLPGANDerivativeTests {
+    static let cases: [(Activation, MLPGAN.Utility)] = Activation.allCases.flatMap { a in MLPGAN.Utility.allCases.map { (a, $0) } }
+
+    static func game(_ a: Activation, _ u: MLPGAN.Utility, layout: MLPGAN.Layout = .generatorFirst) throws -> MLPGAN {
+        try MLPGAN(generator: MLP(widths: [3, 5, 4, 2], activation: a), discriminator: MLP(widths: [2, 5, 4, 1], activation: a),
+                   data: .ring8, batchSize: 7, utility: u, layout: layout, seed: 42)
+    }
+
+    /// A state with larger-than-init weights so that every nonlinearity is exercised.
+    static func state(_ g: MLPGAN, seed: UInt64) -> [Double] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<g.dimension).map { _ in 0.7 * rng.normal() }
+    }
+
+    /// Central difference of a scalar function along coordinate i.
+    static func partial(_ f: ([Double]) -> Double, _ x: [Double], _ i: Int) -> Double {
+        let h = 1e-6 * max(1, abs(x[i]))
+        var xp = x, xm = x
+        xp[i] += h; xm[i] -= h
+        return (f(xp) - f(xm)) / (2 * h)
+    }
+
+    @Test("v = (∇_G g, ∇_D f) matches finite differences of the utilities (1e-6 relative)", arguments: cases)
+    func gradients(activation: Activation, utility: MLPGAN.Utility) throws {
+        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+            let g = try Self.game(activation, utility, layout: layout)
+            let x = Self.state(g, seed: 1)
+            let v = g.vectorField(at: x, step: 3)
+            var fd = [Double](repeating: 0, count: g.dimension)
+            let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
+            for i in 0..<g.dimension {
+                fd[i] = gBlock.contains(i) ? Self.partial({ g.utilities(at: $0, step: 3).generator }, x, i)
+                                           : Self.partial({ g.utilities(at: $0, step: 3).discriminator }, x, i)
+            }
+            #expect(maxRelativeDifference(v, fd) < 1e-6, "\(activation) \(utility) \(layout)")
+        }
+    }
+
+    @Test("v′u matches finite differences of v; ⟨u, v′w⟩ = ⟨v′ᵀu, w⟩ to 1e-10", arguments: cases)
+    func hessianVectorProducts(activation: Activation, utility: MLPGAN.Utility) throws {
+        let g = try Self.game(activation, utility)
+        var rng = SeededGenerator(seed: 9)
+        for trial in 0..<3 {
+            let x = Self.state(g, seed: UInt64(10 + trial))
+            let u = randomVector(g.dimension, &rng), w = randomVector(g.dimension, &rng)
+            var jvp = [Double](repeating: 0, count: g.dimension), fd = jvp, jtu = jvp
+            g.jacobianVectorProduct(at: x, u, step: 5, into: &jvp)
+            g.finiteDifferenceJVP(at: x, u, step: 5, into: &fd)
+            #expect(maxRelativeDifference(fd, jvp) < 1e-6, "\(activation) \(utility)")
+            var jw = jtu
+            g.jacobianVectorProduct(at: x, w, step: 5, into: &jw)
+            g.transposeJacobianVectorProduct(at: x, u, step: 5, into: &jtu)
+            let lhs = dot(u, jw), rhs = dot(jtu, w)
+            #expect(abs(lhs - rhs) <= 1e-10 * max(abs(lhs), 1e-300) + 1e-14, "\(activation) \(utility): \(lhs) vs \(rhs)")
+        }
+    }
+
+    @Test("The minibatch is a pure function of (seed, step): same step, same v; other step, other v")
+    func batchesArePure() throws {
+        let g = try Self.game(.tanh, .nonSaturating)
+        let x = Self.state(g, seed: 2)
+        let a = g.vectorField(at: x, step: 7), b = g.vectorField(at: x, step: 8)
+        _ = g.vectorField(at: x, step: 100)
+        #expect(g.vectorField(at: x, step: 7) == a)
+        #expect(a != b)
+        let twin = try Self.game(.tanh, .nonSaturating)
+        #expect(twin.vectorField(at: x, step: 7) == a)
+    }
+
+    @Test("Paper setup has ≈2,000 parameters (G 1,122 for latent 16, D 881)")
+    func paperSize() throws {
+        let g = try MLPGAN.paperSetup(data: .ring8, seed: 0)
+        #expect(g.generator.parameterCount == 16 * 16 + 16 + 3 * (16 * 16 + 16) + 16 * 2 + 2)
+        #expect(g.discriminator.parameterCount == 2 * 16 + 16 + 3 * (16 * 16 + 16) + 16 + 1)
+        #expect(g.generator.parameterCount == 1122 && g.discriminator.parameterCount == 881)
+    }
+}
+
+@Suite struct ModeCoverageTests {
+    @Test("Samples from the mixture itself cover every mode with high quality and small KL")
+    func trueSamples() {
+        for mix in [GaussianMixture.ring8, .grid25, .grid16] {
+            var rng = SeededGenerator(seed: 1)
+            var s = [Double](repeating: 0, count: 20_000)
+            s.withUnsafeMutableBufferPointer { mix.sample(10_000, into: $0.baseAddress!, rng: &rng) }
+            let m = ModeCoverage(samples: s, mixture: mix)
+            #expect(m.modesCaptured == mix.means.count)
+            // Within 3σ of a 2-D Gaussian's centre: 1 − e^{−4.5} = 0.98889 (binomial sd ≈ 0.001 at n = 10⁴).
+            #expect(abs(m.highQualityFraction - (1 - exp(-4.5))) < 0.005)
+            #expect(m.klModes < 1e-2)
+        }
+    }
+
+    @Test("All samples on one mode: 1 mode, KL = log K")
+    func collapsed() {
+        let s = [Double](repeating: 0, count: 2000).enumerated().map { $0.offset % 2 == 0 ? 1.0 : 0.0 }
+        let m = ModeCoverage(samples: s, mixture: .ring8)
+        #expect(m.modesCaptured == 1 && m.highQualityFraction == 1)
+        #expect(abs(m.klModes - log(8)) < 1e-12)
+    }
+}
