@@ -61,14 +61,17 @@ public struct Matrix: Sendable, Equatable {
         return y
     }
 
+    /// The product a·b (OpenBLAS dgemm).
     public static func * (a: Matrix, b: Matrix) -> Matrix {
         precondition(a.columns == b.rows, "Matrix product: \(a.rows)×\(a.columns) · \(b.rows)×\(b.columns)")
         var c = Matrix(zeros: a.rows, b.columns)
-        for i in 0..<a.rows {
-            for k in 0..<a.columns {
-                let aik = a[i, k]
-                if aik == 0 { continue }
-                for j in 0..<b.columns { c[i, j] += aik * b[k, j] }
+        guard a.rows > 0, b.columns > 0, a.columns > 0 else { return c }
+        a.storage.withUnsafeBufferPointer { ap in
+            b.storage.withUnsafeBufferPointer { bp in
+                c.storage.withUnsafeMutableBufferPointer { cp in
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(a.rows), Int32(b.columns), Int32(a.columns),
+                                1, ap.baseAddress!, Int32(a.columns), bp.baseAddress!, Int32(b.columns), 0, cp.baseAddress!, Int32(b.columns))
+                }
             }
         }
         return c

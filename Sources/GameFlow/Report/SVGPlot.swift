@@ -14,6 +14,8 @@ public struct Plot: Sendable {
         case line([(Double, Double)], dashed: Bool = false)
         /// One marker per point.
         case markers([(Double, Double)], Marker)
+        /// Small translucent dots (many samples).
+        case dots([(Double, Double)])
         /// A polyline with a marker at every point (discrete iterates).
         case lineWithMarkers([(Double, Double)], Marker)
         /// Independent segments (e.g. a contour from marching squares).
@@ -135,6 +137,10 @@ public struct Plot: Sendable {
                 out += polyline(pts, ok: ok, tx: tx, ty: ty, color: s.color, dashed: dashed)
             case .markers(let pts, let m):
                 for p in pts where ok(p) { out += marker(m, tx(p.0), ty(p.1), s.color) }
+            case .dots(let pts):
+                out += "<g fill=\"\(s.color)\" fill-opacity=\"0.35\">\n"
+                for p in pts where ok(p) { out += "<circle cx=\"\(f(tx(p.0)))\" cy=\"\(f(ty(p.1)))\" r=\"1.3\"/>\n" }
+                out += "</g>\n"
             case .lineWithMarkers(let pts, let m):
                 out += polyline(pts, ok: ok, tx: tx, ty: ty, color: s.color, dashed: false, width: 1.2)
                 for p in pts where ok(p) { out += marker(m, tx(p.0), ty(p.1), s.color, size: 2.6) }
@@ -205,6 +211,7 @@ public struct Plot: Sendable {
             let cy = y + 4 + rowH * (Double(k) + 0.5)
             switch s.kind {
             case .markers(_, let m): out += marker(m, x + 14, cy, s.color)
+            case .dots: out += marker(.circle, x + 14, cy, s.color, size: 2.5)
             case .arrows: out += arrow(x + 6, cy, x + 22, cy, s.color)
             case .line(_, let dashed):
                 out += String(format: "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%@\" stroke-width=\"2\"%@/>\n",
@@ -231,7 +238,7 @@ public struct Plot: Sendable {
         }
         for s in series {
             switch s.kind {
-            case .line(let pts, _), .markers(let pts, _), .lineWithMarkers(let pts, _): pts.forEach(see)
+            case .line(let pts, _), .markers(let pts, _), .lineWithMarkers(let pts, _), .dots(let pts): pts.forEach(see)
             case .segments(let segs): segs.forEach { see($0.0); see($0.1) }
             case .arrows(let a): a.forEach { see(($0.x, $0.y)); see(($0.x + $0.dx, $0.y + $0.dy)) }
             }

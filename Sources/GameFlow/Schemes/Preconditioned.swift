@@ -1,0 +1,103 @@
+import Foundation
+
+/// A diagonal, adaptive preconditioner (RMSProp or Adam) around any scheme, kept apart from the
+/// scheme itself.
+///
+/// One step: the base scheme takes its plain step x̃ = Φ_h(x) on the unmodified field; its
+/// update direction d = (x̃ − x)/h (v(x) for SimGA, v − γv′ᵀv for consensus, v(x + hv) for
+/// extragradient, …) is rescaled per coordinate and applied instead:
+///
+///     RMSProp:  s ← ρ·s + (1 − ρ)·d²,            x ← x + h·d/√(s + ε)
+///     Adam:     m ← β₁m + (1 − β₁)d, s ← β₂s + (1 − β₂)d²,
+///               x ← x + h·m̂/(√ŝ + ε)  (bias-corrected m̂, ŝ)
+///
+/// This is gradient rescaling in the sense of the supplement's Proposition 13: the fixed points
+/// (v = 0) are unchanged, only the metric of the step is. For SimGA and consensus it is exactly the
+/// reference code's TF1 `RMSPropOptimizer` (decay 0.9, ε = 1e-10 inside the square root, the
+/// accumulator initialised to 1) applied to the ascent direction. For multi-stage schemes the
+/// inner stages (extragradient's look-ahead, AltGA's first player) move by the plain h·d;
+/// only the net update is rescaled. Work counts are those of the base scheme.
+public enum Preconditioner: Sendable, Equatable {
+    /// decay ρ, ε, initial accumulator.
+    case rmsprop(decay: Double, epsilon: Double, initial: Double)
+    /// β₁, β₂, ε.
+    case adam(beta1: Double, beta2: Double, epsilon: Double)
+
+    /// The reference code's RMSProp: decay 0.9, ε = 1e-10, accumulator initialised to 1.
+    public static let referenceRMSProp = Preconditioner.rmsprop(decay: 0.9, epsilon: 1e-10, initial: 1)
+    /// Adam's usual constants: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+    public static let standardAdam = Preconditioner.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+
+    public var name: String {
+        switch self {
+        case .rmsprop: return "rmsprop"
+        case .adam: return "adam"
+        }
+    }
+}
+
+
+/// Wraps `base` with a `Preconditioner`; see `Preconditioner`.
+public struct Preconditioned<Base: Scheme>: Scheme {
+    public let base: Base
+    public let method: Preconditioner
+
+    public init(_ base: Base, method: Preconditioner) {
+        self.base = base
+        self.method = method
+    }
+
+    public var name: String { "\(base.name)+\(method.name)" }
+    public var order: Int { 1 }
+    public var evaluationsPerStep: Int { base.evaluationsPerStep }
+
+    public struct Cache {
+        var base: Base.Cache
+        var start: [Double]
+        var first: [Double]    // Adam's m
+        var second: [Double]   // RMSProp's / Adam's s
+        var steps = 0
+    }
+
+    public func makeCache<G: Game>(for game: G) throws -> Cache {
+        let n = game.dimension
+        let initial: Double
+        if case .rmsprop(_, _, let i) = method { initial = i } else { initial = 0 }
+        return Cache(base: try base.makeCache(for: game), start: [Double](repeating: 0, count: n),
+                     first: [Double](repeating: 0, count: n), second: [Double](repeating: initial, count: n))
+    }
+
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
+                              context: inout StepContext<G>) -> StepResult {
+        copyValues(x, into: &cache.start)
+        let r = base.step(&x, h: h, cache: &cache.base, context: &context)
+        guard r == .success else { return r }
+        cache.steps += 1
+        let inv = 1 / h
+        switch method {
+        case let .rmsprop(decay, eps, _):
+            for i in 0..<x.count {
+                let d = (x[i] - cache.start[i]) * inv
+                let s = decay * cache.second[i] + (1 - decay) * d * d
+                cache.second[i] = s
+                x[i] = cache.start[i] + h * d / (s + eps).squareRoot()
+            }
+        case let .adam(b1, b2, eps):
+            let c1 = 1 - pow(b1, Double(cache.steps)), c2 = 1 - pow(b2, Double(cache.steps))
+            for i in 0..<x.count {
+                let d = (x[i] - cache.start[i]) * inv
+                let m = b1 * cache.first[i] + (1 - b1) * d
+                let s = b2 * cache.second[i] + (1 - b2) * d * d
+                cache.first[i] = m
+                cache.second[i] = s
+                x[i] = cache.start[i] + h * (m / c1) / ((s / c2).squareRoot() + eps)
+            }
+        }
+        return .success
+    }
+}
+
+/// `Preconditioned(scheme, method:)` for a scheme chosen at run time.
+public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner) -> any Scheme {
+    Preconditioned(scheme, method: method)
+}

@@ -1,0 +1,268 @@
+import ArgumentParser
+import Foundation
+import GameFlow
+import Numerics
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an MLP GAN on a 2-D Gaussian mixture (the paper's Section 5 experiment).",
+        discussion: """
+            The paper's run (consensus optimisation with RMSProp on 8 Gaussians):
+              gameflow train --data ring8 --scheme consensus --gamma 10 --optimizer rmsprop --lr 1e-4 --steps 30000 --output out/
+            Network defaults are the paper's: 4 hidden ReLU layers of 16 units, latent 16, batch 512.
+            The optimizer defaults to none (the plain scheme); the paper used rmsprop.
+            """)
+
+    @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05) or grid16 (4×4, σ 0.02).")
+    var data: String = "ring8"
+
+    @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var scheme: String
+
+    @OptionGroup var knobs: SchemeOptions
+
+    @Option(help: "Preconditioner around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1) or adam.")
+    var optimizer: String = "none"
+
+    @Option(help: "Step size / learning rate h > 0 (required).")
+    var lr: Double
+
+    @Option(help: "Number of training steps (required).")
+    var steps: Int
+
+    @Option(help: "Minibatch size.")
+    var batch: Int = 512
+
+    @Option(help: "Seed: initial weights and every minibatch.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Hidden units per layer.")
+    var hidden: Int = 16
+
+    @Option(help: "Hidden layers per network.")
+    var depth: Int = 4
+
+    @Option(help: "Latent dimension.")
+    var latent: Int = 16
+
+    @Option(help: "Hidden activation: relu, leaky-relu, tanh or linear.")
+    var activation: String = "relu"
+
+    @Option(help: "Utility: non-saturating (default, the reference code's), standard or wgan.")
+    var utility: String = "non-saturating"
+
+    @Option(help: "Parameter order in x: generator-first (default) or discriminator-first (AltGA then updates D first).")
+    var layout: String = "generator-first"
+
+    @Option(help: "Compute metrics every N steps (default: 100 times per run).")
+    var every: Int?
+
+    @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg, eigenvalues.svg, state.json and summary.json here.")
+    var output: String?
+
+    @Flag(name: .customLong("no-eigenvalues"), help: "With --output, skip the final eigenvalue figure (a dense Jacobian and two eigen-decompositions).")
+    var noEigenvalues = false
+
+    @Flag(help: "Print one JSON summary object on stdout.")
+    var json = false
+
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
+    func run() throws {
+        let mixture = try GaussianMixture.named(data)
+        guard let act = Activation(rawValue: activation) else {
+            throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
+        }
+        guard let util = MLPGAN.Utility(rawValue: utility) else {
+            throw GameFlowError.invalidInput("unknown utility '\(utility)' (expected non-saturating, standard or wgan)")
+        }
+        guard let lay = MLPGAN.Layout(rawValue: layout) else {
+            throw GameFlowError.invalidInput("unknown layout '\(layout)' (expected generator-first or discriminator-first)")
+        }
+        guard (1...100_000).contains(batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(batch))") }
+        guard (1...4096).contains(hidden), (1...64).contains(depth), (1...4096).contains(latent) else {
+            throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
+        }
+        let name = try SchemeName.parse(scheme)
+        let base = try knobs.make(name)
+        let chosen: any Scheme
+        switch optimizer {
+        case "none": chosen = base
+        case "rmsprop": chosen = preconditioned(base, .referenceRMSProp)
+        case "adam": chosen = preconditioned(base, .standardAdam)
+        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop or adam)")
+        }
+        if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
+        let metricsEvery = every ?? max(1, steps / 100)
+        let options = SolveOptions(stepSize: lr, maxSteps: steps)
+        try options.validate()
+        if let dir = output { try validateOutputDirectory(dir) }
+
+        let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
+                                         activation: act, utility: util, layout: lay, seed: seed)
+        let x0 = game.initialState(seed: seed)
+        let runner = try TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+                                     output: output, quiet: quiet)
+        let result = try runner.run()
+
+        var obj: [(String, JSON)] = [
+            ("data", .string(mixture.name)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
+            ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
+            ("batch", .int(batch)), ("parameters", .int(game.dimension)),
+        ]
+        obj += result.summaryFields
+        let summary = JSON.object(obj)
+        if let dir = output {
+            try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
+            if !noEigenvalues {
+                try writeEigenvalueFigure(game, at: result.finalState, step: max(result.steps - 1, 0), gamma: knobs.gamma ?? 10, h: lr, dir: dir)
+            }
+        }
+        if json {
+            print(summary.serialized())
+        } else {
+            let m = result.metrics
+            print("\(mixture.name), \(chosen.name), lr \(lr), seed \(seed): \(result.status) after \(result.steps) steps "
+                  + String(format: "(%.2f s, %.3f ms/step)", result.seconds, result.msPerStep))
+            print("modes captured \(m.modesCaptured)/\(mixture.means.count), high-quality \(String(format: "%.3f", m.highQualityFraction)), "
+                  + "KL \(String(format: "%.4f", m.klModes)), ‖v‖ \(String(format: "%.4g", result.vectorFieldNorm))")
+            if let dir = output { print("wrote \(dir)/") }
+        }
+    }
+
+    /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from exact JVPs).
+    private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], step: Int, gamma: Double, h: Double, dir: String) throws {
+        if !quiet { FileHandle.standardError.write(Data("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n".utf8)) }
+        let j = game.jacobianMatrix(at: x, step: MLPGAN.evaluationStep)
+        let plain = try eigenvalues(of: j)
+        let consensus = try eigenvalues(of: consensusJacobian(j, gamma: gamma))
+        var plot = Figures.spectrum([(label: "v′", eigenvalues: plain), (label: "v′ − γv′ᵀv′ (γ = \(gamma))", eigenvalues: consensus)],
+                                    h: 1, schemes: [], title: "Eigenvalues of the Jacobian at the end of training")
+        plot.xLabel = "Re λ"
+        plot.yLabel = "Im λ"
+        plot.equalAspect = false
+        plot.xRange = nil
+        plot.yRange = nil
+        plot.notes = ["\(game.dimension) parameters, evaluation batch; γ = \(gamma)"]
+        try write(plot.svg(), to: (dir as NSString).appendingPathComponent("eigenvalues.svg"))
+    }
+}
+
+/// The training loop with periodic metrics, streamed to disk as they are computed.
+struct TrainingRun {
+    let game: MLPGAN
+    let scheme: any Scheme
+    let x0: [Double]
+    let options: SolveOptions
+    let metricsEvery: Int
+    let output: String?
+    let quiet: Bool
+
+    static let evaluationSamples = 10_000
+    static let sampleSeed: UInt64 = 0xE7A1
+
+    struct Result {
+        var status: Status
+        var steps: Int
+        var finalState: [Double]
+        var metrics: ModeCoverage
+        var vectorFieldNorm: Double
+        var losses: (discriminator: Double, generator: Double)
+        var stats: Stats
+        var seconds: Double
+        var msPerStep: Double { steps > 0 ? 1000 * seconds / Double(steps) : 0 }
+
+        var summaryFields: [(String, JSON)] {
+            [("modes_captured", .int(metrics.modesCaptured)), ("high_quality_fraction", .number(metrics.highQualityFraction)),
+             ("kl_modes", .number(metrics.klModes)), ("vector_field_norm", .number(vectorFieldNorm)),
+             ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
+             ("steps", .int(steps)), ("status", .string(status.name)), ("reason", status.reason.map { .string($0) } ?? .null),
+             ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep))]
+        }
+    }
+
+    func run() throws -> Result {
+        try runOpened(scheme)
+    }
+
+    private func runOpened<S: Scheme>(_ scheme: S) throws -> Result {
+        var integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: options)
+        let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])
+        var metricsFile: FileHandle?
+        if let dir = output {
+            try createDirectory(dir)
+            let path = (dir as NSString).appendingPathComponent("metrics.csv")
+            guard FileManager.default.createFile(atPath: path, contents: Data(
+                "step,modes_captured,high_quality_fraction,kl_modes,vector_field_norm,discriminator_loss,generator_loss,seconds\n".utf8)),
+                let h = FileHandle(forWritingAtPath: path) else {
+                throw GameFlowError.invalidInput("cannot write '\(path)'")
+            }
+            h.seekToEndOfFile()
+            metricsFile = h
+        }
+        defer { try? metricsFile?.close() }
+        var progress = ProgressLine(total: options.maxSteps, enabled: !quiet)
+        var trainingTime = Duration.zero
+        let clock = ContinuousClock()
+
+        var lastMeasured = -1
+        func measure(_ x: [Double], step: Int, snapshot: Bool) throws -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
+            lastMeasured = step
+            let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
+            let coverage = ModeCoverage(samples: samples, mixture: game.data)
+            let vNorm = norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
+            let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
+            if let h = metricsFile {
+                let row = [String(step), String(coverage.modesCaptured), csvNumber(coverage.highQualityFraction), csvNumber(coverage.klModes),
+                           csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(seconds(trainingTime))]
+                h.write(Data((row.joined(separator: ",") + "\n").utf8))
+            }
+            if let dir = output, snapshot {
+                var csv = "x,y\n"
+                for r in 0..<(samples.count / 2) { csv += csvNumber(samples[2 * r]) + "," + csvNumber(samples[2 * r + 1]) + "\n" }
+                try write(csv, to: (dir as NSString).appendingPathComponent("samples-\(step).csv"))
+                try write(densityFigure(samples, step: step).svg(), to: (dir as NSString).appendingPathComponent("density-\(step).svg"))
+            }
+            return (coverage, vNorm, losses)
+        }
+
+        var last = try measure(integrator.state, step: 0, snapshot: true)
+        while true {
+            let begin = clock.now
+            let status = integrator.step()
+            trainingTime += clock.now - begin
+            let k = integrator.stepsCompleted, done = status != nil
+            if k != lastMeasured && (done || k % metricsEvery == 0 || snapshots.contains(k)) {
+                // A run that ends early still gets its final snapshot.
+                last = try measure(integrator.state, step: k, snapshot: done || snapshots.contains(k))
+            }
+            progress.update(step: k)
+            if done { break }
+        }
+        progress.finish()
+        if let dir = output {
+            try write(JSON.numbers(integrator.state).serialized() + "\n", to: (dir as NSString).appendingPathComponent("state.json"))
+        }
+        return Result(status: integrator.status!, steps: integrator.stepsCompleted, finalState: integrator.state,
+                      metrics: last.0, vectorFieldNorm: last.1, losses: last.2, stats: integrator.stats,
+                      seconds: seconds(trainingTime))
+    }
+
+    /// Figure 2: the generator's samples with the target modes marked.
+    private func densityFigure(_ samples: [Double], step: Int) -> Plot {
+        var plot = Plot(title: "Generator samples at step \(step) of \(options.maxSteps)", xLabel: "x", yLabel: "y")
+        plot.equalAspect = true
+        let extent = game.data.means.map { max(abs($0.0), abs($0.1)) }.max()! * 1.6 + 6 * game.data.sigma
+        plot.xRange = -extent...extent
+        plot.yRange = -extent...extent
+        let shown = min(samples.count / 2, 4000)
+        plot.add("generator samples (\(shown) of \(samples.count / 2))", .dots((0..<shown).map { (samples[2 * $0], samples[2 * $0 + 1]) }),
+                 color: "#1f77b4")
+        plot.add("target modes", .markers(game.data.means, .cross), color: "#d62728")
+        let m = ModeCoverage(samples: samples, mixture: game.data)
+        plot.notes = ["\(game.data.name): \(m.modesCaptured)/\(game.data.means.count) modes, high-quality "
+                      + String(format: "%.3f, KL %.3f", m.highQualityFraction, m.klModes)]
+        return plot
+    }
+}
