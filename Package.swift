@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "GameFlow", targets: ["GameFlow"]),
         .executable(name: "gameflow", targets: ["gameflow"]),
+        .executable(name: "gameflow-bench", targets: ["gameflow-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,6 +22,10 @@ let package = Package(
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "gameflow-bench",
+            dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/GameFlowBench"),
         .testTarget(
             name: "GameFlowTests",
             dependencies: ["GameFlow", "CGSL", .product(name: "Numerics", package: "swift-numerics")]),

@@ -55,15 +55,23 @@ func write(_ contents: String, to path: String) throws {
     }
 }
 
-/// Checks that `dir` can be used for output (absent, or an existing directory) without creating it.
+/// Checks that `dir` can be used for output (absent, or an existing directory; its nearest
+/// existing ancestor a writable directory) without creating it.
 func validateOutputDirectory(_ dir: String) throws {
     var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), !isDir.boolValue {
-        throw GameFlowError.invalidInput("--output '\(dir)' exists and is not a directory")
+    if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+        guard isDir.boolValue else { throw GameFlowError.invalidInput("--output '\(dir)' exists and is not a directory") }
+        guard FileManager.default.isWritableFile(atPath: dir) else { throw GameFlowError.invalidInput("--output '\(dir)' is not writable") }
+        return
     }
-    let parent = (dir as NSString).deletingLastPathComponent
-    if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
-        throw GameFlowError.invalidInput("--output '\(dir)': parent directory '\(parent)' does not exist")
+    var ancestor = (dir as NSString).deletingLastPathComponent
+    while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDir) {
+        ancestor = (ancestor as NSString).deletingLastPathComponent
+    }
+    if ancestor.isEmpty { ancestor = "." ; _ = FileManager.default.fileExists(atPath: ".", isDirectory: &isDir) }
+    guard isDir.boolValue else { throw GameFlowError.invalidInput("--output '\(dir)': '\(ancestor)' is not a directory") }
+    guard FileManager.default.isWritableFile(atPath: ancestor) else {
+        throw GameFlowError.invalidInput("--output '\(dir)': '\(ancestor)' is not writable")
     }
 }
 

@@ -103,3 +103,24 @@ import Testing
         #expect(abs(m.klModes - log(8)) < 1e-12)
     }
 }
+
+@Suite struct RandomTests {
+    @Test("Ziggurat normals: moments and tail probabilities of N(0, 1) (4-sigma bounds at n = 10⁶)")
+    func zigguratNormals() {
+        let n = 1_000_000
+        var rng = SeededGenerator(seed: 77)
+        var xs = [Double](repeating: 0, count: n)
+        xs.withUnsafeMutableBufferPointer { rng.fillNormals($0.baseAddress!, count: n) }
+        let mean = xs.reduce(0, +) / Double(n)
+        let variance = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+        #expect(abs(mean) < 4 / Double(n).squareRoot())
+        #expect(abs(variance - 1) < 4 * 2.0.squareRoot() / Double(n).squareRoot())
+        // P(X < 1) = 0.841345, P(X < −2) = 0.0227501, P(|X| > 3.5) = 4.6523e-4 (beyond the ziggurat's base R ≈ 3.44).
+        for (threshold, p, pick) in [(1.0, 0.841345, { (x: Double) in x < 1 }), (-2.0, 0.0227501, { $0 < -2 }),
+                                     (3.5, 4.6523e-4, { abs($0) > 3.5 })] as [(Double, Double, (Double) -> Bool)] {
+            let observed = Double(xs.filter(pick).count) / Double(n)
+            let sd = (p * (1 - p) / Double(n)).squareRoot()
+            #expect(abs(observed - p) < 4 * sd, "threshold \(threshold): \(observed) vs \(p)")
+        }
+    }
+}

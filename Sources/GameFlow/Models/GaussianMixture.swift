@@ -64,11 +64,11 @@ public struct GaussianMixture: Sendable, Equatable {
     /// `count` samples into `out` (count × 2, row-major). Row r comes from mode r mod K (balanced
     /// batches, as the reference code), plus N(0, σ²) noise.
     public func sample(_ count: Int, into out: UnsafeMutablePointer<Double>, rng: inout SeededGenerator) {
+        rng.fillNormals(out, count: 2 * count)
         for r in 0..<count {
             let m = means[r % means.count]
-            let (n0, n1) = rng.normalPair()
-            out[2 * r] = m.0 + sigma * n0
-            out[2 * r + 1] = m.1 + sigma * n1
+            out[2 * r] = m.0 + sigma * out[2 * r]
+            out[2 * r + 1] = m.1 + sigma * out[2 * r + 1]
         }
     }
 

@@ -107,8 +107,8 @@ public struct MLP: Sendable, Equatable {
                 a.update(from: z, count: count)
             } else {
                 switch activation {
-                case .relu: for i in 0..<count { a[i] = z[i] > 0 ? z[i] : 0 }
-                case .leakyRelu: for i in 0..<count { a[i] = z[i] > 0 ? z[i] : MLP.leakySlope * z[i] }
+                case .relu: selectByPositive(z, into: a, z: z, negativeScale: 0, count: count)
+                case .leakyRelu: selectByPositive(z, into: a, z: z, negativeScale: MLP.leakySlope, count: count)
                 case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
                 case .linear: break
                 }
@@ -144,8 +144,7 @@ public struct MLP: Sendable, Equatable {
             if l == layers || activation == .linear {
                 ra.update(from: rz, count: count)
             } else {
-                let z = ws.z[l], a = ws.a[l]
-                for i in 0..<count { ra[i] = sigmaPrime(z: z[i], a: a[i]) * rz[i] }
+                multiplyBySigmaPrime(rz, into: ra, z: ws.z[l], a: ws.a[l], count: count)
             }
             inputTangentIsZero = inputTangentIsZero && dp == nil
         }
@@ -205,18 +204,35 @@ public struct MLP: Sendable, Equatable {
                 // δ_{l−1} = σ′(z)⊙δ^a ; R{δ_{l−1}} = σ″(z)R{z}⊙δ^a + σ′(z)⊙R{δ^a}
                 let z = ws.z[l - 1], a = ws.a[l - 1], rz = ws.rz[l - 1], count = batch * nIn
                 if tangents {
-                    for i in 0..<count {
-                        let s1 = sigmaPrime(z: z[i], a: a[i])
-                        rda[i] = sigmaSecond(z: z[i], a: a[i]) * rz[i] * da[i] + s1 * rda[i]
-                        da[i] *= s1
+                    if activation == .tanh {
+                        // R{δ} = σ″R{z}⊙δ^a + σ′⊙R{δ^a} with σ′ = 1 − a², σ″ = −2a(1 − a²).
+                        for i in 0..<count {
+                            let s1 = 1 - a[i] * a[i]
+                            rda[i] = -2 * a[i] * s1 * rz[i] * da[i] + s1 * rda[i]
+                        }
+                    } else {
+                        multiplyBySigmaPrime(rda, into: rda, z: z, a: a, count: count)   // σ″ = 0
                     }
-                } else {
-                    for i in 0..<count { da[i] *= sigmaPrime(z: z[i], a: a[i]) }
                 }
+                multiplyBySigmaPrime(da, into: da, z: z, a: a, count: count)
             }
         }
         if let ig = inputGradient { ig.update(from: ws.inputGrad, count: batch * widths[0]) }
         if let ig = inputGradientTangent { ig.update(from: ws.rInputGrad, count: batch * widths[0]) }
+    }
+
+    /// out = σ′(z)⊙v elementwise (v and out may alias); the activation is switched on once,
+    /// outside the loop, and the piecewise-linear cases run branch-free on SIMD lanes (a ReLU
+    /// mask is random, so a branch per element mispredicts half the time).
+    @inline(__always)
+    private func multiplyBySigmaPrime(_ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>,
+                                      z: UnsafePointer<Double>, a: UnsafePointer<Double>, count: Int) {
+        switch activation {
+        case .relu: selectByPositive(v, into: out, z: z, negativeScale: 0, count: count)
+        case .leakyRelu: selectByPositive(v, into: out, z: z, negativeScale: MLP.leakySlope, count: count)
+        case .tanh: for i in 0..<count { out[i] = (1 - a[i] * a[i]) * v[i] }
+        case .linear: if UnsafePointer(out) != v { out.update(from: v, count: count) }
+        }
     }
 
     @inline(__always)
@@ -262,4 +278,23 @@ public final class MLPWorkspace {
     }
 
     deinit { for p in owned { p.deallocate() } }
+}
+
+/// out[i] = z[i] > 0 ? v[i] : negativeScale·v[i], eight lanes at a time without branches
+/// (`out` may alias `v` or `z`).
+@inline(__always)
+func selectByPositive(_ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, z: UnsafePointer<Double>,
+                      negativeScale: Double, count: Int) {
+    var i = 0
+    while i + 8 <= count {
+        let zv = UnsafeRawPointer(z + i).loadUnaligned(as: SIMD8<Double>.self)
+        let vv = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Double>.self)
+        let r = vv.replacing(with: vv * negativeScale, where: zv .<= 0)
+        UnsafeMutableRawPointer(out + i).storeBytes(of: r, as: SIMD8<Double>.self)
+        i += 8
+    }
+    while i < count {
+        out[i] = z[i] > 0 ? v[i] : negativeScale * v[i]
+        i += 1
+    }
 }

@@ -173,11 +173,7 @@ public struct MLPGAN: Game {
             var done = 0
             while done < count {
                 let n = min(4096, count - done)
-                for i in stride(from: 0, to: n * latentDimension, by: 2) {
-                    let (a, b) = rng.normalPair()
-                    z[i] = a
-                    if i + 1 < n * latentDimension { z[i + 1] = b }
-                }
+                z.withUnsafeMutableBufferPointer { rng.fillNormals($0.baseAddress!, count: n * latentDimension) }
                 let o = z.withUnsafeBufferPointer { generator.forward(xs.baseAddress! + generatorOffset, input: $0.baseAddress!, batch: n, ws) }
                 for i in 0..<(2 * n) { out[2 * done + i] = o[i] }
                 done += n
@@ -375,15 +371,7 @@ final class GANWorkspace: @unchecked Sendable {
         if batchStep == step { return }
         var rng = SeededGenerator(seed: seed, stream: Int64(step))
         data.sample(batch, into: real, rng: &rng)
-        let n = batch * latent
-        var i = 0
-        while i + 1 < n {
-            let (a, b) = rng.normalPair()
-            latents[i] = a
-            latents[i + 1] = b
-            i += 2
-        }
-        if i < n { latents[i] = rng.normal() }
+        rng.fillNormals(latents, count: batch * latent)
         batchStep = step
     }
 }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import GameFlow
+
+/// gameflow-bench: speed and (later) integrator comparisons. Release builds only.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gameflow-bench",
+        abstract: "Benchmarks for GameFlow (release builds only).",
+        subcommands: [GANStep.self])
+
+    static func requireRelease(allowDebug: Bool) throws {
+        #if DEBUG
+        if !allowDebug {
+            throw ValidationError("this is a debug build: timings would mislead. Build with -c release, or pass --allow-debug")
+        }
+        #endif
+    }
+
+    static var buildConfiguration: String {
+        #if DEBUG
+        return "debug"
+        #else
+        return "release"
+        #endif
+    }
+}
+
+/// Milliseconds per training step of the paper's MoG setup (4×16 ReLU nets, latent 16, batch 512,
+/// RMSProp), for SimGA and consensus, single BLAS thread unless OPENBLAS_NUM_THREADS is set.
+struct GANStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gan-step",
+        abstract: "ms per step of SimGA and consensus on the ring8 MLP GAN at the paper's setup (median of repeats).")
+
+    @Option(help: "Steps per timed repeat.") var steps = 500
+    @Option(help: "Timed repeats (the median is reported).") var repeats = 7
+    @Option(help: "Untimed warm-up steps.") var warmup = 200
+    @Option(help: "Schemes to time.") var schemes = "simga,consensus"
+    @Option(help: "Consensus γ.") var gamma = 10.0
+    @Option(help: "Minibatch size.") var batch = 512
+    @Flag(name: .customLong("allow-debug")) var allowDebug = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try Bench.requireRelease(allowDebug: allowDebug)
+        BLAS.useSingleThreadUnlessConfigured()
+        var rows: [(String, Double, [Double])] = []
+        for name in schemes.split(separator: ",").map(String.init) {
+            let scheme = try SchemeName.parse(name).make(.init(gamma: gamma))
+            let (median, all) = try time(preconditioned(scheme, .referenceRMSProp))
+            rows.append((name, median, all))
+        }
+        if json {
+            print(JSON.object([
+                ("benchmark", .string("gan-step")), ("build", .string(Bench.buildConfiguration)),
+                ("blas_threads", .int(BLAS.threads)), ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
+                ("ms_per_step", .object(rows.map { ($0.0, .number($0.1)) })),
+            ]).serialized())
+        } else {
+            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), RMSProp; \(Bench.buildConfiguration) build, \(BLAS.threads) BLAS thread(s)")
+            for (name, median, all) in rows {
+                print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f)", median, repeats, steps, all.min()!, all.max()!))
+            }
+            if rows.count == 2 { print(String(format: "  ratio %@/%@ = %.2f", rows[1].0, rows[0].0, rows[1].1 / rows[0].1)) }
+        }
+    }
+
+    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double]) {
+        let game = try MLPGAN.paperSetup(data: .ring8, batchSize: batch, seed: 1)
+        var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 1),
+                                        options: SolveOptions(stepSize: 1e-4, maxSteps: warmup + steps * repeats + 1))
+        for _ in 0..<warmup { integrator.step() }
+        var samples: [Double] = []
+        let clock = ContinuousClock()
+        for _ in 0..<repeats {
+            let begin = clock.now
+            for _ in 0..<steps { integrator.step() }
+            let d = (clock.now - begin).components
+            samples.append((Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1000 / Double(steps))
+        }
+        return (samples.sorted()[samples.count / 2], samples)
+    }
+}
