@@ -123,6 +123,7 @@ public struct MLP: Sendable, Equatable {
     public func tangentForward(_ p: UnsafePointer<Double>, direction dp: UnsafePointer<Double>?,
                                inputDirection dInput: UnsafePointer<Double>?, _ ws: MLPWorkspace) -> UnsafeMutablePointer<Double> {
         let batch = ws.batch
+        ws.tangentIsZero = dp == nil && dInput == nil
         if let d = dInput { ws.ra[0].update(from: d, count: batch * widths[0]) } else { ws.ra[0].update(repeating: 0, count: batch * widths[0]) }
         var inputTangentIsZero = dInput == nil
         for l in 1...layers {
@@ -164,6 +165,10 @@ public struct MLP: Sendable, Equatable {
                          inputGradientTangent: UnsafeMutablePointer<Double>? = nil) {
         let batch = ws.batch
         let tangents = dOutTangent != nil
+        // With a zero tangent state (R{a} = R{z} = 0) and no parameter direction, R{δ} does not
+        // depend on δ: a tangent-only pass then skips δ's propagation and the δᵀR{a} products.
+        let zeroTangentState = tangents && ws.tangentIsZero
+        let needDelta = !tangents || gradient != nil || inputGradient != nil || direction != nil || !zeroTangentState
         // δ_L = dOut (linear output layer).
         ws.d[layers].update(from: dOut, count: batch * widths[layers])
         if let t = dOutTangent { ws.rd[layers].update(from: t, count: batch * widths[layers]) }
@@ -181,16 +186,20 @@ public struct MLP: Sendable, Equatable {
                 let gw = g + weightOffset(l), gb = gw + nIn * nOut
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
                             scale, rd, Int32(nOut), ws.a[l - 1], Int32(nIn), 1, gw, Int32(nIn))
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
-                            scale, d, Int32(nOut), ws.ra[l - 1], Int32(nIn), 1, gw, Int32(nIn))
+                if !zeroTangentState {
+                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
+                                scale, d, Int32(nOut), ws.ra[l - 1], Int32(nIn), 1, gw, Int32(nIn))
+                }
                 columnSums(rd, rows: batch, columns: nOut, scale: scale, into: gb)
             }
             let needInput = l > 1 || inputGradient != nil || inputGradientTangent != nil
             guard needInput else { break }
             // δ^a_{l−1} = δ_l·W_l ; R{δ^a} = R{δ}·W + δ·dW
             let da = l > 1 ? ws.d[l - 1] : ws.inputGrad
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
-                        1, d, Int32(nOut), w, Int32(nIn), 0, da, Int32(nIn))
+            if needDelta {
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
+                            1, d, Int32(nOut), w, Int32(nIn), 0, da, Int32(nIn))
+            }
             let rda = l > 1 ? ws.rd[l - 1] : ws.rInputGrad
             if tangents {
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
@@ -204,7 +213,7 @@ public struct MLP: Sendable, Equatable {
                 // δ_{l−1} = σ′(z)⊙δ^a ; R{δ_{l−1}} = σ″(z)R{z}⊙δ^a + σ′(z)⊙R{δ^a}
                 let z = ws.z[l - 1], a = ws.a[l - 1], rz = ws.rz[l - 1], count = batch * nIn
                 if tangents {
-                    if activation == .tanh {
+                    if activation == .tanh && !zeroTangentState {
                         // R{δ} = σ″R{z}⊙δ^a + σ′⊙R{δ^a} with σ′ = 1 − a², σ″ = −2a(1 − a²).
                         for i in 0..<count {
                             let s1 = 1 - a[i] * a[i]
@@ -214,10 +223,10 @@ public struct MLP: Sendable, Equatable {
                         multiplyBySigmaPrime(rda, into: rda, z: z, a: a, count: count)   // σ″ = 0
                     }
                 }
-                multiplyBySigmaPrime(da, into: da, z: z, a: a, count: count)
+                if needDelta { multiplyBySigmaPrime(da, into: da, z: z, a: a, count: count) }
             }
         }
-        if let ig = inputGradient { ig.update(from: ws.inputGrad, count: batch * widths[0]) }
+        if let ig = inputGradient { ig.update(from: ws.inputGrad, count: batch * widths[0]) }   // needDelta holds here
         if let ig = inputGradientTangent { ig.update(from: ws.rInputGrad, count: batch * widths[0]) }
     }
 
@@ -249,6 +258,8 @@ public struct MLP: Sendable, Equatable {
 public final class MLPWorkspace {
     public let capacity: Int
     var batch = 0
+    /// Set by `tangentForward`: the last tangent pass had no direction at all (every R{·} = 0).
+    var tangentIsZero = true
     var a: [UnsafeMutablePointer<Double>] = []
     var z: [UnsafeMutablePointer<Double>] = []
     var d: [UnsafeMutablePointer<Double>] = []

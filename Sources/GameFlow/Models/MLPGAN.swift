@@ -155,8 +155,8 @@ public struct MLPGAN: Game {
                 let b = ws.batch, nb = Double(b)
                 var f = 0.0, g = 0.0
                 for r in 0..<b {
-                    f += phiReal(ws.realLogit[r]).value / nb + phiFake(ws.fakeLogit[r]).value / nb
-                    g += psi(ws.fakeLogit[r]).value / nb
+                    f += phiRealValue(ws.realLogit[r]) / nb + phiFakeValue(ws.fakeLogit[r]) / nb
+                    g += psiValue(ws.fakeLogit[r]) / nb
                 }
                 return (f, g)
             }
@@ -187,37 +187,55 @@ public struct MLPGAN: Game {
     @inline(__always) private static func sigmoid(_ t: Double) -> Double { t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t)) }
     @inline(__always) private static func softplus(_ t: Double) -> Double { t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)) }
 
-    /// φ_r: log σ(t) (WGAN: t).
-    @inline(__always) func phiReal(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
-        if utility == .wgan { return (t, 1, 0) }
-        let s = Self.sigmoid(t)
-        return (-Self.softplus(-t), 1 - s, -s * (1 - s))
-    }
-
-    /// φ_f: log(1 − σ(t)) (WGAN: −t).
-    @inline(__always) func phiFake(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
-        if utility == .wgan { return (-t, -1, 0) }
-        let s = Self.sigmoid(t)
-        return (-Self.softplus(t), -s, -s * (1 - s))
-    }
-
-    /// ψ: the generator's utility of a fake logit.
-    @inline(__always) func psi(_ t: Double) -> (value: Double, d1: Double, d2: Double) {
+    /// φ_r(t) = log σ(t) (WGAN: t).
+    func phiRealValue(_ t: Double) -> Double { utility == .wgan ? t : -Self.softplus(-t) }
+    /// φ_f(t) = log(1 − σ(t)) (WGAN: −t).
+    func phiFakeValue(_ t: Double) -> Double { utility == .wgan ? -t : -Self.softplus(t) }
+    /// ψ(t): the generator's utility of a fake logit.
+    func psiValue(_ t: Double) -> Double {
         switch utility {
-        case .wgan: return (t, 1, 0)
+        case .wgan: return t
+        case .standard: return Self.softplus(t)
+        case .nonSaturating: return -Self.softplus(-t)
+        }
+    }
+
+    // First and second derivatives (no logarithms: the hot path needs only these).
+
+    /// (φ_r′, φ_r″) = (1 − σ, −σ(1 − σ)).
+    @inline(__always) func phiReal(_ t: Double) -> (d1: Double, d2: Double) {
+        if utility == .wgan { return (1, 0) }
+        let s = Self.sigmoid(t)
+        return (1 - s, -s * (1 - s))
+    }
+
+    /// (φ_f′, φ_f″) = (−σ, −σ(1 − σ)).
+    @inline(__always) func phiFake(_ t: Double) -> (d1: Double, d2: Double) {
+        if utility == .wgan { return (-1, 0) }
+        let s = Self.sigmoid(t)
+        return (-s, -s * (1 - s))
+    }
+
+    /// (ψ′, ψ″).
+    @inline(__always) func psi(_ t: Double) -> (d1: Double, d2: Double) {
+        switch utility {
+        case .wgan: return (1, 0)
         case .standard:
             let s = Self.sigmoid(t)
-            return (Self.softplus(t), s, s * (1 - s))
+            return (s, s * (1 - s))
         case .nonSaturating:
             let s = Self.sigmoid(t)
-            return (-Self.softplus(-t), 1 - s, -s * (1 - s))
+            return (1 - s, -s * (1 - s))
         }
     }
 
     // MARK: - Passes (workspace locked)
 
-    /// Forward passes: G on the latents, D on the real batch and on the fakes.
+    /// Forward passes: G on the latents, D on the real batch and on the fakes. Skipped when the
+    /// workspace already holds them for this (x, step) — consensus evaluates v and then v′ᵀv
+    /// at the same point, and backward and tangent passes leave the forward state intact.
     private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace) {
+        if ws.holdsForward(of: p, count: dimension, step: step) { return }
         ws.prepareBatch(step: step, seed: seed, data: data, latent: latentDimension)
         let b = ws.batch
         let fake = generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g)
@@ -225,6 +243,7 @@ public struct MLPGAN: Game {
         let dp = p + discriminatorOffset
         ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b)
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
+        ws.rememberForward(of: p, count: dimension, step: step)
     }
 
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>) {
@@ -336,6 +355,20 @@ final class GANWorkspace: @unchecked Sendable {
     let rRealLogit: UnsafeMutablePointer<Double>, rFakeLogit: UnsafeMutablePointer<Double>
     let upstream: UnsafeMutablePointer<Double>, rUpstream: UnsafeMutablePointer<Double>
     private var batchStep: Int?
+    private var forwardStep: Int?
+    private var forwardX: [Double] = []
+
+    /// Whether the forward state was computed at exactly this x (bitwise) and step.
+    func holdsForward(of x: UnsafePointer<Double>, count: Int, step: Int) -> Bool {
+        guard forwardStep == step, forwardX.count == count else { return false }
+        return forwardX.withUnsafeBufferPointer { memcmp($0.baseAddress!, x, count * MemoryLayout<Double>.size) == 0 }
+    }
+
+    func rememberForward(of x: UnsafePointer<Double>, count: Int, step: Int) {
+        if forwardX.count != count { forwardX = [Double](repeating: 0, count: count) }
+        forwardX.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: count) }
+        forwardStep = step
+    }
     private let lock = NSLock()
     private var owned: [UnsafeMutablePointer<Double>] = []
 
