@@ -22,12 +22,16 @@ let package = Package(
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(
+            name: "GameFlowBenchKit",
+            dependencies: ["GameFlow", .product(name: "Numerics", package: "swift-numerics")],
+            path: "Benchmarks/BenchKit"),
         .executableTarget(
             name: "gameflow-bench",
-            dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GameFlow", "GameFlowBenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GameFlowBench"),
         .testTarget(
             name: "GameFlowTests",
-            dependencies: ["GameFlow", "CGSL", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["GameFlow", "GameFlowBenchKit", "CGSL", .product(name: "Numerics", package: "swift-numerics")]),
     ]
 )

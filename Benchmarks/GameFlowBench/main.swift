@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GameFlow
+import GameFlowBenchKit
 
 /// gameflow-bench: speed and (later) integrator comparisons. Release builds only.
 @main
@@ -8,7 +9,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gameflow-bench",
         abstract: "Benchmarks for GameFlow (release builds only).",
-        subcommands: [GANStep.self])
+        subcommands: [SuiteCommand.self, GANStep.self],
+        defaultSubcommand: SuiteCommand.self)
 
     static func requireRelease(allowDebug: Bool) throws {
         #if DEBUG
@@ -82,5 +84,56 @@ struct GANStep: ParsableCommand {
             samples.append((Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1000 / Double(steps))
         }
         return (samples.sorted()[samples.count / 2], samples)
+    }
+}
+
+/// The integrator comparison: sweeps, rates, frontiers, equal-cost view and speed.
+struct SuiteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite",
+        abstract: "Compare every scheme on every suite game over a step-size grid and seeds (default command).",
+        discussion: """
+            Prints Markdown tables; --output DIR writes results.csv, results.json, results.md and
+            equal-cost-GAME.svg figures. --quick is a reduced suite (under a minute in release).
+            """)
+
+    @Flag(help: "The reduced suite.") var quick = false
+    @Option(help: "Comma-separated substrings: keep games or schemes whose names contain one (e.g. bilinear,simga).")
+    var filter: String?
+    @Option(help: "Comma-separated seeds for the random games.") var seeds = "0,1,2"
+    @Option(help: "Relative tolerance for steps and cost to reach.") var tolerance = 1e-6
+    @Option(name: .customLong("cost-budget"), help: "Budget of the equal-cost view (default 4000, 1000 with --quick).")
+    var costBudget: Int?
+    @Option(help: "Consensus γ used throughout.") var gamma = 0.5
+    @Flag(name: .customLong("no-gan"), help: "Leave out the ring8 MLP GAN.") var noGAN = false
+    @Flag(name: .customLong("no-speed"), help: "Leave out the speed view.") var noSpeed = false
+    @Option(help: "Write results.csv, results.json, results.md and SVG figures here.") var output: String?
+    @Flag(help: "Print results.json on stdout instead of the Markdown tables.") var json = false
+    @Flag(name: .customLong("allow-debug")) var allowDebug = false
+
+    func run() throws {
+        try Bench.requireRelease(allowDebug: allowDebug)
+        BLAS.useSingleThreadUnlessConfigured()
+        let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
+            guard let v = UInt64(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(s)' is not a seed") }
+            return v
+        }
+        guard !seedList.isEmpty else { throw ValidationError("--seeds is empty") }
+        guard tolerance > 0, tolerance < 1 else { throw ValidationError("--tolerance must be in (0, 1)") }
+        let words = filter?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } ?? []
+        let schemeWords = words.filter { w in SchemeName.allCases.contains { $0.rawValue.contains(w) } }
+        let gameWords = words.filter { !schemeWords.contains($0) }
+        let options = SuiteOptions(quick: quick, seeds: seedList, gameFilter: gameWords, schemeFilter: schemeWords,
+                                   tolerance: tolerance, costBudget: costBudget, includeGAN: !noGAN, includeSpeed: !noSpeed,
+                                   consensusGamma: gamma)
+        let begin = ContinuousClock.now
+        let results = try SuiteRunner(options: options).run { line in
+            let t = (ContinuousClock.now - begin).components
+            let elapsed = Double(t.seconds) + Double(t.attoseconds) * 1e-18
+            FileHandle.standardError.write(Data((String(format: "[%6.1fs] ", elapsed) + line + "\n").utf8))
+        }
+        let report = SuiteReport(results)
+        if let dir = output { try report.write(to: dir) }
+        print(json ? report.json().serialized() : report.markdown())
     }
 }

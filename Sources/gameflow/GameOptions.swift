@@ -71,7 +71,7 @@ struct SchemeOptions: ParsableArguments {
     @Option(help: "Consensus weight γ ≥ 0 (required for consensus).")
     var gamma: Double?
 
-    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max |z − x − h·v(z)| / (1 + h) ≤ this.")
+    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|).")
     var rootTolerance: Double = 1e-10
 
     @Option(name: .customLong("root-max-iterations"), help: "Implicit Euler: iteration cap of each root solve.")

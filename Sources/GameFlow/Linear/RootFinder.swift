@@ -29,7 +29,8 @@ public struct RootResult: Sendable {
 }
 
 /// Owns one GSL solver, its callback structs and vectors for the lifetime of a run; `solve`
-/// allocates nothing. Convergence is decided by the residual max |Fᵢ| ≤ tolerance, not by GSL's
+/// allocates nothing. Convergence is decided by the residual, max |Fᵢ(z)| ≤ tolerance·max(scale, max|zᵢ|)
+/// (relative to the size of the unknowns; `scale` is the caller's), not by GSL's
 /// iteration status alone: on (nearly) linear systems hybridsj's first step is exact and GSL
 /// then reports "not making progress" although the residual is at round-off (toolchain §10).
 public final class RootSolver {
@@ -53,7 +54,7 @@ public final class RootSolver {
     private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
 
     /// - Parameters:
-    ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance (absolute; > 0).
+    ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance·max(scale, max|zᵢ|) (relative; > 0).
     ///   - maxIterations: iteration cap (≥ 1); reaching it is a failure.
     public init(system: any RootSystem, method: RootMethod, tolerance: Double, maxIterations: Int) throws {
         GSL.initialize()
@@ -117,7 +118,9 @@ public final class RootSolver {
     }
 
     /// Solves F(z) = 0 from the initial guess `z` and writes the root (or the last iterate) into `z`.
-    public func solve(_ z: inout [Double]) -> RootResult {
+    /// - Parameter scale: the size the tolerance is relative to, together with max|zᵢ| of the
+    ///   current iterate (a root at z = 0 with scale 0 must then be exact).
+    public func solve(_ z: inout [Double], scale: Double = 1) -> RootResult {
         precondition(z.count == dimension, "RootSolver.solve: guess has \(z.count) entries, expected \(dimension)")
         residualEvaluations = 0
         jacobianEvaluations = 0
@@ -135,9 +138,10 @@ public final class RootSolver {
             return result
         }
         result.residual = currentResidual()
-        while !(result.residual <= tolerance) {
+        func accepted() -> Bool { result.residual <= tolerance * max(scale, currentSize()) }
+        while !accepted() {
             if result.iterations >= maxIterations {
-                result.failure = "no root within \(maxIterations) iterations (residual max|F| = \(result.residual), tolerance \(tolerance))"
+                result.failure = "no root within \(maxIterations) iterations (residual max|F| = \(result.residual), relative tolerance \(tolerance))"
                 break
             }
             let status = withExtendedLifetime(self) { () -> Int32 in
@@ -146,7 +150,7 @@ public final class RootSolver {
             }
             result.iterations += 1
             result.residual = currentResidual()
-            if status != Int32(GSL_SUCCESS) && !(result.residual <= tolerance) {
+            if status != Int32(GSL_SUCCESS) && !accepted() {
                 result.failure = describe(status, "iteration \(result.iterations)") + " (residual max|F| = \(result.residual))"
                 break
             }
@@ -168,6 +172,14 @@ public final class RootSolver {
             if !v.isFinite { return .infinity }
             m = max(m, v)
         }
+        return m
+    }
+
+    /// max |zᵢ| of the solver's current iterate.
+    private func currentSize() -> Double {
+        let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
+        var m = 0.0
+        for i in 0..<dimension { m = max(m, abs(gsl_vector_get(x, i))) }
         return m
     }
 

@@ -11,9 +11,10 @@ import Numerics
 /// with GSL's `hybridsj` (Powell's hybrid dogleg method with that exact Jacobian) or, when the
 /// game has no exact derivatives or `hybrids` is chosen, with `hybrids` (finite-difference
 /// Jacobian inside GSL). The factor 1/(1 + h) changes neither the root nor the iteration; it
-/// keeps the residual's round-off at the scale of x and v(z) for every h, so one absolute
-/// tolerance works from h = 10⁻³ to 10⁴ (unscaled, h·v(z) carries h times v's round-off).
-/// The guess is x_k. A step succeeds once max |Fᵢ(z)| ≤ `tolerance` within `maxIterations`;
+/// keeps the residual's round-off at the scale of x and v(z) for every h (unscaled, h·v(z)
+/// carries h times v's round-off). The guess is x_k. A step succeeds once
+/// max |Fᵢ(z)| ≤ `tolerance`·max(max|x_k,i|, max|zᵢ|) — relative, so that iterates converging
+/// to an equilibrium at 0 keep being solved to full precision — within `maxIterations`;
 /// otherwise the step fails with GSL's reason and the run ends with status `failed`, keeping
 /// x_k — never an abort.
 ///
@@ -26,7 +27,7 @@ import Numerics
 /// implicit method consensus approximates); Rockafellar, "Monotone operators and the proximal
 /// point algorithm" (1976).
 public struct ImplicitEuler: Scheme {
-    /// Absolute tolerance on max |Fᵢ(z)|.
+    /// Relative tolerance on max |Fᵢ(z)| (see above).
     public let tolerance: Double
     /// Iteration cap of one solve.
     public let maxIterations: Int
@@ -90,7 +91,7 @@ public struct ImplicitEuler: Scheme {
                               context: inout StepContext<G>) -> StepResult {
         cache.system.prepare(origin: x, h: h, step: context.step)
         copyValues(x, into: &cache.z)
-        let r = cache.solver.solve(&cache.z)
+        let r = cache.solver.solve(&cache.z, scale: maxAbs(x))
         context.stats.rootSolves += 1
         context.stats.rootIterations += r.iterations
         context.stats.fieldEvaluations += r.residualEvaluations
