@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import GameFlow
+@testable import GameFlowBenchKit
+
+/// A tiny suite run in-process: the table's structure and rows that theory fixes.
+@Suite struct BenchSuiteTests {
+    static let results: SuiteResults = {
+        let options = SuiteOptions(quick: true, seeds: [0], gameFilter: ["dirac-r1", "affine-pair"],
+                                   schemeFilter: ["simga", "extragradient", "implicit-euler"], includeGAN: false, includeSpeed: false)
+        return try! SuiteRunner(options: options).run()
+    }()
+
+    @Test("Every cell of the filtered sweep is present, with statuses from the documented set")
+    func cells() throws {
+        let r = Self.results
+        #expect(Set(r.cells.map(\.game)) == ["dirac-r1-0.3", "affine-pair"])
+        #expect(Set(r.cells.map(\.scheme)) == ["simga", "extragradient", "implicit-euler"])
+        // 4 step sizes (quick grid) × 3 schemes × 2 games.
+        #expect(r.cells.count == 24)
+        #expect(r.cells.allSatisfy { ["converged", "diverged", "failed", "stalled"].contains($0.status) })
+        // On the affine pair Euler's error shrinks exactly for the grid steps below Lemma 4's h*
+        // (≈ 0.086 here) and grows above it; implicit Euler's shrinks at every step.
+        let m = (try SuiteGames.affinePair(seed: 0, quick: true).game as! AffineGame).M
+        let hStar = 2 * abs(m[0, 0]) / (m[0, 0] * m[0, 0] + m[0, 1] * m[0, 1])
+        for c in r.cells where c.game == "affine-pair" {
+            if c.scheme == "simga" && abs(c.h - hStar) > 0.01 { #expect((c.finalError < c.initialError) == (c.h < hStar), "h = \(c.h)") }
+            if c.scheme == "implicit-euler" { #expect(c.finalError < c.initialError) }
+        }
+    }
+
+    @Test("Measured rates equal predicted ones to 1e-6 where resolved; Euler's frontier matches Lemma 4 to 1e-3")
+    func theory() throws {
+        let report = SuiteReport(Self.results)
+        let agreement = report.rateAgreement()
+        #expect(!agreement.isEmpty)
+        for row in agreement { #expect(row.maxRelativeDifference < 1e-5, "\(row.family) \(row.scheme): \(row.maxRelativeDifference)") }
+        let euler = try #require(Self.results.frontiers.first { $0.game == "affine-pair" && $0.scheme == "simga" })
+        guard case .bound(.upTo(let measured)) = euler.measured, let predicted = euler.predicted.value else {
+            Issue.record("frontier not measured: \(euler)"); return
+        }
+        // Lemma 4 from the game's own eigenvalues a ± ib.
+        let game = try SuiteGames.affinePair(seed: 0, quick: true)
+        let m = (game.game as! AffineGame).M
+        let a = m[0, 0], b = m[0, 1]
+        #expect(relativeError(predicted, 2 * abs(a) / (a * a + b * b)) < 1e-9)
+        #expect(relativeError(measured, predicted) < 1e-3)
+    }
+
+    @Test("Markdown has its sections and a well-formed table; JSON parses; figures are SVG")
+    func outputs() throws {
+        let report = SuiteReport(Self.results)
+        let md = report.markdown()
+        for heading in ["## Contraction rates", "## Stability frontier", "## Reaching the tolerance", "## Equal cost"] {
+            #expect(md.contains(heading), "\(heading)")
+        }
+        let tableLines = md.split(separator: "\n").filter { $0.hasPrefix("| affine-pair | 0 | simga |") }
+        #expect(tableLines.count == 1)
+        #expect(tableLines.first?.split(separator: "|").count == 6)
+        let json = try JSONSerialization.jsonObject(with: Data(report.json().serialized().utf8)) as? [String: Any]
+        #expect((json?["cells"] as? [Any])?.count == 24)
+        let csvRows = report.csv().split(separator: "\n")
+        #expect(csvRows.count == 25 && csvRows[0].hasPrefix("game,seed,scheme,h,status"))
+        for (_, plot) in report.equalCostFigures() { #expect(SVGChecker.check(plot.svg()).wellFormed) }
+    }
+}
