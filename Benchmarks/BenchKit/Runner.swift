@@ -113,10 +113,12 @@ public struct SuiteRunner {
         var stepsToTol: Int?, costToTol: Int?
         var status = "stalled"
         var error = e0
+        let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.cellSeconds))
         while true {
             let s = integrator.step()
             let k = integrator.stepsCompleted
             if let s, !s.isSuccessful { status = s.name; break }
+            if k % 64 == 0 && ContinuousClock.now > deadline { break }   // time budget: "stalled" unless converged
             if k % every == 0 || s != nil {
                 error = g.error(integrator.state)
                 trace.append((integrator.stats.cost, error))
@@ -180,20 +182,27 @@ public struct SuiteRunner {
         // Start close to x̄ so a nonlinear game stays in its linear regime.
         let near = zip(eq, g.start).map { $0 + (g.isLinear ? 1 : 1e-6) * ($1 - $0) }
         let firstChunk = options.quick ? 1000 : 2000
-        let cap = max(firstChunk, min(options.quick ? 20_000 : 200_000, 20_000_000 / max(g.game.dimension, 1)))
+        let cap = max(firstChunk, min(options.quick ? 20_000 : 100_000, 10_000_000 / max(g.game.dimension, 1)))
+        // A budget for the whole search: once spent, further verdicts are undecided.
+        var budget = options.quick ? 400_000 : 4_000_000
+        budget = max(budget / max(g.game.dimension / 10, 1), 20 * firstChunk)
         /// −1 stable, +1 unstable, 0 undecided. Decided when the error leaves [1e-4, 1e4]·e₀, or
         /// when the tail rates of the last two quarters of the run agree (their logarithms to 0.1 %)
         /// and differ from 1 (|log rate| ≥ 1e-6); otherwise the run is extended (doubling) up to `cap` steps. Two windows
         /// guard against a mixture of modes that has not settled, and against neutral orbits.
+        let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.frontierSeconds))
         func verdict(_ h: Double) throws -> Int {
+            if budget <= 0 || ContinuousClock.now > deadline { return 0 }
             var integrator = try Integrator(game: game, scheme: scheme, initialState: near,
                                             options: SolveOptions(stepSize: h, maxSteps: cap, divergenceBound: 1e150))
+            defer { budget -= max(integrator.stepsCompleted, 1) }
             var logs: [(Int, Double)] = []
             let e0 = distance(near, eq)
             var target = firstChunk
             while true {
                 let status = integrator.step()
                 if let s = status, !s.isSuccessful { return 1 }
+                if integrator.stepsCompleted % 256 == 0 && ContinuousClock.now > deadline { return 0 }
                 let e = distance(integrator.state, eq)
                 if e >= 1e4 * e0 { return 1 }
                 if e <= 1e-4 * e0 { return -1 }

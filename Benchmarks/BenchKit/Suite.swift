@@ -41,10 +41,14 @@ public struct SuiteOptions: Sendable {
     /// Include the speed view.
     public var includeSpeed: Bool
     public var consensusGamma: Double
+    /// Wall-time budget of one cell, in seconds (a cell over it ends "stalled" unless converged).
+    public var cellSeconds: Double
+    /// Wall-time budget of one frontier search (game, scheme); verdicts after it are undecided.
+    public var frontierSeconds: Double
 
     public init(quick: Bool, seeds: [UInt64] = [0, 1, 2], gameFilter: [String] = [], schemeFilter: [String] = [],
                 tolerance: Double = 1e-6, costBudget: Int? = nil, includeGAN: Bool = true, includeSpeed: Bool = true,
-                consensusGamma: Double = 0.5) {
+                consensusGamma: Double = 0.5, cellSeconds: Double? = nil) {
         self.quick = quick
         self.seeds = seeds
         self.gameFilter = gameFilter
@@ -54,6 +58,8 @@ public struct SuiteOptions: Sendable {
         self.includeGAN = includeGAN
         self.includeSpeed = includeSpeed
         self.consensusGamma = consensusGamma
+        self.cellSeconds = cellSeconds ?? (quick ? 0.5 : 3)
+        self.frontierSeconds = quick ? 1 : 6
     }
 
     func keeps(game: String) -> Bool { gameFilter.isEmpty || gameFilter.contains { game.contains($0) } }
