@@ -13,6 +13,7 @@ public struct Cell: Sendable {
     public var steps: Int
     public var stepsToTolerance: Int?
     public var costToTolerance: Int?
+    /// Root-solver iterations spent until the tolerance was reached (the whole run if it never was).
     public var rootIterations: Int
     public var cost: Int
     public var seconds: Double
@@ -110,7 +111,7 @@ public struct SuiteRunner {
         let every = g.game is MLPGAN ? 10 : 1
         var logs: [(Int, Double)] = [(0, log(e0))]
         var trace: [(Int, Double)] = [(0, e0)]
-        var stepsToTol: Int?, costToTol: Int?
+        var stepsToTol: Int?, costToTol: Int?, rootToTol: Int?
         var status = "stalled"
         var error = e0
         let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.cellSeconds))
@@ -126,6 +127,7 @@ public struct SuiteRunner {
                 if stepsToTol == nil && error <= options.tolerance * e0 {
                     stepsToTol = k
                     costToTol = integrator.stats.cost
+                    rootToTol = integrator.stats.rootIterations
                 }
                 if error <= floor { break }
                 if !(error < ceiling) { status = "diverged"; break }
@@ -138,7 +140,7 @@ public struct SuiteRunner {
             predicted = try? Stability.stepRadius(scheme, jacobian: g.game.jacobianMatrix(at: eq), players: g.game.players, h: h)
         }
         return Cell(game: g.name, seed: g.seed, scheme: name.rawValue, h: h, status: status, steps: integrator.stepsCompleted,
-                    stepsToTolerance: stepsToTol, costToTolerance: costToTol, rootIterations: integrator.stats.rootIterations,
+                    stepsToTolerance: stepsToTol, costToTolerance: costToTol, rootIterations: rootToTol ?? integrator.stats.rootIterations,
                     cost: integrator.stats.cost, seconds: seconds(ContinuousClock.now - start), finalError: g.error(integrator.state),
                     initialError: e0, measuredRate: resolvedRate(logs), predictedRate: predicted, trace: trace)
     }
@@ -156,12 +158,17 @@ public struct SuiteRunner {
         return exp(sxy / sxx)
     }
 
-    /// The tail rate when the tail spans at least 25 nats of log error (so modes other than the
-    /// slowest have died out by a factor of about e⁻¹²); nil when the run did not go that deep.
+    /// The tail rate when the run resolved one: the tail spans at least 25 nats of log error and
+    /// the rates fitted on its two halves (the run's third and fourth quarters) agree to 1e-9 —
+    /// so one mode dominates. nil otherwise (e.g. modes of nearly equal rates still mixing).
     func resolvedRate(_ logs: [(Int, Double)]) -> Double? {
-        guard logs.count >= 8 else { return nil }
+        guard logs.count >= 16 else { return nil }
         let tail = logs[(logs.count / 2)...]
         guard let lo = tail.map(\.1).min(), let hi = tail.map(\.1).max(), hi - lo >= 25 else { return nil }
+        let q = logs.count / 4
+        guard let ra = tailRate(Array(logs[(2 * q)..<(3 * q)]), wholeWindow: true),
+              let rb = tailRate(Array(logs[(3 * q)...]), wholeWindow: true),
+              abs(ra - rb) <= 1e-9 * rb else { return nil }
         return tailRate(logs)
     }
 

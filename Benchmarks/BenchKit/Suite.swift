@@ -85,12 +85,17 @@ public enum SuiteGames {
         return q
     }
 
-    /// f = φᵀAθ with A = U·diag(σ)·V, σ log-spaced in [0.5, 2].
+    /// f = φᵀAθ with A = U·diag(σ)·V: σ_min = 0.5 and σ_max = 2 isolated, the others log-spaced
+    /// in [0.7, 1.4] (so the slowest and fastest modes separate and rates resolve).
     public static func bilinear(n: Int, seed: UInt64, quick: Bool) throws -> BenchGame {
         var rng = SeededGenerator(seed: seed, stream: Int64(1000 + n))
         let u = orthogonal(n, &rng), v = orthogonal(n, &rng)
         var d = Matrix(zeros: n, n)
-        for i in 0..<n { d[i, i] = n == 1 ? 1 : 0.5 * pow(4, Double(i) / Double(n - 1)) }
+        for i in 0..<n {
+            if i == 0 { d[i, i] = 0.5 } else if i == n - 1 { d[i, i] = 2 } else {
+                d[i, i] = 0.7 * pow(2, Double(i - 1) / Double(max(n - 3, 1)))
+            }
+        }
         let game = try BilinearGame(A: u * d * v)
         let start = (0..<(2 * n)).map { _ in rng.normal() }
         return BenchGame(name: "bilinear-\(n)", seed: seed, game: game, start: start,
@@ -105,9 +110,13 @@ public enum SuiteGames {
         var rng = SeededGenerator(seed: seed, stream: 2000)
         let n = 2 * blocks
         var b = Matrix(zeros: n, n)
+        // Distinct blocks (|Im| 1…3, |Im/Re| 10…100 on a grid), shuffled by the seed.
+        var order = Array(0..<blocks)
+        for i in stride(from: blocks - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         for k in 0..<blocks {
-            let im = 1 + 2 * rng.uniform()
-            let ratio = 10 * pow(10, rng.uniform())           // |Im/Re| in [10, 100]
+            let t = Double(order[k]) / Double(max(blocks - 1, 1))
+            let im = 1 + 2 * t
+            let ratio = 10 * pow(10, 1 - t)                   // |Im/Re| from 100 down to 10
             let re = -im / ratio
             b[2 * k, 2 * k] = re; b[2 * k + 1, 2 * k + 1] = re
             b[2 * k, 2 * k + 1] = im; b[2 * k + 1, 2 * k] = -im

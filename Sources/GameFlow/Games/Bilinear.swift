@@ -7,13 +7,11 @@
 /// and conserves ‖x‖: every scheme's behaviour is decided by |R(±ihσⱼ)|.
 public struct BilinearGame: Game {
     public let A: Matrix
-    private let At: Matrix
 
     public init(A: Matrix) throws {
         guard A.rows >= 1, A.columns >= 1 else { throw GameFlowError.invalidInput("bilinear game: A is empty") }
         guard A.storage.allSatisfy(\.isFinite) else { throw GameFlowError.invalidInput("bilinear game: A has a non-finite entry") }
         self.A = A
-        self.At = A.transposed
     }
 
     /// A random m×n game: entries of A are N(0, 1/n) from `seed`.
@@ -53,13 +51,14 @@ public struct BilinearGame: Game {
         }
     }
 
-    /// out = sign·(A·u_θ, −Aᵀ·u_φ), i.e. sign·v′·u.
+    /// out = sign·(A·u_θ, −Aᵀ·u_φ), i.e. sign·v′·u. Both products read A itself (dgemv and its
+    /// transposed form): one matrix in cache instead of A and a copy of Aᵀ.
     private func apply(_ u: [Double], into out: inout [Double], sign: Double) {
         let m = A.rows
         u.withUnsafeBufferPointer { us in
             out.withUnsafeMutableBufferPointer { os in
                 A.gemv(transpose: false, alpha: sign, x: us.baseAddress! + m, beta: 0, y: os.baseAddress!)
-                At.gemv(transpose: false, alpha: -sign, x: us.baseAddress!, beta: 0, y: os.baseAddress! + m)
+                A.gemv(transpose: true, alpha: -sign, x: us.baseAddress!, beta: 0, y: os.baseAddress! + m)
             }
         }
     }
