@@ -98,12 +98,25 @@ public struct SuiteReport {
 
         if !results.frontiers.isEmpty {
             out += "## Stability frontier: largest stable h, measured by bisection on runs vs predicted\n\n"
+            out += "Measured: runs from near the equilibrium, scanned up by doubling then bisected; a step is stable when the error falls 10⁴-fold "
+                + "or two tail windows agree on a rate below 1, unstable when it grows 10⁴-fold or they agree above 1, undecided otherwise "
+                + "(a contraction too slow to call within the run budget); a range a–b means stable at a, unstable at b, undecided between.\n\n"
             out += Self.table(["game", "seed", "scheme", "predicted", "measured", "relative difference"], results.frontiers.map { f in
                 var diff = "—", measured = "undecided"
-                if case .bound(let b) = f.measured {
+                switch f.measured {
+                case .bound(let b):
                     measured = Self.bound(b)
                     if let p = f.predicted.value, let m = b.value { diff = String(format: "%.1e", abs(m - p) / p) }
                     else if f.predicted == b { diff = "same" }
+                case .bracket(let a, let b):
+                    measured = String(format: "%.6g–%.6g", a, b)
+                    if let p = f.predicted.value {
+                        diff = p >= a && p <= b ? String(format: "in bracket (width %.1e)", (b - a) / p)
+                                                : String(format: "%.1e", min(abs(p - a), abs(p - b)) / p)
+                    }
+                case .atLeast(let h):
+                    measured = "≥ " + String(format: "%.6g", h) + " (undecided above)"
+                case .undecided: break
                 }
                 return [f.game, String(f.seed), f.scheme, Self.bound(f.predicted), measured, diff]
             })
@@ -215,7 +228,14 @@ public struct SuiteReport {
             ("frontiers", .array(results.frontiers.map { f in .object([
                 ("game", .string(f.game)), ("seed", .int(Int(f.seed))), ("scheme", .string(f.scheme)),
                 ("predicted", boundJSON(f.predicted)),
-                ("measured", { if case .bound(let b) = f.measured { return boundJSON(b) } else { return .string("undecided") } }()),
+                ("measured", {
+                    switch f.measured {
+                    case .bound(let b): return boundJSON(b)
+                    case .atLeast(let h): return .object([("at_least", .number(h))])
+                    case .bracket(let a, let b): return .object([("stable", .number(a)), ("unstable", .number(b))])
+                    case .undecided: return .string("undecided")
+                    }
+                }()),
             ]) })),
             ("speed", .array(results.speed.map { r in .object([
                 ("workload", .string(r.workload)), ("scheme", .string(r.scheme)),

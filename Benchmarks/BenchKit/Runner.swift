@@ -31,6 +31,11 @@ public struct Cell: Sendable {
 /// unstable within the run budget (contraction or growth too slow to call).
 public enum MeasuredFrontier: Sendable, Equatable {
     case bound(StableStepBound)
+    /// Runs were decidedly stable at `stable` and decidedly unstable at `unstable`; in between they
+    /// could not decide (a contraction or growth too slow to call within the run budget).
+    case bracket(stable: Double, unstable: Double)
+    /// Stable up to this h; the budget ran out before an unstable step was found.
+    case atLeast(Double)
     case undecided
 }
 
@@ -193,13 +198,13 @@ public struct SuiteRunner {
         // A budget for the whole search: once spent, further verdicts are undecided.
         var budget = options.quick ? 400_000 : 4_000_000
         budget = max(budget / max(g.game.dimension / 10, 1), 20 * firstChunk)
-        /// −1 stable, +1 unstable, 0 undecided. Decided when the error leaves [1e-4, 1e4]·e₀, or
+        /// −1 stable, +1 unstable, 0 undecided, 2 out of budget. Decided when the error leaves [1e-4, 1e4]·e₀, or
         /// when the tail rates of the last two quarters of the run agree (their logarithms to 0.1 %)
         /// and differ from 1 (|log rate| ≥ 1e-6); otherwise the run is extended (doubling) up to `cap` steps. Two windows
         /// guard against a mixture of modes that has not settled, and against neutral orbits.
         let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.frontierSeconds))
         func verdict(_ h: Double) throws -> Int {
-            if budget <= 0 || ContinuousClock.now > deadline { return 0 }
+            if budget <= 0 || ContinuousClock.now > deadline { return 2 }
             var integrator = try Integrator(game: game, scheme: scheme, initialState: near,
                                             options: SolveOptions(stepSize: h, maxSteps: cap, divergenceBound: 1e150))
             defer { budget -= max(integrator.stepsCompleted, 1) }
@@ -209,7 +214,7 @@ public struct SuiteRunner {
             while true {
                 let status = integrator.step()
                 if let s = status, !s.isSuccessful { return 1 }
-                if integrator.stepsCompleted % 256 == 0 && ContinuousClock.now > deadline { return 0 }
+                if integrator.stepsCompleted % 256 == 0 && ContinuousClock.now > deadline { return 2 }
                 let e = distance(integrator.state, eq)
                 if e >= 1e4 * e0 { return 1 }
                 if e <= 1e-4 * e0 { return -1 }
@@ -236,6 +241,7 @@ public struct SuiteRunner {
         var lastStable: Double?, sawUndecided = false
         while true {
             let v = try verdict(h)
+            if v == 2 { return result(lastStable.map { .atLeast($0) } ?? .undecided) }
             if v == 1 { break }
             if v == -1 { lastStable = h } else { sawUndecided = true }
             h *= 2
@@ -243,12 +249,25 @@ public struct SuiteRunner {
         }
         // No stable step: "none" only if nothing before the first unstable step was undecided.
         guard var lo = lastStable else { return result(sawUndecided ? .undecided : .bound(.none)) }
+        // Bisect twice: the largest decidedly stable step, then the smallest decidedly unstable
+        // one above it. Runs between the two could not decide.
         var hi = h
-        while hi - lo > 1e-6 * hi {
-            let mid = (lo + hi) / 2
-            if try verdict(mid) == -1 { lo = mid } else { hi = mid }
+        var probe = h
+        while probe - lo > 1e-6 * probe {
+            let mid = (lo + probe) / 2
+            let v = try verdict(mid)
+            if v == 2 { return result(.atLeast(lo)) }
+            if v == -1 { lo = mid } else { probe = mid; if v == 1 { hi = mid } }
         }
-        return result(.bound(.upTo(lo)))
+        var low = lo
+        while hi - low > 1e-6 * hi {
+            let mid = (low + hi) / 2
+            let v = try verdict(mid)
+            if v == 2 { break }
+            if v == 1 { hi = mid } else { low = mid }
+        }
+        if hi - lo <= 2e-6 * hi { return result(.bound(.upTo(lo))) }
+        return result(.bracket(stable: lo, unstable: hi))
     }
 
     // MARK: - Speed
