@@ -116,7 +116,7 @@ struct Train: ParsableCommand {
         if let dir = output {
             try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
             if !noEigenvalues {
-                try writeEigenvalueFigure(game, at: result.finalState, step: max(result.steps - 1, 0), gamma: knobs.gamma ?? 10, h: lr, dir: dir)
+                try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
             }
         }
         if json {
@@ -132,19 +132,16 @@ struct Train: ParsableCommand {
     }
 
     /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from exact JVPs).
-    private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], step: Int, gamma: Double, h: Double, dir: String) throws {
+    private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], gamma: Double, dir: String) throws {
         if !quiet { FileHandle.standardError.write(Data("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n".utf8)) }
         let j = game.jacobianMatrix(at: x, step: MLPGAN.evaluationStep)
         let plain = try eigenvalues(of: j)
         let consensus = try eigenvalues(of: consensusJacobian(j, gamma: gamma))
-        var plot = Figures.spectrum([(label: "v′", eigenvalues: plain), (label: "v′ − γv′ᵀv′ (γ = \(gamma))", eigenvalues: consensus)],
-                                    h: 1, schemes: [], title: "Eigenvalues of the Jacobian at the end of training")
-        plot.xLabel = "Re λ"
-        plot.yLabel = "Im λ"
-        plot.equalAspect = false
-        plot.xRange = nil
-        plot.yRange = nil
-        plot.notes = ["\(game.dimension) parameters, evaluation batch; γ = \(gamma)"]
+        var plot = Figures.eigenvalueCloud([(label: "v′", eigenvalues: plain), (label: "v′ − γv′ᵀv′ (γ = \(gamma))", eigenvalues: consensus)],
+                                           title: "Eigenvalues of the Jacobian at the end of training")
+        let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
+        let qc = Spectrum(eigenvalues: consensus).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
+        plot.notes = ["\(game.dimension) parameters, evaluation batch; max |Im λ/Re λ|: v′ \(q), consensus \(qc)"]
         try write(plot.svg(), to: (dir as NSString).appendingPathComponent("eigenvalues.svg"))
     }
 }

@@ -190,4 +190,43 @@ final class CLITests: XCTestCase {
         let conv = SVGChecker.check(try String(contentsOf: out.appendingPathComponent("convergence.svg"), encoding: .utf8))
         XCTAssertEqual(conv.series, 6)                  // ‖v‖ and distance per scheme
     }
+
+    func testTrainJSONAndOutputs() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("train")
+        let r = try run(["train", "--scheme", "consensus", "--gamma", "1", "--optimizer", "rmsprop", "--lr", "0.001", "--steps", "40",
+                         "--batch", "32", "--hidden", "4", "--depth", "1", "--latent", "2", "--every", "10", "--json", "--quiet",
+                         "--output", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        for key in ["modes_captured", "high_quality_fraction", "kl_modes", "vector_field_norm", "steps", "status", "seconds", "ms_per_step"] {
+            XCTAssertNotNil(obj[key], "missing \(key)")
+        }
+        XCTAssertEqual(obj["steps"] as? Int, 40)
+        let metrics = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 1 + 5)   // header, steps 0, 10, 20, 30, 40
+        for name in ["density-0.svg", "density-10.svg", "density-20.svg", "density-40.svg", "eigenvalues.svg"] {
+            XCTAssertTrue(SVGChecker.check(try String(contentsOf: out.appendingPathComponent(name), encoding: .utf8)).wellFormed, name)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("samples-40.csv").path))
+    }
+
+    func testTrainBadInput() throws {
+        let base = ["train", "--scheme", "simga", "--steps", "5"]
+        let cases: [([String], String)] = [
+            (base + ["--lr", "0"], "step size"),
+            (base + ["--lr", "0.1", "--data", "ring9"], "unknown data set 'ring9'"),
+            (base + ["--lr", "0.1", "--optimizer", "sgd"], "unknown optimizer 'sgd'"),
+            (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
+            (base + ["--lr", "0.1", "--activation", "gelu"], "unknown activation 'gelu'"),
+            (["train", "--scheme", "consensus", "--lr", "0.1", "--steps", "5"], "--gamma"),
+        ]
+        for (args, expected) in cases {
+            let r = try run(args)
+            XCTAssertNotEqual(r.code, 0, "\(args)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
+        }
+    }
 }

@@ -42,6 +42,27 @@ public enum Figures {
         return plot
     }
 
+    /// Figure 3 of "The Numerics of GANs" for a large Jacobian: the eigenvalue clouds of v′ and of
+    /// v′ − γv′ᵀv′ in the complex plane (no step size, no stability regions), axes through 0.
+    public static func eigenvalueCloud(_ sets: [(label: String, eigenvalues: [Complex<Double>])], title: String) -> Plot {
+        var plot = Plot(title: title, xLabel: "Re λ", yLabel: "Im λ")
+        let pts = sets.flatMap { $0.eigenvalues }.filter { $0.real.isFinite && $0.imaginary.isFinite }
+        let x0 = min(pts.map(\.real).min() ?? -1, 0), x1 = max(pts.map(\.real).max() ?? 1, 0)
+        let y0 = min(pts.map(\.imaginary).min() ?? -1, 0), y1 = max(pts.map(\.imaginary).max() ?? 1, 0)
+        let px = max(0.05 * (x1 - x0), 1e-9), py = max(0.05 * (y1 - y0), 1e-9)
+        plot.xRange = (x0 - px)...(x1 + px)
+        plot.yRange = (y0 - py)...(y1 + py)
+        plot.add(nil, .line([(x0 - px, 0), (x1 + px, 0)], dashed: true), color: "#bbbbbb")
+        plot.add(nil, .line([(0, y0 - py), (0, y1 + py)], dashed: true), color: "#bbbbbb")
+        let markers: [Plot.Marker] = [.circle, .cross]
+        let colors = ["#1f77b4", "#d62728"]
+        for (i, set) in sets.enumerated() {
+            plot.add("λ of \(set.label) (\(set.eigenvalues.count))", .markers(set.eigenvalues.map { ($0.real, $0.imaginary) }, markers[i % 2]),
+                     color: colors[i % 2])
+        }
+        return plot
+    }
+
     /// A phase portrait of a 2-D game: v as arrows on a grid ("vector field"), the exact flow
     /// from the start ("flow": RK4 at a small step), and each scheme's discrete iterates.
     public static func phasePortrait<G: Game>(_ game: G, flow: [[Double]]?, iterates: [(label: String, states: [[Double]])],
