@@ -69,21 +69,7 @@ public struct SuiteOptions: Sendable {
 /// The suite's games (bilinear with controlled singular values, near-imaginary affine fields,
 /// Dirac-GAN with and without R1, the zero-sum quartic game, and the ring8 MLP GAN).
 public enum SuiteGames {
-    /// An n×n orthogonal matrix from Givens rotations (seeded).
-    static func orthogonal(_ n: Int, _ rng: inout SeededGenerator) -> Matrix {
-        var q = Matrix.identity(n)
-        for _ in 0..<(4 * n) {
-            let i = Int(rng.next() % UInt64(n)), j = Int(rng.next() % UInt64(n))
-            if i == j { continue }
-            let a = 2 * Double.pi * rng.uniform(), c = cos(a), s = sin(a)
-            for k in 0..<n {
-                let qi = q[i, k], qj = q[j, k]
-                q[i, k] = c * qi - s * qj
-                q[j, k] = s * qi + c * qj
-            }
-        }
-        return q
-    }
+    static func orthogonal(_ n: Int, _ rng: inout SeededGenerator) -> Matrix { Matrix.randomOrthogonal(n, rng: &rng) }
 
     /// f = φᵀAθ with A = U·diag(σ)·V: σ_min = 0.5 and σ_max = 2 isolated, the others log-spaced
     /// in [0.7, 1.4] (so the slowest and fastest modes separate and rates resolve).

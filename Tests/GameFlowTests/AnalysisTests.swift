@@ -7,18 +7,7 @@ import Testing
 /// An orthogonal n×n matrix from Givens rotations by the given seed.
 func randomOrthogonal(_ n: Int, seed: UInt64) -> Matrix {
     var rng = SeededGenerator(seed: seed)
-    var q = Matrix.identity(n)
-    for _ in 0..<(3 * n) {
-        let i = Int(rng.next() % UInt64(n)), j = Int(rng.next() % UInt64(n))
-        if i == j { continue }
-        let a = 2 * Double.pi * rng.uniform(), c = cos(a), s = sin(a)
-        for k in 0..<n {
-            let qi = q[i, k], qj = q[j, k]
-            q[i, k] = c * qi - s * qj
-            q[j, k] = s * qi + c * qj
-        }
-    }
-    return q
+    return Matrix.randomOrthogonal(n, rng: &rng)
 }
 
 /// Eigenvalues by GSL's Francis QR: an independent implementation to compare LAPACK with.

@@ -49,14 +49,8 @@ extension Game {
 
     /// From the dense Jacobian (n JVPs by default): v′ᵀu.
     public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
-        let n = dimension
-        var j = [Double](repeating: 0, count: n * n)
-        jacobian(at: x, step: step, into: &j)
-        for k in 0..<n {
-            var s = 0.0
-            for i in 0..<n { s += j[i * n + k] * u[i] }
-            out[k] = s
-        }
+        let j = jacobianMatrix(at: x, step: step)
+        j.gemvArrays(transpose: true, u, into: &out)
     }
 
     /// Column by column, from n Jacobian-vector products.
@@ -163,13 +157,6 @@ public struct ClosureGame: Game {
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         guard jacobianClosure != nil else { finiteDifferenceJVP(at: x, u, step: step, into: &out); return }
-        let n = dimension
-        var j = [Double](repeating: 0, count: n * n)
-        jacobian(at: x, step: step, into: &j)
-        for i in 0..<n {
-            var s = 0.0
-            for k in 0..<n { s += j[i * n + k] * u[k] }
-            out[i] = s
-        }
+        jacobianMatrix(at: x, step: step).gemvArrays(transpose: false, u, into: &out)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import CGSL
 
 /// A dense row-major matrix of `Double`s: entry (i, j) is `storage[i * columns + j]`.
@@ -59,6 +60,31 @@ public struct Matrix: Sendable, Equatable {
             }
         }
         return y
+    }
+
+    /// out = op(self)·x for arrays (op = identity or transpose).
+    public func gemvArrays(transpose: Bool, _ x: [Double], into out: inout [Double]) {
+        x.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { os in
+                gemv(transpose: transpose, alpha: 1, x: xs.baseAddress!, beta: 0, y: os.baseAddress!)
+            }
+        }
+    }
+
+    /// A random orthogonal n×n matrix: a product of 4n Givens rotations drawn from `rng`.
+    public static func randomOrthogonal(_ n: Int, rng: inout SeededGenerator) -> Matrix {
+        var q = Matrix.identity(n)
+        for _ in 0..<(4 * n) {
+            let i = Int(rng.next() % UInt64(n)), j = Int(rng.next() % UInt64(n))
+            if i == j { continue }
+            let a = 2 * Double.pi * rng.uniform(), c = cos(a), s = sin(a)
+            for k in 0..<n {
+                let qi = q[i, k], qj = q[j, k]
+                q[i, k] = c * qi - s * qj
+                q[j, k] = s * qi + c * qj
+            }
+        }
+        return q
     }
 
     /// The product a·b (OpenBLAS dgemm).

@@ -293,25 +293,27 @@ public struct MLPGAN: Game {
             ws.upstream[r] = t.d1 * inv
             ws.rUpstream[r] = t.d2 * ws.rFakeLogit[r] * inv
         }
-        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: outG == nil ? nil : ws.dFakeInput,
-                               dOutTangent: ws.rUpstream, direction: wD, gradientTangent: outD,
-                               inputGradientTangent: outG == nil ? nil : ws.rDFakeInput)
-        if let outG {
-            generator.backward(p + generatorOffset, dOut: ws.dFakeInput, ws.g, gradient: nil, inputGradient: nil,
-                               dOutTangent: ws.rDFakeInput, direction: wG, gradientTangent: outG)
-        }
+        tangentBackwardThroughFakes(p, wG: wG, wD: wD, ws, outG: outG, outD: outD)
     }
 
     /// Accumulates R{∇g} (blocks selected by the out pointers) after `tangentAll`.
     private func hvpG(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?, _ ws: GANWorkspace,
                       outG: UnsafeMutablePointer<Double>?, outD: UnsafeMutablePointer<Double>?) {
-        let b = ws.batch, inv = 1 / Double(b), dp = p + discriminatorOffset
+        let b = ws.batch, inv = 1 / Double(b)
         for r in 0..<b {
             let t = psi(ws.fakeLogit[r])
             ws.upstream[r] = t.d1 * inv
             ws.rUpstream[r] = t.d2 * ws.rFakeLogit[r] * inv
         }
-        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: outG == nil ? nil : ws.dFakeInput,
+        tangentBackwardThroughFakes(p, wG: wG, wD: wD, ws, outG: outG, outD: outD)
+    }
+
+    /// With ws.upstream / ws.rUpstream set for the fake logits: R-backward through D on the fakes
+    /// (R{∇_D} into outD), then, if outG is given, through G (R{∇_G} into outG).
+    private func tangentBackwardThroughFakes(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?,
+                                             _ ws: GANWorkspace, outG: UnsafeMutablePointer<Double>?, outD: UnsafeMutablePointer<Double>?) {
+        discriminator.backward(p + discriminatorOffset, dOut: ws.upstream, ws.dFake, gradient: nil,
+                               inputGradient: outG == nil ? nil : ws.dFakeInput,
                                dOutTangent: ws.rUpstream, direction: wD, gradientTangent: outD,
                                inputGradientTangent: outG == nil ? nil : ws.rDFakeInput)
         if let outG {
