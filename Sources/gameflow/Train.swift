@@ -102,7 +102,7 @@ struct Train: ParsableCommand {
         let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
                                          activation: act, utility: util, layout: lay, seed: seed)
         let x0 = game.initialState(seed: seed)
-        let runner = try TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        let runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                      output: output, quiet: quiet)
         let result = try runner.run()
 
