@@ -36,7 +36,8 @@ struct GameOptions: ParsableArguments {
         case (nil, let builtIn?):
             switch builtIn {
             case "bilinear":
-                guard (1...100_000).contains(dim) else { throw GameFlowError.invalidInput("--dim must be between 1 and 100000 (got \(dim))") }
+                // A is dim × dim doubles: 10,000 is 800 MB.
+                guard (1...10_000).contains(dim) else { throw GameFlowError.invalidInput("--dim must be between 1 and 10000 (got \(dim))") }
                 game = try BilinearGame.random(rows: dim, columns: dim, seed: seed)
                 var rng = SeededGenerator(seed: seed &+ 0x5EED)
                 start = (0..<(2 * dim)).map { _ in rng.normal() }

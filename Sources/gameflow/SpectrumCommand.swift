@@ -34,6 +34,10 @@ struct SpectrumCommand: ParsableCommand {
 
     func run() throws {
         var (game, x) = try gameOptions.makeGame()
+        // A dense eigen-decomposition costs O(n³): n = 2,000 takes about 10 s here.
+        guard game.dimension <= 4000 else {
+            throw GameFlowError.invalidInput("spectrum needs a dense \(game.dimension)×\(game.dimension) eigen-decomposition; the limit is 4000")
+        }
         if let path = state {
             x = try readState(path)
             guard x.count == game.dimension else {

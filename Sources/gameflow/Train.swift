@@ -84,8 +84,17 @@ struct Train: ParsableCommand {
         guard (1...4096).contains(hidden), (1...64).contains(depth), (1...4096).contains(latent) else {
             throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
         }
+        // Workspaces: 6 buffers of batch × (sum of widths) per network, three networks' worth.
+        let widthSum = Double(latent + 2 * depth * hidden + 2 + 2 + 1)
+        let workspaceGB = 3 * 6 * Double(batch) * widthSum * 8 / 1e9
+        guard workspaceGB <= 4 else {
+            throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
+        }
         let name = try SchemeName.parse(scheme)
         let base = try knobs.make(name)
+        if name == .implicitEuler && !quiet {
+            FileHandle.standardError.write(Data("gameflow: note: implicit Euler on an MLP GAN forms a dense Jacobian (n JVPs) per root iteration: expect seconds per step\n".utf8))
+        }
         let chosen: any Scheme
         switch optimizer {
         case "none": chosen = base
