@@ -66,7 +66,12 @@ struct SpectrumCommand: ParsableCommand {
             stable.append((name.rawValue, bound))
         }
         var consensusSpectrum: Spectrum?
-        if let g = gamma { consensusSpectrum = try Spectrum(matrix: consensusJacobian(jacobian, gamma: g)) }
+        var lemma9: Lemma9?
+        if let g = gamma {
+            consensusSpectrum = try Spectrum(matrix: consensusJacobian(jacobian, gamma: g))
+            // Lemma 9 applies when v′ is negative semi-definite and invertible.
+            if let l = try? Lemma9(A: jacobian, gamma: g), l.rho > 0 { lemma9 = l }
+        }
 
         if let path = figure, let h = step {
             var sets = [(label: "v′", eigenvalues: spectrum.eigenvalues)]
@@ -88,8 +93,13 @@ struct SpectrumCommand: ParsableCommand {
             })))
             obj.append(("unconditionally_stable", .array(stable.filter { $0.1 == .unbounded }.map { .string($0.0) })))
             if let c = consensusSpectrum {
+                let lemma: JSON = lemma9.map { l in
+                    .object([("c", .number(l.c)), ("rho", .number(l.rho)), ("bound", .number(l.bound)),
+                             ("q", l.q.map { .number($0) } ?? .null), ("holds", .bool((l.q ?? .infinity) <= l.bound * (1 + 1e-9)))])
+                } ?? .null
                 obj.append(("consensus", .object([("gamma", .number(gamma!))] + spectrumFields(c) + [
                     ("max_stable_step", .object([("simga", c.maxStableEulerStep.map { .number($0) } ?? .null)])),
+                    ("lemma9", lemma),
                 ])))
             }
             print(JSON.object(obj).serialized())
@@ -113,6 +123,11 @@ struct SpectrumCommand: ParsableCommand {
             if let c = consensusSpectrum {
                 print("consensus Jacobian v′ − γv′ᵀv′ (γ = \(gamma!)): max Re λ = \(String(format: "%.6g", c.spectralAbscissa)), q = "
                       + (c.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))
+                if let l = lemma9 {
+                    print(String(format: "Lemma 9: q(γ) ≤ 1/(c + 2ρ²γ) = %.6g with c = %.6g, ρ = %.6g", l.bound, l.c, l.rho))
+                } else {
+                    print("Lemma 9 does not apply here (v′ is not negative semi-definite and invertible)")
+                }
             }
             if let path = figure { print("wrote \(path)") }
         }

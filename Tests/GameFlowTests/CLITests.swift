@@ -143,7 +143,12 @@ final class CLITests: XCTestCase {
         let steps = try XCTUnwrap(obj["max_stable_step"] as? [String: Any])
         XCTAssertEqual(try XCTUnwrap(steps["simga"] as? Double), 4, accuracy: 1e-6)   // Lemma 4: 2·½/¼
         XCTAssertEqual(obj["unconditionally_stable"] as? [String], ["implicit-euler"])
-        XCTAssertNotNil(obj["consensus"] as? [String: Any])
+        let consensus = try XCTUnwrap(obj["consensus"] as? [String: Any])
+        // Dirac-GAN with R1 γ = 1 at 0: v′ = [[0, −½], [½, −1]] is negative semi-definite and invertible.
+        let lemma = try XCTUnwrap(consensus["lemma9"] as? [String: Any])
+        XCTAssertEqual(lemma["holds"] as? Bool, true)
+        // ρ = σ_min(v′): v′ᵀv′ has trace 3/2 and determinant 1/16, so ρ² = (3/2 − √2)/2.
+        XCTAssertEqual(try XCTUnwrap(lemma["rho"] as? Double), ((1.5 - 2.0.squareRoot()) / 2).squareRoot(), accuracy: 1e-9)
         XCTAssertTrue(SVGChecker.check(try String(contentsOf: fig, encoding: .utf8)).wellFormed)
 
         let plain = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--json"])
