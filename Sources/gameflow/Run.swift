@@ -56,19 +56,13 @@ struct Run: ParsableCommand {
         try options.validate()
         if let dir = output { try validateOutputDirectory(dir) }
 
-        var progress = ProgressLine(total: steps, enabled: !quiet)
         let clock = ContinuousClock()
         let begin = clock.now
-        let solution = try solve(game, scheme: chosen, from: start, options: options, progressEvery: 256) { k, _ in
-            progress.update(step: k)
-        }
+        let solution = try integrate(game, chosen, from: start, options: options)
         let elapsed = seconds(clock.now - begin)
-        progress.finish()
 
         let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed)
         if let dir = output {
-            try createDirectory(dir)
-            try write(solution.recording!.csv(), to: (dir as NSString).appendingPathComponent("trajectory.csv"))
             try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,
                                  steps: steps, title: "\(game.name), \(name.rawValue), h = \(step)", into: dir)
@@ -78,6 +72,39 @@ struct Run: ParsableCommand {
         } else {
             printHuman(solution, game: game, scheme: name.rawValue, seconds: elapsed)
         }
+    }
+
+    /// Runs the integrator with a progress line; with --output, trajectory.csv is written as the
+    /// run goes (flushed every 256 steps), so an interrupted long run keeps what it computed.
+    private func integrate<G: Game, S: Scheme>(_ game: G, _ scheme: S, from start: [Double], options: SolveOptions) throws -> Solution {
+        var integrator = try Integrator(game: game, scheme: scheme, initialState: start, options: options)
+        var file: FileHandle?
+        if let dir = output {
+            try createDirectory(dir)
+            let path = (dir as NSString).appendingPathComponent("trajectory.csv")
+            guard FileManager.default.createFile(atPath: path, contents: Data(integrator.recording!.csvHeader().utf8)),
+                  let h = FileHandle(forWritingAtPath: path) else { throw GameFlowError.invalidInput("cannot write '\(path)'") }
+            h.seekToEndOfFile()
+            file = h
+        }
+        defer { try? file?.close() }
+        var written = 0
+        func flush() {
+            guard let h = file, let rec = integrator.recording, rec.count > written else { return }
+            h.write(Data(rec.csvRows(written..<rec.count).utf8))
+            written = rec.count
+        }
+        var progress = ProgressLine(total: options.maxSteps, enabled: !quiet)
+        while integrator.step() == nil {
+            if integrator.stepsCompleted % 256 == 0 {
+                progress.update(step: integrator.stepsCompleted)
+                flush()
+            }
+        }
+        progress.finish()
+        let solution = integrator.solve()   // already ended: computes the final summary
+        flush()
+        return solution
     }
 
     private func printHuman(_ s: Solution, game: any Game, scheme: String, seconds: Double) {

@@ -36,11 +36,19 @@ extension Solution {
 
 extension Recording {
     /// CSV: `step`, the recorded quantities, then `x0 … x{n−1}` when states were kept.
-    public func csv() -> String {
+    public func csv() -> String { csvHeader() + csvRows(0..<count) }
+
+    /// The CSV header line.
+    public func csvHeader() -> String {
         var header = ["step"] + options.quantities.map(\.rawValue)
         if options.states { header += (0..<dimension).map { "x\($0)" } }
-        var out = header.joined(separator: ",") + "\n"
-        for r in 0..<count {
+        return header.joined(separator: ",") + "\n"
+    }
+
+    /// The CSV lines of records `range` (for writing a long run as it goes).
+    public func csvRows(_ range: Range<Int>) -> String {
+        var out = ""
+        for r in range {
             var row = [String(steps[r])]
             for q in 0..<options.quantities.count { row.append(csvNumber(values[q][r])) }
             if options.states {
