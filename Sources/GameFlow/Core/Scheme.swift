@@ -102,11 +102,10 @@ public struct Buffers: Sendable {
     public var a: [Double]
     public var b: [Double]
     public var c: [Double]
-    public var d: [Double]
     public var e: [Double]
 
     public init(dimension n: Int) {
         a = [Double](repeating: 0, count: n)
-        b = a; c = a; d = a; e = a
+        b = a; c = a; e = a
     }
 }

@@ -69,13 +69,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         }
     }
 
-    /// Two independent standard normals from one Box–Muller transform.
-    public mutating func normalPair() -> (Double, Double) {
-        let u1 = uniform(), u2 = uniform()
-        let r = (-2 * log(u1)).squareRoot(), t = 2 * Double.pi * u2
-        return (r * cos(t), r * sin(t))
-    }
-
     /// A generator for the stream keyed by (seed, index): every key gets its own independent-looking
     /// stream, so data for step k is a pure function of (seed, k).
     public init(seed: UInt64, stream: Int64) {

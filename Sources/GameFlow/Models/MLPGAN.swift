@@ -123,24 +123,20 @@ public struct MLPGAN: Game {
     }
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
-        workspace.locked { ws in
-            x.withUnsafeBufferPointer { xs in
-                u.withUnsafeBufferPointer { us in
-                    out.withUnsafeMutableBufferPointer { os in
-                        jvpPass(xs.baseAddress!, us.baseAddress!, step: step, ws, into: os.baseAddress!)
-                    }
-                }
-            }
-        }
+        product(x, u, step: step, into: &out, jvpPass)
     }
 
     public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        product(x, u, step: step, into: &out, vjpPass)
+    }
+
+    /// Runs a product pass (v′u or v′ᵀu) on the arrays' storage with the workspace locked.
+    private func product(_ x: [Double], _ u: [Double], step: Int, into out: inout [Double],
+                         _ pass: (UnsafePointer<Double>, UnsafePointer<Double>, Int, GANWorkspace, UnsafeMutablePointer<Double>) -> Void) {
         workspace.locked { ws in
             x.withUnsafeBufferPointer { xs in
                 u.withUnsafeBufferPointer { us in
-                    out.withUnsafeMutableBufferPointer { os in
-                        vjpPass(xs.baseAddress!, us.baseAddress!, step: step, ws, into: os.baseAddress!)
-                    }
+                    out.withUnsafeMutableBufferPointer { os in pass(xs.baseAddress!, us.baseAddress!, step, ws, os.baseAddress!) }
                 }
             }
         }
@@ -323,7 +319,7 @@ public struct MLPGAN: Game {
     }
 
     /// v′u = ((H_g u)_G, (H_f u)_D).
-    private func jvpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace,
+    private func jvpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
         out.update(repeating: 0, count: dimension)
@@ -334,7 +330,7 @@ public struct MLPGAN: Game {
     }
 
     /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D).
-    private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace,
+    private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
         out.update(repeating: 0, count: dimension)
