@@ -16,9 +16,12 @@ let package = Package(
         // GSL + OpenBLAS behind one thin shim. No pkgConfig on purpose: pkg-config's
         // `-lgslcblas` would come first on the link line and win over OpenBLAS.
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
+        // Small dense kernels for the MLPs (C, so one binary can carry an AVX2/FMA clone and a
+        // baseline clone; Swift has no per-function CPU features).
+        .target(name: "CKernels"),
         .target(
             name: "GameFlow",
-            dependencies: ["CGSL", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["CGSL", "CKernels", .product(name: "Numerics", package: "swift-numerics")]),
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -32,6 +35,6 @@ let package = Package(
             path: "Benchmarks/GameFlowBench"),
         .testTarget(
             name: "GameFlowTests",
-            dependencies: ["GameFlow", "GameFlowBenchKit", "CGSL", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["GameFlow", "GameFlowBenchKit", "CGSL", "CKernels", .product(name: "Numerics", package: "swift-numerics")]),
     ]
 )

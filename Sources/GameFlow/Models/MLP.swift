@@ -1,4 +1,4 @@
-import CGSL
+import CKernels
 import Foundation
 
 /// Hidden-layer nonlinearity of an `MLP` (the output layer is always linear).
@@ -17,7 +17,8 @@ public enum Activation: String, Sendable, CaseIterable {
 /// layers and a_L = z_L. Parameters are stored layer by layer as W_l (w_l × w_{l−1}, row-major)
 /// then b_l. Batches are row-major (batch × width). All passes are hand-written (forward,
 /// backward for parameter *and* input gradients, and Pearlmutter's R-operator for exact
-/// Hessian-vector products), work in a preallocated `MLPWorkspace`, and use OpenBLAS `dgemm`.
+/// Hessian-vector products), work in a preallocated `MLPWorkspace`, and run on the fused small
+/// dense kernels of `CKernels` (bias, activation and σ′ applied inside the products).
 public struct MLP: Sendable, Equatable {
     /// [input, hidden…, output].
     public let widths: [Int]
@@ -56,37 +57,19 @@ public struct MLP: Sendable, Equatable {
         }
     }
 
-    // MARK: - Activation derivatives (elementwise, from z and a = σ(z))
-
-    @inline(__always)
-    func sigma(_ z: Double) -> Double {
-        switch activation {
-        case .relu: return z > 0 ? z : 0
-        case .leakyRelu: return z > 0 ? z : MLP.leakySlope * z
-        case .tanh: return Foundation.tanh(z)
-        case .linear: return z
-        }
-    }
-
-    @inline(__always)
-    func sigmaPrime(z: Double, a: Double) -> Double {
-        switch activation {
-        case .relu: return z > 0 ? 1 : 0
-        case .leakyRelu: return z > 0 ? 1 : MLP.leakySlope
-        case .tanh: return 1 - a * a
-        case .linear: return 1
-        }
-    }
-
-    @inline(__always)
-    func sigmaSecond(z: Double, a: Double) -> Double {
-        switch activation {
-        case .tanh: return -2 * a * (1 - a * a)
-        default: return 0
-        }
-    }
-
     // MARK: - Passes
+
+    /// The kernels' code for this activation on hidden layer l (the output layer is linear).
+    @inline(__always)
+    private func code(_ l: Int) -> Int32 {
+        if l == layers { return Int32(GF_LINEAR) }
+        switch activation {
+        case .relu: return Int32(GF_RELU)
+        case .leakyRelu: return Int32(GF_LEAKY)
+        case .tanh: return Int32(GF_TANH)
+        case .linear: return Int32(GF_LINEAR)
+        }
+    }
 
     /// Forward pass of `batch` rows of `input` (batch × w₀); leaves activations in `ws` and
     /// returns a pointer to the output (batch × w_L), valid until the next pass on `ws`.
@@ -98,21 +81,9 @@ public struct MLP: Sendable, Equatable {
         ws.a[0].update(from: input, count: batch * widths[0])
         for l in 1...layers {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l), b = w + nIn * nOut
-            let z = ws.z[l], a = ws.a[l], prev = ws.a[l - 1]
-            for r in 0..<batch { (z + r * nOut).update(from: b, count: nOut) }
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(nOut), Int32(nIn),
-                        1, prev, Int32(nIn), w, Int32(nIn), 1, z, Int32(nOut))
-            let count = batch * nOut
-            if l == layers || activation == .linear {
-                a.update(from: z, count: count)
-            } else {
-                switch activation {
-                case .relu: selectByPositive(z, into: a, z: z, negativeScale: 0, count: count)
-                case .leakyRelu: selectByPositive(z, into: a, z: z, negativeScale: MLP.leakySlope, count: count)
-                case .tanh: for i in 0..<count { a[i] = Foundation.tanh(z[i]) }
-                case .linear: break
-                }
-            }
+            // a_l = σ(a_{l−1}·W_lᵀ + b_l) in one sweep (σ′ is read back from a_l's sign, or 1 − a_l² for tanh).
+            gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], w, b, 0, ws.a[l], Int32(GF_EPI_ACTIVATE), code(l),
+                        MLP.leakySlope, nil, nil, ws.scratch)
         }
         return ws.a[layers]
     }
@@ -126,26 +97,23 @@ public struct MLP: Sendable, Equatable {
         ws.tangentIsZero = dp == nil && dInput == nil
         if let d = dInput { ws.ra[0].update(from: d, count: batch * widths[0]) } else { ws.ra[0].update(repeating: 0, count: batch * widths[0]) }
         var inputTangentIsZero = dInput == nil
+        let deriv = Int32(GF_EPI_DERIV), none = Int32(GF_EPI_NONE)
         for l in 1...layers {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l)
-            let rz = ws.rz[l], ra = ws.ra[l], count = batch * nOut
+            let rz = ws.rz[l], ra = ws.ra[l]
+            // R{z} = a_{l−1}·dWᵀ + db + R{a_{l−1}}·Wᵀ, then R{a} = σ′(z)⊙R{z} (DERIV epilogue).
             if let dp {
                 let dw = dp + weightOffset(l), db = dw + nIn * nOut
-                for r in 0..<batch { (rz + r * nOut).update(from: db, count: nOut) }
-                // R{z} = a_{l−1}·dWᵀ + db + R{a_{l−1}}·Wᵀ
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(nOut), Int32(nIn),
-                            1, ws.a[l - 1], Int32(nIn), dw, Int32(nIn), 1, rz, Int32(nOut))
-            } else {
-                rz.update(repeating: 0, count: count)
+                gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], dw, db, 0, rz, inputTangentIsZero ? deriv : none, code(l),
+                            MLP.leakySlope, ws.a[l], ra, ws.scratch)
             }
             if !inputTangentIsZero {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(nOut), Int32(nIn),
-                            1, ws.ra[l - 1], Int32(nIn), w, Int32(nIn), 1, rz, Int32(nOut))
+                gf_dense_nt(batch, nIn, nOut, ws.ra[l - 1], w, nil, dp != nil ? 1 : 0, rz, deriv, code(l),
+                            MLP.leakySlope, ws.a[l], ra, ws.scratch)
             }
-            if l == layers || activation == .linear {
-                ra.update(from: rz, count: count)
-            } else {
-                multiplyBySigmaPrime(rz, into: ra, z: ws.z[l], a: ws.a[l], count: count)
+            if dp == nil && inputTangentIsZero {
+                rz.update(repeating: 0, count: batch * nOut)
+                ra.update(repeating: 0, count: batch * nOut)
             }
             inputTangentIsZero = inputTangentIsZero && dp == nil
         }
@@ -169,6 +137,8 @@ public struct MLP: Sendable, Equatable {
         // depend on δ: a tangent-only pass then skips δ's propagation and the δᵀR{a} products.
         let zeroTangentState = tangents && ws.tangentIsZero
         let needDelta = !tangents || gradient != nil || inputGradient != nil || direction != nil || !zeroTangentState
+        // tanh's σ″ term needs δ^a before σ′ is applied; every other case applies σ′ in the product.
+        let sigmaSecondTerm = activation == .tanh && tangents && !zeroTangentState
         // δ_L = dOut (linear output layer).
         ws.d[layers].update(from: dOut, count: batch * widths[layers])
         if let t = dOutTangent { ws.rd[layers].update(from: t, count: batch * widths[layers]) }
@@ -176,81 +146,48 @@ public struct MLP: Sendable, Equatable {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l)
             let d = ws.d[l], rd = ws.rd[l]
             if let g = gradient {
-                let gw = g + weightOffset(l), gb = gw + nIn * nOut
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
-                            scale, d, Int32(nOut), ws.a[l - 1], Int32(nIn), 1, gw, Int32(nIn))
-                columnSums(d, rows: batch, columns: nOut, scale: scale, into: gb)
+                let gw = g + weightOffset(l)
+                gf_dense_tn(batch, nOut, nIn, d, ws.a[l - 1], scale, gw, gw + nIn * nOut, ws.scratch)
             }
             if tangents, let g = gradientTangent {
                 // R{gW} = R{δ}ᵀ·a + δᵀ·R{a};  R{gb} = Σ R{δ}
-                let gw = g + weightOffset(l), gb = gw + nIn * nOut
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
-                            scale, rd, Int32(nOut), ws.a[l - 1], Int32(nIn), 1, gw, Int32(nIn))
+                let gw = g + weightOffset(l)
+                gf_dense_tn(batch, nOut, nIn, rd, ws.a[l - 1], scale, gw, gw + nIn * nOut, ws.scratch)
                 if !zeroTangentState {
-                    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(nOut), Int32(nIn), Int32(batch),
-                                scale, d, Int32(nOut), ws.ra[l - 1], Int32(nIn), 1, gw, Int32(nIn))
+                    gf_dense_tn(batch, nOut, nIn, d, ws.ra[l - 1], scale, gw, nil, ws.scratch)
                 }
-                columnSums(rd, rows: batch, columns: nOut, scale: scale, into: gb)
             }
             let needInput = l > 1 || inputGradient != nil || inputGradientTangent != nil
             guard needInput else { break }
-            // δ^a_{l−1} = δ_l·W_l ; R{δ^a} = R{δ}·W + δ·dW
+            // δ^a_{l−1} = δ_l·W_l ; R{δ^a} = R{δ}·W + δ·dW; then δ_{l−1} = σ′(z)⊙δ^a (and the same
+            // for R{δ}, σ″ = 0), applied in the products' epilogue unless tanh's σ″ term needs δ^a.
+            let masked = l > 1 && activation != .linear && !sigmaSecondTerm
+            let epi = Int32(masked ? GF_EPI_MASKED : GF_EPI_NONE), act = code(l - 1), mask = ws.a[l - 1]
             let da = l > 1 ? ws.d[l - 1] : ws.inputGrad
             if needDelta {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
-                            1, d, Int32(nOut), w, Int32(nIn), 0, da, Int32(nIn))
+                gf_dense_nn(batch, nOut, nIn, d, w, 0, da, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
             }
             let rda = l > 1 ? ws.rd[l - 1] : ws.rInputGrad
             if tangents {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
-                            1, rd, Int32(nOut), w, Int32(nIn), 0, rda, Int32(nIn))
                 if let dp = direction {
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(nIn), Int32(nOut),
-                                1, d, Int32(nOut), dp + weightOffset(l), Int32(nIn), 1, rda, Int32(nIn))
+                    gf_dense_nn(batch, nOut, nIn, rd, w, 0, rda, Int32(GF_EPI_NONE), act, MLP.leakySlope, nil, nil, ws.scratch)
+                    gf_dense_nn(batch, nOut, nIn, d, dp + weightOffset(l), 1, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
+                } else {
+                    gf_dense_nn(batch, nOut, nIn, rd, w, 0, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
                 }
             }
-            if l > 1 && activation != .linear {
-                // δ_{l−1} = σ′(z)⊙δ^a ; R{δ_{l−1}} = σ″(z)R{z}⊙δ^a + σ′(z)⊙R{δ^a}
-                let z = ws.z[l - 1], a = ws.a[l - 1], rz = ws.rz[l - 1], count = batch * nIn
-                if tangents {
-                    if activation == .tanh && !zeroTangentState {
-                        // R{δ} = σ″R{z}⊙δ^a + σ′⊙R{δ^a} with σ′ = 1 − a², σ″ = −2a(1 − a²).
-                        for i in 0..<count {
-                            let s1 = 1 - a[i] * a[i]
-                            rda[i] = -2 * a[i] * s1 * rz[i] * da[i] + s1 * rda[i]
-                        }
-                    } else {
-                        multiplyBySigmaPrime(rda, into: rda, z: z, a: a, count: count)   // σ″ = 0
-                    }
+            if l > 1 && sigmaSecondTerm {
+                // R{δ} = σ″R{z}⊙δ^a + σ′⊙R{δ^a} with σ′ = 1 − a², σ″ = −2a(1 − a²); δ = σ′⊙δ^a.
+                let a = ws.a[l - 1], rz = ws.rz[l - 1]
+                for i in 0..<(batch * nIn) {
+                    let s1 = 1 - a[i] * a[i]
+                    rda[i] = -2 * a[i] * s1 * rz[i] * da[i] + s1 * rda[i]
+                    da[i] *= s1
                 }
-                if needDelta { multiplyBySigmaPrime(da, into: da, z: z, a: a, count: count) }
             }
         }
         if let ig = inputGradient { ig.update(from: ws.inputGrad, count: batch * widths[0]) }   // needDelta holds here
         if let ig = inputGradientTangent { ig.update(from: ws.rInputGrad, count: batch * widths[0]) }
-    }
-
-    /// out = σ′(z)⊙v elementwise (v and out may alias); the activation is switched on once,
-    /// outside the loop, and the piecewise-linear cases run branch-free on SIMD lanes (a ReLU
-    /// mask is random, so a branch per element mispredicts half the time).
-    @inline(__always)
-    private func multiplyBySigmaPrime(_ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>,
-                                      z: UnsafePointer<Double>, a: UnsafePointer<Double>, count: Int) {
-        switch activation {
-        case .relu: selectByPositive(v, into: out, z: z, negativeScale: 0, count: count)
-        case .leakyRelu: selectByPositive(v, into: out, z: z, negativeScale: MLP.leakySlope, count: count)
-        case .tanh: for i in 0..<count { out[i] = (1 - a[i] * a[i]) * v[i] }
-        case .linear: if UnsafePointer(out) != v { out.update(from: v, count: count) }
-        }
-    }
-
-    @inline(__always)
-    private func columnSums(_ m: UnsafePointer<Double>, rows: Int, columns: Int, scale: Double,
-                            into out: UnsafeMutablePointer<Double>) {
-        for r in 0..<rows {
-            let row = m + r * columns
-            for c in 0..<columns { out[c] += scale * row[c] }
-        }
     }
 }
 
@@ -261,13 +198,14 @@ public final class MLPWorkspace {
     /// Set by `tangentForward`: the last tangent pass had no direction at all (every R{·} = 0).
     var tangentIsZero = true
     var a: [UnsafeMutablePointer<Double>] = []
-    var z: [UnsafeMutablePointer<Double>] = []
     var d: [UnsafeMutablePointer<Double>] = []
     var ra: [UnsafeMutablePointer<Double>] = []
     var rz: [UnsafeMutablePointer<Double>] = []
     var rd: [UnsafeMutablePointer<Double>] = []
     let inputGrad: UnsafeMutablePointer<Double>
     let rInputGrad: UnsafeMutablePointer<Double>
+    /// The kernels' packing space (a layer's transposed, padded weights).
+    let scratch: UnsafeMutablePointer<Double>
     private var owned: [UnsafeMutablePointer<Double>] = []
 
     public init(_ mlp: MLP, capacity: Int) {
@@ -280,32 +218,14 @@ public final class MLPWorkspace {
         var owned: [UnsafeMutablePointer<Double>] = []
         func make(_ n: Int) -> UnsafeMutablePointer<Double> { let p = alloc(n); owned.append(p); return p }
         for w in mlp.widths {
-            a.append(make(capacity * w)); z.append(make(capacity * w)); d.append(make(capacity * w))
+            a.append(make(capacity * w)); d.append(make(capacity * w))
             ra.append(make(capacity * w)); rz.append(make(capacity * w)); rd.append(make(capacity * w))
         }
         inputGrad = make(capacity * mlp.widths[0])
         rInputGrad = make(capacity * mlp.widths[0])
+        scratch = make((1...mlp.layers).map { gf_scratch_count(mlp.widths[$0 - 1], mlp.widths[$0]) }.max()!)
         self.owned = owned
     }
 
     deinit { for p in owned { p.deallocate() } }
-}
-
-/// out[i] = z[i] > 0 ? v[i] : negativeScale·v[i], eight lanes at a time without branches
-/// (`out` may alias `v` or `z`).
-@inline(__always)
-func selectByPositive(_ v: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, z: UnsafePointer<Double>,
-                      negativeScale: Double, count: Int) {
-    var i = 0
-    while i + 8 <= count {
-        let zv = UnsafeRawPointer(z + i).loadUnaligned(as: SIMD8<Double>.self)
-        let vv = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD8<Double>.self)
-        let r = vv.replacing(with: vv * negativeScale, where: zv .<= 0)
-        UnsafeMutableRawPointer(out + i).storeBytes(of: r, as: SIMD8<Double>.self)
-        i += 8
-    }
-    while i < count {
-        out[i] = z[i] > 0 ? v[i] : negativeScale * v[i]
-        i += 1
-    }
 }

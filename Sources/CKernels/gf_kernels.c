@@ -1,0 +1,313 @@
+#include "gf_kernels.h"
+#pragma clang diagnostic ignored "-Wpsabi"
+#include <math.h>
+#include <string.h>
+
+/* Four doubles; aligned(8) so that any double pointer may be loaded and stored as one. */
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+typedef long long v4l __attribute__((vector_size(32), aligned(8)));
+
+#define INLINE static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+#define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+INLINE v4d ld(const double *p) { return *(const v4d *)p; }
+INLINE void st(double *p, v4d v) { *(v4d *)p = v; }
+INLINE v4d splat(double x) { return (v4d){x, x, x, x}; }
+INLINE v4d zero4(void) { return (v4d){0, 0, 0, 0}; }
+INLINE long round4(long n) { return (n + 3) & ~3L; }
+INLINE long maxl(long a, long b) { return a > b ? a : b; }
+
+/* ---- activations ------------------------------------------------------------------------ */
+
+INLINE double act_s(int act, double slope, double v) {
+    switch (act) {
+    case GF_RELU: return v > 0 ? v : 0;
+    case GF_LEAKY: return v > 0 ? v : slope * v;
+    case GF_TANH: return tanh(v);
+    default: return v;
+    }
+}
+
+/* σ′·v with σ′ read from m (see the header). */
+INLINE double dmul_s(int act, double slope, double m, double v) {
+    switch (act) {
+    case GF_RELU: return m > 0 ? v : 0;
+    case GF_LEAKY: return m > 0 ? v : slope * v;
+    case GF_TANH: return (1 - m * m) * v;
+    default: return v;
+    }
+}
+
+/* Branch-free selects: a ReLU mask is random, so a branch per element mispredicts. */
+INLINE v4d select_pos(v4d m, v4d ifPos, v4d ifNot) {
+    v4l pos = m > 0;
+    return (v4d)((pos & (v4l)ifPos) | (~pos & (v4l)ifNot));
+}
+
+INLINE v4d act_v(int act, double slope, v4d v) {
+    switch (act) {
+    case GF_RELU: return select_pos(v, v, zero4());
+    case GF_LEAKY: return select_pos(v, v, v * slope);
+    case GF_TANH: return (v4d){tanh(v[0]), tanh(v[1]), tanh(v[2]), tanh(v[3])};
+    default: return v;
+    }
+}
+
+INLINE v4d dmul_v(int act, double slope, v4d m, v4d v) {
+    switch (act) {
+    case GF_RELU: return select_pos(m, v, zero4());
+    case GF_LEAKY: return select_pos(m, v, v * slope);
+    case GF_TANH: return (1 - m * m) * v;
+    default: return v;
+    }
+}
+
+typedef struct {
+    double slope;
+    const double *mask;
+    double *out, *out2;
+} epilogue_t;
+
+/* Writes the epilogue of v for elements idx … idx+avail−1 (avail < 4: a partial vector).
+   EPI and ACT are constants at every call site, so the switches fold away. */
+INLINE void finish(const int EPI, const int ACT, const epilogue_t e, v4d v, long idx, long avail) {
+    if (avail >= 4) {
+        switch (EPI) {
+        case GF_EPI_ACTIVATE: st(e.out + idx, act_v(ACT, e.slope, v)); break;
+        case GF_EPI_DERIV: st(e.out + idx, v); st(e.out2 + idx, dmul_v(ACT, e.slope, ld(e.mask + idx), v)); break;
+        case GF_EPI_MASKED: st(e.out + idx, dmul_v(ACT, e.slope, ld(e.mask + idx), v)); break;
+        default: st(e.out + idx, v);
+        }
+        return;
+    }
+    for (long c = 0; c < avail; c++) {
+        double x = v[c];
+        switch (EPI) {
+        case GF_EPI_ACTIVATE: e.out[idx + c] = act_s(ACT, e.slope, x); break;
+        case GF_EPI_DERIV: e.out[idx + c] = x; e.out2[idx + c] = dmul_s(ACT, e.slope, e.mask[idx + c], x); break;
+        case GF_EPI_MASKED: e.out[idx + c] = dmul_s(ACT, e.slope, e.mask[idx + c], x); break;
+        default: e.out[idx + c] = x;
+        }
+    }
+}
+
+INLINE v4d load_part(const double *p, long avail) {
+    if (avail >= 4) return ld(p);
+    v4d v = zero4();
+    for (long c = 0; c < avail; c++) v[c] = p[c];
+    return v;
+}
+
+/* ---- rows × matrix: out[r, :] = init + Σ_k X[r, k]·B[k, :] -------------------------------- */
+
+/* RB rows (1 or 2) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded. */
+INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV, long K, const double *X, long r0, const double *B, long ldb,
+                       long c0, long N, const double *biasp, int accumulate, const epilogue_t e) {
+    v4d acc[2][4];
+    _Pragma("unroll") for (int i = 0; i < RB; i++)
+        _Pragma("unroll") for (int j = 0; j < NV; j++) {
+            long col = c0 + 4 * j;
+            acc[i][j] = accumulate ? load_part(e.out + (r0 + i) * N + col, N - col)
+                        : biasp ? ld(biasp + col) : zero4();
+        }
+    const double *x = X + r0 * K;
+    for (long k = 0; k < K; k++) {
+        const double *b = B + k * ldb + c0;
+        v4d bv[4];
+        _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = ld(b + 4 * j);
+        _Pragma("unroll") for (int i = 0; i < RB; i++) {
+            v4d s = splat(x[i * K + k]);
+            _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += s * bv[j];
+        }
+    }
+    _Pragma("unroll") for (int i = 0; i < RB; i++)
+        _Pragma("unroll") for (int j = 0; j < NV; j++) {
+            long col = c0 + 4 * j;
+            finish(EPI, ACT, e, acc[i][j], (r0 + i) * N + col, N - col);
+        }
+}
+
+#define ROWS(NV)                                                                              \
+    do {                                                                                      \
+        long r = 0;                                                                           \
+        for (; r + 2 <= M; r += 2) rows_block(EPI, ACT, 2, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        if (r < M) rows_block(EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+    } while (0)
+
+INLINE void rows_times_body(const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
+                            long ldb, const double *biasp, int accumulate, const epilogue_t *e) {
+    for (long c0 = 0; c0 < N; c0 += 16) {
+        long width = N - c0 < 16 ? N - c0 : 16;
+        switch ((width + 3) / 4) {
+        case 4: ROWS(4); break;
+        case 3: ROWS(3); break;
+        case 2: ROWS(2); break;
+        default: ROWS(1); break;
+        }
+    }
+}
+
+/* One specialised function per (epilogue, activation) pair. */
+#define ROWS_FN(NAME, EPI, ACT)                                                               \
+    CLONES static void NAME(long M, long K, long N, const double *X, const double *B, long ldb, \
+                            const double *biasp, int accumulate, const epilogue_t *e) {       \
+        rows_times_body(EPI, ACT, M, K, N, X, B, ldb, biasp, accumulate, e);                  \
+    }
+#define ROWS_FOR_ACTS(PREFIX, EPI)                                                            \
+    ROWS_FN(PREFIX##_relu, EPI, GF_RELU)                                                      \
+    ROWS_FN(PREFIX##_leaky, EPI, GF_LEAKY)                                                    \
+    ROWS_FN(PREFIX##_tanh, EPI, GF_TANH)                                                      \
+    ROWS_FN(PREFIX##_linear, EPI, GF_LINEAR)
+ROWS_FN(rows_none, GF_EPI_NONE, GF_LINEAR)
+ROWS_FOR_ACTS(rows_activate, GF_EPI_ACTIVATE)
+ROWS_FOR_ACTS(rows_deriv, GF_EPI_DERIV)
+ROWS_FOR_ACTS(rows_masked, GF_EPI_MASKED)
+
+typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const epilogue_t *);
+
+static void rows_times(int epi, int act, long M, long K, long N, const double *X, const double *B, long ldb,
+                       const double *biasp, int accumulate, const epilogue_t *e) {
+    static const rows_fn table[3][4] = {
+        {rows_activate_relu, rows_activate_leaky, rows_activate_tanh, rows_activate_linear},
+        {rows_deriv_relu, rows_deriv_leaky, rows_deriv_tanh, rows_deriv_linear},
+        {rows_masked_relu, rows_masked_leaky, rows_masked_tanh, rows_masked_linear},
+    };
+    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || act < 0 || act > GF_LINEAR) ? rows_none
+                : table[epi - GF_EPI_ACTIVATE][act];
+    f(M, K, N, X, B, ldb, biasp, accumulate, e);
+}
+
+size_t gf_scratch_count(long a, long b) {
+    long m = maxl(a, b);
+    return (size_t)((m + 1) * round4(m) + a * b);
+}
+
+void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
+                 int accumulate, double *out, int epilogue, int activation, double slope,
+                 const double *mask, double *out2, double *scratch) {
+    long ldb = round4(N);
+    /* B = Wᵀ (K × ldb), zero-padded columns; the padded bias follows it. */
+    for (long k = 0; k < K; k++) {
+        for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[n * K + k];
+        for (long n = N; n < ldb; n++) scratch[k * ldb + n] = 0;
+    }
+    double *biasp = NULL;
+    if (bias && !accumulate) {
+        biasp = scratch + K * ldb;
+        for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
+    }
+    epilogue_t e = {slope, mask, out, out2};
+    rows_times(epilogue, activation, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
+}
+
+void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
+                 int accumulate, double *out, int epilogue, int activation, double slope,
+                 const double *mask, double *out2, double *scratch) {
+    long ldb = round4(N);
+    const double *B = W;
+    if (ldb != N) {
+        for (long k = 0; k < K; k++) {
+            for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[k * N + n];
+            for (long n = N; n < ldb; n++) scratch[k * ldb + n] = 0;
+        }
+        B = scratch;
+    }
+    epilogue_t e = {slope, mask, out, out2};
+    rows_times(epilogue, activation, M, K, N, X, B, ldb, NULL, accumulate, &e);
+}
+
+/* ---- transposed products: Out (P×Q) += scale·Uᵀ·V, U: M×P, V: M×Q ----------------------- */
+
+/* PB rows of Out (1 or 2) × NV full vectors of its columns from q0; us += scale·Σ_r U (if set). */
+INLINE void tn_block(const int PB, const int NV, long M, const double *U, long P, long p0, const double *V, long Q,
+                     long q0, double scale, double *Out, double *us) {
+    v4d acc[2][4];
+    double s[2] = {0, 0};
+    _Pragma("unroll") for (int i = 0; i < PB; i++)
+        _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] = zero4();
+    for (long r = 0; r < M; r++) {
+        const double *vr = V + r * Q + q0;
+        v4d vv[4];
+        _Pragma("unroll") for (int j = 0; j < NV; j++) vv[j] = ld(vr + 4 * j);
+        _Pragma("unroll") for (int i = 0; i < PB; i++) {
+            double u = U[r * P + p0 + i];
+            if (us) s[i] += u;
+            v4d su = splat(u);
+            _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += su * vv[j];
+        }
+    }
+    _Pragma("unroll") for (int i = 0; i < PB; i++) {
+        _Pragma("unroll") for (int j = 0; j < NV; j++) {
+            double *o = Out + (p0 + i) * Q + q0 + 4 * j;
+            st(o, ld(o) + scale * acc[i][j]);
+        }
+        if (us) us[p0 + i] += scale * s[i];
+    }
+}
+
+#define TN(NV)                                                                                \
+    do {                                                                                      \
+        long p = 0;                                                                           \
+        for (; p + 2 <= P; p += 2) tn_block(2, NV, M, U, P, p, V, Q, q0, scale, Out, q0 == 0 ? us : NULL); \
+        if (p < P) tn_block(1, NV, M, U, P, p, V, Q, q0, scale, Out, q0 == 0 ? us : NULL);   \
+    } while (0)
+
+CLONES static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out,
+                           double *us) {
+    long Q4 = Q & ~3L;
+    for (long q0 = 0; q0 < Q4; q0 += 16) {
+        long width = Q4 - q0 < 16 ? Q4 - q0 : 16;
+        switch (width / 4) {
+        case 4: TN(4); break;
+        case 3: TN(3); break;
+        case 2: TN(2); break;
+        default: TN(1); break;
+        }
+    }
+    if (Q4 == Q) return;
+    for (long p = 0; p < P; p++) {
+        double sums[3] = {0, 0, 0}, su = 0;
+        for (long r = 0; r < M; r++) {
+            double u = U[r * P + p];
+            su += u;
+            for (long q = Q4; q < Q; q++) sums[q - Q4] += u * V[r * Q + q];
+        }
+        for (long q = Q4; q < Q; q++) Out[p * Q + q] += scale * sums[q - Q4];
+        if (us && Q4 == 0) us[p] += scale * su;
+    }
+}
+
+CLONES static void column_sums(long M, long N, const double *D, double scale, double *out) {
+    for (long n = 0; n < N; n++) {
+        double s = 0;
+        for (long r = 0; r < M; r++) s += D[r * N + n];
+        out[n] += scale * s;
+    }
+}
+
+void gf_dense_tn(long M, long N, long K, const double *D, const double *A, double scale,
+                 double *G, double *gb, double *scratch) {
+    if ((K & 3) != 0 && (N & 3) == 0 && N > K) {
+        /* Narrow inputs (e.g. a 2-D first layer): vectorise over N instead, Gᵀ in scratch. */
+        memset(scratch, 0, sizeof(double) * (size_t)(K * N));
+        tn_core(M, K, N, A, D, scale, scratch, NULL);
+        for (long n = 0; n < N; n++)
+            for (long k = 0; k < K; k++) G[n * K + k] += scratch[k * N + n];
+        if (gb) column_sums(M, N, D, scale, gb);
+    } else {
+        tn_core(M, N, K, D, A, scale, G, gb);
+    }
+}
+
+int gf_kernels_vectorized(void) {
+#if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("x86-64-v3") ? 1 : 0;
+#else
+    return 0;
+#endif
+}

@@ -1,0 +1,49 @@
+#ifndef GF_KERNELS_H
+#define GF_KERNELS_H
+/*
+ * Small dense kernels for GameFlow's MLPs: row-major batches (M rows) times small weight
+ * matrices (widths of a few to a few hundred), with bias, activation and activation-derivative
+ * epilogues fused into the product. At the paper's size (512 × 16 · 16 × 16) they run about
+ * twice as fast as OpenBLAS dgemm, which packs and dispatches for large matrices.
+ *
+ * Portability: the file is compiled twice through `target_clones` — once for x86-64-v3
+ * (AVX2 + FMA) and once for the baseline — and the loader picks the clone the CPU supports,
+ * so one binary runs everywhere. Results can differ in the last bits between the two clones
+ * (FMA rounds once); on one machine they are deterministic.
+ */
+#include <stddef.h>
+
+/* Epilogues applied to v = the accumulated product, per element. */
+enum {
+    GF_EPI_NONE = 0,     /* out = v */
+    GF_EPI_ACTIVATE = 1, /* out = σ(v) */
+    GF_EPI_DERIV = 2,    /* out = v, out2 = σ′·v  (σ′ read from mask) */
+    GF_EPI_MASKED = 3    /* out = σ′·v            (σ′ read from mask) */
+};
+
+/* Activations. For σ′: relu/leaky read the sign of mask (pre-activation z, or σ(z), same sign);
+   tanh reads mask = σ(z) and uses 1 − σ²; linear ignores mask. */
+enum { GF_RELU = 0, GF_LEAKY = 1, GF_TANH = 2, GF_LINEAR = 3 };
+
+/* Doubles of scratch any of the calls below needs for a layer with widths a and b. */
+size_t gf_scratch_count(long a, long b);
+
+/* out (M×N) = [out +] [bias +] X·Wᵀ, then the epilogue.  X: M×K, W: N×K, bias: N (or NULL),
+   mask/out2: M×N when the epilogue uses them. */
+void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
+                 int accumulate, double *out, int epilogue, int activation, double slope,
+                 const double *mask, double *out2, double *scratch);
+
+/* out (M×N) = [out +] X·W, then the epilogue.  X: M×K, W: K×N. */
+void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
+                 int accumulate, double *out, int epilogue, int activation, double slope,
+                 const double *mask, double *out2, double *scratch);
+
+/* G (N×K) += scale·Dᵀ·A and, if gb is not NULL, gb (N) += scale·Σ_rows D.  D: M×N, A: M×K. */
+void gf_dense_tn(long M, long N, long K, const double *D, const double *A, double scale,
+                 double *G, double *gb, double *scratch);
+
+/* Whether the AVX2/FMA clone is the one running (for reports). */
+int gf_kernels_vectorized(void);
+
+#endif

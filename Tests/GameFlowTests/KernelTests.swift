@@ -1,0 +1,111 @@
+import CKernels
+import Foundation
+import Testing
+@testable import GameFlow
+
+/// The fused dense kernels against plain triple loops, on shapes that exercise every path:
+/// partial vectors (widths not multiples of 4), several 16-column blocks, odd row counts, the
+/// transposed orientation of gf_dense_tn, and every epilogue × activation.
+@Suite struct KernelTests {
+    static let shapes: [(m: Int, k: Int, n: Int)] = [(1, 1, 1), (7, 3, 5), (8, 16, 16), (5, 2, 16), (9, 16, 1),
+                                                     (6, 16, 2), (3, 21, 37), (4, 8, 3)]
+    static let slope = 0.2
+
+    static func random(_ count: Int, _ rng: inout SeededGenerator) -> [Double] { (0..<count).map { _ in rng.normal() } }
+
+    static func act(_ a: Int32, _ v: Double) -> Double {
+        switch a {
+        case Int32(GF_RELU): return v > 0 ? v : 0
+        case Int32(GF_LEAKY): return v > 0 ? v : slope * v
+        case Int32(GF_TANH): return tanh(v)
+        default: return v
+        }
+    }
+
+    static func dmul(_ a: Int32, _ m: Double, _ v: Double) -> Double {
+        switch a {
+        case Int32(GF_RELU): return m > 0 ? v : 0
+        case Int32(GF_LEAKY): return m > 0 ? v : slope * v
+        case Int32(GF_TANH): return (1 - m * m) * v
+        default: return v
+        }
+    }
+
+    static let epilogues = [GF_EPI_NONE, GF_EPI_ACTIVATE, GF_EPI_DERIV, GF_EPI_MASKED].map { Int32($0) }
+    static let activations = [GF_RELU, GF_LEAKY, GF_TANH, GF_LINEAR].map { Int32($0) }
+
+    /// Applies the epilogue to the plain product, as the header documents it.
+    static func expected(_ v: [Double], epi: Int32, act a: Int32, mask: [Double]) -> (out: [Double], out2: [Double]?) {
+        switch epi {
+        case Int32(GF_EPI_ACTIVATE): return (v.map { act(a, $0) }, nil)
+        case Int32(GF_EPI_DERIV): return (v, zip(mask, v).map { dmul(a, $0, $1) })
+        case Int32(GF_EPI_MASKED): return (zip(mask, v).map { dmul(a, $0, $1) }, nil)
+        default: return (v, nil)
+        }
+    }
+
+    static func close(_ a: [Double], _ b: [Double]) -> Bool {
+        zip(a, b).allSatisfy { abs($0 - $1) <= 1e-13 * max(1, abs($1)) }
+    }
+
+    @Test("out = [out +] [bias +] X·Wᵀ and X·W with every epilogue and activation match plain loops")
+    func rowsTimesMatrix() {
+        var rng = SeededGenerator(seed: 3)
+        for (m, k, n) in Self.shapes {
+            let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
+            // Masks with both signs and |a| < 1 (tanh reads 1 − a²).
+            let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }, prior = Self.random(m * n, &rng)
+            var scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
+            for transposed in [true, false] {
+                // Plain product: X·Wᵀ (W is n × k) or X·W (W read as k × n).
+                var plain = [Double](repeating: 0, count: m * n)
+                for r in 0..<m { for c in 0..<n { for j in 0..<k {
+                    plain[r * n + c] += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c])
+                } } }
+                for accumulate in [false, true] {
+                    for withBias in transposed ? [false, true] : [false] {
+                        var v = plain
+                        for i in 0..<(m * n) {
+                            if accumulate { v[i] += prior[i] } else if withBias { v[i] += bias[i % n] }
+                        }
+                        for epi in Self.epilogues {
+                            for a in Self.activations {
+                                var out = prior, out2 = [Double](repeating: .nan, count: m * n)
+                                if transposed {
+                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, accumulate ? 1 : 0, &out, epi, a,
+                                                Self.slope, mask, &out2, &scratch)
+                                } else {
+                                    gf_dense_nn(m, k, n, x, w, accumulate ? 1 : 0, &out, epi, a, Self.slope, mask, &out2, &scratch)
+                                }
+                                let e = Self.expected(v, epi: epi, act: a, mask: mask)
+                                #expect(Self.close(out, e.out), "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) epi=\(epi) act=\(a)")
+                                if let e2 = e.out2 { #expect(Self.close(out2, e2), "out2 m=\(m) k=\(k) n=\(n) epi=\(epi) act=\(a)") }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("G += s·DᵀA and gb += s·Σ D match plain loops in both orientations")
+    func transposedProducts() {
+        var rng = SeededGenerator(seed: 4)
+        for (m, k, n) in Self.shapes + [(11, 3, 8), (2, 1, 4)] {
+            let d = Self.random(m * n, &rng), a = Self.random(m * k, &rng)
+            let g0 = Self.random(n * k, &rng), b0 = Self.random(n, &rng)
+            var g = g0, gb = b0, scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
+            gf_dense_tn(m, n, k, d, a, 0.5, &g, &gb, &scratch)
+            var eg = g0, eb = b0
+            for i in 0..<n {
+                for j in 0..<k { for r in 0..<m { eg[i * k + j] += 0.5 * d[r * n + i] * a[r * k + j] } }
+                for r in 0..<m { eb[i] += 0.5 * d[r * n + i] }
+            }
+            #expect(Self.close(g, eg), "m=\(m) k=\(k) n=\(n)")
+            #expect(Self.close(gb, eb), "bias m=\(m) k=\(k) n=\(n)")
+            var g2 = g0
+            gf_dense_tn(m, n, k, d, a, 0.5, &g2, nil, &scratch)
+            #expect(Self.close(g2, eg))
+        }
+    }
+}
