@@ -104,10 +104,10 @@ INLINE v4d load_part(const double *p, long avail) {
 
 /* ---- rows × matrix: out[r, :] = init + Σ_k X[r, k]·B[k, :] -------------------------------- */
 
-/* RB rows (1 or 2) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded. */
+/* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded. */
 INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV, long K, const double *X, long r0, const double *B, long ldb,
                        long c0, long N, const double *biasp, int accumulate, const epilogue_t e) {
-    v4d acc[2][4];
+    v4d acc[8][4];
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
@@ -131,11 +131,12 @@ INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV,
         }
 }
 
-#define ROWS(NV)                                                                              \
+/* 8 accumulators per block: enough independent FMA chains to cover the FMA latency. */
+#define ROWS(NV, RB)                                                                          \
     do {                                                                                      \
         long r = 0;                                                                           \
-        for (; r + 2 <= M; r += 2) rows_block(EPI, ACT, 2, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
-        if (r < M) rows_block(EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r + RB <= M; r += RB) rows_block(EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r < M; r++) rows_block(EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
     } while (0)
 
 INLINE void rows_times_body(const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
@@ -143,10 +144,10 @@ INLINE void rows_times_body(const int EPI, const int ACT, long M, long K, long N
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
         switch ((width + 3) / 4) {
-        case 4: ROWS(4); break;
-        case 3: ROWS(3); break;
-        case 2: ROWS(2); break;
-        default: ROWS(1); break;
+        case 4: ROWS(4, 2); break;
+        case 3: ROWS(3, 2); break;
+        case 2: ROWS(2, 4); break;
+        default: ROWS(1, 8); break;
         }
     }
 }
@@ -183,13 +184,17 @@ static void rows_times(int epi, int act, long M, long K, long N, const double *X
 
 size_t gf_scratch_count(long a, long b) {
     long m = maxl(a, b);
-    return (size_t)((m + 1) * round4(m) + a * b);
+    return (size_t)((m + 1) * round4(m) + a * b + 8);
 }
+
+/* Packed operands start on a cache line: a 32-byte load across two lines costs two loads. */
+INLINE double *align64(double *p) { return (double *)(((unsigned long)p + 63) & ~63UL); }
 
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
                  int accumulate, double *out, int epilogue, int activation, double slope,
                  const double *mask, double *out2, double *scratch) {
     long ldb = round4(N);
+    scratch = align64(scratch);
     /* B = Wᵀ (K × ldb), zero-padded columns; the padded bias follows it. */
     for (long k = 0; k < K; k++) {
         for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[n * K + k];
@@ -209,6 +214,7 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
                  const double *mask, double *out2, double *scratch) {
     long ldb = round4(N);
     const double *B = W;
+    scratch = align64(scratch);
     if (ldb != N) {
         for (long k = 0; k < K; k++) {
             for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[k * N + n];
@@ -281,12 +287,26 @@ CLONES static void tn_core(long M, long P, long Q, const double *U, const double
     }
 }
 
-CLONES static void column_sums(long M, long N, const double *D, double scale, double *out) {
-    for (long n = 0; n < N; n++) {
-        double s = 0;
-        for (long r = 0; r < M; r++) s += D[r * N + n];
-        out[n] += scale * s;
+/* out (N) += scale·Σ_rows D, four columns per vector (a scalar sum per column is one long
+   dependency chain). */
+INLINE void column_sums_body(long M, long N, const double *D, double scale, double *out) {
+    long N4 = N & ~3L;
+    for (long c = 0; c < N4; c += 4) {
+        v4d s0 = zero4(), s1 = zero4();
+        long r = 0;
+        for (; r + 2 <= M; r += 2) { s0 += ld(D + r * N + c); s1 += ld(D + (r + 1) * N + c); }
+        if (r < M) s0 += ld(D + r * N + c);
+        st(out + c, ld(out + c) + scale * (s0 + s1));
     }
+    for (long c = N4; c < N; c++) {
+        double s = 0;
+        for (long r = 0; r < M; r++) s += D[r * N + c];
+        out[c] += scale * s;
+    }
+}
+
+CLONES static void column_sums(long M, long N, const double *D, double scale, double *out) {
+    column_sums_body(M, N, D, scale, out);
 }
 
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, double scale,

@@ -210,10 +210,11 @@ public final class MLPWorkspace {
 
     public init(_ mlp: MLP, capacity: Int) {
         self.capacity = capacity
+        // Cache-line aligned: the kernels' 32-byte loads then never straddle two lines.
         func alloc(_ n: Int) -> UnsafeMutablePointer<Double> {
-            let p = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
-            p.initialize(repeating: 0, count: max(n, 1))
-            return p
+            let count = max(n, 1)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Double>.stride, alignment: 64)
+            return raw.initializeMemory(as: Double.self, repeating: 0, count: count)
         }
         var owned: [UnsafeMutablePointer<Double>] = []
         func make(_ n: Int) -> UnsafeMutablePointer<Double> { let p = alloc(n); owned.append(p); return p }
