@@ -68,6 +68,7 @@ INLINE v4d dmul_v(int act, double slope, v4d m, v4d v) {
 
 typedef struct {
     double slope;
+    const double *rowScale;   /* NULL, or one factor per row applied to [bias +] X·B */
     const double *mask;
     double *out, *out2;
 } epilogue_t;
@@ -102,17 +103,17 @@ INLINE v4d load_part(const double *p, long avail) {
     return v;
 }
 
-/* ---- rows × matrix: out[r, :] = init + Σ_k X[r, k]·B[k, :] -------------------------------- */
+/* ---- rows × matrix: out[r, :] = [out +] rowScale[r]·([bias +] Σ_k X[r, k]·B[k, :]) --------- */
 
 /* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded. */
-INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV, long K, const double *X, long r0, const double *B, long ldb,
+INLINE void rows_block(const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K, const double *X, long r0, const double *B, long ldb,
                        long c0, long N, const double *biasp, int accumulate, const epilogue_t e) {
     v4d acc[8][4];
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
-            acc[i][j] = accumulate ? load_part(e.out + (r0 + i) * N + col, N - col)
-                        : biasp ? ld(biasp + col) : zero4();
+            v4d init = biasp ? ld(biasp + col) : zero4();
+            acc[i][j] = accumulate && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, N - col) : init;
         }
     const double *x = X + r0 * K;
     for (long k = 0; k < K; k++) {
@@ -122,6 +123,15 @@ INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV,
         _Pragma("unroll") for (int i = 0; i < RB; i++) {
             v4d s = splat(x[i * K + k]);
             _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += s * bv[j];
+        }
+    }
+    if (SCALED) {
+        _Pragma("unroll") for (int i = 0; i < RB; i++) {
+            v4d f = splat(e.rowScale[r0 + i]);
+            _Pragma("unroll") for (int j = 0; j < NV; j++) {
+                long col = c0 + 4 * j;
+                acc[i][j] = accumulate ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, N - col) : f * acc[i][j];
+            }
         }
     }
     _Pragma("unroll") for (int i = 0; i < RB; i++)
@@ -135,11 +145,11 @@ INLINE void rows_block(const int EPI, const int ACT, const int RB, const int NV,
 #define ROWS(NV, RB)                                                                          \
     do {                                                                                      \
         long r = 0;                                                                           \
-        for (; r + RB <= M; r += RB) rows_block(EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
-        for (; r < M; r++) rows_block(EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r + RB <= M; r += RB) rows_block(SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r < M; r++) rows_block(SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
     } while (0)
 
-INLINE void rows_times_body(const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
+INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
                             long ldb, const double *biasp, int accumulate, const epilogue_t *e) {
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
@@ -152,33 +162,42 @@ INLINE void rows_times_body(const int EPI, const int ACT, long M, long K, long N
     }
 }
 
-/* One specialised function per (epilogue, activation) pair. */
-#define ROWS_FN(NAME, EPI, ACT)                                                               \
+/* One specialised function per (row scaling, epilogue, activation). */
+#define ROWS_FN(NAME, SCALED, EPI, ACT)                                                       \
     CLONES static void NAME(long M, long K, long N, const double *X, const double *B, long ldb, \
                             const double *biasp, int accumulate, const epilogue_t *e) {       \
-        rows_times_body(EPI, ACT, M, K, N, X, B, ldb, biasp, accumulate, e);                  \
+        rows_times_body(SCALED, EPI, ACT, M, K, N, X, B, ldb, biasp, accumulate, e);          \
     }
-#define ROWS_FOR_ACTS(PREFIX, EPI)                                                            \
-    ROWS_FN(PREFIX##_relu, EPI, GF_RELU)                                                      \
-    ROWS_FN(PREFIX##_leaky, EPI, GF_LEAKY)                                                    \
-    ROWS_FN(PREFIX##_tanh, EPI, GF_TANH)                                                      \
-    ROWS_FN(PREFIX##_linear, EPI, GF_LINEAR)
-ROWS_FN(rows_none, GF_EPI_NONE, GF_LINEAR)
-ROWS_FOR_ACTS(rows_activate, GF_EPI_ACTIVATE)
-ROWS_FOR_ACTS(rows_deriv, GF_EPI_DERIV)
-ROWS_FOR_ACTS(rows_masked, GF_EPI_MASKED)
+#define ROWS_FOR_ACTS(PREFIX, SCALED, EPI)                                                    \
+    ROWS_FN(PREFIX##_relu, SCALED, EPI, GF_RELU)                                              \
+    ROWS_FN(PREFIX##_leaky, SCALED, EPI, GF_LEAKY)                                            \
+    ROWS_FN(PREFIX##_tanh, SCALED, EPI, GF_TANH)                                              \
+    ROWS_FN(PREFIX##_linear, SCALED, EPI, GF_LINEAR)
+ROWS_FN(rows_none, 0, GF_EPI_NONE, GF_LINEAR)
+ROWS_FOR_ACTS(rows_activate, 0, GF_EPI_ACTIVATE)
+ROWS_FOR_ACTS(rows_deriv, 0, GF_EPI_DERIV)
+ROWS_FOR_ACTS(rows_masked, 0, GF_EPI_MASKED)
+ROWS_FN(rows_none_s, 1, GF_EPI_NONE, GF_LINEAR)
+ROWS_FOR_ACTS(rows_activate_s, 1, GF_EPI_ACTIVATE)
+ROWS_FOR_ACTS(rows_deriv_s, 1, GF_EPI_DERIV)
+ROWS_FOR_ACTS(rows_masked_s, 1, GF_EPI_MASKED)
 
 typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const epilogue_t *);
 
 static void rows_times(int epi, int act, long M, long K, long N, const double *X, const double *B, long ldb,
                        const double *biasp, int accumulate, const epilogue_t *e) {
-    static const rows_fn table[3][4] = {
-        {rows_activate_relu, rows_activate_leaky, rows_activate_tanh, rows_activate_linear},
-        {rows_deriv_relu, rows_deriv_leaky, rows_deriv_tanh, rows_deriv_linear},
-        {rows_masked_relu, rows_masked_leaky, rows_masked_tanh, rows_masked_linear},
+    static const rows_fn table[2][3][4] = {
+        {{rows_activate_relu, rows_activate_leaky, rows_activate_tanh, rows_activate_linear},
+         {rows_deriv_relu, rows_deriv_leaky, rows_deriv_tanh, rows_deriv_linear},
+         {rows_masked_relu, rows_masked_leaky, rows_masked_tanh, rows_masked_linear}},
+        {{rows_activate_s_relu, rows_activate_s_leaky, rows_activate_s_tanh, rows_activate_s_linear},
+         {rows_deriv_s_relu, rows_deriv_s_leaky, rows_deriv_s_tanh, rows_deriv_s_linear},
+         {rows_masked_s_relu, rows_masked_s_leaky, rows_masked_s_tanh, rows_masked_s_linear}},
     };
-    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || act < 0 || act > GF_LINEAR) ? rows_none
-                : table[epi - GF_EPI_ACTIVATE][act];
+    int scaled = e->rowScale != NULL;
+    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || act < 0 || act > GF_LINEAR)
+                    ? (scaled ? rows_none_s : rows_none)
+                    : table[scaled][epi - GF_EPI_ACTIVATE][act];
     f(M, K, N, X, B, ldb, biasp, accumulate, e);
 }
 
@@ -191,8 +210,8 @@ size_t gf_scratch_count(long a, long b) {
 INLINE double *align64(double *p) { return (double *)(((unsigned long)p + 63) & ~63UL); }
 
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
-                 int accumulate, double *out, int epilogue, int activation, double slope,
-                 const double *mask, double *out2, double *scratch) {
+                 const double *rowScale, int accumulate, double *out, int epilogue, int activation,
+                 double slope, const double *mask, double *out2, double *scratch) {
     long ldb = round4(N);
     scratch = align64(scratch);
     /* B = Wᵀ (K × ldb), zero-padded columns; the padded bias follows it. */
@@ -201,16 +220,16 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
         for (long n = N; n < ldb; n++) scratch[k * ldb + n] = 0;
     }
     double *biasp = NULL;
-    if (bias && !accumulate) {
+    if (bias) {
         biasp = scratch + K * ldb;
         for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
     }
-    epilogue_t e = {slope, mask, out, out2};
+    epilogue_t e = {slope, rowScale, mask, out, out2};
     rows_times(epilogue, activation, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
 }
 
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
-                 int accumulate, double *out, int epilogue, int activation, double slope,
+                 const double *rowScale, int accumulate, double *out, int epilogue, int activation, double slope,
                  const double *mask, double *out2, double *scratch) {
     long ldb = round4(N);
     const double *B = W;
@@ -222,15 +241,15 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
         }
         B = scratch;
     }
-    epilogue_t e = {slope, mask, out, out2};
+    epilogue_t e = {slope, rowScale, mask, out, out2};
     rows_times(epilogue, activation, M, K, N, X, B, ldb, NULL, accumulate, &e);
 }
 
 /* ---- transposed products: Out (P×Q) += scale·Uᵀ·V, U: M×P, V: M×Q ----------------------- */
 
 /* PB rows of Out (1 or 2) × NV full vectors of its columns from q0; us += scale·Σ_r U (if set). */
-INLINE void tn_block(const int PB, const int NV, long M, const double *U, long P, long p0, const double *V, long Q,
-                     long q0, double scale, double *Out, double *us) {
+INLINE void tn_block(const int SU, const int SV, const int PB, const int NV, long M, const double *U, long P, long p0,
+                     const double *V, long Q, long q0, const double *rs, double scale, double *Out, double *us) {
     v4d acc[2][4];
     double s[2] = {0, 0};
     _Pragma("unroll") for (int i = 0; i < PB; i++)
@@ -238,9 +257,9 @@ INLINE void tn_block(const int PB, const int NV, long M, const double *U, long P
     for (long r = 0; r < M; r++) {
         const double *vr = V + r * Q + q0;
         v4d vv[4];
-        _Pragma("unroll") for (int j = 0; j < NV; j++) vv[j] = ld(vr + 4 * j);
+        _Pragma("unroll") for (int j = 0; j < NV; j++) vv[j] = SV ? rs[r] * ld(vr + 4 * j) : ld(vr + 4 * j);
         _Pragma("unroll") for (int i = 0; i < PB; i++) {
-            double u = U[r * P + p0 + i];
+            double u = SU ? rs[r] * U[r * P + p0 + i] : U[r * P + p0 + i];
             if (us) s[i] += u;
             v4d su = splat(u);
             _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += su * vv[j];
@@ -258,12 +277,13 @@ INLINE void tn_block(const int PB, const int NV, long M, const double *U, long P
 #define TN(NV)                                                                                \
     do {                                                                                      \
         long p = 0;                                                                           \
-        for (; p + 2 <= P; p += 2) tn_block(2, NV, M, U, P, p, V, Q, q0, scale, Out, q0 == 0 ? us : NULL); \
-        if (p < P) tn_block(1, NV, M, U, P, p, V, Q, q0, scale, Out, q0 == 0 ? us : NULL);   \
+        for (; p + 2 <= P; p += 2) tn_block(SU, SV, 2, NV, M, U, P, p, V, Q, q0, rs, scale, Out, q0 == 0 ? us : NULL); \
+        if (p < P) tn_block(SU, SV, 1, NV, M, U, P, p, V, Q, q0, rs, scale, Out, q0 == 0 ? us : NULL); \
     } while (0)
 
-CLONES static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out,
-                           double *us) {
+/* SU / SV: rows of U / of V are scaled by rs (constants at each call site). */
+INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const double *U, const double *V, const double *rs,
+                    double scale, double *Out, double *us) {
     long Q4 = Q & ~3L;
     for (long q0 = 0; q0 < Q4; q0 += 16) {
         long width = Q4 - q0 < 16 ? Q4 - q0 : 16;
@@ -278,46 +298,67 @@ CLONES static void tn_core(long M, long P, long Q, const double *U, const double
     for (long p = 0; p < P; p++) {
         double sums[3] = {0, 0, 0}, su = 0;
         for (long r = 0; r < M; r++) {
-            double u = U[r * P + p];
+            double u = U[r * P + p] * (SU ? rs[r] : 1);
             su += u;
-            for (long q = Q4; q < Q; q++) sums[q - Q4] += u * V[r * Q + q];
+            for (long q = Q4; q < Q; q++) sums[q - Q4] += u * V[r * Q + q] * (SV ? rs[r] : 1);
         }
         for (long q = Q4; q < Q; q++) Out[p * Q + q] += scale * sums[q - Q4];
         if (us && Q4 == 0) us[p] += scale * su;
     }
 }
 
+CLONES static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out, double *us) {
+    tn_body(0, 0, M, P, Q, U, V, NULL, scale, Out, us);
+}
+CLONES static void tn_core_su(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
+                              double *Out, double *us) {
+    tn_body(1, 0, M, P, Q, U, V, rs, scale, Out, us);
+}
+CLONES static void tn_core_sv(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
+                              double *Out, double *us) {
+    tn_body(0, 1, M, P, Q, U, V, rs, scale, Out, us);
+}
+
 /* out (N) += scale·Σ_rows D, four columns per vector (a scalar sum per column is one long
    dependency chain). */
-INLINE void column_sums_body(long M, long N, const double *D, double scale, double *out) {
+INLINE void column_sums_body(long M, long N, const double *D, const double *rs, double scale, double *out) {
     long N4 = N & ~3L;
     for (long c = 0; c < N4; c += 4) {
         v4d s0 = zero4(), s1 = zero4();
         long r = 0;
-        for (; r + 2 <= M; r += 2) { s0 += ld(D + r * N + c); s1 += ld(D + (r + 1) * N + c); }
-        if (r < M) s0 += ld(D + r * N + c);
+        if (rs) {
+            for (; r + 2 <= M; r += 2) { s0 += rs[r] * ld(D + r * N + c); s1 += rs[r + 1] * ld(D + (r + 1) * N + c); }
+            if (r < M) s0 += rs[r] * ld(D + r * N + c);
+        } else {
+            for (; r + 2 <= M; r += 2) { s0 += ld(D + r * N + c); s1 += ld(D + (r + 1) * N + c); }
+            if (r < M) s0 += ld(D + r * N + c);
+        }
         st(out + c, ld(out + c) + scale * (s0 + s1));
     }
     for (long c = N4; c < N; c++) {
         double s = 0;
-        for (long r = 0; r < M; r++) s += D[r * N + c];
+        for (long r = 0; r < M; r++) s += D[r * N + c] * (rs ? rs[r] : 1);
         out[c] += scale * s;
     }
 }
 
-CLONES static void column_sums(long M, long N, const double *D, double scale, double *out) {
-    column_sums_body(M, N, D, scale, out);
+CLONES static void column_sums(long M, long N, const double *D, const double *rs, double scale, double *out) {
+    column_sums_body(M, N, D, rs, scale, out);
 }
 
-void gf_dense_tn(long M, long N, long K, const double *D, const double *A, double scale,
-                 double *G, double *gb, double *scratch) {
+void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
+                 double scale, double *G, double *gb, double *scratch) {
     if ((K & 3) != 0 && (N & 3) == 0 && N > K) {
         /* Narrow inputs (e.g. a 2-D first layer): vectorise over N instead, Gᵀ in scratch. */
+        scratch = align64(scratch);
         memset(scratch, 0, sizeof(double) * (size_t)(K * N));
-        tn_core(M, K, N, A, D, scale, scratch, NULL);
+        if (rowScale) tn_core_sv(M, K, N, A, D, rowScale, scale, scratch, NULL);
+        else tn_core(M, K, N, A, D, scale, scratch, NULL);
         for (long n = 0; n < N; n++)
             for (long k = 0; k < K; k++) G[n * K + k] += scratch[k * N + n];
-        if (gb) column_sums(M, N, D, scale, gb);
+        if (gb) column_sums(M, N, D, rowScale, scale, gb);
+    } else if (rowScale) {
+        tn_core_su(M, N, K, D, A, rowScale, scale, G, gb);
     } else {
         tn_core(M, N, K, D, A, scale, G, gb);
     }

@@ -62,20 +62,26 @@ import Testing
                 for r in 0..<m { for c in 0..<n { for j in 0..<k {
                     plain[r * n + c] += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c])
                 } } }
+                let scales = Self.random(m, &rng)
                 for accumulate in [false, true] {
+                  for scaled in [false, true] {
                     for withBias in transposed ? [false, true] : [false] {
+                        // out = [out +] s ⊙ ([bias +] X·B)
                         var v = plain
                         for i in 0..<(m * n) {
-                            if accumulate { v[i] += prior[i] } else if withBias { v[i] += bias[i % n] }
+                            if withBias { v[i] += bias[i % n] }
+                            if scaled { v[i] *= scales[i / n] }
+                            if accumulate { v[i] += prior[i] }
                         }
                         for epi in Self.epilogues {
                             for a in Self.activations {
                                 var out = prior, out2 = [Double](repeating: .nan, count: m * n)
                                 if transposed {
-                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, accumulate ? 1 : 0, &out, epi, a,
-                                                Self.slope, mask, &out2, &scratch)
+                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
+                                                &out, epi, a, Self.slope, mask, &out2, &scratch)
                                 } else {
-                                    gf_dense_nn(m, k, n, x, w, accumulate ? 1 : 0, &out, epi, a, Self.slope, mask, &out2, &scratch)
+                                    gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
+                                                mask, &out2, &scratch)
                                 }
                                 let e = Self.expected(v, epi: epi, act: a, mask: mask)
                                 #expect(Self.close(out, e.out), "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) epi=\(epi) act=\(a)")
@@ -83,29 +89,35 @@ import Testing
                             }
                         }
                     }
+                  }
                 }
             }
         }
     }
 
-    @Test("G += s·DᵀA and gb += s·Σ D match plain loops in both orientations")
+    @Test("G += c·Σ s_r D_rᵀA_r and gb += c·Σ s_r D_r match plain loops in both orientations")
     func transposedProducts() {
         var rng = SeededGenerator(seed: 4)
         for (m, k, n) in Self.shapes + [(11, 3, 8), (2, 1, 4)] {
-            let d = Self.random(m * n, &rng), a = Self.random(m * k, &rng)
+            let d = Self.random(m * n, &rng), a = Self.random(m * k, &rng), scales = Self.random(m, &rng)
             let g0 = Self.random(n * k, &rng), b0 = Self.random(n, &rng)
-            var g = g0, gb = b0, scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
-            gf_dense_tn(m, n, k, d, a, 0.5, &g, &gb, &scratch)
-            var eg = g0, eb = b0
-            for i in 0..<n {
-                for j in 0..<k { for r in 0..<m { eg[i * k + j] += 0.5 * d[r * n + i] * a[r * k + j] } }
-                for r in 0..<m { eb[i] += 0.5 * d[r * n + i] }
+            for scaled in [false, true] {
+                var g = g0, gb = b0, scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
+                gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
+                var eg = g0, eb = b0
+                for i in 0..<n {
+                    for r in 0..<m {
+                        let s = scaled ? scales[r] : 1
+                        for j in 0..<k { eg[i * k + j] += 0.5 * s * d[r * n + i] * a[r * k + j] }
+                        eb[i] += 0.5 * s * d[r * n + i]
+                    }
+                }
+                #expect(Self.close(g, eg), "m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
+                #expect(Self.close(gb, eb), "bias m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
+                var g2 = g0
+                gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g2, nil, &scratch)
+                #expect(Self.close(g2, eg))
             }
-            #expect(Self.close(g, eg), "m=\(m) k=\(k) n=\(n)")
-            #expect(Self.close(gb, eb), "bias m=\(m) k=\(k) n=\(n)")
-            var g2 = g0
-            gf_dense_tn(m, n, k, d, a, 0.5, &g2, nil, &scratch)
-            #expect(Self.close(g2, eg))
         }
     }
 }

@@ -56,6 +56,11 @@ import Testing
             g.transposeJacobianVectorProduct(at: x, u, step: 5, into: &jtu)
             let lhs = dot(u, jw), rhs = dot(jtu, w)
             #expect(abs(lhs - rhs) <= 1e-10 * max(abs(lhs), 1e-300) + 1e-14, "\(activation) \(utility): \(lhs) vs \(rhs)")
+            // v′ᵀu right after v at the same point reuses v's backward state: same numbers.
+            _ = g.vectorField(at: x, step: 5)
+            var again = jtu
+            g.transposeJacobianVectorProduct(at: x, u, step: 5, into: &again)
+            #expect(again == jtu, "\(activation) \(utility): reused backward state")
         }
     }
 

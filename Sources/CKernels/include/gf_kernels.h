@@ -28,20 +28,21 @@ enum { GF_RELU = 0, GF_LEAKY = 1, GF_TANH = 2, GF_LINEAR = 3 };
 /* Doubles of scratch any of the calls below needs for a layer with widths a and b. */
 size_t gf_scratch_count(long a, long b);
 
-/* out (M×N) = [out +] [bias +] X·Wᵀ, then the epilogue.  X: M×K, W: N×K, bias: N (or NULL),
-   mask/out2: M×N when the epilogue uses them. */
+/* out (M×N) = [out +] s ⊙ ([bias +] X·Wᵀ), then the epilogue.  X: M×K, W: N×K, bias: N (or
+   NULL), s: one factor per row (or NULL = 1), mask/out2: M×N when the epilogue uses them. */
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
-                 int accumulate, double *out, int epilogue, int activation, double slope,
-                 const double *mask, double *out2, double *scratch);
+                 const double *rowScale, int accumulate, double *out, int epilogue, int activation,
+                 double slope, const double *mask, double *out2, double *scratch);
 
-/* out (M×N) = [out +] X·W, then the epilogue.  X: M×K, W: K×N. */
+/* out (M×N) = [out +] s ⊙ (X·W), then the epilogue.  X: M×K, W: K×N. */
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
-                 int accumulate, double *out, int epilogue, int activation, double slope,
-                 const double *mask, double *out2, double *scratch);
+                 const double *rowScale, int accumulate, double *out, int epilogue, int activation,
+                 double slope, const double *mask, double *out2, double *scratch);
 
-/* G (N×K) += scale·Dᵀ·A and, if gb is not NULL, gb (N) += scale·Σ_rows D.  D: M×N, A: M×K. */
-void gf_dense_tn(long M, long N, long K, const double *D, const double *A, double scale,
-                 double *G, double *gb, double *scratch);
+/* G (N×K) += scale·Σ_r s_r D_rᵀA_r and, if gb is not NULL, gb (N) += scale·Σ_r s_r D_r.
+   D: M×N, A: M×K, s: one factor per row (or NULL = 1). */
+void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
+                 double scale, double *G, double *gb, double *scratch);
 
 /* Whether the AVX2/FMA clone is the one running (for reports). */
 int gf_kernels_vectorized(void);

@@ -82,7 +82,7 @@ public struct MLP: Sendable, Equatable {
         for l in 1...layers {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l), b = w + nIn * nOut
             // a_l = σ(a_{l−1}·W_lᵀ + b_l) in one sweep (σ′ is read back from a_l's sign, or 1 − a_l² for tanh).
-            gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], w, b, 0, ws.a[l], Int32(GF_EPI_ACTIVATE), code(l),
+            gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], w, b, nil, 0, ws.a[l], Int32(GF_EPI_ACTIVATE), code(l),
                         MLP.leakySlope, nil, nil, ws.scratch)
         }
         return ws.a[layers]
@@ -90,9 +90,12 @@ public struct MLP: Sendable, Equatable {
 
     /// Tangent (R-operator) forward pass after `forward`: R{z_l}, R{a_l} for the parameter
     /// direction `dp` (nil = 0) and input direction `dInput` (nil = 0). Returns R{output}.
+    /// With `directionRowScale` s, sample r's parameter direction is s_r·dp (a per-sample
+    /// direction; tangents are linear in it, and a batch's samples are independent).
     @discardableResult
     public func tangentForward(_ p: UnsafePointer<Double>, direction dp: UnsafePointer<Double>?,
-                               inputDirection dInput: UnsafePointer<Double>?, _ ws: MLPWorkspace) -> UnsafeMutablePointer<Double> {
+                               inputDirection dInput: UnsafePointer<Double>?, directionRowScale: UnsafePointer<Double>? = nil,
+                               _ ws: MLPWorkspace) -> UnsafeMutablePointer<Double> {
         let batch = ws.batch
         ws.tangentIsZero = dp == nil && dInput == nil
         if let d = dInput { ws.ra[0].update(from: d, count: batch * widths[0]) } else { ws.ra[0].update(repeating: 0, count: batch * widths[0]) }
@@ -104,11 +107,11 @@ public struct MLP: Sendable, Equatable {
             // R{z} = a_{l−1}·dWᵀ + db + R{a_{l−1}}·Wᵀ, then R{a} = σ′(z)⊙R{z} (DERIV epilogue).
             if let dp {
                 let dw = dp + weightOffset(l), db = dw + nIn * nOut
-                gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], dw, db, 0, rz, inputTangentIsZero ? deriv : none, code(l),
+                gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], dw, db, directionRowScale, 0, rz, inputTangentIsZero ? deriv : none, code(l),
                             MLP.leakySlope, ws.a[l], ra, ws.scratch)
             }
             if !inputTangentIsZero {
-                gf_dense_nt(batch, nIn, nOut, ws.ra[l - 1], w, nil, dp != nil ? 1 : 0, rz, deriv, code(l),
+                gf_dense_nt(batch, nIn, nOut, ws.ra[l - 1], w, nil, nil, dp != nil ? 1 : 0, rz, deriv, code(l),
                             MLP.leakySlope, ws.a[l], ra, ws.scratch)
             }
             if dp == nil && inputTangentIsZero {
@@ -125,12 +128,19 @@ public struct MLP: Sendable, Equatable {
     /// - `gradient` += scale·∂ℓ/∂params (if non-nil), `inputGradient` = ∂ℓ/∂input (if non-nil);
     /// - with `dOutTangent` = R{∂ℓ/∂output} given, also `gradientTangent` += scale·R{∂ℓ/∂params}
     ///   and `inputGradientTangent` = R{∂ℓ/∂input}, for the directions of the last tangentForward
-    ///   (`direction` must be that pass's parameter direction).
+    ///   (`direction` and `directionRowScale` must be that pass's).
+    /// - `gradientRowScale` s weights sample r's parameter gradient by s_r (one backward pass
+    ///   then serves two losses of a scalar output: δ is linear in the upstream).
+    /// - `deltaIsCurrent`: the workspace still holds δ of an earlier backward pass with this
+    ///   `dOut` (after the same forward); it is reused instead of recomputed (except for tanh
+    ///   with tangents, whose σ″ term needs δ before σ′).
     public func backward(_ p: UnsafePointer<Double>, dOut: UnsafePointer<Double>, _ ws: MLPWorkspace, scale: Double = 1,
-                         gradient: UnsafeMutablePointer<Double>?, inputGradient: UnsafeMutablePointer<Double>?,
+                         gradient: UnsafeMutablePointer<Double>?, gradientRowScale: UnsafePointer<Double>? = nil,
+                         inputGradient: UnsafeMutablePointer<Double>?,
                          dOutTangent: UnsafePointer<Double>? = nil, direction: UnsafePointer<Double>? = nil,
+                         directionRowScale: UnsafePointer<Double>? = nil,
                          gradientTangent: UnsafeMutablePointer<Double>? = nil,
-                         inputGradientTangent: UnsafeMutablePointer<Double>? = nil) {
+                         inputGradientTangent: UnsafeMutablePointer<Double>? = nil, deltaIsCurrent: Bool = false) {
         let batch = ws.batch
         let tangents = dOutTangent != nil
         // With a zero tangent state (R{a} = R{z} = 0) and no parameter direction, R{δ} does not
@@ -139,22 +149,24 @@ public struct MLP: Sendable, Equatable {
         let needDelta = !tangents || gradient != nil || inputGradient != nil || direction != nil || !zeroTangentState
         // tanh's σ″ term needs δ^a before σ′ is applied; every other case applies σ′ in the product.
         let sigmaSecondTerm = activation == .tanh && tangents && !zeroTangentState
+        let reuse = deltaIsCurrent && !sigmaSecondTerm && inputGradient == nil
+        let computeDelta = needDelta && !reuse
         // δ_L = dOut (linear output layer).
-        ws.d[layers].update(from: dOut, count: batch * widths[layers])
+        if !reuse { ws.d[layers].update(from: dOut, count: batch * widths[layers]) }
         if let t = dOutTangent { ws.rd[layers].update(from: t, count: batch * widths[layers]) }
         for l in stride(from: layers, through: 1, by: -1) {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l)
             let d = ws.d[l], rd = ws.rd[l]
             if let g = gradient {
                 let gw = g + weightOffset(l)
-                gf_dense_tn(batch, nOut, nIn, d, ws.a[l - 1], scale, gw, gw + nIn * nOut, ws.scratch)
+                gf_dense_tn(batch, nOut, nIn, d, ws.a[l - 1], gradientRowScale, scale, gw, gw + nIn * nOut, ws.scratch)
             }
             if tangents, let g = gradientTangent {
                 // R{gW} = R{δ}ᵀ·a + δᵀ·R{a};  R{gb} = Σ R{δ}
                 let gw = g + weightOffset(l)
-                gf_dense_tn(batch, nOut, nIn, rd, ws.a[l - 1], scale, gw, gw + nIn * nOut, ws.scratch)
+                gf_dense_tn(batch, nOut, nIn, rd, ws.a[l - 1], nil, scale, gw, gw + nIn * nOut, ws.scratch)
                 if !zeroTangentState {
-                    gf_dense_tn(batch, nOut, nIn, d, ws.ra[l - 1], scale, gw, nil, ws.scratch)
+                    gf_dense_tn(batch, nOut, nIn, d, ws.ra[l - 1], nil, scale, gw, nil, ws.scratch)
                 }
             }
             let needInput = l > 1 || inputGradient != nil || inputGradientTangent != nil
@@ -164,16 +176,17 @@ public struct MLP: Sendable, Equatable {
             let masked = l > 1 && activation != .linear && !sigmaSecondTerm
             let epi = Int32(masked ? GF_EPI_MASKED : GF_EPI_NONE), act = code(l - 1), mask = ws.a[l - 1]
             let da = l > 1 ? ws.d[l - 1] : ws.inputGrad
-            if needDelta {
-                gf_dense_nn(batch, nOut, nIn, d, w, 0, da, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
+            if computeDelta {
+                gf_dense_nn(batch, nOut, nIn, d, w, nil, 0, da, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
             }
             let rda = l > 1 ? ws.rd[l - 1] : ws.rInputGrad
             if tangents {
                 if let dp = direction {
-                    gf_dense_nn(batch, nOut, nIn, rd, w, 0, rda, Int32(GF_EPI_NONE), act, MLP.leakySlope, nil, nil, ws.scratch)
-                    gf_dense_nn(batch, nOut, nIn, d, dp + weightOffset(l), 1, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
+                    gf_dense_nn(batch, nOut, nIn, rd, w, nil, 0, rda, Int32(GF_EPI_NONE), act, MLP.leakySlope, nil, nil, ws.scratch)
+                    gf_dense_nn(batch, nOut, nIn, d, dp + weightOffset(l), directionRowScale, 1, rda, epi, act, MLP.leakySlope,
+                                mask, nil, ws.scratch)
                 } else {
-                    gf_dense_nn(batch, nOut, nIn, rd, w, 0, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
+                    gf_dense_nn(batch, nOut, nIn, rd, w, nil, 0, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
                 }
             }
             if l > 1 && sigmaSecondTerm {

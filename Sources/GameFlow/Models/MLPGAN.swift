@@ -74,7 +74,8 @@ public struct MLPGAN: Game {
         case .generatorFirst: (generatorOffset, discriminatorOffset) = (0, generator.parameterCount)
         case .discriminatorFirst: (generatorOffset, discriminatorOffset) = (discriminator.parameterCount, 0)
         }
-        self.workspace = GANWorkspace(generator: generator, discriminator: discriminator, batch: batchSize)
+        self.workspace = GANWorkspace(generator: generator, discriminator: discriminator, batch: batchSize,
+                                      dimension: generator.parameterCount + discriminator.parameterCount)
     }
 
     /// The paper's setup: hidden layers of `width` ReLU units, latent `latent`, on `data`.
@@ -212,6 +213,11 @@ public struct MLPGAN: Game {
         return (-s, -s * (1 - s))
     }
 
+    /// κ = φ_f″/φ_f′ = 1 − σ (WGAN: 0), without dividing (φ_f′ may underflow to 0).
+    @inline(__always) func phiFakeCurvatureRatio(_ t: Double) -> Double {
+        utility == .wgan ? 0 : 1 - Self.sigmoid(t)
+    }
+
     /// (ψ′, ψ″).
     @inline(__always) func psi(_ t: Double) -> (d1: Double, d2: Double) {
         switch utility {
@@ -240,8 +246,13 @@ public struct MLPGAN: Game {
         ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b)
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
         ws.rememberForward(of: p, count: dimension, step: step)
+        ws.backwardIsCurrent = false
     }
 
+    /// v by backpropagation. D's output is one logit per sample, so δ in D is linear in that
+    /// sample's upstream: one backward pass over the fakes with upstream 1/b (δ = e) serves both
+    /// players — f's parameter gradient weights sample r by φ_f′(t_r), and g's gradient enters G
+    /// through D's input as ψ′(t_r)·e₀. The δ's stay in the workspaces for `vjpPass`.
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
         let b = ws.batch, inv = 1 / Double(b)
@@ -249,15 +260,24 @@ public struct MLPGAN: Game {
         let vD = v + discriminatorOffset, vG = v + generatorOffset
         vD.update(repeating: 0, count: discriminator.parameterCount)
         vG.update(repeating: 0, count: generator.parameterCount)
-        // ∇_D f: real and fake terms.
-        for r in 0..<b { ws.upstream[r] = phiReal(ws.realLogit[r]).d1 * inv }
-        discriminator.backward(dp, dOut: ws.upstream, ws.dReal, gradient: vD, inputGradient: nil)
-        for r in 0..<b { ws.upstream[r] = phiFake(ws.fakeLogit[r]).d1 * inv }
-        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: vD, inputGradient: nil)
-        // ∇_G g: through D's input, then G.
-        for r in 0..<b { ws.upstream[r] = psi(ws.fakeLogit[r]).d1 * inv }
-        discriminator.backward(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: ws.dFakeInput)
+        // ∇_D f, real term.
+        for r in 0..<b { ws.realUpstream[r] = phiReal(ws.realLogit[r]).d1 * inv }
+        discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
+        // ∇_D f, fake term, and e₀ = ∂(logit)/∂(input)/b on the fakes.
+        for r in 0..<b {
+            let t = ws.fakeLogit[r]
+            ws.phiFake1[r] = phiFake(t).d1
+            ws.psi1[r] = psi(t).d1
+        }
+        discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: vD, gradientRowScale: ws.phiFake1,
+                               inputGradient: ws.fakeInputUnit)
+        // ∇_G g: ψ′·e₀ back through G.
+        for r in 0..<b {
+            ws.dFakeInput[2 * r] = ws.psi1[r] * ws.fakeInputUnit[2 * r]
+            ws.dFakeInput[2 * r + 1] = ws.psi1[r] * ws.fakeInputUnit[2 * r + 1]
+        }
         generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
+        ws.backwardIsCurrent = true
     }
 
     /// Tangent passes along w = (w_G, w_D) (either may be nil = 0) after `forwardAll`. Every
@@ -322,6 +342,7 @@ public struct MLPGAN: Game {
     private func jvpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
+        ws.backwardIsCurrent = false   // the passes below overwrite the δ's of fieldPass
         out.update(repeating: 0, count: dimension)
         let uG = u + generatorOffset, uD = u + discriminatorOffset
         tangentAll(p, wG: uG, wD: uD, ws)
@@ -329,17 +350,49 @@ public struct MLPGAN: Game {
         hvpG(p, wG: uG, wD: uD, ws, outG: out + generatorOffset, outD: nil)
     }
 
-    /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D).
+    /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) in one forward-over-reverse sweep.
+    ///
+    /// Both terms are R-operator passes; they differ only in the direction and, on the fakes, in
+    /// the loss of the logit (ψ for g, φ_f for f). Tangents are linear in the direction and a
+    /// batch's samples are independent, so the two passes merge into one with the per-sample
+    /// direction (ψ′_r·Ġ_r into D's input, φ′_r·u_D on D's parameters), the primal δ = e of the
+    /// unit upstream (kept from `fieldPass`), and R{δ_L} = (ψ″ṡᴬ + φ_f″ṡᴮ)/b, where
+    /// ṡᴬ = b·e₀·Ġ is the logit's tangent along u_G and φ_f″ṡᴮ = κ(ṡ − ψ′ṡᴬ) with
+    /// κ = φ_f″/φ_f′ and ṡ the merged pass's logit tangent.
     private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
+        if !ws.backwardIsCurrent { fieldPass(p, step: step, ws, into: ws.fieldScratch) }
         out.update(repeating: 0, count: dimension)
+        let b = ws.batch, nb = Double(b), inv = 1 / nb
         let uG = u + generatorOffset, uD = u + discriminatorOffset
         let oG = out + generatorOffset, oD = out + discriminatorOffset
-        tangentAll(p, wG: uG, wD: nil, ws)
-        hvpG(p, wG: uG, wD: nil, ws, outG: oG, outD: oD)
-        tangentAll(p, wG: nil, wD: uD, ws)
-        hvpF(p, wG: nil, wD: uD, ws, outG: oG, outD: oD)
+        let gp = p + generatorOffset, dp = p + discriminatorOffset
+        // Tangents: G along u_G; D on real data along u_D; D on the fakes along the merged direction.
+        let gDot = generator.tangentForward(gp, direction: uG, inputDirection: nil, ws.g)
+        for r in 0..<b {
+            let g0 = gDot[2 * r], g1 = gDot[2 * r + 1]
+            ws.sA[r] = nb * (ws.fakeInputUnit[2 * r] * g0 + ws.fakeInputUnit[2 * r + 1] * g1)
+            ws.rFake[2 * r] = ws.psi1[r] * g0
+            ws.rFake[2 * r + 1] = ws.psi1[r] * g1
+        }
+        let sReal = discriminator.tangentForward(dp, direction: uD, inputDirection: nil, ws.dReal)
+        let sFake = discriminator.tangentForward(dp, direction: uD, inputDirection: ws.rFake, directionRowScale: ws.phiFake1,
+                                                 ws.dFake)
+        // D on real data: H_f(0, u_D), D block.
+        for r in 0..<b { ws.rUpstream[r] = phiReal(ws.realLogit[r]).d2 * sReal[r] * inv }
+        discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: nil, inputGradient: nil,
+                               dOutTangent: ws.rUpstream, direction: uD, gradientTangent: oD, deltaIsCurrent: true)
+        // D on the fakes, then G: both terms, both blocks.
+        for r in 0..<b {
+            let t = ws.fakeLogit[r], sA = ws.sA[r]
+            ws.rUpstream[r] = (psi(t).d2 * sA + phiFakeCurvatureRatio(t) * (sFake[r] - ws.psi1[r] * sA)) * inv
+        }
+        discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: nil, inputGradient: nil,
+                               dOutTangent: ws.rUpstream, direction: uD, directionRowScale: ws.phiFake1,
+                               gradientTangent: oD, inputGradientTangent: ws.rDFakeInput, deltaIsCurrent: true)
+        generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: nil, inputGradient: nil,
+                           dOutTangent: ws.rDFakeInput, direction: uG, gradientTangent: oG, deltaIsCurrent: true)
     }
 }
 
@@ -352,6 +405,14 @@ final class GANWorkspace: @unchecked Sendable {
     let realLogit: UnsafeMutablePointer<Double>, fakeLogit: UnsafeMutablePointer<Double>
     let rRealLogit: UnsafeMutablePointer<Double>, rFakeLogit: UnsafeMutablePointer<Double>
     let upstream: UnsafeMutablePointer<Double>, rUpstream: UnsafeMutablePointer<Double>
+    /// φ_r′/b on the real batch; 1/b; φ_f′ and ψ′ per fake; e₀ = ∂logit/∂input/b (2 per fake);
+    /// ṡᴬ per fake; a v-sized buffer for `vjpPass` when the backward state is stale.
+    let realUpstream: UnsafeMutablePointer<Double>, unitUpstream: UnsafeMutablePointer<Double>
+    let phiFake1: UnsafeMutablePointer<Double>, psi1: UnsafeMutablePointer<Double>
+    let fakeInputUnit: UnsafeMutablePointer<Double>, sA: UnsafeMutablePointer<Double>
+    let fieldScratch: UnsafeMutablePointer<Double>
+    /// The δ's of `fieldPass` at the current forward state are still in the workspaces.
+    var backwardIsCurrent = false
     private var batchStep: Int?
     private var forwardStep: Int?
     private var forwardX: [Double] = []
@@ -370,7 +431,7 @@ final class GANWorkspace: @unchecked Sendable {
     private let lock = NSLock()
     private var owned: [UnsafeMutablePointer<Double>] = []
 
-    init(generator: MLP, discriminator: MLP, batch: Int) {
+    init(generator: MLP, discriminator: MLP, batch: Int, dimension: Int) {
         self.batch = batch
         g = MLPWorkspace(generator, capacity: batch)
         dReal = MLPWorkspace(discriminator, capacity: batch)
@@ -386,6 +447,9 @@ final class GANWorkspace: @unchecked Sendable {
         rFake = make(2 * batch); dFakeInput = make(2 * batch); rDFakeInput = make(2 * batch)
         realLogit = make(batch); fakeLogit = make(batch); rRealLogit = make(batch); rFakeLogit = make(batch)
         upstream = make(batch); rUpstream = make(batch)
+        realUpstream = make(batch); unitUpstream = make(batch); phiFake1 = make(batch); psi1 = make(batch)
+        fakeInputUnit = make(2 * batch); sA = make(batch); fieldScratch = make(dimension)
+        unitUpstream.update(repeating: 1 / Double(batch), count: batch)
         self.owned = owned
     }
 
