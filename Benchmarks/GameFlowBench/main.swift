@@ -57,11 +57,13 @@ struct GANStep: ParsableCommand {
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("build", .string(Bench.buildConfiguration)),
-                ("blas_threads", .int(BLAS.threads)), ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
+                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.vectorized ? "avx2-fma" : "baseline")),
+                ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("ms_per_step", .object(rows.map { ($0.0, .number($0.1)) })),
             ]).serialized())
         } else {
-            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), RMSProp; \(Bench.buildConfiguration) build, \(BLAS.threads) BLAS thread(s)")
+            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), RMSProp; \(Bench.buildConfiguration) build, "
+                  + "\(MLPKernels.description), 1 thread")
             for (name, median, all) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f)", median, repeats, steps, all.min()!, all.max()!))

@@ -66,7 +66,12 @@ INLINE v4d dmul_v(int act, double slope, v4d m, v4d v) {
     }
 }
 
+/* ACT = GF_ANY: the activation is read at run time from the epilogue (ReLU, the paper's and the
+   default, gets its own compiled variants; the others share one). */
+#define GF_ANY (-1)
+
 typedef struct {
+    int act;
     double slope;
     const double *rowScale;   /* NULL, or one factor per row applied to [bias +] X·B */
     const double *mask;
@@ -74,13 +79,13 @@ typedef struct {
 } epilogue_t;
 
 /* Writes the epilogue of v for elements idx … idx+avail−1 (avail < 4: a partial vector).
-   EPI and ACT are constants at every call site, so the switches fold away. */
+   EPI and ACT are constants at every call site, so the switches fold away (ACT = GF_ANY keeps one). */
 INLINE void finish(const int EPI, const int ACT, const epilogue_t e, v4d v, long idx, long avail) {
     if (avail >= 4) {
         switch (EPI) {
-        case GF_EPI_ACTIVATE: st(e.out + idx, act_v(ACT, e.slope, v)); break;
-        case GF_EPI_DERIV: st(e.out + idx, v); st(e.out2 + idx, dmul_v(ACT, e.slope, ld(e.mask + idx), v)); break;
-        case GF_EPI_MASKED: st(e.out + idx, dmul_v(ACT, e.slope, ld(e.mask + idx), v)); break;
+        case GF_EPI_ACTIVATE: st(e.out + idx, act_v(ACT == GF_ANY ? e.act : ACT, e.slope, v)); break;
+        case GF_EPI_DERIV: st(e.out + idx, v); st(e.out2 + idx, dmul_v(ACT == GF_ANY ? e.act : ACT, e.slope, ld(e.mask + idx), v)); break;
+        case GF_EPI_MASKED: st(e.out + idx, dmul_v(ACT == GF_ANY ? e.act : ACT, e.slope, ld(e.mask + idx), v)); break;
         default: st(e.out + idx, v);
         }
         return;
@@ -88,9 +93,9 @@ INLINE void finish(const int EPI, const int ACT, const epilogue_t e, v4d v, long
     for (long c = 0; c < avail; c++) {
         double x = v[c];
         switch (EPI) {
-        case GF_EPI_ACTIVATE: e.out[idx + c] = act_s(ACT, e.slope, x); break;
-        case GF_EPI_DERIV: e.out[idx + c] = x; e.out2[idx + c] = dmul_s(ACT, e.slope, e.mask[idx + c], x); break;
-        case GF_EPI_MASKED: e.out[idx + c] = dmul_s(ACT, e.slope, e.mask[idx + c], x); break;
+        case GF_EPI_ACTIVATE: e.out[idx + c] = act_s(ACT == GF_ANY ? e.act : ACT, e.slope, x); break;
+        case GF_EPI_DERIV: e.out[idx + c] = x; e.out2[idx + c] = dmul_s(ACT == GF_ANY ? e.act : ACT, e.slope, e.mask[idx + c], x); break;
+        case GF_EPI_MASKED: e.out[idx + c] = dmul_s(ACT == GF_ANY ? e.act : ACT, e.slope, e.mask[idx + c], x); break;
         default: e.out[idx + c] = x;
         }
     }
@@ -105,15 +110,17 @@ INLINE v4d load_part(const double *p, long avail) {
 
 /* ---- rows × matrix: out[r, :] = [out +] rowScale[r]·([bias +] Σ_k X[r, k]·B[k, :]) --------- */
 
-/* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded. */
-INLINE void rows_block(const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K, const double *X, long r0, const double *B, long ldb,
-                       long c0, long N, const double *biasp, int accumulate, const epilogue_t e) {
+/* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded.
+   FULL: all NV vectors lie inside the N columns. */
+INLINE void rows_block(const int FULL, const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K,
+                       const double *X, long r0, const double *B, long ldb, long c0, long N, const double *biasp,
+                       int accumulate, const epilogue_t e) {
     v4d acc[8][4];
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
             v4d init = biasp ? ld(biasp + col) : zero4();
-            acc[i][j] = accumulate && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, N - col) : init;
+            acc[i][j] = accumulate && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : init;
         }
     const double *x = X + r0 * K;
     for (long k = 0; k < K; k++) {
@@ -130,35 +137,35 @@ INLINE void rows_block(const int SCALED, const int EPI, const int ACT, const int
             v4d f = splat(e.rowScale[r0 + i]);
             _Pragma("unroll") for (int j = 0; j < NV; j++) {
                 long col = c0 + 4 * j;
-                acc[i][j] = accumulate ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, N - col) : f * acc[i][j];
+                acc[i][j] = accumulate ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : f * acc[i][j];
             }
         }
     }
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
-            finish(EPI, ACT, e, acc[i][j], (r0 + i) * N + col, N - col);
+            finish(EPI, ACT, e, acc[i][j], (r0 + i) * N + col, FULL ? 4 : N - col);
         }
 }
 
-/* 8 accumulators per block: enough independent FMA chains to cover the FMA latency. */
-#define ROWS(NV, RB)                                                                          \
+/* 8 accumulators per block: enough independent FMA chains to cover the FMA latency. Blocks
+   of whole vectors (FULL) skip the partial-vector checks; a vector beyond N is all padding
+   (zero columns of B) and writes nothing. */
+#define ROWS(FULL, NV, RB)                                                                    \
     do {                                                                                      \
         long r = 0;                                                                           \
-        for (; r + RB <= M; r += RB) rows_block(SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
-        for (; r < M; r++) rows_block(SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r + RB <= M; r += RB) rows_block(FULL, SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r < M; r++) rows_block(FULL, SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
     } while (0)
 
 INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
                             long ldb, const double *biasp, int accumulate, const epilogue_t *e) {
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
-        switch ((width + 3) / 4) {
-        case 4: ROWS(4, 2); break;
-        case 3: ROWS(3, 2); break;
-        case 2: ROWS(2, 4); break;
-        default: ROWS(1, 8); break;
-        }
+        if (width == 16) ROWS(1, 4, 2);
+        else if (width > 8) ROWS(0, 4, 2);
+        else if (width > 4) ROWS(0, 2, 4);
+        else ROWS(0, 1, 8);
     }
 }
 
@@ -170,9 +177,7 @@ INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long
     }
 #define ROWS_FOR_ACTS(PREFIX, SCALED, EPI)                                                    \
     ROWS_FN(PREFIX##_relu, SCALED, EPI, GF_RELU)                                              \
-    ROWS_FN(PREFIX##_leaky, SCALED, EPI, GF_LEAKY)                                            \
-    ROWS_FN(PREFIX##_tanh, SCALED, EPI, GF_TANH)                                              \
-    ROWS_FN(PREFIX##_linear, SCALED, EPI, GF_LINEAR)
+    ROWS_FN(PREFIX##_any, SCALED, EPI, GF_ANY)
 ROWS_FN(rows_none, 0, GF_EPI_NONE, GF_LINEAR)
 ROWS_FOR_ACTS(rows_activate, 0, GF_EPI_ACTIVATE)
 ROWS_FOR_ACTS(rows_deriv, 0, GF_EPI_DERIV)
@@ -184,20 +189,18 @@ ROWS_FOR_ACTS(rows_masked_s, 1, GF_EPI_MASKED)
 
 typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const epilogue_t *);
 
-static void rows_times(int epi, int act, long M, long K, long N, const double *X, const double *B, long ldb,
+static void rows_times(int epi, long M, long K, long N, const double *X, const double *B, long ldb,
                        const double *biasp, int accumulate, const epilogue_t *e) {
-    static const rows_fn table[2][3][4] = {
-        {{rows_activate_relu, rows_activate_leaky, rows_activate_tanh, rows_activate_linear},
-         {rows_deriv_relu, rows_deriv_leaky, rows_deriv_tanh, rows_deriv_linear},
-         {rows_masked_relu, rows_masked_leaky, rows_masked_tanh, rows_masked_linear}},
-        {{rows_activate_s_relu, rows_activate_s_leaky, rows_activate_s_tanh, rows_activate_s_linear},
-         {rows_deriv_s_relu, rows_deriv_s_leaky, rows_deriv_s_tanh, rows_deriv_s_linear},
-         {rows_masked_s_relu, rows_masked_s_leaky, rows_masked_s_tanh, rows_masked_s_linear}},
+    static const rows_fn table[2][3][2] = {
+        {{rows_activate_relu, rows_activate_any}, {rows_deriv_relu, rows_deriv_any}, {rows_masked_relu, rows_masked_any}},
+        {{rows_activate_s_relu, rows_activate_s_any}, {rows_deriv_s_relu, rows_deriv_s_any},
+         {rows_masked_s_relu, rows_masked_s_any}},
     };
     int scaled = e->rowScale != NULL;
-    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || act < 0 || act > GF_LINEAR)
-                    ? (scaled ? rows_none_s : rows_none)
-                    : table[scaled][epi - GF_EPI_ACTIVATE][act];
+    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || e->act == GF_LINEAR)
+                    ? (epi == GF_EPI_MASKED || epi == GF_EPI_NONE ? (scaled ? rows_none_s : rows_none)
+                                                                 : table[scaled][epi - GF_EPI_ACTIVATE][1])
+                    : table[scaled][epi - GF_EPI_ACTIVATE][e->act == GF_RELU ? 0 : 1];
     f(M, K, N, X, B, ldb, biasp, accumulate, e);
 }
 
@@ -224,8 +227,8 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
         biasp = scratch + K * ldb;
         for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
     }
-    epilogue_t e = {slope, rowScale, mask, out, out2};
-    rows_times(epilogue, activation, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
 }
 
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
@@ -241,17 +244,16 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
         }
         B = scratch;
     }
-    epilogue_t e = {slope, rowScale, mask, out, out2};
-    rows_times(epilogue, activation, M, K, N, X, B, ldb, NULL, accumulate, &e);
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    rows_times(epilogue, M, K, N, X, B, ldb, NULL, accumulate, &e);
 }
 
 /* ---- transposed products: Out (P×Q) += scale·Uᵀ·V, U: M×P, V: M×Q ----------------------- */
 
-/* PB rows of Out (1 or 2) × NV full vectors of its columns from q0; us += scale·Σ_r U (if set). */
+/* PB rows of Out (1 or 2) × NV full vectors of its columns from q0. */
 INLINE void tn_block(const int SU, const int SV, const int PB, const int NV, long M, const double *U, long P, long p0,
-                     const double *V, long Q, long q0, const double *rs, double scale, double *Out, double *us) {
+                     const double *V, long Q, long q0, const double *rs, double scale, double *Out) {
     v4d acc[2][4];
-    double s[2] = {0, 0};
     _Pragma("unroll") for (int i = 0; i < PB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] = zero4();
     for (long r = 0; r < M; r++) {
@@ -260,7 +262,6 @@ INLINE void tn_block(const int SU, const int SV, const int PB, const int NV, lon
         _Pragma("unroll") for (int j = 0; j < NV; j++) vv[j] = SV ? rs[r] * ld(vr + 4 * j) : ld(vr + 4 * j);
         _Pragma("unroll") for (int i = 0; i < PB; i++) {
             double u = SU ? rs[r] * U[r * P + p0 + i] : U[r * P + p0 + i];
-            if (us) s[i] += u;
             v4d su = splat(u);
             _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += su * vv[j];
         }
@@ -270,70 +271,78 @@ INLINE void tn_block(const int SU, const int SV, const int PB, const int NV, lon
             double *o = Out + (p0 + i) * Q + q0 + 4 * j;
             st(o, ld(o) + scale * acc[i][j]);
         }
-        if (us) us[p0 + i] += scale * s[i];
     }
 }
 
 #define TN(NV)                                                                                \
     do {                                                                                      \
         long p = 0;                                                                           \
-        for (; p + 2 <= P; p += 2) tn_block(SU, SV, 2, NV, M, U, P, p, V, Q, q0, rs, scale, Out, q0 == 0 ? us : NULL); \
-        if (p < P) tn_block(SU, SV, 1, NV, M, U, P, p, V, Q, q0, rs, scale, Out, q0 == 0 ? us : NULL); \
+        for (; p + 2 <= P; p += 2) tn_block(SU, SV, 2, NV, m, Uc, P, p, Vc, Q, q0, rc, scale, Out); \
+        if (p < P) tn_block(SU, SV, 1, NV, m, Uc, P, p, Vc, Q, q0, rc, scale, Out);          \
     } while (0)
 
 /* SU / SV: rows of U / of V are scaled by rs (constants at each call site). */
 INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const double *U, const double *V, const double *rs,
-                    double scale, double *Out, double *us) {
+                    double scale, double *Out) {
     long Q4 = Q & ~3L;
-    for (long q0 = 0; q0 < Q4; q0 += 16) {
-        long width = Q4 - q0 < 16 ? Q4 - q0 : 16;
-        switch (width / 4) {
-        case 4: TN(4); break;
-        case 3: TN(3); break;
-        case 2: TN(2); break;
-        default: TN(1); break;
+    /* Rows in chunks whose V stays in L1 while every block of Out passes over it (streaming all
+       of V from L2 once per block was bandwidth-bound). */
+    long chunk = 2048 / (Q > 0 ? Q : 1);   /* 16 KB of V */
+    if (chunk < 16) chunk = 16;
+    for (long r0 = 0; r0 < M; r0 += chunk) {
+        long m = M - r0 < chunk ? M - r0 : chunk;
+        const double *Uc = U + r0 * P, *Vc = V + r0 * Q, *rc = rs ? rs + r0 : NULL;
+        for (long q0 = 0; q0 < Q4; q0 += 16) {
+            long width = Q4 - q0 < 16 ? Q4 - q0 : 16;
+            switch (width / 4) {
+            case 4: TN(4); break;
+            case 3: TN(3); break;
+            case 2: TN(2); break;
+            default: TN(1); break;
+            }
         }
     }
     if (Q4 == Q) return;
     for (long p = 0; p < P; p++) {
-        double sums[3] = {0, 0, 0}, su = 0;
+        double sums[3] = {0, 0, 0};
         for (long r = 0; r < M; r++) {
             double u = U[r * P + p] * (SU ? rs[r] : 1);
-            su += u;
             for (long q = Q4; q < Q; q++) sums[q - Q4] += u * V[r * Q + q] * (SV ? rs[r] : 1);
         }
         for (long q = Q4; q < Q; q++) Out[p * Q + q] += scale * sums[q - Q4];
-        if (us && Q4 == 0) us[p] += scale * su;
     }
 }
 
-CLONES static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out, double *us) {
-    tn_body(0, 0, M, P, Q, U, V, NULL, scale, Out, us);
+CLONES static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out) {
+    tn_body(0, 0, M, P, Q, U, V, NULL, scale, Out);
 }
 CLONES static void tn_core_su(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-                              double *Out, double *us) {
-    tn_body(1, 0, M, P, Q, U, V, rs, scale, Out, us);
+                              double *Out) {
+    tn_body(1, 0, M, P, Q, U, V, rs, scale, Out);
 }
 CLONES static void tn_core_sv(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-                              double *Out, double *us) {
-    tn_body(0, 1, M, P, Q, U, V, rs, scale, Out, us);
+                              double *Out) {
+    tn_body(0, 1, M, P, Q, U, V, rs, scale, Out);
 }
 
-/* out (N) += scale·Σ_rows D, four columns per vector (a scalar sum per column is one long
-   dependency chain). */
+/* out (N) += scale·Σ_rows s_r·D_r: 16 columns at a time with two rows per step, so eight
+   vector sums run side by side (one sum per column is one long dependency chain). */
 INLINE void column_sums_body(long M, long N, const double *D, const double *rs, double scale, double *out) {
     long N4 = N & ~3L;
-    for (long c = 0; c < N4; c += 4) {
-        v4d s0 = zero4(), s1 = zero4();
+    for (long c0 = 0; c0 < N4; c0 += 16) {
+        long nv = (N4 - c0) / 4 < 4 ? (N4 - c0) / 4 : 4;
+        v4d s0[4] = {zero4(), zero4(), zero4(), zero4()}, s1[4] = {zero4(), zero4(), zero4(), zero4()};
         long r = 0;
-        if (rs) {
-            for (; r + 2 <= M; r += 2) { s0 += rs[r] * ld(D + r * N + c); s1 += rs[r + 1] * ld(D + (r + 1) * N + c); }
-            if (r < M) s0 += rs[r] * ld(D + r * N + c);
-        } else {
-            for (; r + 2 <= M; r += 2) { s0 += ld(D + r * N + c); s1 += ld(D + (r + 1) * N + c); }
-            if (r < M) s0 += ld(D + r * N + c);
+        for (; r + 2 <= M; r += 2) {
+            double f0 = rs ? rs[r] : 1, f1 = rs ? rs[r + 1] : 1;
+            for (long j = 0; j < nv; j++) {
+                s0[j] += f0 * ld(D + r * N + c0 + 4 * j);
+                s1[j] += f1 * ld(D + (r + 1) * N + c0 + 4 * j);
+            }
         }
-        st(out + c, ld(out + c) + scale * (s0 + s1));
+        for (; r < M; r++)
+            for (long j = 0; j < nv; j++) s0[j] += (rs ? rs[r] : 1) * ld(D + r * N + c0 + 4 * j);
+        for (long j = 0; j < nv; j++) st(out + c0 + 4 * j, ld(out + c0 + 4 * j) + scale * (s0[j] + s1[j]));
     }
     for (long c = N4; c < N; c++) {
         double s = 0;
@@ -352,16 +361,18 @@ void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const
         /* Narrow inputs (e.g. a 2-D first layer): vectorise over N instead, Gᵀ in scratch. */
         scratch = align64(scratch);
         memset(scratch, 0, sizeof(double) * (size_t)(K * N));
-        if (rowScale) tn_core_sv(M, K, N, A, D, rowScale, scale, scratch, NULL);
-        else tn_core(M, K, N, A, D, scale, scratch, NULL);
+        if (rowScale) tn_core_sv(M, K, N, A, D, rowScale, scale, scratch);
+        else tn_core(M, K, N, A, D, scale, scratch);
         for (long n = 0; n < N; n++)
             for (long k = 0; k < K; k++) G[n * K + k] += scratch[k * N + n];
-        if (gb) column_sums(M, N, D, rowScale, scale, gb);
     } else if (rowScale) {
-        tn_core_su(M, N, K, D, A, rowScale, scale, G, gb);
+        tn_core_su(M, N, K, D, A, rowScale, scale, G);
     } else {
-        tn_core(M, N, K, D, A, scale, G, gb);
+        tn_core(M, N, K, D, A, scale, G);
     }
+    /* A separate vectorised pass: summing inside the product put a branch and a scalar
+       dependency chain in its inner loop. */
+    if (gb) column_sums(M, N, D, rowScale, scale, gb);
 }
 
 int gf_kernels_vectorized(void) {

@@ -204,6 +204,13 @@ public struct MLP: Sendable, Equatable {
     }
 }
 
+/// Which build of the dense kernels runs: the AVX2/FMA clone or the portable baseline clone
+/// (chosen by the loader from the CPU's features).
+public enum MLPKernels {
+    public static var vectorized: Bool { gf_kernels_vectorized() != 0 }
+    public static var description: String { vectorized ? "AVX2/FMA kernels" : "baseline kernels" }
+}
+
 /// Preallocated buffers for one MLP at batches up to `capacity` (not thread-safe: one per thread).
 public final class MLPWorkspace {
     public let capacity: Int

@@ -22,7 +22,9 @@ import Foundation
 ///
 /// **Derivatives** are exact: v by backpropagation; v′u and v′ᵀu by Pearlmutter's R-operator
 /// (forward-over-reverse) through both networks, using v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) and
-/// v′u = ((H_g u)_G, (H_f u)_D), where H are the full Hessians of the utilities.
+/// v′u = ((H_g u)_G, (H_f u)_D), where H are the full Hessians of the utilities. v′ᵀu runs the
+/// two R-operator terms as one merged sweep and reuses the δ's of v at the same point (what
+/// consensus needs: v, then v′ᵀv); see `vjpPass`.
 ///
 /// Buffers are preallocated; evaluations of one value are serialised by a lock (one game value
 /// may be shared, but use one per thread for parallel speed).
