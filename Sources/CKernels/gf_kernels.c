@@ -197,10 +197,10 @@ static void rows_times(int epi, long M, long K, long N, const double *X, const d
          {rows_masked_s_relu, rows_masked_s_any}},
     };
     int scaled = e->rowScale != NULL;
-    rows_fn f = (epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || e->act == GF_LINEAR)
-                    ? (epi == GF_EPI_MASKED || epi == GF_EPI_NONE ? (scaled ? rows_none_s : rows_none)
-                                                                 : table[scaled][epi - GF_EPI_ACTIVATE][1])
-                    : table[scaled][epi - GF_EPI_ACTIVATE][e->act == GF_RELU ? 0 : 1];
+    /* σ = identity: ACTIVATE and MASKED are plain stores. */
+    int plain = epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || (e->act == GF_LINEAR && epi != GF_EPI_DERIV);
+    rows_fn f = plain ? (scaled ? rows_none_s : rows_none)
+                      : table[scaled][epi - GF_EPI_ACTIVATE][e->act == GF_RELU ? 0 : 1];
     f(M, K, N, X, B, ldb, biasp, accumulate, e);
 }
 
