@@ -42,31 +42,36 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Fills `count` standard normals (Marsaglia–Tsang ziggurat, 128 layers: about 98 % of draws
     /// cost one random word and a multiply; the rest use the exact wedge and tail tests).
     public mutating func fillNormals(_ out: UnsafeMutablePointer<Double>, count: Int) {
-        let z = Ziggurat.shared
-        z.x.withUnsafeBufferPointer { xs in
-            z.ratio.withUnsafeBufferPointer { rs in
-                for k in 0..<count {
-                    while true {
-                        let bits = next()
-                        let i = Int(bits & 127)
-                        let u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
-                        if abs(u) < rs[i] { out[k] = u * xs[i]; break }
-                        if i == 0 {   // the tail beyond R
-                            var t: Double, y: Double
-                            repeat {
-                                t = log(uniform()) / Ziggurat.r
-                                y = log(uniform())
-                            } while -2 * y < t * t
-                            out[k] = u < 0 ? t - Ziggurat.r : Ziggurat.r - t
-                            break
-                        }
-                        let v = u * xs[i]
-                        let f0 = exp(-0.5 * (xs[i] * xs[i] - v * v)), f1 = exp(-0.5 * (xs[i + 1] * xs[i + 1] - v * v))
-                        if f1 + uniform() * (f0 - f1) < 1 { out[k] = v; break }
-                    }
-                }
+        // The state lives in a local for the loop: as a stored property behind closures and
+        // next to stores through `out` (which could alias it) it was loaded and stored per draw.
+        var g = self
+        let xs = Ziggurat.shared.x, rs = Ziggurat.shared.ratio
+        for k in 0..<count {
+            while true {
+                let bits = g.next()
+                let i = Int(bits & 127)
+                let u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
+                if abs(u) < rs[i] { out[k] = u * xs[i]; break }
+                if let v = g.slowNormal(u: u, layer: i, xs) { out[k] = v; break }
             }
         }
+        self = g
+    }
+
+    /// The rare ziggurat cases: the tail beyond R (layer 0) and the wedge test (nil = reject).
+    @inline(never)
+    private mutating func slowNormal(u: Double, layer i: Int, _ xs: UnsafePointer<Double>) -> Double? {
+        if i == 0 {
+            var t: Double, y: Double
+            repeat {
+                t = log(uniform()) / Ziggurat.r
+                y = log(uniform())
+            } while -2 * y < t * t
+            return u < 0 ? t - Ziggurat.r : Ziggurat.r - t
+        }
+        let v = u * xs[i]
+        let f0 = exp(-0.5 * (xs[i] * xs[i] - v * v)), f1 = exp(-0.5 * (xs[i + 1] * xs[i + 1] - v * v))
+        return f1 + uniform() * (f0 - f1) < 1 ? v : nil
     }
 
     /// A generator for the stream keyed by (seed, index): every key gets its own independent-looking
@@ -78,17 +83,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
 
 /// Tables of the 128-layer ziggurat for the standard normal (Marsaglia & Tsang 2000, in
-/// Doornik's ZIGNOR form): layer edges x[i] and ratios x[i+1]/x[i].
-struct Ziggurat: Sendable {
+/// Doornik's ZIGNOR form): layer edges x[i] and ratios x[i+1]/x[i]. Computed once and never
+/// freed (immutable after initialisation, hence shareable).
+final class Ziggurat: @unchecked Sendable {
     static let r = 3.442619855899
     static let area = 9.91256303526217e-3
-    let x: [Double]
-    let ratio: [Double]
+    let x: UnsafePointer<Double>
+    let ratio: UnsafePointer<Double>
 
     static let shared = Ziggurat()
 
     private init() {
-        var x = [Double](repeating: 0, count: 129)
+        let x = UnsafeMutablePointer<Double>.allocate(capacity: 129)
+        let ratio = UnsafeMutablePointer<Double>.allocate(capacity: 128)
         var f = exp(-0.5 * Ziggurat.r * Ziggurat.r)
         x[0] = Ziggurat.area / f
         x[1] = Ziggurat.r
@@ -97,7 +104,8 @@ struct Ziggurat: Sendable {
             x[i] = (-2 * log(Ziggurat.area / x[i - 1] + f)).squareRoot()
             f = exp(-0.5 * x[i] * x[i])
         }
-        self.x = x
-        self.ratio = (0..<128).map { x[$0 + 1] / x[$0] }
+        for i in 0..<128 { ratio[i] = x[i + 1] / x[i] }
+        self.x = UnsafePointer(x)
+        self.ratio = UnsafePointer(ratio)
     }
 }
