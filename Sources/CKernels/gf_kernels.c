@@ -112,7 +112,7 @@ INLINE v4d load_part(const double *p, long avail) {
 
 /* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded.
    FULL: all NV vectors lie inside the N columns. */
-INLINE void rows_block(const int FULL, const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K,
+INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K,
                        const double *X, long r0, const double *B, long ldb, long c0, long N, const double *biasp,
                        int accumulate, const epilogue_t e) {
     v4d acc[8][4];
@@ -120,7 +120,7 @@ INLINE void rows_block(const int FULL, const int SCALED, const int EPI, const in
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
             v4d init = biasp ? ld(biasp + col) : zero4();
-            acc[i][j] = accumulate && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : init;
+            acc[i][j] = (ACC < 0 ? accumulate : ACC) && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : init;
         }
     const double *x = X + r0 * K;
     for (long k = 0; k < K; k++) {
@@ -137,7 +137,7 @@ INLINE void rows_block(const int FULL, const int SCALED, const int EPI, const in
             v4d f = splat(e.rowScale[r0 + i]);
             _Pragma("unroll") for (int j = 0; j < NV; j++) {
                 long col = c0 + 4 * j;
-                acc[i][j] = accumulate ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : f * acc[i][j];
+                acc[i][j] = (ACC < 0 ? accumulate : ACC) ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : f * acc[i][j];
             }
         }
     }
@@ -151,18 +151,20 @@ INLINE void rows_block(const int FULL, const int SCALED, const int EPI, const in
 /* 8 accumulators per block: enough independent FMA chains to cover the FMA latency. Blocks
    of whole vectors (FULL) skip the partial-vector checks; a vector beyond N is all padding
    (zero columns of B) and writes nothing. */
-#define ROWS(FULL, NV, RB)                                                                    \
+#define ROWS_ACC(ACC, FULL, NV, RB)                                                           \
     do {                                                                                      \
         long r = 0;                                                                           \
-        for (; r + RB <= M; r += RB) rows_block(FULL, SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
-        for (; r < M; r++) rows_block(FULL, SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r + RB <= M; r += RB) rows_block(ACC, FULL, SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r < M; r++) rows_block(ACC, FULL, SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
     } while (0)
+#define ROWS(FULL, NV, RB) ROWS_ACC(-1, FULL, NV, RB)
 
 INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
                             long ldb, const double *biasp, int accumulate, const epilogue_t *e) {
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
-        if (width == 16) ROWS(1, 4, 2);
+        if (width == 16 && accumulate) ROWS_ACC(1, 1, 4, 2);   /* the hot shape: no run-time flags */
+        else if (width == 16) ROWS_ACC(0, 1, 4, 2);
         else if (width > 8) ROWS(0, 4, 2);
         else if (width > 4) ROWS(0, 2, 4);
         else ROWS(0, 1, 8);
