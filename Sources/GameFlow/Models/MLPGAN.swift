@@ -215,9 +215,19 @@ public struct MLPGAN: Game {
         return (-s, -s * (1 - s))
     }
 
-    /// κ = φ_f″/φ_f′ = 1 − σ (WGAN: 0), without dividing (φ_f′ may underflow to 0).
-    @inline(__always) func phiFakeCurvatureRatio(_ t: Double) -> Double {
-        utility == .wgan ? 0 : 1 - Self.sigmoid(t)
+    /// (φ_f′, ψ′) of a fake logit from one sigmoid (the same values as `phiFake` and `psi`).
+    @inline(__always) func fakeSlopes(_ t: Double) -> (phi: Double, psi: Double) {
+        if utility == .wgan { return (-1, 1) }
+        let s = Self.sigmoid(t)
+        return (-s, utility == .standard ? s : 1 - s)
+    }
+
+    /// (ψ″, κ) of a fake logit from one sigmoid, where κ = φ_f″/φ_f′ = 1 − σ (WGAN: 0) is
+    /// formed without dividing (φ_f′ may underflow to 0).
+    @inline(__always) func fakeCurvatures(_ t: Double) -> (psi: Double, kappa: Double) {
+        if utility == .wgan { return (0, 0) }
+        let s = Self.sigmoid(t)
+        return (utility == .standard ? s * (1 - s) : -s * (1 - s), 1 - s)
     }
 
     /// (ψ′, ψ″).
@@ -267,9 +277,9 @@ public struct MLPGAN: Game {
         discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
         // ∇_D f, fake term, and e₀ = ∂(logit)/∂(input)/b on the fakes.
         for r in 0..<b {
-            let t = ws.fakeLogit[r]
-            ws.phiFake1[r] = phiFake(t).d1
-            ws.psi1[r] = psi(t).d1
+            let slopes = fakeSlopes(ws.fakeLogit[r])
+            ws.phiFake1[r] = slopes.phi
+            ws.psi1[r] = slopes.psi
         }
         discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: vD, gradientRowScale: ws.phiFake1,
                                inputGradient: ws.fakeInputUnit)
@@ -387,8 +397,8 @@ public struct MLPGAN: Game {
                                dOutTangent: ws.rUpstream, direction: uD, gradientTangent: oD, deltaIsCurrent: true)
         // D on the fakes, then G: both terms, both blocks.
         for r in 0..<b {
-            let t = ws.fakeLogit[r], sA = ws.sA[r]
-            ws.rUpstream[r] = (psi(t).d2 * sA + phiFakeCurvatureRatio(t) * (sFake[r] - ws.psi1[r] * sA)) * inv
+            let c = fakeCurvatures(ws.fakeLogit[r]), sA = ws.sA[r]
+            ws.rUpstream[r] = (c.psi * sA + c.kappa * (sFake[r] - ws.psi1[r] * sA)) * inv
         }
         discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: nil, inputGradient: nil,
                                dOutTangent: ws.rUpstream, direction: uD, directionRowScale: ws.phiFake1,

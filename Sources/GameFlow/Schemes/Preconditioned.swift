@@ -76,11 +76,20 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         let inv = 1 / h
         switch method {
         case let .rmsprop(decay, eps, _):
-            for i in 0..<x.count {
-                let d = (x[i] - cache.start[i]) * inv
-                let s = decay * cache.second[i] + (1 - decay) * d * d
-                cache.second[i] = s
-                x[i] = cache.start[i] + h * d / (s + eps).squareRoot()
+            // On raw pointers: no bounds or exclusivity checks, so the loop vectorises.
+            let n = x.count
+            x.withUnsafeMutableBufferPointer { xb in
+                cache.start.withUnsafeBufferPointer { sb in
+                    cache.second.withUnsafeMutableBufferPointer { vb in
+                        let x = xb.baseAddress!, start = sb.baseAddress!, second = vb.baseAddress!
+                        for i in 0..<n {
+                            let d = (x[i] - start[i]) * inv
+                            let s = decay * second[i] + (1 - decay) * d * d
+                            second[i] = s
+                            x[i] = start[i] + h * d / (s + eps).squareRoot()
+                        }
+                    }
+                }
             }
         case let .adam(b1, b2, eps):
             let c1 = 1 - pow(b1, Double(cache.steps)), c2 = 1 - pow(b2, Double(cache.steps))
