@@ -98,6 +98,7 @@ public struct MLP: Sendable, Equatable {
                                _ ws: MLPWorkspace) -> UnsafeMutablePointer<Double> {
         let batch = ws.batch
         ws.tangentIsZero = dp == nil && dInput == nil
+        ws.inputTangentIsZero = dInput == nil
         if let d = dInput { ws.ra[0].update(from: d, count: batch * widths[0]) } else { ws.ra[0].update(repeating: 0, count: batch * widths[0]) }
         var inputTangentIsZero = dInput == nil
         let deriv = Int32(GF_EPI_DERIV), none = Int32(GF_EPI_NONE)
@@ -165,7 +166,7 @@ public struct MLP: Sendable, Equatable {
                 // R{gW} = R{δ}ᵀ·a + δᵀ·R{a};  R{gb} = Σ R{δ}
                 let gw = g + weightOffset(l)
                 gf_dense_tn(batch, nOut, nIn, rd, ws.a[l - 1], nil, scale, gw, gw + nIn * nOut, ws.scratch)
-                if !zeroTangentState {
+                if !zeroTangentState && !(l == 1 && ws.inputTangentIsZero) {   // R{a₀} = 0 adds nothing
                     gf_dense_tn(batch, nOut, nIn, d, ws.ra[l - 1], nil, scale, gw, nil, ws.scratch)
                 }
             }
@@ -217,6 +218,8 @@ public final class MLPWorkspace {
     var batch = 0
     /// Set by `tangentForward`: the last tangent pass had no direction at all (every R{·} = 0).
     var tangentIsZero = true
+    /// Set by `tangentForward`: its input direction was nil (R{a₀} = 0).
+    var inputTangentIsZero = true
     var a: [UnsafeMutablePointer<Double>] = []
     var d: [UnsafeMutablePointer<Double>] = []
     var ra: [UnsafeMutablePointer<Double>] = []
