@@ -214,9 +214,61 @@ size_t gf_scratch_count(long a, long b) {
 /* Packed operands start on a cache line: a 32-byte load across two lines costs two loads. */
 INLINE double *align64(double *p) { return (double *)(((unsigned long)p + 63) & ~63UL); }
 
+/* ---- one or two outputs per row: dot products along K --------------------------------------
+   Vectorising over N wastes three quarters of every vector when N ≤ 2 (a GAN's logit or 2-D
+   sample); here four rows at a time each run down K in vectors, then reduce. Wr: N × K rows. */
+INLINE double hsum(v4d v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+
+INLINE double dot_epilogue(int epi, int act, double slope, double v, double m, double *o2) {
+    switch (epi) {
+    case GF_EPI_ACTIVATE: return act_s(act, slope, v);
+    case GF_EPI_DERIV: *o2 = dmul_s(act, slope, m, v); return v;
+    case GF_EPI_MASKED: return dmul_s(act, slope, m, v);
+    default: return v;
+    }
+}
+
+/* R rows (a constant: 4, or 1 for the leftovers) of output column c. */
+INLINE void dots_rows(const int R, long r, long K, long N, long c, const double *X, const double *w, const double *bias,
+                      int accumulate, int epi, const epilogue_t *e) {
+    long K4 = K & ~3L;
+    v4d acc[4];
+    _Pragma("unroll") for (int i = 0; i < R; i++) acc[i] = zero4();
+    for (long k = 0; k < K4; k += 4) {
+        v4d wv = ld(w + k);
+        _Pragma("unroll") for (int i = 0; i < R; i++) acc[i] += ld(X + (r + i) * K + k) * wv;
+    }
+    _Pragma("unroll") for (int i = 0; i < R; i++) {
+        const double *x = X + (r + i) * K;
+        double v = hsum(acc[i]);
+        for (long k = K4; k < K; k++) v += x[k] * w[k];
+        if (bias) v += bias[c];
+        long idx = (r + i) * N + c;
+        if (e->rowScale) v *= e->rowScale[r + i];
+        if (accumulate) v += e->out[idx];
+        e->out[idx] = dot_epilogue(epi, e->act, e->slope, v, e->mask ? e->mask[idx] : 0, e->out2 ? e->out2 + idx : NULL);
+    }
+}
+
+INLINE void dots_body(long M, long K, long N, const double *X, const double *Wr, const double *bias, int accumulate,
+                      int epi, const epilogue_t *e) {
+    for (long c = 0; c < N; c++) {
+        long r = 0;
+        for (; r + 4 <= M; r += 4) dots_rows(4, r, K, N, c, X, Wr + c * K, bias, accumulate, epi, e);
+        for (; r < M; r++) dots_rows(1, r, K, N, c, X, Wr + c * K, bias, accumulate, epi, e);
+    }
+}
+
+CLONES static void dots(long M, long K, long N, const double *X, const double *Wr, const double *bias, int accumulate,
+                        int epi, const epilogue_t *e) {
+    dots_body(M, K, N, X, Wr, bias, accumulate, epi, e);
+}
+
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation,
                  double slope, const double *mask, double *out2, double *scratch) {
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    if (N <= 2 && K >= 8) { dots(M, K, N, X, W, bias, accumulate, epilogue, &e); return; }
     long ldb = round4(N);
     scratch = align64(scratch);
     /* B = Wᵀ (K × ldb), zero-padded columns; the padded bias follows it. */
@@ -229,16 +281,23 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
         biasp = scratch + K * ldb;
         for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
     }
-    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
     rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
 }
 
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation, double slope,
                  const double *mask, double *out2, double *scratch) {
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    scratch = align64(scratch);
+    if (N <= 2 && K >= 8) {
+        /* Wᵀ rows (N × K) for the dot path. */
+        for (long n = 0; n < N; n++)
+            for (long k = 0; k < K; k++) scratch[n * K + k] = W[k * N + n];
+        dots(M, K, N, X, scratch, NULL, accumulate, epilogue, &e);
+        return;
+    }
     long ldb = round4(N);
     const double *B = W;
-    scratch = align64(scratch);
     if (ldb != N) {
         for (long k = 0; k < K; k++) {
             for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[k * N + n];
@@ -246,7 +305,6 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
         }
         B = scratch;
     }
-    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
     rows_times(epilogue, M, K, N, X, B, ldb, NULL, accumulate, &e);
 }
 
