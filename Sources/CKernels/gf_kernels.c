@@ -219,15 +219,6 @@ INLINE double *align64(double *p) { return (double *)(((unsigned long)p + 63) & 
    sample); here four rows at a time each run down K in vectors, then reduce. Wr: N × K rows. */
 INLINE double hsum(v4d v) { return (v[0] + v[2]) + (v[1] + v[3]); }
 
-INLINE double dot_epilogue(int epi, int act, double slope, double v, double m, double *o2) {
-    switch (epi) {
-    case GF_EPI_ACTIVATE: return act_s(act, slope, v);
-    case GF_EPI_DERIV: *o2 = dmul_s(act, slope, m, v); return v;
-    case GF_EPI_MASKED: return dmul_s(act, slope, m, v);
-    default: return v;
-    }
-}
-
 /* R rows (a constant: 4, or 1 for the leftovers) of output column c. */
 INLINE void dots_rows(const int R, long r, long K, long N, long c, const double *X, const double *w, const double *bias,
                       int accumulate, int epi, const epilogue_t *e) {
@@ -246,7 +237,7 @@ INLINE void dots_rows(const int R, long r, long K, long N, long c, const double 
         long idx = (r + i) * N + c;
         if (e->rowScale) v *= e->rowScale[r + i];
         if (accumulate) v += e->out[idx];
-        e->out[idx] = dot_epilogue(epi, e->act, e->slope, v, e->mask ? e->mask[idx] : 0, e->out2 ? e->out2 + idx : NULL);
+        finish(epi, GF_ANY, *e, (v4d){v, 0, 0, 0}, idx, 1);   /* one element: the scalar epilogue */
     }
 }
 
