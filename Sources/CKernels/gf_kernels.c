@@ -110,17 +110,24 @@ INLINE v4d load_part(const double *p, long avail) {
 
 /* ---- rows × matrix: out[r, :] = [out +] rowScale[r]·([bias +] Σ_k X[r, k]·B[k, :]) --------- */
 
+/* A second product added after the row scaling (PAIR): X2 (M × K2) times B2 (K2 × ldb). */
+typedef struct {
+    long K;
+    const double *X, *B;
+} second_t;
+
 /* RB rows (1…8) × NV vectors (1…4) of columns starting at c0; B is K × ldb, zero-padded.
-   FULL: all NV vectors lie inside the N columns. */
-INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const int EPI, const int ACT, const int RB, const int NV, long K,
+   FULL: all NV vectors lie inside the N columns. PAIR: the second product continues in the
+   same accumulators after the row scaling (the pair never accumulates into out). */
+INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const int EPI, const int ACT, const int PAIR, const int RB, const int NV, long K,
                        const double *X, long r0, const double *B, long ldb, long c0, long N, const double *biasp,
-                       int accumulate, const epilogue_t e) {
+                       int accumulate, const second_t p2, const epilogue_t e) {
     v4d acc[8][4];
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             long col = c0 + 4 * j;
             v4d init = biasp ? ld(biasp + col) : zero4();
-            acc[i][j] = (ACC < 0 ? accumulate : ACC) && !SCALED ? init + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : init;
+            acc[i][j] = (ACC < 0 ? accumulate : ACC) && !SCALED && !PAIR ? init + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : init;
         }
     const double *x = X + r0 * K;
     for (long k = 0; k < K; k++) {
@@ -137,7 +144,19 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
             v4d f = splat(e.rowScale[r0 + i]);
             _Pragma("unroll") for (int j = 0; j < NV; j++) {
                 long col = c0 + 4 * j;
-                acc[i][j] = (ACC < 0 ? accumulate : ACC) ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : f * acc[i][j];
+                acc[i][j] = (ACC < 0 ? accumulate : ACC) && !PAIR ? f * acc[i][j] + load_part(e.out + (r0 + i) * N + col, FULL ? 4 : N - col) : f * acc[i][j];
+            }
+        }
+    }
+    if (PAIR) {
+        const double *x2 = p2.X + r0 * p2.K;
+        for (long k = 0; k < p2.K; k++) {
+            const double *b = p2.B + k * ldb + c0;
+            v4d bv[4];
+            _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = ld(b + 4 * j);
+            _Pragma("unroll") for (int i = 0; i < RB; i++) {
+                v4d s = splat(x2[i * p2.K + k]);
+                _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += s * bv[j];
             }
         }
     }
@@ -154,13 +173,13 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
 #define ROWS_ACC(ACC, FULL, NV, RB)                                                           \
     do {                                                                                      \
         long r = 0;                                                                           \
-        for (; r + RB <= M; r += RB) rows_block(ACC, FULL, SCALED, EPI, ACT, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
-        for (; r < M; r++) rows_block(ACC, FULL, SCALED, EPI, ACT, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *e); \
+        for (; r + RB <= M; r += RB) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
+        for (; r < M; r++) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
     } while (0)
 #define ROWS(FULL, NV, RB) ROWS_ACC(-1, FULL, NV, RB)
 
-INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long M, long K, long N, const double *X, const double *B,
-                            long ldb, const double *biasp, int accumulate, const epilogue_t *e) {
+INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, const int PAIR, long M, long K, long N, const double *X,
+                            const double *B, long ldb, const double *biasp, int accumulate, const second_t *p2, const epilogue_t *e) {
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
         if (width == 16 && accumulate) ROWS_ACC(1, 1, 4, 2);   /* the hot shape: no run-time flags */
@@ -171,44 +190,60 @@ INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, long
     }
 }
 
-/* One specialised function per (row scaling, epilogue, activation). */
-#define ROWS_FN(NAME, SCALED, EPI, ACT)                                                       \
+/* One specialised function per (row scaling, epilogue, activation, pair). */
+#define ROWS_FN(NAME, SCALED, EPI, ACT, PAIR)                                                 \
     CLONES static void NAME(long M, long K, long N, const double *X, const double *B, long ldb, \
-                            const double *biasp, int accumulate, const epilogue_t *e) {       \
-        rows_times_body(SCALED, EPI, ACT, M, K, N, X, B, ldb, biasp, accumulate, e);          \
+                            const double *biasp, int accumulate, const second_t *p2, const epilogue_t *e) { \
+        rows_times_body(SCALED, EPI, ACT, PAIR, M, K, N, X, B, ldb, biasp, accumulate, p2, e); \
     }
-#define ROWS_FOR_ACTS(PREFIX, SCALED, EPI)                                                    \
-    ROWS_FN(PREFIX##_relu, SCALED, EPI, GF_RELU)                                              \
-    ROWS_FN(PREFIX##_any, SCALED, EPI, GF_ANY)
-ROWS_FN(rows_none, 0, GF_EPI_NONE, GF_LINEAR)
-ROWS_FOR_ACTS(rows_activate, 0, GF_EPI_ACTIVATE)
-ROWS_FOR_ACTS(rows_deriv, 0, GF_EPI_DERIV)
-ROWS_FOR_ACTS(rows_masked, 0, GF_EPI_MASKED)
-ROWS_FN(rows_none_s, 1, GF_EPI_NONE, GF_LINEAR)
-ROWS_FOR_ACTS(rows_activate_s, 1, GF_EPI_ACTIVATE)
-ROWS_FOR_ACTS(rows_deriv_s, 1, GF_EPI_DERIV)
-ROWS_FOR_ACTS(rows_masked_s, 1, GF_EPI_MASKED)
+#define ROWS_FOR_ACTS(PREFIX, SCALED, EPI, PAIR)                                              \
+    ROWS_FN(PREFIX##_relu, SCALED, EPI, GF_RELU, PAIR)                                        \
+    ROWS_FN(PREFIX##_any, SCALED, EPI, GF_ANY, PAIR)
+ROWS_FN(rows_none, 0, GF_EPI_NONE, GF_LINEAR, 0)
+ROWS_FOR_ACTS(rows_activate, 0, GF_EPI_ACTIVATE, 0)
+ROWS_FOR_ACTS(rows_deriv, 0, GF_EPI_DERIV, 0)
+ROWS_FOR_ACTS(rows_masked, 0, GF_EPI_MASKED, 0)
+ROWS_FN(rows_none_s, 1, GF_EPI_NONE, GF_LINEAR, 0)
+ROWS_FOR_ACTS(rows_activate_s, 1, GF_EPI_ACTIVATE, 0)
+ROWS_FOR_ACTS(rows_deriv_s, 1, GF_EPI_DERIV, 0)
+ROWS_FOR_ACTS(rows_masked_s, 1, GF_EPI_MASKED, 0)
+/* Pairs (tangent passes: two products into one output). ReLU gets its own MASKED variants, the
+   tangent passes' epilogue; the rest share the run-time activation. */
+ROWS_FN(rows_none_p, 0, GF_EPI_NONE, GF_LINEAR, 1)
+ROWS_FN(rows_none_sp, 1, GF_EPI_NONE, GF_LINEAR, 1)
+ROWS_FN(rows_activate_p, 0, GF_EPI_ACTIVATE, GF_ANY, 1)
+ROWS_FN(rows_activate_sp, 1, GF_EPI_ACTIVATE, GF_ANY, 1)
+ROWS_FN(rows_deriv_p, 0, GF_EPI_DERIV, GF_ANY, 1)
+ROWS_FN(rows_deriv_sp, 1, GF_EPI_DERIV, GF_ANY, 1)
+ROWS_FOR_ACTS(rows_masked_p, 0, GF_EPI_MASKED, 1)
+ROWS_FOR_ACTS(rows_masked_sp, 1, GF_EPI_MASKED, 1)
 
-typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const epilogue_t *);
+typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const second_t *,
+                        const epilogue_t *);
 
+/* p2 = NULL: one product; otherwise the pair (then accumulate must be 0). */
 static void rows_times(int epi, long M, long K, long N, const double *X, const double *B, long ldb,
-                       const double *biasp, int accumulate, const epilogue_t *e) {
-    static const rows_fn table[2][3][2] = {
-        {{rows_activate_relu, rows_activate_any}, {rows_deriv_relu, rows_deriv_any}, {rows_masked_relu, rows_masked_any}},
-        {{rows_activate_s_relu, rows_activate_s_any}, {rows_deriv_s_relu, rows_deriv_s_any},
-         {rows_masked_s_relu, rows_masked_s_any}},
+                       const double *biasp, int accumulate, const second_t *p2, const epilogue_t *e) {
+    static const rows_fn table[2][2][3][2] = {
+        {{{rows_activate_relu, rows_activate_any}, {rows_deriv_relu, rows_deriv_any}, {rows_masked_relu, rows_masked_any}},
+         {{rows_activate_s_relu, rows_activate_s_any}, {rows_deriv_s_relu, rows_deriv_s_any},
+          {rows_masked_s_relu, rows_masked_s_any}}},
+        {{{rows_activate_p, rows_activate_p}, {rows_deriv_p, rows_deriv_p}, {rows_masked_p_relu, rows_masked_p_any}},
+         {{rows_activate_sp, rows_activate_sp}, {rows_deriv_sp, rows_deriv_sp}, {rows_masked_sp_relu, rows_masked_sp_any}}},
     };
-    int scaled = e->rowScale != NULL;
+    static const rows_fn plainFn[2][2] = {{rows_none, rows_none_s}, {rows_none_p, rows_none_sp}};
+    static const second_t none = {0, NULL, NULL};
+    int scaled = e->rowScale != NULL, pair = p2 != NULL;
     /* σ = identity: ACTIVATE and MASKED are plain stores. */
     int plain = epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || (e->act == GF_LINEAR && epi != GF_EPI_DERIV);
-    rows_fn f = plain ? (scaled ? rows_none_s : rows_none)
-                      : table[scaled][epi - GF_EPI_ACTIVATE][e->act == GF_RELU ? 0 : 1];
-    f(M, K, N, X, B, ldb, biasp, accumulate, e);
+    rows_fn f = plain ? plainFn[pair][scaled] : table[pair][scaled][epi - GF_EPI_ACTIVATE][e->act == GF_RELU ? 0 : 1];
+    f(M, K, N, X, B, ldb, biasp, accumulate, pair ? p2 : &none, e);
 }
 
 size_t gf_scratch_count(long a, long b) {
     long m = maxl(a, b);
-    return (size_t)((m + 1) * round4(m) + a * b + 8);
+    /* Two packed operands (a pair) with the bias row, plus alignment. */
+    return (size_t)((2 * m + 1) * round4(m) + a * b + 16);
 }
 
 /* Packed operands start on a cache line: a 32-byte load across two lines costs two loads. */
@@ -255,6 +290,25 @@ CLONES static void dots(long M, long K, long N, const double *X, const double *W
     dots_body(M, K, N, X, Wr, bias, accumulate, epi, e);
 }
 
+/* B = Wᵀ (K × ldb) with zero-padded columns, W: N × K. Returns the next free double. */
+static double *pack_transposed(long K, long N, long ldb, const double *W, double *B) {
+    for (long k = 0; k < K; k++) {
+        for (long n = 0; n < N; n++) B[k * ldb + n] = W[n * K + k];
+        for (long n = N; n < ldb; n++) B[k * ldb + n] = 0;
+    }
+    return B + K * ldb;
+}
+
+/* W (K × N) with its columns padded to ldb; W itself when ldb = N. */
+static const double *pack_padded(long K, long N, long ldb, const double *W, double *B) {
+    if (ldb == N) return W;
+    for (long k = 0; k < K; k++) {
+        for (long n = 0; n < N; n++) B[k * ldb + n] = W[k * N + n];
+        for (long n = N; n < ldb; n++) B[k * ldb + n] = 0;
+    }
+    return B;
+}
+
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation,
                  double slope, const double *mask, double *out2, double *scratch) {
@@ -262,17 +316,37 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
     if (N <= 2 && K >= 8) { dots(M, K, N, X, W, bias, accumulate, epilogue, &e); return; }
     long ldb = round4(N);
     scratch = align64(scratch);
-    /* B = Wᵀ (K × ldb), zero-padded columns; the padded bias follows it. */
-    for (long k = 0; k < K; k++) {
-        for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[n * K + k];
-        for (long n = N; n < ldb; n++) scratch[k * ldb + n] = 0;
-    }
+    double *next = pack_transposed(K, N, ldb, W, scratch);
     double *biasp = NULL;
-    if (bias) {
-        biasp = scratch + K * ldb;
+    if (bias) {   /* the padded bias follows B */
+        biasp = next;
         for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
     }
-    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, &e);
+    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, NULL, &e);
+}
+
+void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, const double *bias,
+                      const double *rowScale, long K2, const double *X2, const double *W2, double *out, int epilogue,
+                      int activation, double slope, const double *mask, double *out2, double *scratch) {
+    if (N <= 2 && (K >= 8 || K2 >= 8)) {
+        /* The dot path: X2·W2ᵀ first, then the scaled product accumulates onto it. */
+        gf_dense_nt(M, K2, N, X2, W2, NULL, NULL, 0, out, GF_EPI_NONE, activation, slope, NULL, NULL, scratch);
+        gf_dense_nt(M, K, N, X, W, bias, rowScale, 1, out, epilogue, activation, slope, mask, out2, scratch);
+        return;
+    }
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    long ldb = round4(N);
+    scratch = align64(scratch);
+    double *B2 = pack_transposed(K, N, ldb, W, scratch);
+    double *biasp = NULL;
+    if (bias) {
+        biasp = pack_transposed(K2, N, ldb, W2, B2);
+        for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
+    } else {
+        pack_transposed(K2, N, ldb, W2, B2);
+    }
+    second_t p2 = {K2, X2, B2};
+    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, 0, &p2, &e);
 }
 
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
@@ -288,15 +362,23 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
         return;
     }
     long ldb = round4(N);
-    const double *B = W;
-    if (ldb != N) {
-        for (long k = 0; k < K; k++) {
-            for (long n = 0; n < N; n++) scratch[k * ldb + n] = W[k * N + n];
-            for (long n = N; n < ldb; n++) scratch[k * ldb + n] = 0;
-        }
-        B = scratch;
+    rows_times(epilogue, M, K, N, X, pack_padded(K, N, ldb, W, scratch), ldb, NULL, accumulate, NULL, &e);
+}
+
+void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, const double *rowScale,
+                      long K2, const double *X2, const double *W2, double *out, int epilogue, int activation,
+                      double slope, const double *mask, double *out2, double *scratch) {
+    if (N <= 2 && (K >= 8 || K2 >= 8)) {
+        gf_dense_nn(M, K2, N, X2, W2, NULL, 0, out, GF_EPI_NONE, activation, slope, NULL, NULL, scratch);
+        gf_dense_nn(M, K, N, X, W, rowScale, 1, out, epilogue, activation, slope, mask, out2, scratch);
+        return;
     }
-    rows_times(epilogue, M, K, N, X, B, ldb, NULL, accumulate, &e);
+    epilogue_t e = {activation, slope, rowScale, mask, out, out2};
+    long ldb = round4(N);
+    scratch = align64(scratch);
+    const double *B = pack_padded(K, N, ldb, W, scratch);
+    second_t p2 = {K2, X2, pack_padded(K2, N, ldb, W2, scratch + K * ldb)};
+    rows_times(epilogue, M, K, N, X, B, ldb, NULL, 0, &p2, &e);
 }
 
 /* ---- transposed products: Out (P×Q) += scale·Uᵀ·V, U: M×P, V: M×Q ----------------------- */

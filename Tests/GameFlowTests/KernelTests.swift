@@ -95,6 +95,50 @@ import Testing
         }
     }
 
+    @Test("Pairs: out = epilogue(s ⊙ ([bias +] X·B) + X2·B2) matches plain loops (every epilogue, activation, dot path)")
+    func pairs() {
+        var rng = SeededGenerator(seed: 5)
+        for (m, k, n) in Self.shapes + [(5, 2, 2), (7, 9, 2)] {
+            for k2 in [k, k + 3] {
+                let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
+                let x2 = Self.random(m * k2, &rng), w2 = Self.random(n * k2, &rng), scales = Self.random(m, &rng)
+                let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }
+                var scratch = [Double](repeating: .nan, count: gf_scratch_count(max(k, k2), n))
+                for transposed in [true, false] {
+                    for scaled in [false, true] {
+                        for withBias in transposed ? [false, true] : [false] {
+                            var v = [Double](repeating: 0, count: m * n)
+                            for r in 0..<m {
+                                for c in 0..<n {
+                                    var first = withBias ? bias[c] : 0, second = 0.0
+                                    for j in 0..<k { first += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c]) }
+                                    for j in 0..<k2 { second += x2[r * k2 + j] * (transposed ? w2[c * k2 + j] : w2[j * n + c]) }
+                                    v[r * n + c] = (scaled ? scales[r] : 1) * first + second
+                                }
+                            }
+                            for epi in Self.epilogues {
+                                for a in Self.activations {
+                                    var out = [Double](repeating: .nan, count: m * n), out2 = out
+                                    if transposed {
+                                        gf_dense_nt_pair(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, k2, x2, w2, &out,
+                                                         epi, a, Self.slope, mask, &out2, &scratch)
+                                    } else {
+                                        gf_dense_nn_pair(m, k, n, x, w, scaled ? scales : nil, k2, x2, w2, &out, epi, a, Self.slope,
+                                                         mask, &out2, &scratch)
+                                    }
+                                    let e = Self.expected(v, epi: epi, act: a, mask: mask)
+                                    let label = "m=\(m) k=\(k) k2=\(k2) n=\(n) T=\(transposed) s=\(scaled) b=\(withBias) epi=\(epi) act=\(a)"
+                                    #expect(Self.close(out, e.out), "\(label)")
+                                    if let e2 = e.out2 { #expect(Self.close(out2, e2), "out2 \(label)") }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test("G += c·Σ s_r D_rᵀA_r and gb += c·Σ s_r D_r match plain loops in both orientations")
     func transposedProducts() {
         var rng = SeededGenerator(seed: 4)

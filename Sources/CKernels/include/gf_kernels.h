@@ -39,6 +39,17 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation,
                  double slope, const double *mask, double *out2, double *scratch);
 
+/* Two products into one output (a tangent pass's R{z} = a·dWᵀ + db + R{a}·Wᵀ, or
+   R{δ^a} = δ·dW + R{δ}·W), in one sweep over the rows:
+   out = epilogue(s ⊙ ([bias +] X·Wᵀ) + X2·W2ᵀ), X2: M×K2, W2: N×K2 (nt), or
+   out = epilogue(s ⊙ (X·W) + X2·W2), W2: K2×N (nn). */
+void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, const double *bias,
+                      const double *rowScale, long K2, const double *X2, const double *W2, double *out, int epilogue,
+                      int activation, double slope, const double *mask, double *out2, double *scratch);
+void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, const double *rowScale,
+                      long K2, const double *X2, const double *W2, double *out, int epilogue, int activation,
+                      double slope, const double *mask, double *out2, double *scratch);
+
 /* G (N×K) += scale·Σ_r s_r D_rᵀA_r and, if gb is not NULL, gb (N) += scale·Σ_r s_r D_r.
    D: M×N, A: M×K, s: one factor per row (or NULL = 1). */
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,

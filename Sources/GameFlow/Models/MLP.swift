@@ -101,22 +101,28 @@ public struct MLP: Sendable, Equatable {
         ws.inputTangentIsZero = dInput == nil
         if let d = dInput { ws.ra[0].update(from: d, count: batch * widths[0]) } else { ws.ra[0].update(repeating: 0, count: batch * widths[0]) }
         var inputTangentIsZero = dInput == nil
-        let deriv = Int32(GF_EPI_DERIV), none = Int32(GF_EPI_NONE)
+        // R{a} = σ′(z)⊙R{z} in the products' epilogue. Only tanh's σ″ term (in `backward`) needs
+        // R{z} itself: DERIV keeps it; otherwise MASKED writes R{a} alone.
+        let keepRz = activation == .tanh
+        let epi = Int32(keepRz ? GF_EPI_DERIV : GF_EPI_MASKED)
         for l in 1...layers {
             let nIn = widths[l - 1], nOut = widths[l], w = p + weightOffset(l)
-            let rz = ws.rz[l], ra = ws.ra[l]
-            // R{z} = a_{l−1}·dWᵀ + db + R{a_{l−1}}·Wᵀ, then R{a} = σ′(z)⊙R{z} (DERIV epilogue).
+            let ra = ws.ra[l], out = keepRz ? ws.rz[l] : ra
+            // R{z} = s ⊙ (a_{l−1}·dWᵀ + db) + R{a_{l−1}}·Wᵀ: one sweep when both terms are present.
             if let dp {
                 let dw = dp + weightOffset(l), db = dw + nIn * nOut
-                gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], dw, db, directionRowScale, 0, rz, inputTangentIsZero ? deriv : none, code(l),
-                            MLP.leakySlope, ws.a[l], ra, ws.scratch)
-            }
-            if !inputTangentIsZero {
-                gf_dense_nt(batch, nIn, nOut, ws.ra[l - 1], w, nil, nil, dp != nil ? 1 : 0, rz, deriv, code(l),
-                            MLP.leakySlope, ws.a[l], ra, ws.scratch)
-            }
-            if dp == nil && inputTangentIsZero {
-                rz.update(repeating: 0, count: batch * nOut)
+                if inputTangentIsZero {
+                    gf_dense_nt(batch, nIn, nOut, ws.a[l - 1], dw, db, directionRowScale, 0, out, epi, code(l),
+                                MLP.leakySlope, ws.a[l], ra, ws.scratch)
+                } else {
+                    gf_dense_nt_pair(batch, nIn, nOut, ws.a[l - 1], dw, db, directionRowScale, nIn, ws.ra[l - 1], w, out, epi,
+                                     code(l), MLP.leakySlope, ws.a[l], ra, ws.scratch)
+                }
+            } else if !inputTangentIsZero {
+                gf_dense_nt(batch, nIn, nOut, ws.ra[l - 1], w, nil, nil, 0, out, epi, code(l), MLP.leakySlope, ws.a[l], ra,
+                            ws.scratch)
+            } else {
+                ws.rz[l].update(repeating: 0, count: batch * nOut)
                 ra.update(repeating: 0, count: batch * nOut)
             }
             inputTangentIsZero = inputTangentIsZero && dp == nil
@@ -182,10 +188,9 @@ public struct MLP: Sendable, Equatable {
             }
             let rda = l > 1 ? ws.rd[l - 1] : ws.rInputGrad
             if tangents {
-                if let dp = direction {
-                    gf_dense_nn(batch, nOut, nIn, rd, w, nil, 0, rda, Int32(GF_EPI_NONE), act, MLP.leakySlope, nil, nil, ws.scratch)
-                    gf_dense_nn(batch, nOut, nIn, d, dp + weightOffset(l), directionRowScale, 1, rda, epi, act, MLP.leakySlope,
-                                mask, nil, ws.scratch)
+                if let dp = direction {   // one sweep: s ⊙ (δ·dW) + R{δ}·W
+                    gf_dense_nn_pair(batch, nOut, nIn, d, dp + weightOffset(l), directionRowScale, nOut, rd, w, rda, epi, act,
+                                     MLP.leakySlope, mask, nil, ws.scratch)
                 } else {
                     gf_dense_nn(batch, nOut, nIn, rd, w, nil, 0, rda, epi, act, MLP.leakySlope, mask, nil, ws.scratch)
                 }
