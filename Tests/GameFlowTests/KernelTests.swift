@@ -8,7 +8,7 @@ import Testing
 /// transposed orientation of gf_dense_tn, and every epilogue × activation.
 @Suite struct KernelTests {
     static let shapes: [(m: Int, k: Int, n: Int)] = [(1, 1, 1), (7, 3, 5), (8, 16, 16), (5, 2, 16), (9, 16, 1),
-                                                     (6, 16, 2), (3, 21, 37), (4, 8, 3)]
+                                                     (6, 16, 2), (3, 21, 37), (4, 8, 3), (13, 11, 1), (9, 10, 2)]
     static let slope = 0.2
 
     static func random(_ count: Int, _ rng: inout SeededGenerator) -> [Double] { (0..<count).map { _ in rng.normal() } }
