@@ -31,7 +31,8 @@ let package = Package(
             path: "Benchmarks/BenchKit"),
         .executableTarget(
             name: "gameflow-bench",
-            dependencies: ["GameFlow", "GameFlowBenchKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GameFlow", "GameFlowBenchKit", "CKernels",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GameFlowBench"),
         .testTarget(
             name: "GameFlowTests",

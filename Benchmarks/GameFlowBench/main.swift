@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import GameFlow
 import GameFlowBenchKit
@@ -9,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gameflow-bench",
         abstract: "Benchmarks for GameFlow (release builds only).",
-        subcommands: [SuiteCommand.self, GANStep.self],
+        subcommands: [SuiteCommand.self, GANStep.self, KernelsCommand.self],
         defaultSubcommand: SuiteCommand.self)
 
     static func requireRelease(allowDebug: Bool) throws {
@@ -86,6 +87,76 @@ struct GANStep: ParsableCommand {
             samples.append((Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1000 / Double(steps))
         }
         return (samples.sorted()[samples.count / 2], samples)
+    }
+}
+
+/// µs per call of the MLP kernels at the paper's shapes (M = batch rows, widths 16, 2 and 1),
+/// the minimum over repeats, against the machine's FMA throughput measured by the same build.
+struct KernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernels",
+        abstract: "µs per call of the MLP kernels at the paper's shapes (minimum of repeats), and the FMA peak.")
+
+    @Option(help: "Rows (the minibatch).") var batch = 512
+    @Option(help: "Calls per timed repeat.") var calls = 2000
+    @Option(help: "Timed repeats (the minimum is reported).") var repeats = 15
+    @Flag(name: .customLong("allow-debug")) var allowDebug = false
+
+    func run() throws {
+        try Bench.requireRelease(allowDebug: allowDebug)
+        guard batch >= 1, calls >= 1, repeats >= 1 else { throw ValidationError("--batch, --calls and --repeats must be ≥ 1") }
+        let m = batch, w = 16
+        var rng = SeededGenerator(seed: 7)
+        func random(_ n: Int) -> [Double] { (0..<n).map { _ in rng.normal() } }
+        let x = random(m * w), x2 = random(m * w), wt = random(w * w), wt2 = random(w * w), bias = random(w)
+        let mask = random(m * w), scales = random(m)
+        var out = [Double](repeating: 0, count: m * w), out2 = out, g = [Double](repeating: 0, count: w * w), gb = bias
+        var scratch = [Double](repeating: 0, count: gf_scratch_count(w, w))
+        let relu = Int32(GF_RELU), linear = Int32(GF_LINEAR)
+        let clock = ContinuousClock()
+        func best(_ body: () -> Void) -> Double {
+            var t = Double.infinity
+            for _ in 0..<repeats {
+                let begin = clock.now
+                for _ in 0..<calls { body() }
+                let d = (clock.now - begin).components
+                t = min(t, (Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1e6 / Double(calls))
+            }
+            return t
+        }
+        let probeIterations = 200_000
+        var sink = 0.0
+        let peakMicro = best { sink += gf_fma_probe(probeIterations) }
+        let peak = Double(48 * probeIterations) / (peakMicro * 1e3)   // multiply-adds per ns
+        print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(MLPKernels.description); "
+              + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of 4-wide FMAs)", peak))
+        let cases: [(String, Int, () -> Void)] = [
+            ("nt 16→16, bias, ReLU (forward layer)", m * w * w, {
+                gf_dense_nt(m, w, w, x, wt, bias, nil, 0, &out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, &scratch) }),
+            ("nn 16→16, σ′ mask (backward δ)", m * w * w, {
+                gf_dense_nn(m, w, w, x, wt, nil, 0, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, &scratch) }),
+            ("tn 16×16 + bias sums (weight gradient)", m * w * w, {
+                gf_dense_tn(m, w, w, x, x2, nil, 1e-9, &g, &gb, &scratch) }),
+            ("nt pair 16→16, row scale, σ′ mask (R{z})", 2 * m * w * w, {
+                gf_dense_nt_pair(m, w, w, x, wt, bias, scales, w, x2, wt2, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil,
+                                 &scratch) }),
+            ("nn pair 16→16, row scale, σ′ mask (R{δ})", 2 * m * w * w, {
+                gf_dense_nn_pair(m, w, w, x, wt, scales, w, x2, wt2, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, &scratch) }),
+            ("nt 16→1, bias (logit)", m * w, {
+                gf_dense_nt(m, w, 1, x, wt, bias, nil, 0, &out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, &scratch) }),
+            ("nn 16→2 (input gradient)", 2 * m * w, {
+                gf_dense_nn(m, w, 2, x, wt, nil, 0, &out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, &scratch) }),
+            ("nt 2→16, bias, ReLU (first layer)", m * 2 * w, {
+                gf_dense_nt(m, 2, w, x, wt, bias, nil, 0, &out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, &scratch) }),
+        ]
+        for (name, madds, body) in cases {
+            let t = best(body)
+            let rate = Double(madds) / (t * 1e3)
+            print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                  + String(format: "%8.3f µs  %6.2f multiply-adds/ns  (%3.0f %% of peak)", t, rate, 100 * rate / peak))
+        }
+        if sink.isNaN || out2[0].isNaN { print("") }   // keeps the probe's result alive
+        out2[0] = 0
     }
 }
 

@@ -558,6 +558,24 @@ void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const
     if (gb) column_sums(M, N, D, rowScale, scale, gb);
 }
 
+/* Twelve independent chains of 4-wide FMAs (enough to fill two FMA pipes of latency 4–6), for
+   reading the kernels' speed against the machine's peak. Returns a value the caller should
+   keep so the loop is not removed. */
+INLINE double fma_probe_body(long iterations) {
+    v4d a[12];
+    v4d x = splat(1.0000001), y = splat(0.9999);
+    for (int i = 0; i < 12; i++) a[i] = splat((double)i);
+    for (long k = 0; k < iterations; k++)
+        _Pragma("unroll") for (int i = 0; i < 12; i++) a[i] = a[i] * x + y;
+    v4d s = zero4();
+    for (int i = 0; i < 12; i++) s += a[i];
+    return hsum(s);
+}
+
+CLONES static double fma_probe(long iterations) { return fma_probe_body(iterations); }
+
+double gf_fma_probe(long iterations) { return fma_probe(iterations); }
+
 int gf_kernels_vectorized(void) {
 #if defined(__x86_64__) && defined(__clang__) && defined(__linux__)
     __builtin_cpu_init();

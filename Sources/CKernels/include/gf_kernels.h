@@ -55,6 +55,10 @@ void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, 
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
                  double scale, double *G, double *gb, double *scratch);
 
+/* 48·iterations multiply-adds on independent chains of 4-wide vectors (the FMA throughput
+   the kernels can reach; for gameflow-bench kernels). */
+double gf_fma_probe(long iterations);
+
 /* Whether the AVX2/FMA clone is the one running (for reports). */
 int gf_kernels_vectorized(void);
 
