@@ -349,6 +349,16 @@ static double *pack_transposed(long K, long N, long ldb, const double *W, double
     return B + K * ldb;
 }
 
+/* The bias padded to ldb at dst, or NULL without a bias. */
+static const double *pack_bias(long N, long ldb, const double *bias, double *dst) {
+    if (!bias) return NULL;
+    for (long n = 0; n < ldb; n++) dst[n] = n < N ? bias[n] : 0;
+    return dst;
+}
+
+/* One or two outputs over a long enough K: dot products along K (see dots). */
+INLINE int uses_dots(long N, long K) { return N <= 2 && K >= 8; }
+
 /* W (K × N) with its columns padded to ldb; W itself when ldb = N. */
 static const double *pack_padded(long K, long N, long ldb, const double *W, double *B) {
     if (ldb == N) return W;
@@ -363,22 +373,17 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation,
                  double slope, const double *mask, double *out2, double *scratch) {
     epilogue_t e = {activation, slope, rowScale, mask, out, out2};
-    if (N <= 2 && K >= 8) { dots(M, K, N, X, W, bias, accumulate, epilogue, &e); return; }
+    if (uses_dots(N, K)) { dots(M, K, N, X, W, bias, accumulate, epilogue, &e); return; }
     long ldb = round4(N);
     scratch = align64(scratch);
-    double *next = pack_transposed(K, N, ldb, W, scratch);
-    double *biasp = NULL;
-    if (bias) {   /* the padded bias follows B */
-        biasp = next;
-        for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
-    }
+    const double *biasp = pack_bias(N, ldb, bias, pack_transposed(K, N, ldb, W, scratch));   /* the bias follows B */
     rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, NULL, &e);
 }
 
 void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, const double *bias,
                       const double *rowScale, long K2, const double *X2, const double *W2, double *out, int epilogue,
                       int activation, double slope, const double *mask, double *out2, double *scratch) {
-    if (N <= 2 && (K >= 8 || K2 >= 8)) {
+    if (uses_dots(N, K) || uses_dots(N, K2)) {
         /* The dot path: X2·W2ᵀ first, then the scaled product accumulates onto it. */
         gf_dense_nt(M, K2, N, X2, W2, NULL, NULL, 0, out, GF_EPI_NONE, activation, slope, NULL, NULL, scratch);
         gf_dense_nt(M, K, N, X, W, bias, rowScale, 1, out, epilogue, activation, slope, mask, out2, scratch);
@@ -388,13 +393,7 @@ void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, 
     long ldb = round4(N);
     scratch = align64(scratch);
     double *B2 = pack_transposed(K, N, ldb, W, scratch);
-    double *biasp = NULL;
-    if (bias) {
-        biasp = pack_transposed(K2, N, ldb, W2, B2);
-        for (long n = 0; n < ldb; n++) biasp[n] = n < N ? bias[n] : 0;
-    } else {
-        pack_transposed(K2, N, ldb, W2, B2);
-    }
+    const double *biasp = pack_bias(N, ldb, bias, pack_transposed(K2, N, ldb, W2, B2));
     second_t p2 = {K2, X2, B2};
     rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, 0, &p2, &e);
 }
@@ -404,7 +403,7 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
                  const double *mask, double *out2, double *scratch) {
     epilogue_t e = {activation, slope, rowScale, mask, out, out2};
     scratch = align64(scratch);
-    if (N <= 2 && K >= 8) {
+    if (uses_dots(N, K)) {
         /* Wᵀ rows (N × K) for the dot path. */
         for (long n = 0; n < N; n++)
             for (long k = 0; k < K; k++) scratch[n * K + k] = W[k * N + n];
@@ -418,7 +417,7 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
 void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, const double *rowScale,
                       long K2, const double *X2, const double *W2, double *out, int epilogue, int activation,
                       double slope, const double *mask, double *out2, double *scratch) {
-    if (N <= 2 && (K >= 8 || K2 >= 8)) {
+    if (uses_dots(N, K) || uses_dots(N, K2)) {
         gf_dense_nn(M, K2, N, X2, W2, NULL, 0, out, GF_EPI_NONE, activation, slope, NULL, NULL, scratch);
         gf_dense_nn(M, K, N, X, W, rowScale, 1, out, epilogue, activation, slope, mask, out2, scratch);
         return;
