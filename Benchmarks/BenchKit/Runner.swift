@@ -393,6 +393,7 @@ public struct SuiteRunner {
     }
 }
 
-func seconds(_ d: Duration) -> Double {
+/// A duration in seconds.
+public func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

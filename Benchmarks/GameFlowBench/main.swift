@@ -21,6 +21,16 @@ struct Bench: ParsableCommand {
         #endif
     }
 
+    /// Seconds per call of `body`, one value per repeat of `calls` calls.
+    static func secondsPerCall(repeats: Int, calls: Int, _ body: () -> Void) -> [Double] {
+        let clock = ContinuousClock()
+        return (0..<repeats).map { _ in
+            let begin = clock.now
+            for _ in 0..<calls { body() }
+            return seconds(clock.now - begin) / Double(calls)
+        }
+    }
+
     static var buildConfiguration: String {
         #if DEBUG
         return "debug"
@@ -78,14 +88,7 @@ struct GANStep: ParsableCommand {
         var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 1),
                                         options: SolveOptions(stepSize: 1e-4, maxSteps: warmup + steps * repeats + 1))
         for _ in 0..<warmup { integrator.step() }
-        var samples: [Double] = []
-        let clock = ContinuousClock()
-        for _ in 0..<repeats {
-            let begin = clock.now
-            for _ in 0..<steps { integrator.step() }
-            let d = (clock.now - begin).components
-            samples.append((Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1000 / Double(steps))
-        }
+        let samples = Bench.secondsPerCall(repeats: repeats, calls: steps) { integrator.step() }.map { $0 * 1000 }
         return (samples.sorted()[samples.count / 2], samples)
     }
 }
@@ -110,19 +113,11 @@ struct KernelsCommand: ParsableCommand {
         func random(_ n: Int) -> [Double] { (0..<n).map { _ in rng.normal() } }
         let x = random(m * w), x2 = random(m * w), wt = random(w * w), wt2 = random(w * w), bias = random(w)
         let mask = random(m * w), scales = random(m)
-        var out = [Double](repeating: 0, count: m * w), out2 = out, g = [Double](repeating: 0, count: w * w), gb = bias
+        var out = [Double](repeating: 0, count: m * w), g = [Double](repeating: 0, count: w * w), gb = bias
         var scratch = [Double](repeating: 0, count: gf_scratch_count(w, w))
         let relu = Int32(GF_RELU), linear = Int32(GF_LINEAR)
-        let clock = ContinuousClock()
-        func best(_ body: () -> Void) -> Double {
-            var t = Double.infinity
-            for _ in 0..<repeats {
-                let begin = clock.now
-                for _ in 0..<calls { body() }
-                let d = (clock.now - begin).components
-                t = min(t, (Double(d.seconds) + Double(d.attoseconds) * 1e-18) * 1e6 / Double(calls))
-            }
-            return t
+        func best(_ body: () -> Void) -> Double {   // µs per call, the fastest repeat
+            Bench.secondsPerCall(repeats: repeats, calls: calls, body).min()! * 1e6
         }
         let probeIterations = 200_000
         var sink = 0.0
@@ -155,8 +150,7 @@ struct KernelsCommand: ParsableCommand {
             print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
                   + String(format: "%8.3f µs  %6.2f multiply-adds/ns  (%3.0f %% of peak)", t, rate, 100 * rate / peak))
         }
-        if sink.isNaN || out2[0].isNaN { print("") }   // keeps the probe's result alive
-        out2[0] = 0
+        if sink.isNaN { print("") }   // keeps the probe's result alive
     }
 }
 
@@ -201,8 +195,7 @@ struct SuiteCommand: ParsableCommand {
                                    consensusGamma: gamma)
         let begin = ContinuousClock.now
         let results = try SuiteRunner(options: options).run { line in
-            let t = (ContinuousClock.now - begin).components
-            let elapsed = Double(t.seconds) + Double(t.attoseconds) * 1e-18
+            let elapsed = seconds(ContinuousClock.now - begin)
             FileHandle.standardError.write(Data((String(format: "[%6.1fs] ", elapsed) + line + "\n").utf8))
         }
         let report = SuiteReport(results)
