@@ -48,6 +48,30 @@ import Testing
         zip(a, b).allSatisfy { abs($0 - $1) <= 1e-13 * max(1, abs($1)) }
     }
 
+    /// X·Wᵀ (W is n × k) or, not transposed, X·W (W read as k × n), by plain loops.
+    static func product(_ x: [Double], _ w: [Double], m: Int, k: Int, n: Int, transposed: Bool) -> [Double] {
+        var p = [Double](repeating: 0, count: m * n)
+        for r in 0..<m { for c in 0..<n { for j in 0..<k {
+            p[r * n + c] += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c])
+        } } }
+        return p
+    }
+
+    /// Runs `kernel(epilogue, activation, &out, &out2)` for every epilogue × activation, with out
+    /// starting as `initial`, and expects the epilogue of `v` (the product before it).
+    static func expectEveryEpilogue(of v: [Double], mask: [Double], initial: [Double], _ label: String,
+                                    _ kernel: (Int32, Int32, inout [Double], inout [Double]) -> Void) {
+        for epi in epilogues {
+            for a in activations {
+                var out = initial, out2 = [Double](repeating: .nan, count: v.count)
+                kernel(epi, a, &out, &out2)
+                let e = expected(v, epi: epi, act: a, mask: mask)
+                #expect(close(out, e.out), "\(label) epi=\(epi) act=\(a)")
+                if let e2 = e.out2 { #expect(close(out2, e2), "out2 \(label) epi=\(epi) act=\(a)") }
+            }
+        }
+    }
+
     @Test("out = [out +] [bias +] X·Wᵀ and X·W with every epilogue and activation match plain loops")
     func rowsTimesMatrix() {
         var rng = SeededGenerator(seed: 3)
@@ -57,11 +81,7 @@ import Testing
             let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }, prior = Self.random(m * n, &rng)
             var scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
             for transposed in [true, false] {
-                // Plain product: X·Wᵀ (W is n × k) or X·W (W read as k × n).
-                var plain = [Double](repeating: 0, count: m * n)
-                for r in 0..<m { for c in 0..<n { for j in 0..<k {
-                    plain[r * n + c] += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c])
-                } } }
+                let plain = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
                 let scales = Self.random(m, &rng)
                 for accumulate in [false, true] {
                   for scaled in [false, true] {
@@ -73,19 +93,14 @@ import Testing
                             if scaled { v[i] *= scales[i / n] }
                             if accumulate { v[i] += prior[i] }
                         }
-                        for epi in Self.epilogues {
-                            for a in Self.activations {
-                                var out = prior, out2 = [Double](repeating: .nan, count: m * n)
-                                if transposed {
-                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
-                                                &out, epi, a, Self.slope, mask, &out2, &scratch)
-                                } else {
-                                    gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
-                                                mask, &out2, &scratch)
-                                }
-                                let e = Self.expected(v, epi: epi, act: a, mask: mask)
-                                #expect(Self.close(out, e.out), "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) epi=\(epi) act=\(a)")
-                                if let e2 = e.out2 { #expect(Self.close(out2, e2), "out2 m=\(m) k=\(k) n=\(n) epi=\(epi) act=\(a)") }
+                        let label = "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) s=\(scaled) b=\(withBias)"
+                        Self.expectEveryEpilogue(of: v, mask: mask, initial: prior, label) { epi, a, out, out2 in
+                            if transposed {
+                                gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
+                                            &out, epi, a, Self.slope, mask, &out2, &scratch)
+                            } else {
+                                gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
+                                            mask, &out2, &scratch)
                             }
                         }
                     }
@@ -105,31 +120,23 @@ import Testing
                 let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }
                 var scratch = [Double](repeating: .nan, count: gf_scratch_count(max(k, k2), n))
                 for transposed in [true, false] {
+                    let first = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
+                    let second = Self.product(x2, w2, m: m, k: k2, n: n, transposed: transposed)
                     for scaled in [false, true] {
                         for withBias in transposed ? [false, true] : [false] {
-                            var v = [Double](repeating: 0, count: m * n)
-                            for r in 0..<m {
-                                for c in 0..<n {
-                                    var first = withBias ? bias[c] : 0, second = 0.0
-                                    for j in 0..<k { first += x[r * k + j] * (transposed ? w[c * k + j] : w[j * n + c]) }
-                                    for j in 0..<k2 { second += x2[r * k2 + j] * (transposed ? w2[c * k2 + j] : w2[j * n + c]) }
-                                    v[r * n + c] = (scaled ? scales[r] : 1) * first + second
-                                }
+                            // out = epilogue(s ⊙ ([bias +] X·B) + X2·B2)
+                            let v = (0..<(m * n)).map { i in
+                                (scaled ? scales[i / n] : 1) * (first[i] + (withBias ? bias[i % n] : 0)) + second[i]
                             }
-                            for epi in Self.epilogues {
-                                for a in Self.activations {
-                                    var out = [Double](repeating: .nan, count: m * n), out2 = out
-                                    if transposed {
-                                        gf_dense_nt_pair(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, k2, x2, w2, &out,
-                                                         epi, a, Self.slope, mask, &out2, &scratch)
-                                    } else {
-                                        gf_dense_nn_pair(m, k, n, x, w, scaled ? scales : nil, k2, x2, w2, &out, epi, a, Self.slope,
-                                                         mask, &out2, &scratch)
-                                    }
-                                    let e = Self.expected(v, epi: epi, act: a, mask: mask)
-                                    let label = "m=\(m) k=\(k) k2=\(k2) n=\(n) T=\(transposed) s=\(scaled) b=\(withBias) epi=\(epi) act=\(a)"
-                                    #expect(Self.close(out, e.out), "\(label)")
-                                    if let e2 = e.out2 { #expect(Self.close(out2, e2), "out2 \(label)") }
+                            let label = "m=\(m) k=\(k) k2=\(k2) n=\(n) T=\(transposed) s=\(scaled) b=\(withBias)"
+                            Self.expectEveryEpilogue(of: v, mask: mask, initial: [Double](repeating: .nan, count: m * n), label) {
+                                epi, a, out, out2 in
+                                if transposed {
+                                    gf_dense_nt_pair(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, k2, x2, w2, &out,
+                                                     epi, a, Self.slope, mask, &out2, &scratch)
+                                } else {
+                                    gf_dense_nn_pair(m, k, n, x, w, scaled ? scales : nil, k2, x2, w2, &out, epi, a, Self.slope,
+                                                     mask, &out2, &scratch)
                                 }
                             }
                         }
