@@ -109,12 +109,7 @@ struct ProgressLine {
         guard now - lastPrint >= .seconds(1) else { return }
         lastPrint = now
         printed = true
-        let elapsed = seconds(now - start)
-        let rate = Double(step) / max(elapsed, 1e-9)
-        let eta = Double(total - step) / max(rate, 1e-9)
-        let pct = 100 * Double(step) / Double(total)
-        FileHandle.standardError.write(Data(String(format: "\rstep %d/%d (%.0f%%), %.0f steps/s, eta %.0fs   ",
-                                                   step, total, pct, rate, eta).utf8))
+        FileHandle.standardError.write(Data(("\r" + progressText(step: step, total: total, elapsedSeconds: seconds(now - start)) + "   ").utf8))
     }
 
     func finish() {
