@@ -19,13 +19,13 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var knobs: SchemeOptions
 
-    @Option(help: "Step size h > 0 (required; there is no default).")
+    @Option(parsing: .unconditional, help: "Step size h > 0 (required; there is no default).")
     var step: Double
 
     @Option(help: "Number of steps K ≥ 1 (required).")
     var steps: Int
 
-    @Option(name: .customLong("divergence-bound"), help: "Status diverged once max |xᵢ| exceeds this.")
+    @Option(name: .customLong("divergence-bound"), parsing: .unconditional, help: "Status diverged once max |xᵢ| exceeds this.")
     var divergenceBound: Double = 1e12
 
     @Option(help: "Write convergence.svg, phase.svg (2-D games) and summary.json into this directory.")

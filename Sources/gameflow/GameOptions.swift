@@ -69,10 +69,10 @@ func parseNumbers(_ text: String, what: String) throws -> [Double] {
 
 /// Scheme knobs shared by the commands that integrate.
 struct SchemeOptions: ParsableArguments {
-    @Option(help: "Consensus weight γ ≥ 0 (required for consensus).")
+    @Option(parsing: .unconditional, help: "Consensus weight γ ≥ 0 (required for consensus).")
     var gamma: Double?
 
-    @Option(name: .customLong("root-tolerance"), help: "Implicit Euler: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|).")
+    @Option(name: .customLong("root-tolerance"), parsing: .unconditional, help: "Implicit Euler: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|).")
     var rootTolerance: Double = 1e-10
 
     @Option(name: .customLong("root-max-iterations"), help: "Implicit Euler: iteration cap of each root solve.")

@@ -18,16 +18,16 @@ struct Run: ParsableCommand {
     @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scheme: String
 
-    @Option(help: "Step size h > 0 (required; there is no default).")
+    @Option(parsing: .unconditional, help: "Step size h > 0 (required; there is no default).")
     var step: Double
 
     @Option(help: "Number of steps K ≥ 1 (required).")
     var steps: Int
 
-    @Option(help: "Stop with status converged once ‖v(x)‖₂ ≤ T.")
+    @Option(parsing: .unconditional, help: "Stop with status converged once ‖v(x)‖₂ ≤ T.")
     var tolerance: Double?
 
-    @Option(name: .customLong("divergence-bound"), help: "Status diverged once max |xᵢ| exceeds this.")
+    @Option(name: .customLong("divergence-bound"), parsing: .unconditional, help: "Status diverged once max |xᵢ| exceeds this.")
     var divergenceBound: Double = 1e12
 
     @OptionGroup var knobs: SchemeOptions

@@ -20,10 +20,10 @@ struct SpectrumCommand: ParsableCommand {
     @Option(help: "JSON file holding the state (an array of numbers) to analyse instead of x0.")
     var state: String?
 
-    @Option(help: "Also analyse consensus optimisation's Jacobian v′ − γ·v′ᵀv′ for this γ ≥ 0.")
+    @Option(parsing: .unconditional, help: "Also analyse consensus optimisation's Jacobian v′ − γ·v′ᵀv′ for this γ ≥ 0.")
     var gamma: Double?
 
-    @Option(help: "Step size h for the figure (it shows h·λ); required with --figure.")
+    @Option(parsing: .unconditional, help: "Step size h for the figure (it shows h·λ); required with --figure.")
     var step: Double?
 
     @Option(help: "Write the eigenvalues of h·v′ (and of h·(v′ − γv′ᵀv′) with --gamma) with the schemes' stability regions to this SVG file.")

@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     @Option(help: "Preconditioner around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1) or adam.")
     var optimizer: String = "none"
 
-    @Option(help: "Step size / learning rate h > 0 (required).")
+    @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required).")
     var lr: Double
 
     @Option(help: "Number of training steps (required).")

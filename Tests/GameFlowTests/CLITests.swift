@@ -96,6 +96,7 @@ final class CLITests: XCTestCase {
             (base + ["--scheme", "leapfrog", "--step", "0.1"], "unknown scheme 'leapfrog'"),
             (base + ["--scheme", "simga", "--step", "0"], "step size"),
             (base + ["--scheme", "simga", "--step=-1"], "step size"),
+            (base + ["--scheme", "simga", "--step", "-1"], "got -1"),   // a negative value, not a missing one
             (base + ["--scheme", "simga", "--step", "nan"], "step size"),
             (["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "0"], "steps must be at least 1"),
             (base + ["--scheme", "simga"], "--step"),
@@ -221,6 +222,8 @@ final class CLITests: XCTestCase {
         let base = ["train", "--scheme", "simga", "--steps", "5"]
         let cases: [([String], String)] = [
             (base + ["--lr", "0"], "step size"),
+            (base + ["--lr", "-1e-4"], "got -0.0001"),
+            (["train", "--scheme", "consensus", "--gamma", "-10", "--lr", "0.1", "--steps", "5"], "gamma must be a finite number ≥ 0"),
             (base + ["--lr", "0.1", "--data", "ring9"], "unknown data set 'ring9'"),
             (base + ["--lr", "0.1", "--optimizer", "sgd"], "unknown optimizer 'sgd'"),
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
