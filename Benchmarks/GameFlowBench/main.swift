@@ -59,37 +59,45 @@ struct GANStep: ParsableCommand {
     func run() throws {
         try Bench.requireRelease(allowDebug: allowDebug)
         BLAS.useSingleThreadUnlessConfigured()
-        var rows: [(String, Double, [Double])] = []
+        var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
         for name in schemes.split(separator: ",").map(String.init) {
             let scheme = try SchemeName.parse(name).make(.init(gamma: gamma))
-            let (median, all) = try time(preconditioned(scheme, .referenceRMSProp))
-            rows.append((name, median, all))
+            let (median, all, madds) = try time(preconditioned(scheme, .referenceRMSProp))
+            rows.append((name, median, all, madds))
         }
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("build", .string(Bench.buildConfiguration)),
                 ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.vectorized ? "avx2-fma" : "baseline")),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
-                ("ms_per_step", .object(rows.map { ($0.0, .number($0.1)) })),
+                ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
+                ("multiply_adds_per_step", .object(rows.map { ($0.name, .number($0.madds)) })),
             ]).serialized())
         } else {
             print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), RMSProp; \(Bench.buildConfiguration) build, "
                   + "\(MLPKernels.description), 1 thread")
-            for (name, median, all) in rows {
+            for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                      + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f)", median, repeats, steps, all.min()!, all.max()!))
+                      + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
+                      + String(format: "%.3f M multiply-adds/step in products, %.1f per ns", madds / 1e6, madds / (median * 1e6)))
             }
-            if rows.count == 2 { print(String(format: "  ratio %@/%@ = %.2f", rows[1].0, rows[0].0, rows[1].1 / rows[0].1)) }
+            if rows.count == 2 {
+                print(String(format: "  ratio %@/%@ = %.2f in time, %.2f in multiply-adds", rows[1].name, rows[0].name,
+                             rows[1].median / rows[0].median, rows[1].madds / rows[0].madds))
+            }
         }
     }
 
-    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double]) {
+    /// Median and all ms per step, and the products' multiply-adds per step (kernel counter).
+    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double], Double) {
         let game = try MLPGAN.paperSetup(data: .ring8, batchSize: batch, seed: 1)
         var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 1),
                                         options: SolveOptions(stepSize: 1e-4, maxSteps: warmup + steps * repeats + 1))
         for _ in 0..<warmup { integrator.step() }
+        let before = gf_multiply_adds()
         let samples = Bench.secondsPerCall(repeats: repeats, calls: steps) { integrator.step() }.map { $0 * 1000 }
-        return (samples.sorted()[samples.count / 2], samples)
+        let madds = Double(gf_multiply_adds() - before) / Double(repeats * steps)
+        return (samples.sorted()[samples.count / 2], samples, madds)
     }
 }
 

@@ -171,4 +171,30 @@ import Testing
             }
         }
     }
+
+    @Test("The multiply-add counter adds M·K·N per product and both products of a pair, on every path")
+    func multiplyAddCounter() {
+        var rng = SeededGenerator(seed: 6)
+        for (m, k, n) in [(9, 16, 16), (7, 9, 2), (5, 3, 1), (6, 2, 12)] {   // rows, dots, thin and narrow-input paths
+            let k2 = k + 1
+            let x = Self.random(m * max(k, k2), &rng), w = Self.random(n * max(k, k2), &rng)
+            let d = Self.random(m * n, &rng)
+            var out = [Double](repeating: 0, count: m * n), g = [Double](repeating: 0, count: n * k)
+            var scratch = [Double](repeating: 0, count: gf_scratch_count(k2, n))
+            let linear = Int32(GF_LINEAR), none = Int32(GF_EPI_NONE)
+            func counted(_ body: () -> Void) -> Int64 {
+                let before = gf_multiply_adds()
+                body()
+                return Int64(gf_multiply_adds() - before)
+            }
+            let single = Int64(m * k * n), pair = Int64(m * (k + k2) * n), label = "m=\(m) k=\(k) n=\(n)"
+            #expect(counted { gf_dense_nt(m, k, n, x, w, nil, nil, 0, &out, none, linear, 0, nil, nil, &scratch) } == single, "\(label)")
+            #expect(counted { gf_dense_nn(m, k, n, x, w, nil, 0, &out, none, linear, 0, nil, nil, &scratch) } == single, "\(label)")
+            #expect(counted { gf_dense_tn(m, n, k, d, x, nil, 1, &g, nil, &scratch) } == single, "\(label)")
+            #expect(counted { gf_dense_nt_pair(m, k, n, x, w, nil, nil, k2, x, w, &out, none, linear, 0, nil, nil, &scratch) } == pair,
+                    "\(label)")
+            #expect(counted { gf_dense_nn_pair(m, k, n, x, w, nil, k2, x, w, &out, none, linear, 0, nil, nil, &scratch) } == pair,
+                    "\(label)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import Testing
 @testable import GameFlow
 
@@ -176,5 +177,51 @@ import Testing
         #expect(a == b && a.count == 10_000 && a.allSatisfy(\.isFinite))
         let m = ModeCoverage(samples: a, mixture: .ring8)
         #expect(m.modesCaptured >= 0 && m.modesCaptured <= 8 && m.klModes >= 0)
+    }
+}
+
+/// What a step costs in multiply-adds of the dense products, counted by the kernels and checked
+/// against the pass structure: with P_j = B·w_{j−1}·w_j the cost of layer j's product and Σ
+/// a network's total,
+/// - v (forward G, D on real and fakes; backward through both D's (weight gradients everywhere,
+///   δ below every layer but the real D's first) and through G (no latent gradient)):
+///   3Σ_G − P_G1 + 6Σ_D − P_D1;
+/// - v′ᵀv after v (its forward state and δ's reused): a tangent forward pass (one product where
+///   the input has no tangent, else two) and an R-backward (two for R{δ}, two for R{∇W}, one less
+///   each at a first layer whose input has no tangent) on G, the real D and the fake D:
+///   6Σ_G − 4P_G1 + 12Σ_D − 4P_D1, plus, for tanh only, v's δ propagation again
+///   (Σ_G − P_G1 + 2Σ_D − P_D1): its σ″ term needs δ before σ′, which v does not keep.
+/// A pass done twice (say, the forward state not reused) or a product not merged shows up here.
+@Suite struct MLPGANCostTests {
+    static func costs(_ widths: [Int], batch: Int) -> (sum: Int, first: Int) {
+        let p = (1..<widths.count).map { batch * widths[$0 - 1] * widths[$0] }
+        return (p.reduce(0, +), p[0])
+    }
+
+    static func measured(_ body: () throws -> Void) rethrows -> Int {
+        let before = gf_multiply_adds()
+        try body()
+        return Int(gf_multiply_adds() - before)
+    }
+
+    @Test("Multiply-adds of v, of v′ᵀv and of SimGA and consensus steps match the pass structure",
+          arguments: [Activation.relu, .tanh])
+    func productCounts(activation: Activation) throws {
+        let gw = [3, 5, 6, 2], dw = [2, 7, 4, 1], batch = 9
+        let game = try MLPGAN(generator: MLP(widths: gw, activation: activation), discriminator: MLP(widths: dw, activation: activation),
+                              data: .ring8, batchSize: batch, seed: 5)
+        let g = Self.costs(gw, batch: batch), d = Self.costs(dw, batch: batch)
+        let field = 3 * g.sum - g.first + 6 * d.sum - d.first
+        let transposed = 6 * g.sum - 4 * g.first + 12 * d.sum - 4 * d.first
+            + (activation == .tanh ? g.sum - g.first + 2 * d.sum - d.first : 0)
+        let x = game.initialState(seed: 5)
+        var v = [Double](repeating: 0, count: game.dimension), out = v
+        #expect(Self.measured { game.evaluate(at: x, step: 3, into: &v) } == field)
+        #expect(Self.measured { game.transposeJacobianVectorProduct(at: x, v, step: 3, into: &out) } == transposed)
+        // Steps from a state the workspace does not hold.
+        let y = x.map { $0 * 1.01 }
+        #expect(try Self.measured { _ = try oneStep(game, SimGA(), from: y, h: 1e-3) } == field)
+        let z = x.map { $0 * 0.99 }
+        #expect(try Self.measured { _ = try oneStep(game, Consensus(gamma: 10), from: z, h: 1e-3) } == field + transposed)
     }
 }

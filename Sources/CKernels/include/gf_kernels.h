@@ -55,6 +55,11 @@ void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, 
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
                  double scale, double *G, double *gb, double *scratch);
 
+/* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
+   product, both products of a pair; bias, column sums and epilogues not counted). Differences of
+   two readings give an operation's cost: a flop count the benchmark reports beside its timings. */
+long long gf_multiply_adds(void);
+
 /* 48·iterations multiply-adds on independent chains of 4-wide vectors (the FMA throughput
    the kernels can reach; for gameflow-bench kernels). */
 double gf_fma_probe(long iterations);
