@@ -94,3 +94,77 @@ import Testing
         #expect(try #require(solution.recording).series(.vectorFieldNorm).last! <= 1e-10)
     }
 }
+
+/// Checkpoints: a run saved after k steps and continued is the same run, bit for bit.
+@Suite struct CheckpointTests {
+    static func gan() throws -> MLPGAN {
+        try MLPGAN(generator: MLP(widths: [3, 6, 2], activation: .relu), discriminator: MLP(widths: [2, 6, 1], activation: .relu),
+                   data: .ring8, batchSize: 16, seed: 11)
+    }
+
+    func straightAndResumed<S: Scheme>(_ scheme: S) throws -> (straight: Integrator<MLPGAN, S>, resumed: Integrator<MLPGAN, S>) {
+        let game = try Self.gan(), x0 = game.initialState(seed: 11)
+        var straight = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: 1e-2, maxSteps: 20))
+        _ = straight.solve()
+        var first = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: 1e-2, maxSteps: 8))
+        _ = first.solve()
+        var resumed = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint,
+                                     options: SolveOptions(stepSize: 1e-2, maxSteps: 20))
+        _ = resumed.solve()
+        return (straight, resumed)
+    }
+
+    @Test("8 steps, checkpoint, 12 more = 20 straight steps (state, carried state, counters), for schemes that carry state")
+    func resumeIsBitIdentical() throws {
+        func check<S: Scheme>(_ scheme: S) throws {
+            let (a, b) = try straightAndResumed(scheme)
+            #expect(a.stepsCompleted == 20 && b.stepsCompleted == 20, "\(scheme.name)")
+            #expect(a.state == b.state, "\(scheme.name)")
+            #expect(a.checkpoint.carried == b.checkpoint.carried, "\(scheme.name)")
+            // The scheme's work is the same; each solve() also evaluates ‖v‖ once at its end
+            // (monitorEvaluations), and the resumed run had two.
+            var sa = a.stats, sb = b.stats
+            sa.monitorEvaluations = 0
+            sb.monitorEvaluations = 0
+            #expect(sa == sb, "\(scheme.name)")
+        }
+        try check(Optimistic())
+        try check(Preconditioned(Optimistic(), method: .referenceRMSProp))
+        try check(Preconditioned(try Consensus(gamma: 10), method: .standardAdam))
+        try check(Preconditioned(SimGA(), method: .referenceRMSProp))
+        try check(RK4())
+    }
+
+    @Test("Dropping the carried state changes the continuation (so the test above can fail)")
+    func carriedStateMatters() throws {
+        let game = try Self.gan(), x0 = game.initialState(seed: 11)
+        let scheme = Preconditioned(Optimistic(), method: .referenceRMSProp)
+        var first = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: 1e-2, maxSteps: 8))
+        _ = first.solve()
+        var straight = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint, options: SolveOptions(stepSize: 1e-2, maxSteps: 9))
+        _ = straight.solve()
+        var fresh = first.checkpoint
+        fresh.carried = Preconditioned(Optimistic(), method: .referenceRMSProp).carried(try scheme.makeCache(for: game))
+        var forgetful = try Integrator(game: game, scheme: scheme, resumingFrom: fresh, options: SolveOptions(stepSize: 1e-2, maxSteps: 9))
+        _ = forgetful.solve()
+        #expect(straight.state != forgetful.state)
+    }
+
+    @Test("A checkpoint that does not fit the scheme is refused with a clear error")
+    func mismatchedCheckpoint() throws {
+        let game = try Self.gan(), x0 = game.initialState(seed: 11)
+        var optimistic = try Integrator(game: game, scheme: Optimistic(), initialState: x0, options: SolveOptions(stepSize: 1e-2, maxSteps: 3))
+        _ = optimistic.solve()
+        #expect(throws: GameFlowError.self) {
+            try Integrator(game: game, scheme: SimGA(), resumingFrom: optimistic.checkpoint, options: SolveOptions(stepSize: 1e-2, maxSteps: 5))
+        }
+        #expect(throws: GameFlowError.self) {
+            try Integrator(game: game, scheme: Preconditioned(SimGA(), method: .referenceRMSProp), resumingFrom: optimistic.checkpoint,
+                           options: SolveOptions(stepSize: 1e-2, maxSteps: 5))
+        }
+        // A run already past maxSteps is complete without stepping.
+        let done = try Integrator(game: game, scheme: Optimistic(), resumingFrom: optimistic.checkpoint,
+                                  options: SolveOptions(stepSize: 1e-2, maxSteps: 2))
+        #expect(done.status == .completed && done.state == optimistic.state)
+    }
+}

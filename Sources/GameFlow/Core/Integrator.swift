@@ -111,6 +111,23 @@ public struct Solution: Sendable {
     public let recording: Recording?
 }
 
+/// Everything a run needs to continue bit for bit: the state, the step count (which keys a
+/// stochastic game's minibatches), the work counters and what the scheme carries between
+/// steps (optimizer moments, optimistic's previous v).
+public struct Checkpoint: Sendable, Equatable {
+    public var state: [Double]
+    public var stepsCompleted: Int
+    public var stats: Stats
+    public var carried: [Double]
+
+    public init(state: [Double], stepsCompleted: Int, stats: Stats, carried: [Double]) {
+        self.state = state
+        self.stepsCompleted = stepsCompleted
+        self.stats = stats
+        self.carried = carried
+    }
+}
+
 /// Integrates dx/dt = v(x) with one scheme at a fixed step size.
 ///
 /// `step()` advances one step; `solve()` is exactly the loop of `step()` (one code path).
@@ -137,6 +154,10 @@ public struct Integrator<G: Game, S: Scheme> {
     /// - Throws: `GameFlowError.invalidInput` for bad options or an initial state of the wrong
     ///   length or with non-finite entries; errors from the scheme's cache (e.g. solver allocation).
     public init(game: G, scheme: S, initialState: [Double], options: SolveOptions) throws {
+        try self.init(game: game, scheme: scheme, initialState: initialState, options: options, stepsCompleted: 0, stats: Stats())
+    }
+
+    private init(game: G, scheme: S, initialState: [Double], options: SolveOptions, stepsCompleted: Int, stats: Stats) throws {
         try options.validate()
         try game.validatePlayers()
         guard initialState.count == game.dimension else {
@@ -153,6 +174,8 @@ public struct Integrator<G: Game, S: Scheme> {
         self.scheme = scheme
         self.options = options
         self.state = initialState
+        self.stepsCompleted = stepsCompleted
+        self.stats = stats
         self.cache = try scheme.makeCache(for: game)
         self.previous = initialState
         self.monitor = [Double](repeating: 0, count: game.dimension)
@@ -161,6 +184,26 @@ public struct Integrator<G: Game, S: Scheme> {
         let vNorm = options.tolerance == nil ? nil : monitoredNorm()
         record(vNorm: vNorm)
         if let tol = options.tolerance, let v = vNorm, v <= tol { status = .converged }
+    }
+
+    /// The run so far, to save and continue later with `init(game:scheme:resumingFrom:options:)`.
+    public var checkpoint: Checkpoint {
+        Checkpoint(state: state, stepsCompleted: stepsCompleted, stats: stats, carried: scheme.carried(cache))
+    }
+
+    /// Continues a run from `checkpoint` (same game and scheme): the steps that follow are
+    /// bit-identical to those of the run that was saved. `options.maxSteps` counts from step 0,
+    /// so it may extend the run. A recording, if asked for, starts at the checkpoint's step.
+    /// - Throws: as `init(game:scheme:initialState:options:)`, and `GameFlowError.invalidInput`
+    ///   when the checkpoint does not fit the scheme or has a negative step count.
+    public init(game: G, scheme: S, resumingFrom checkpoint: Checkpoint, options: SolveOptions) throws {
+        guard checkpoint.stepsCompleted >= 0 else {
+            throw GameFlowError.invalidInput("checkpoint has a negative step count (\(checkpoint.stepsCompleted))")
+        }
+        try self.init(game: game, scheme: scheme, initialState: checkpoint.state, options: options,
+                      stepsCompleted: checkpoint.stepsCompleted, stats: checkpoint.stats)
+        try scheme.restoreCarried(checkpoint.carried, into: &cache)
+        if status == nil, stepsCompleted >= options.maxSteps { status = .completed }
     }
 
     /// Takes one step unless the run has ended. Returns the terminal status once reached, nil otherwise.

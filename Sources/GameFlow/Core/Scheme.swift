@@ -74,10 +74,32 @@ public protocol Scheme: Sendable {
     /// vector on v(x) = J·x, exact for every one-step scheme. Its spectral radius < 1 ⇔ local
     /// convergence (Proposition 3 of "The Numerics of GANs").
     func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix
+
+    /// What the cache carries from one step to the next besides x (optimizer moments, the
+    /// previous v of a multistep method), flattened — for checkpoints. Restored into a fresh
+    /// cache with `restoreCarried`, a run continues bit for bit. Default: nothing.
+    func carried(_ cache: Cache) -> [Double]
+
+    /// Puts `values` (from `carried`) back into a fresh cache.
+    /// - Throws: `GameFlowError.invalidInput` when they do not fit this scheme and dimension.
+    func restoreCarried(_ values: [Double], into cache: inout Cache) throws
 }
 
 extension Scheme {
     public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { nil }
+
+    public func carried(_ cache: Cache) -> [Double] { [] }
+
+    public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
+        try expectCarried(values, count: 0)
+    }
+
+    /// Throws unless `values` has `count` entries (checkpoints from another scheme or game).
+    func expectCarried(_ values: [Double], count: Int) throws {
+        guard values.count == count else {
+            throw GameFlowError.invalidInput("\(name) carries \(count) numbers between steps here; the checkpoint has \(values.count)")
+        }
+    }
 
     public func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix {
         let n = jacobian.rows

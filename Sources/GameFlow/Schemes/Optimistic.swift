@@ -52,4 +52,13 @@ public struct Optimistic: Scheme {
         swap(&cache.buffers.a, &cache.buffers.b)
         return .success
     }
+
+    /// [1, v(x_k)…] after a step, [0, 0…] before the first.
+    public func carried(_ cache: Cache) -> [Double] { [cache.hasPrevious ? 1 : 0] + cache.buffers.b }
+
+    public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
+        try expectCarried(values, count: 1 + cache.buffers.b.count)
+        cache.hasPrevious = values[0] != 0
+        for i in cache.buffers.b.indices { cache.buffers.b[i] = values[1 + i] }
+    }
 }

@@ -104,6 +104,25 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         }
         return .success
     }
+
+    /// [steps taken, m…, s…, then the base scheme's].
+    public func carried(_ cache: Cache) -> [Double] {
+        [Double(cache.steps)] + cache.first + cache.second + base.carried(cache.base)
+    }
+
+    public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
+        let n = cache.start.count
+        guard values.count >= 1 + 2 * n, let steps = Int(exactly: values[0]), steps >= 0 else {
+            throw GameFlowError.invalidInput("\(name) carries at least \(1 + 2 * n) numbers between steps here (a step count first); "
+                                             + "the checkpoint has \(values.count)")
+        }
+        try base.restoreCarried(Array(values[(1 + 2 * n)...]), into: &cache.base)
+        cache.steps = steps
+        for i in 0..<n {
+            cache.first[i] = values[1 + i]
+            cache.second[i] = values[1 + n + i]
+        }
+    }
 }
 
 /// `Preconditioned(scheme, method:)` for a scheme chosen at run time.
