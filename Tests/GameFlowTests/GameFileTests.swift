@@ -18,6 +18,15 @@ import Testing
         #expect(g.vectorField(at: [1, 0, 0, 1, 1]) == [3, 7, 11, -1, -2])
     }
 
+    @Test("Numbers are read exactly: Swift's printed doubles (17 digits) parse back to the same bits")
+    func exactNumbers() throws {
+        var rng = SeededGenerator(seed: 12)
+        let xs = (0..<200).map { i in rng.normal() * pow(10, Double(i % 40 - 20)) } + [0.32925552210165027, -0.00012345678901234567, 0.1]
+        let text = #"{"game": "bilinear", "A": [[1]], "x0": ["# + xs.map { "\($0)" }.joined(separator: ", ") + "]}"
+        let f = try parse(text.replacingOccurrences(of: #""A": [[1]]"#, with: #""A": [["# + Array(repeating: "1", count: xs.count - 1).joined(separator: ", ") + "]]"))
+        #expect(f.initialState == xs)
+    }
+
     @Test func affineFile() throws {
         let f = try parse(#"{"game": "affine", "players": [1, 1], "M": [[-0.1, 1], [-1, -0.1]], "b": [0.5, 0], "x0": [1, 1]}"#)
         #expect(f.game.dimension == 2 && f.game.players == [0..<1, 1..<2])

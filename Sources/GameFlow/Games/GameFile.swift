@@ -61,12 +61,16 @@ public struct GameFile: Sendable {
 
     // MARK: - Field readers
 
-    private static func number(_ any: Any, _ what: String) throws -> Double {
+    /// A number from `JSONSerialization`, exactly: Foundation hands long decimals (17
+    /// significant digits, as Swift prints doubles) over as NSDecimalNumber, whose `doubleValue`
+    /// is off in the last bits for about half of all doubles; their decimal string, parsed by
+    /// Swift, is correctly rounded.
+    static func number(_ any: Any, _ what: String) throws -> Double {
         // JSON true/false also arrive as NSNumber (and `is Bool` holds for 0 and 1), so compare types.
         guard let n = any as? NSNumber, type(of: n) != type(of: NSNumber(value: true)) else {
             throw GameFlowError.invalidInput("\(what) must be a number")
         }
-        let d = n.doubleValue
+        let d = (n as? NSDecimalNumber).flatMap { Double($0.stringValue) } ?? n.doubleValue
         guard d.isFinite else { throw GameFlowError.invalidInput("\(what) is not finite") }
         return d
     }
