@@ -18,6 +18,7 @@ struct Main {
     }
 
     static func exitWith(_ error: Error) -> Never {
+        if let e = error as? ExitCode { exit(e.rawValue) }   // the command has said why already
         let code = GameFlowCommand.exitCode(for: error)
         if code == .success {  // --help, --version
             print(GameFlowCommand.fullMessage(for: error))
@@ -43,7 +44,7 @@ struct GameFlowCommand: ParsableCommand {
             Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g) and training
             integrates dx/dt = v(x) ("The Numerics of GANs", Mescheder et al. 2017).
             """,
-        subcommands: [Run.self, Compare.self, SpectrumCommand.self, Train.self, Demo.self])
+        subcommands: [Run.self, Compare.self, SpectrumCommand.self, Train.self, Resume.self, Demo.self])
 }
 
 /// Writes `contents` to `path` atomically.
@@ -98,6 +99,7 @@ func createDirectory(_ dir: String) throws {
 /// Prints a progress line on stderr at most once a second, from the first second of a run on.
 struct ProgressLine {
     let total: Int
+    var startStep = 0
     let enabled: Bool
     let start = ContinuousClock.now
     var lastPrint = ContinuousClock.now
@@ -109,7 +111,7 @@ struct ProgressLine {
         guard now - lastPrint >= .seconds(1) else { return }
         lastPrint = now
         printed = true
-        FileHandle.standardError.write(Data(("\r" + progressText(step: step, total: total, elapsedSeconds: seconds(now - start)) + "   ").utf8))
+        FileHandle.standardError.write(Data(("\r" + progressText(step: step, total: total, startStep: startStep, elapsedSeconds: seconds(now - start)) + "   ").utf8))
     }
 
     func finish() {

@@ -81,6 +81,14 @@ struct SchemeOptions: ParsableArguments {
     @Option(name: .customLong("root-method"), help: "Implicit Euler: hybridsj (exact Jacobian) or hybrids (default: hybridsj when derivatives are exact).")
     var rootMethod: String?
 
+    /// These knobs as command-line arguments (for `gameflow resume`).
+    var arguments: [String] {
+        var a = ["--root-tolerance", "\(rootTolerance)", "--root-max-iterations", "\(rootMaxIterations)"]
+        if let g = gamma { a += ["--gamma", "\(g)"] }
+        if let m = rootMethod { a += ["--root-method", m] }
+        return a
+    }
+
     /// The scheme `name` with these knobs; `--gamma` is refused for schemes that do not use it
     /// unless `allowUnusedGamma` (a comparison may list consensus next to others).
     func make(_ name: SchemeName, allowUnusedGamma: Bool = false) throws -> any Scheme {

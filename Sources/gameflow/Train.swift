@@ -57,7 +57,7 @@ struct Train: ParsableCommand {
     @Option(help: "Compute metrics every N steps (default: 100 times per run).")
     var every: Int?
 
-    @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg, eigenvalues.svg, state.json and summary.json here.")
+    @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg, eigenvalues.svg, state.json, summary.json and checkpoint.json (for gameflow resume) here.")
     var output: String?
 
     @Flag(name: .customLong("no-eigenvalues"), help: "With --output, skip the final eigenvalue figure (a dense Jacobian and two eigen-decompositions).")
@@ -69,7 +69,22 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
-    func run() throws {
+    func run() throws { try execute(resuming: nil) }
+
+    /// This run's settings as `train` arguments (what `gameflow resume` re-parses). Numbers
+    /// print in Swift's shortest round-trip form, so they parse back to the same bits.
+    var settingsArguments: [String] {
+        var a = ["--data", data, "--scheme", scheme, "--optimizer", optimizer, "--lr", "\(lr)", "--steps", "\(steps)",
+                 "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
+                 "--activation", activation, "--utility", utility, "--layout", layout]
+        a += knobs.arguments
+        if let e = every { a += ["--every", "\(e)"] }
+        if noEigenvalues { a.append("--no-eigenvalues") }
+        return a
+    }
+
+    /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
+    func execute(resuming: TrainingCheckpoint?) throws {
         let mixture = try GaussianMixture.named(data)
         guard let act = Activation(rawValue: activation) else {
             throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
@@ -113,13 +128,13 @@ struct Train: ParsableCommand {
         let metricsEvery = every ?? max(1, steps / 100)
         let options = SolveOptions(stepSize: lr, maxSteps: steps)
         try options.validate()
-        if let dir = output { try validateOutputDirectory(dir) }
+        if let dir = output, resuming == nil { try validateOutputDirectory(dir) }
 
         let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
                                          activation: act, utility: util, layout: lay, seed: seed)
         let x0 = game.initialState(seed: seed)
         let runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
-                                     output: output, quiet: quiet)
+                                 output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         let result = try runner.run()
 
         var obj: [(String, JSON)] = [
@@ -131,7 +146,7 @@ struct Train: ParsableCommand {
         let summary = JSON.object(obj)
         if let dir = output {
             try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
-            if !noEigenvalues {
+            if !noEigenvalues && !result.interrupted {
                 try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
             }
         }
@@ -144,6 +159,11 @@ struct Train: ParsableCommand {
             print("modes captured \(m.modesCaptured)/\(mixture.means.count), high-quality \(String(format: "%.3f", m.highQualityFraction)), "
                   + "KL \(String(format: "%.4f", m.klModes)), ‖v‖ \(String(format: "%.4g", result.vectorFieldNorm))")
             if let dir = output { print("wrote \(dir)/") }
+        }
+        if result.interrupted {
+            FileHandle.standardError.write(Data(("gameflow: interrupted after step \(result.steps)"
+                + (output.map { "; continue with: gameflow resume \($0)" } ?? "") + "\n").utf8))
+            throw ExitCode(130)
         }
     }
 
@@ -171,6 +191,8 @@ struct TrainingRun {
     let metricsEvery: Int
     let output: String?
     let quiet: Bool
+    let arguments: [String]
+    let resuming: TrainingCheckpoint?
 
     static let evaluationSamples = 10_000
     static let sampleSeed: UInt64 = 0xE7A1
@@ -184,13 +206,16 @@ struct TrainingRun {
         var losses: (discriminator: Double, generator: Double)
         var stats: Stats
         var seconds: Double
+        /// Stopped by SIGINT (after writing a checkpoint when there is an output directory).
+        var interrupted = false
         var msPerStep: Double { steps > 0 ? 1000 * seconds / Double(steps) : 0 }
 
         var summaryFields: [(String, JSON)] {
             [("modes_captured", .int(metrics.modesCaptured)), ("high_quality_fraction", .number(metrics.highQualityFraction)),
              ("kl_modes", .number(metrics.klModes)), ("vector_field_norm", .number(vectorFieldNorm)),
              ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
-             ("steps", .int(steps)), ("status", .string(status.name)), ("reason", status.reason.map { .string($0) } ?? .null),
+             ("steps", .int(steps)), ("status", .string(interrupted ? "interrupted" : status.name)),
+             ("reason", interrupted ? .string("SIGINT after step \(steps)") : status.reason.map { .string($0) } ?? .null),
              ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep))]
         }
     }
@@ -200,33 +225,33 @@ struct TrainingRun {
     }
 
     private func runOpened<S: Scheme>(_ scheme: S) throws -> Result {
-        var integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: options)
+        var integrator: Integrator<MLPGAN, S>
+        if let r = resuming {
+            integrator = try Integrator(game: game, scheme: scheme, resumingFrom: r.checkpoint, options: options)
+        } else {
+            integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: options)
+        }
+        let startStep = integrator.stepsCompleted
         let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])
         var metricsFile: FileHandle?
         if let dir = output {
             try createDirectory(dir)
-            let path = (dir as NSString).appendingPathComponent("metrics.csv")
-            guard FileManager.default.createFile(atPath: path, contents: Data(
-                "step,modes_captured,high_quality_fraction,kl_modes,vector_field_norm,discriminator_loss,generator_loss,seconds\n".utf8)),
-                let h = FileHandle(forWritingAtPath: path) else {
-                throw GameFlowError.invalidInput("cannot write '\(path)'")
-            }
-            h.seekToEndOfFile()
-            metricsFile = h
+            metricsFile = try openMetrics((dir as NSString).appendingPathComponent("metrics.csv"), keepingBefore: resuming.map { _ in startStep })
         }
         defer { try? metricsFile?.close() }
-        var progress = ProgressLine(total: options.maxSteps, enabled: !quiet)
-        var trainingTime = Duration.zero
+        var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
+        var trainingTime = Duration.seconds(resuming?.trainingSeconds ?? 0)
         let clock = ContinuousClock()
+        var lastCheckpoint = clock.now
 
         var lastMeasured = -1
-        func measure(_ x: [Double], step: Int, snapshot: Bool) throws -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
+        func measure(_ x: [Double], step: Int, snapshot: Bool, row: Bool = true) throws -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
             lastMeasured = step
             let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
             let coverage = ModeCoverage(samples: samples, mixture: game.data)
             let vNorm = norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
             let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
-            if let h = metricsFile {
+            if let h = metricsFile, row {
                 let row = [String(step), String(coverage.modesCaptured), csvNumber(coverage.highQualityFraction), csvNumber(coverage.klModes),
                            csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(seconds(trainingTime))]
                 h.write(Data((row.joined(separator: ",") + "\n").utf8))
@@ -239,27 +264,61 @@ struct TrainingRun {
             }
             return (coverage, vNorm, losses)
         }
+        func saveCheckpoint() throws {
+            guard let dir = output else { return }
+            let c = TrainingCheckpoint(arguments: arguments, checkpoint: integrator.checkpoint, trainingSeconds: seconds(trainingTime))
+            try write(c.json.serialized() + "\n", to: (dir as NSString).appendingPathComponent(TrainingCheckpoint.fileName))
+            lastCheckpoint = clock.now
+        }
 
-        var last = try measure(integrator.state, step: 0, snapshot: true)
+        // A resumed run writes the checkpoint step's row only where the original run would
+        // have, so its metrics.csv is the uninterrupted run's.
+        let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
+        var last = try measure(integrator.state, step: startStep, snapshot: snapshots.contains(startStep), row: resuming == nil || onSchedule)
+        if resuming == nil { try saveCheckpoint() }
+        Interrupt.install()
+        var interrupted = false
         while true {
             let begin = clock.now
             let status = integrator.step()
             trainingTime += clock.now - begin
             let k = integrator.stepsCompleted, done = status != nil
-            if k != lastMeasured && (done || k % metricsEvery == 0 || snapshots.contains(k)) {
+            interrupted = !done && Interrupt.requested
+            if k != lastMeasured && (done || interrupted || k % metricsEvery == 0 || snapshots.contains(k)) {
                 // A run that ends early still gets its final snapshot.
                 last = try measure(integrator.state, step: k, snapshot: done || snapshots.contains(k))
+                // At most one checkpoint per 10 s on metrics steps (a killed run loses at most
+                // that much); always at the end and on SIGINT.
+                if done || interrupted || clock.now - lastCheckpoint >= .seconds(10) { try saveCheckpoint() }
             }
             progress.update(step: k)
-            if done { break }
+            if done || interrupted { break }
         }
         progress.finish()
         if let dir = output {
             try write(JSON.numbers(integrator.state).serialized() + "\n", to: (dir as NSString).appendingPathComponent("state.json"))
         }
-        return Result(status: integrator.status!, steps: integrator.stepsCompleted, finalState: integrator.state,
+        return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
                       metrics: last.0, vectorFieldNorm: last.1, losses: last.2, stats: integrator.stats,
-                      seconds: seconds(trainingTime))
+                      seconds: seconds(trainingTime), interrupted: interrupted)
+    }
+
+    /// metrics.csv: a new file with its header, or, when resuming from step k, the existing
+    /// file with rows of steps < k kept (rows written after the checkpoint are computed again).
+    private func openMetrics(_ path: String, keepingBefore step: Int?) throws -> FileHandle {
+        let header = "step,modes_captured,high_quality_fraction,kl_modes,vector_field_norm,discriminator_loss,generator_loss,seconds\n"
+        var contents = header
+        if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
+            for line in old.split(separator: "\n").dropFirst() {
+                guard let first = line.split(separator: ",").first, let s = Int(first), s < step else { continue }
+                contents += line + "\n"
+            }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8)), let h = FileHandle(forWritingAtPath: path) else {
+            throw GameFlowError.invalidInput("cannot write '\(path)'")
+        }
+        h.seekToEndOfFile()
+        return h
     }
 
     /// Figure 2: the generator's samples with the target modes marked.

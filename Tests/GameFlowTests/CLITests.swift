@@ -218,6 +218,69 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("samples-40.csv").path))
     }
 
+    static let tinyTrain = ["--optimizer", "adam", "--lr", "0.001", "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2",
+                            "--no-eigenvalues", "--quiet"]
+
+    /// metrics.csv without its seconds column.
+    func metricsWithoutTime(_ dir: URL) throws -> [String] {
+        try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).dropLast().joined(separator: ",") }
+    }
+
+    func testResumeContinuesARunBitForBit() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let straight = dir.appendingPathComponent("straight"), split = dir.appendingPathComponent("split")
+        let args = ["train", "--scheme", "optimistic", "--every", "5"] + Self.tinyTrain
+        XCTAssertEqual(try run(args + ["--steps", "40", "--output", straight.path]).code, 0)
+        XCTAssertEqual(try run(args + ["--steps", "20", "--output", split.path]).code, 0)
+        let r = try run(["resume", split.path, "--steps", "40", "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["steps"] as? Int, 40)
+        XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
+                       try Data(contentsOf: straight.appendingPathComponent("state.json")))
+        XCTAssertEqual(try metricsWithoutTime(split), try metricsWithoutTime(straight))
+        XCTAssertEqual(try metricsWithoutTime(split).count, 1 + 9)   // header, steps 0, 5, …, 40
+        // Not a run directory: one line, non-zero exit.
+        let bad = try run(["resume", dir.appendingPathComponent("none").path])
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertTrue(bad.stderr.contains("cannot read"), bad.stderr)
+    }
+
+    func testCtrlCSavesACheckpointThatResumes() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run"), reference = dir.appendingPathComponent("reference")
+        let args = ["train", "--scheme", "consensus", "--gamma", "1", "--every", "1000"] + Self.tinyTrain
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args + ["--steps", "100000000", "--output", out.path, "--json"]
+        let stdout = Pipe()
+        p.standardOutput = stdout
+        p.standardError = Pipe()
+        try p.run()
+        let checkpoint = out.appendingPathComponent("checkpoint.json")
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: checkpoint.path) && Date() < deadline { usleep(50_000) }
+        usleep(300_000)
+        p.interrupt()
+        let text = stdout.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: text) as? [String: Any])
+        XCTAssertEqual(obj["status"] as? String, "interrupted")
+        let k = try XCTUnwrap(obj["steps"] as? Int)
+        XCTAssertGreaterThan(k, 0)
+        let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: checkpoint)) as? [String: Any])
+        XCTAssertEqual(saved["steps_completed"] as? Int, k)
+        // Continued a little past the interruption, it matches a run that was never interrupted.
+        XCTAssertEqual(try run(["resume", out.path, "--steps", "\(k + 30)"]).code, 0)
+        XCTAssertEqual(try run(args + ["--steps", "\(k + 30)", "--output", reference.path]).code, 0)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("state.json")),
+                       try Data(contentsOf: reference.appendingPathComponent("state.json")))
+    }
+
     func testTrainBadInput() throws {
         let base = ["train", "--scheme", "simga", "--steps", "5"]
         let cases: [([String], String)] = [

@@ -10,6 +10,13 @@ import Testing
         #expect(progressText(step: 5000, total: 30000, elapsedSeconds: 2) == "step 5000/30000 (17%), 2500 steps/s, eta 10s")
     }
 
+    @Test func resumedRunsCountTheirOwnSteps() {
+        // Resumed at 10,000 of 30,000; 2,000 steps in 4 s: 500 steps/s, 18,000 left = 36 s.
+        #expect(progressText(step: 12000, total: 30000, startStep: 10000, elapsedSeconds: 4)
+                == "step 12000/30000 (40%), 500 steps/s, eta 36s")
+        #expect(progressText(step: 10000, total: 30000, startStep: 10000, elapsedSeconds: 2) == "step 10000/30000 (33%), 2s elapsed")
+    }
+
     @Test func slowRunsShowSecondsPerStep() {
         // One step in 170 s (implicit Euler on the paper's GAN): two left = 340 s.
         #expect(progressText(step: 1, total: 3, elapsedSeconds: 170) == "step 1/3 (33%), 170.0 s/step, eta 5m40s")

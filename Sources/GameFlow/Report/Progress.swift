@@ -5,12 +5,13 @@ import Foundation
 /// The rate reads "N steps/s" when at least one step a second completes and "N s/step"
 /// otherwise (an implicit Euler step on an MLP GAN takes minutes). Before the first step has
 /// completed there is no rate to extrapolate from, so the line gives the elapsed time instead
-/// of an estimate.
-public func progressText(step: Int, total: Int, elapsedSeconds: Double) -> String {
+/// of an estimate. `startStep`: the step a resumed run started from (the rate counts the steps
+/// taken since).
+public func progressText(step: Int, total: Int, startStep: Int = 0, elapsedSeconds: Double) -> String {
     let pct = total > 0 ? 100 * Double(step) / Double(total) : 100
     let head = String(format: "step %d/%d (%.0f%%)", step, total, pct)
-    guard step > 0, elapsedSeconds > 0 else { return head + ", " + durationText(elapsedSeconds) + " elapsed" }
-    let rate = Double(step) / elapsedSeconds
+    guard step > startStep, elapsedSeconds > 0 else { return head + ", " + durationText(elapsedSeconds) + " elapsed" }
+    let rate = Double(step - startStep) / elapsedSeconds
     let speed: String
     if rate >= 10 { speed = String(format: "%.0f steps/s", rate) }
     else if rate >= 1 { speed = String(format: "%.1f steps/s", rate) }
