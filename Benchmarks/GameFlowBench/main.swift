@@ -58,6 +58,9 @@ struct GANStep: ParsableCommand {
 
     func run() throws {
         try Bench.requireRelease(allowDebug: allowDebug)
+        guard steps >= 1, repeats >= 1, warmup >= 0, batch >= 1 else {
+            throw ValidationError("--steps, --repeats and --batch must be ≥ 1 and --warmup ≥ 0")
+        }
         BLAS.useSingleThreadUnlessConfigured()
         var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
         for name in schemes.split(separator: ",").map(String.init) {

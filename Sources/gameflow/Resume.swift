@@ -86,18 +86,7 @@ struct TrainingCheckpoint {
             guard let a = obj[key] as? [Any] else { throw bad("no '\(key)'") }
             do { return a.isEmpty ? [] : try GameFile.vector([key: a], key) } catch { throw bad("\(error)") }
         }
-        var stats = Stats()
-        if let s = obj["stats"] as? [String: Any] {
-            func count(_ k: String) -> Int { (s[k] as? NSNumber)?.intValue ?? 0 }
-            stats.fieldEvaluations = count("field_evaluations")
-            stats.jacobianVectorProducts = count("jacobian_vector_products")
-            stats.transposeJacobianVectorProducts = count("transpose_jacobian_vector_products")
-            stats.rootSolves = count("root_solves")
-            stats.rootIterations = count("root_iterations")
-            stats.jacobianEvaluations = count("jacobian_evaluations")
-            stats.rootFailures = count("root_failures")
-            stats.monitorEvaluations = count("monitor_evaluations")
-        }
+        let stats = (obj["stats"] as? [String: Any]).map(Stats.init(jsonObject:)) ?? Stats()
         let seconds = (obj["training_seconds"] as? NSNumber)?.doubleValue ?? 0
         return TrainingCheckpoint(arguments: arguments,
                                   checkpoint: Checkpoint(state: try numbers("state"), stepsCompleted: steps, stats: stats,

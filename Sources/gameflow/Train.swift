@@ -154,7 +154,7 @@ struct Train: ParsableCommand {
             print(summary.serialized())
         } else {
             let m = result.metrics
-            print("\(mixture.name), \(chosen.name), lr \(lr), seed \(seed): \(result.status) after \(result.steps) steps "
+            print("\(mixture.name), \(chosen.name), lr \(lr), seed \(seed): \(result.statusDescription) after \(result.steps) steps "
                   + String(format: "(%.2f s, %.3f ms/step)", result.seconds, result.msPerStep))
             print("modes captured \(m.modesCaptured)/\(mixture.means.count), high-quality \(String(format: "%.3f", m.highQualityFraction)), "
                   + "KL \(String(format: "%.4f", m.klModes)), ‖v‖ \(String(format: "%.4g", result.vectorFieldNorm))")
@@ -209,13 +209,16 @@ struct TrainingRun {
         /// Stopped by SIGINT (after writing a checkpoint when there is an output directory).
         var interrupted = false
         var msPerStep: Double { steps > 0 ? 1000 * seconds / Double(steps) : 0 }
+        /// The status as reported: the integrator's, or "interrupted" after SIGINT.
+        var statusName: String { interrupted ? "interrupted" : status.name }
+        var reason: String? { interrupted ? "SIGINT after step \(steps)" : status.reason }
+        var statusDescription: String { interrupted ? "interrupted (SIGINT)" : "\(status)" }
 
         var summaryFields: [(String, JSON)] {
             [("modes_captured", .int(metrics.modesCaptured)), ("high_quality_fraction", .number(metrics.highQualityFraction)),
              ("kl_modes", .number(metrics.klModes)), ("vector_field_norm", .number(vectorFieldNorm)),
              ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
-             ("steps", .int(steps)), ("status", .string(interrupted ? "interrupted" : status.name)),
-             ("reason", interrupted ? .string("SIGINT after step \(steps)") : status.reason.map { .string($0) } ?? .null),
+             ("steps", .int(steps)), ("status", .string(statusName)), ("reason", reason.map { .string($0) } ?? .null),
              ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep))]
         }
     }

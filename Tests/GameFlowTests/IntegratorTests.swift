@@ -150,6 +150,14 @@ import Testing
         #expect(straight.state != forgetful.state)
     }
 
+    @Test("Stats survive their JSON object (as checkpoint.json stores them)")
+    func statsRoundTrip() throws {
+        var stats = Stats()
+        for (i, (_, path)) in Stats.jsonKeys.enumerated() { stats[keyPath: path] = 10 * i + 3 }
+        let parsed = try JSONSerialization.jsonObject(with: Data(stats.json.serialized().utf8)) as? [String: Any]
+        #expect(Stats(jsonObject: try #require(parsed)) == stats)
+    }
+
     @Test("A checkpoint that does not fit the scheme is refused with a clear error")
     func mismatchedCheckpoint() throws {
         let game = try Self.gan(), x0 = game.initialState(seed: 11)

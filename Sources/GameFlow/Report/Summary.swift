@@ -1,16 +1,26 @@
+import Foundation
+
 extension Stats {
-    /// The `stats` object of the CLI contract (extended with the extra counters).
-    public var json: JSON {
-        .object([
-            ("field_evaluations", .int(fieldEvaluations)),
-            ("jacobian_vector_products", .int(jacobianVectorProducts)),
-            ("transpose_jacobian_vector_products", .int(transposeJacobianVectorProducts)),
-            ("root_solves", .int(rootSolves)),
-            ("root_iterations", .int(rootIterations)),
-            ("jacobian_evaluations", .int(jacobianEvaluations)),
-            ("root_failures", .int(rootFailures)),
-            ("monitor_evaluations", .int(monitorEvaluations)),
-        ])
+    /// The counters' keys in the `stats` object of the CLI contract (extended with the extra
+    /// counters), for writing and reading it back.
+    public static let jsonKeys: [(String, any WritableKeyPath<Stats, Int> & Sendable)] = [
+        ("field_evaluations", \.fieldEvaluations),
+        ("jacobian_vector_products", \.jacobianVectorProducts),
+        ("transpose_jacobian_vector_products", \.transposeJacobianVectorProducts),
+        ("root_solves", \.rootSolves),
+        ("root_iterations", \.rootIterations),
+        ("jacobian_evaluations", \.jacobianEvaluations),
+        ("root_failures", \.rootFailures),
+        ("monitor_evaluations", \.monitorEvaluations),
+    ]
+
+    /// The `stats` object of the CLI contract.
+    public var json: JSON { .object(Self.jsonKeys.map { ($0.0, .int(self[keyPath: $0.1])) }) }
+
+    /// Counters from a parsed `stats` object (`JSONSerialization`); absent keys count 0.
+    public init(jsonObject: [String: Any]) {
+        self.init()
+        for (key, path) in Self.jsonKeys { self[keyPath: path] = (jsonObject[key] as? NSNumber)?.intValue ?? 0 }
     }
 }
 
