@@ -31,6 +31,15 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Runs the kernels of the given vector width on this thread (nil: the CPU's best build).
+    static func useKernelWidth(_ width: Int?) throws {
+        guard let width else { return }
+        guard [4, 8].contains(width), gf_kernels_set_width(Int32(width)) == 1 else {
+            throw ValidationError("--kernel-width must be 4, or 8 on a CPU with AVX-512 (got \(width)"
+                                  + (gf_kernels_width_available(8) == 1 ? ")" : "; this CPU has no AVX-512)"))
+        }
+    }
+
     static var buildConfiguration: String {
         #if DEBUG
         return "debug"
@@ -53,6 +62,8 @@ struct GANStep: ParsableCommand {
     @Option(help: "Schemes to time.") var schemes = "simga,consensus"
     @Option(help: "Consensus γ.") var gamma = 10.0
     @Option(help: "Minibatch size.") var batch = 512
+    @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
+    var kernelWidth: Int?
     @Flag(name: .customLong("allow-debug")) var allowDebug = false
     @Flag(help: "Print JSON.") var json = false
 
@@ -61,6 +72,7 @@ struct GANStep: ParsableCommand {
         guard steps >= 1, repeats >= 1, warmup >= 0, batch >= 1 else {
             throw ValidationError("--steps, --repeats and --batch must be ≥ 1 and --warmup ≥ 0")
         }
+        try Bench.useKernelWidth(kernelWidth)
         BLAS.useSingleThreadUnlessConfigured()
         var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
         for name in schemes.split(separator: ",").map(String.init) {
@@ -71,7 +83,7 @@ struct GANStep: ParsableCommand {
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("build", .string(Bench.buildConfiguration)),
-                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.vectorized ? "avx2-fma" : "baseline")),
+                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
                 ("multiply_adds_per_step", .object(rows.map { ($0.name, .number($0.madds)) })),
@@ -114,18 +126,32 @@ struct KernelsCommand: ParsableCommand {
     @Option(help: "Rows (the minibatch).") var batch = 512
     @Option(help: "Calls per timed repeat.") var calls = 2000
     @Option(help: "Timed repeats (the minimum is reported).") var repeats = 15
+    @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
+    var kernelWidth: Int?
     @Flag(name: .customLong("allow-debug")) var allowDebug = false
 
     func run() throws {
         try Bench.requireRelease(allowDebug: allowDebug)
         guard batch >= 1, calls >= 1, repeats >= 1 else { throw ValidationError("--batch, --calls and --repeats must be ≥ 1") }
+        try Bench.useKernelWidth(kernelWidth)
         let m = batch, w = 16
         var rng = SeededGenerator(seed: 7)
-        func random(_ n: Int) -> [Double] { (0..<n).map { _ in rng.normal() } }
+        // Cache-line aligned, as MLPWorkspace's buffers: Swift arrays' alignment varies between
+        // builds, and vector loads across two lines would change the timings with it.
+        var owned: [UnsafeMutablePointer<Double>] = []
+        defer { owned.forEach { $0.deallocate() } }
+        func buffer(_ values: [Double]) -> UnsafeMutablePointer<Double> {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(values.count, 1) * 8, alignment: 64)
+            let p = raw.initializeMemory(as: Double.self, repeating: 0, count: max(values.count, 1))
+            p.update(from: values, count: values.count)
+            owned.append(p)
+            return p
+        }
+        func random(_ n: Int) -> UnsafeMutablePointer<Double> { buffer((0..<n).map { _ in rng.normal() }) }
+        func zeros(_ n: Int) -> UnsafeMutablePointer<Double> { buffer([Double](repeating: 0, count: n)) }
         let x = random(m * w), x2 = random(m * w), wt = random(w * w), wt2 = random(w * w), bias = random(w)
         let mask = random(m * w), scales = random(m)
-        var out = [Double](repeating: 0, count: m * w), g = [Double](repeating: 0, count: w * w), gb = bias
-        var scratch = [Double](repeating: 0, count: gf_scratch_count(w, w))
+        let out = zeros(m * w), g = zeros(w * w), gb = random(w), scratch = zeros(gf_scratch_count(w, w))
         let relu = Int32(GF_RELU), linear = Int32(GF_LINEAR)
         func best(_ body: () -> Void) -> Double {   // µs per call, the fastest repeat
             Bench.secondsPerCall(repeats: repeats, calls: calls, body).min()! * 1e6
@@ -133,27 +159,27 @@ struct KernelsCommand: ParsableCommand {
         let probeIterations = 200_000
         var sink = 0.0
         let peakMicro = best { sink += gf_fma_probe(probeIterations) }
-        let peak = Double(48 * probeIterations) / (peakMicro * 1e3)   // multiply-adds per ns
+        let peak = Double(12 * Int(gf_kernels_width()) * probeIterations) / (peakMicro * 1e3)   // multiply-adds per ns
         print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(MLPKernels.description); "
-              + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of 4-wide FMAs)", peak))
+              + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of %d-wide FMAs)", peak, Int(gf_kernels_width())))
         let cases: [(String, Int, () -> Void)] = [
             ("nt 16→16, bias, ReLU (forward layer)", m * w * w, {
-                gf_dense_nt(m, w, w, x, wt, bias, nil, 0, &out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, &scratch) }),
+                gf_dense_nt(m, w, w, x, wt, bias, nil, 0, out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, scratch) }),
             ("nn 16→16, σ′ mask (backward δ)", m * w * w, {
-                gf_dense_nn(m, w, w, x, wt, nil, 0, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, &scratch) }),
+                gf_dense_nn(m, w, w, x, wt, nil, 0, out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, scratch) }),
             ("tn 16×16 + bias sums (weight gradient)", m * w * w, {
-                gf_dense_tn(m, w, w, x, x2, nil, 1e-9, &g, &gb, &scratch) }),
+                gf_dense_tn(m, w, w, x, x2, nil, 1e-9, g, gb, scratch) }),
             ("nt pair 16→16, row scale, σ′ mask (R{z})", 2 * m * w * w, {
-                gf_dense_nt_pair(m, w, w, x, wt, bias, scales, w, x2, wt2, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil,
-                                 &scratch) }),
+                gf_dense_nt_pair(m, w, w, x, wt, bias, scales, w, x2, wt2, out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil,
+                                 scratch) }),
             ("nn pair 16→16, row scale, σ′ mask (R{δ})", 2 * m * w * w, {
-                gf_dense_nn_pair(m, w, w, x, wt, scales, w, x2, wt2, &out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, &scratch) }),
+                gf_dense_nn_pair(m, w, w, x, wt, scales, w, x2, wt2, out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, scratch) }),
             ("nt 16→1, bias (logit)", m * w, {
-                gf_dense_nt(m, w, 1, x, wt, bias, nil, 0, &out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, &scratch) }),
+                gf_dense_nt(m, w, 1, x, wt, bias, nil, 0, out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, scratch) }),
             ("nn 16→2 (input gradient)", 2 * m * w, {
-                gf_dense_nn(m, w, 2, x, wt, nil, 0, &out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, &scratch) }),
+                gf_dense_nn(m, w, 2, x, wt, nil, 0, out, Int32(GF_EPI_NONE), linear, 0.2, nil, nil, scratch) }),
             ("nt 2→16, bias, ReLU (first layer)", m * 2 * w, {
-                gf_dense_nt(m, 2, w, x, wt, bias, nil, 0, &out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, &scratch) }),
+                gf_dense_nt(m, 2, w, x, wt, bias, nil, 0, out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, scratch) }),
         ]
         for (name, madds, body) in cases {
             let t = best(body)

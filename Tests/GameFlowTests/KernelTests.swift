@@ -5,10 +5,13 @@ import Testing
 
 /// The fused dense kernels against plain triple loops, on shapes that exercise every path:
 /// partial vectors (widths not multiples of 4), several 16-column blocks, odd row counts, the
-/// transposed orientation of gf_dense_tn, and every epilogue × activation.
+/// transposed orientation of gf_dense_tn, and every epilogue × activation — for each build of the
+/// kernels this CPU runs (4-wide; 8-wide with AVX-512, whose partial vectors the widths 12, 20
+/// and 24 exercise).
 @Suite struct KernelTests {
     static let shapes: [(m: Int, k: Int, n: Int)] = [(1, 1, 1), (7, 3, 5), (8, 16, 16), (5, 2, 16), (9, 16, 1),
-                                                     (6, 16, 2), (3, 21, 37), (4, 8, 3), (13, 11, 1), (9, 10, 2)]
+                                                     (6, 16, 2), (3, 21, 37), (4, 8, 3), (13, 11, 1), (9, 10, 2),
+                                                     (9, 12, 12), (10, 20, 24), (11, 13, 20)]
     static let slope = 0.2
 
     static func random(_ count: Int, _ rng: inout SeededGenerator) -> [Double] { (0..<count).map { _ in rng.normal() } }
@@ -72,71 +75,75 @@ import Testing
         }
     }
 
-    @Test("out = [out +] [bias +] X·Wᵀ and X·W with every epilogue and activation match plain loops")
-    func rowsTimesMatrix() {
-        var rng = SeededGenerator(seed: 3)
-        for (m, k, n) in Self.shapes {
-            let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
-            // Masks with both signs and |a| < 1 (tanh reads 1 − a²).
-            let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }, prior = Self.random(m * n, &rng)
-            var scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
-            for transposed in [true, false] {
-                let plain = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
-                let scales = Self.random(m, &rng)
-                for accumulate in [false, true] {
-                  for scaled in [false, true] {
-                    for withBias in transposed ? [false, true] : [false] {
-                        // out = [out +] s ⊙ ([bias +] X·B)
-                        var v = plain
-                        for i in 0..<(m * n) {
-                            if withBias { v[i] += bias[i % n] }
-                            if scaled { v[i] *= scales[i / n] }
-                            if accumulate { v[i] += prior[i] }
-                        }
-                        let label = "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) s=\(scaled) b=\(withBias)"
-                        Self.expectEveryEpilogue(of: v, mask: mask, initial: prior, label) { epi, a, out, out2 in
-                            if transposed {
-                                gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
-                                            &out, epi, a, Self.slope, mask, &out2, &scratch)
-                            } else {
-                                gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
-                                            mask, &out2, &scratch)
+    @Test("out = [out +] [bias +] X·Wᵀ and X·W with every epilogue and activation match plain loops", arguments: kernelWidths)
+    func rowsTimesMatrix(width: Int32) {
+        withKernelWidth(width) {
+            var rng = SeededGenerator(seed: 3)
+            for (m, k, n) in Self.shapes {
+                let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
+                // Masks with both signs and |a| < 1 (tanh reads 1 − a²).
+                let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }, prior = Self.random(m * n, &rng)
+                var scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
+                for transposed in [true, false] {
+                    let plain = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
+                    let scales = Self.random(m, &rng)
+                    for accumulate in [false, true] {
+                      for scaled in [false, true] {
+                        for withBias in transposed ? [false, true] : [false] {
+                            // out = [out +] s ⊙ ([bias +] X·B)
+                            var v = plain
+                            for i in 0..<(m * n) {
+                                if withBias { v[i] += bias[i % n] }
+                                if scaled { v[i] *= scales[i / n] }
+                                if accumulate { v[i] += prior[i] }
+                            }
+                            let label = "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) s=\(scaled) b=\(withBias)"
+                            Self.expectEveryEpilogue(of: v, mask: mask, initial: prior, label) { epi, a, out, out2 in
+                                if transposed {
+                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
+                                                &out, epi, a, Self.slope, mask, &out2, &scratch)
+                                } else {
+                                    gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
+                                                mask, &out2, &scratch)
+                                }
                             }
                         }
+                      }
                     }
-                  }
                 }
             }
         }
     }
 
-    @Test("Pairs: out = epilogue(s ⊙ ([bias +] X·B) + X2·B2) matches plain loops (every epilogue, activation, dot path)")
-    func pairs() {
-        var rng = SeededGenerator(seed: 5)
-        for (m, k, n) in Self.shapes + [(5, 2, 2), (7, 9, 2)] {
-            for k2 in [k, k + 3] {
-                let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
-                let x2 = Self.random(m * k2, &rng), w2 = Self.random(n * k2, &rng), scales = Self.random(m, &rng)
-                let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }
-                var scratch = [Double](repeating: .nan, count: gf_scratch_count(max(k, k2), n))
-                for transposed in [true, false] {
-                    let first = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
-                    let second = Self.product(x2, w2, m: m, k: k2, n: n, transposed: transposed)
-                    for scaled in [false, true] {
-                        for withBias in transposed ? [false, true] : [false] {
-                            // out = epilogue(s ⊙ ([bias +] X·B) + X2·B2)
-                            let v = (0..<(m * n)).map { i in
-                                (scaled ? scales[i / n] : 1) * (first[i] + (withBias ? bias[i % n] : 0)) + second[i]
-                            }
-                            let label = "m=\(m) k=\(k) k2=\(k2) n=\(n) T=\(transposed) s=\(scaled) b=\(withBias)"
-                            Self.expectEveryEpilogue(of: v, mask: mask, initial: [Double](repeating: .nan, count: m * n), label) {
-                                epi, a, out, out2 in
-                                if transposed {
-                                    gf_dense_nt_pair(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, k2, x2, w2, &out,
-                                                     epi, a, Self.slope, mask, &out2, &scratch)
-                                } else {
-                                    gf_dense_nn_pair(m, k, n, x, w, scaled ? scales : nil, k2, x2, w2, &out, epi, a, Self.slope,
-                                                     mask, &out2, &scratch)
+    @Test("Pairs: out = epilogue(s ⊙ ([bias +] X·B) + X2·B2) matches plain loops (every epilogue, activation, dot path)", arguments: kernelWidths)
+    func pairs(width: Int32) {
+        withKernelWidth(width) {
+            var rng = SeededGenerator(seed: 5)
+            for (m, k, n) in Self.shapes + [(5, 2, 2), (7, 9, 2)] {
+                for k2 in [k, k + 3] {
+                    let x = Self.random(m * k, &rng), w = Self.random(n * k, &rng), bias = Self.random(n, &rng)
+                    let x2 = Self.random(m * k2, &rng), w2 = Self.random(n * k2, &rng), scales = Self.random(m, &rng)
+                    let mask = Self.random(m * n, &rng).map { 0.9 * tanh($0) }
+                    var scratch = [Double](repeating: .nan, count: gf_scratch_count(max(k, k2), n))
+                    for transposed in [true, false] {
+                        let first = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
+                        let second = Self.product(x2, w2, m: m, k: k2, n: n, transposed: transposed)
+                        for scaled in [false, true] {
+                            for withBias in transposed ? [false, true] : [false] {
+                                // out = epilogue(s ⊙ ([bias +] X·B) + X2·B2)
+                                let v = (0..<(m * n)).map { i in
+                                    (scaled ? scales[i / n] : 1) * (first[i] + (withBias ? bias[i % n] : 0)) + second[i]
+                                }
+                                let label = "m=\(m) k=\(k) k2=\(k2) n=\(n) T=\(transposed) s=\(scaled) b=\(withBias)"
+                                Self.expectEveryEpilogue(of: v, mask: mask, initial: [Double](repeating: .nan, count: m * n), label) {
+                                    epi, a, out, out2 in
+                                    if transposed {
+                                        gf_dense_nt_pair(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, k2, x2, w2, &out,
+                                                         epi, a, Self.slope, mask, &out2, &scratch)
+                                    } else {
+                                        gf_dense_nn_pair(m, k, n, x, w, scaled ? scales : nil, k2, x2, w2, &out, epi, a, Self.slope,
+                                                         mask, &out2, &scratch)
+                                    }
                                 }
                             }
                         }
@@ -146,30 +153,78 @@ import Testing
         }
     }
 
-    @Test("G += c·Σ s_r D_rᵀA_r and gb += c·Σ s_r D_r match plain loops in both orientations")
-    func transposedProducts() {
-        var rng = SeededGenerator(seed: 4)
-        for (m, k, n) in Self.shapes + [(11, 3, 8), (2, 1, 4)] {
-            let d = Self.random(m * n, &rng), a = Self.random(m * k, &rng), scales = Self.random(m, &rng)
-            let g0 = Self.random(n * k, &rng), b0 = Self.random(n, &rng)
-            for scaled in [false, true] {
-                var g = g0, gb = b0, scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
-                gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
-                var eg = g0, eb = b0
-                for i in 0..<n {
-                    for r in 0..<m {
-                        let s = scaled ? scales[r] : 1
-                        for j in 0..<k { eg[i * k + j] += 0.5 * s * d[r * n + i] * a[r * k + j] }
-                        eb[i] += 0.5 * s * d[r * n + i]
+    @Test("G += c·Σ s_r D_rᵀA_r and gb += c·Σ s_r D_r match plain loops in both orientations", arguments: kernelWidths)
+    func transposedProducts(width: Int32) {
+        withKernelWidth(width) {
+            var rng = SeededGenerator(seed: 4)
+            for (m, k, n) in Self.shapes + [(11, 3, 8), (2, 1, 4)] {
+                let d = Self.random(m * n, &rng), a = Self.random(m * k, &rng), scales = Self.random(m, &rng)
+                let g0 = Self.random(n * k, &rng), b0 = Self.random(n, &rng)
+                for scaled in [false, true] {
+                    var g = g0, gb = b0, scratch = [Double](repeating: .nan, count: gf_scratch_count(k, n))
+                    gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
+                    var eg = g0, eb = b0
+                    for i in 0..<n {
+                        for r in 0..<m {
+                            let s = scaled ? scales[r] : 1
+                            for j in 0..<k { eg[i * k + j] += 0.5 * s * d[r * n + i] * a[r * k + j] }
+                            eb[i] += 0.5 * s * d[r * n + i]
+                        }
                     }
+                    #expect(Self.close(g, eg), "m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
+                    #expect(Self.close(gb, eb), "bias m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
+                    var g2 = g0
+                    gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g2, nil, &scratch)
+                    #expect(Self.close(g2, eg))
                 }
-                #expect(Self.close(g, eg), "m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
-                #expect(Self.close(gb, eb), "bias m=\(m) k=\(k) n=\(n) scaled=\(scaled)")
-                var g2 = g0
-                gf_dense_tn(m, n, k, d, a, scaled ? scales : nil, 0.5, &g2, nil, &scratch)
-                #expect(Self.close(g2, eg))
             }
         }
+    }
+
+    /// Every kernel, option and epilogue on `shapes` plus the paper's 512 × 16 · 16 × 16, one output
+    /// array per call (inputs from a fixed seed, so two calls see the same data).
+    static func everyKernelOutput() -> [[Double]] {
+        var rng = SeededGenerator(seed: 8)
+        var outputs: [[Double]] = []
+        for (m, k, n) in shapes + [(512, 16, 16), (37, 16, 16)] {
+            let k2 = k + 3
+            let x = random(m * k, &rng), w = random(n * k, &rng), bias = random(n, &rng), scales = random(m, &rng)
+            let x2 = random(m * k2, &rng), w2 = random(n * k2, &rng), prior = random(m * n, &rng)
+            let mask = random(m * n, &rng).map { 0.9 * tanh($0) }, d = random(m * n, &rng)
+            var scratch = [Double](repeating: .nan, count: gf_scratch_count(k2, n))
+            for epi in epilogues {
+                for a in activations {
+                    for scaled in [false, true] {
+                        let s = scaled ? scales : nil
+                        var out = prior, out2 = prior
+                        gf_dense_nt(m, k, n, x, w, bias, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
+                        gf_dense_nn(m, k, n, x, w, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [out, out2]
+                        gf_dense_nt_pair(m, k, n, x, w, bias, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [out, out2]
+                        gf_dense_nn_pair(m, k, n, x, w, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [out, out2]
+                    }
+                }
+            }
+            for scaled in [false, true] {
+                var g = random(n * k, &rng), gb = random(n, &rng)
+                gf_dense_tn(m, n, k, d, x, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
+                outputs += [g, gb]
+            }
+        }
+        return outputs
+    }
+
+    @Test("The AVX-512 and AVX2 builds give bit-identical results for every kernel, option and shape",
+          .enabled(if: kernelWidths.contains(8), "this CPU has no AVX-512"))
+    func buildsAreBitIdentical() {
+        let four = withKernelWidth(4) { Self.everyKernelOutput() }
+        let eight = withKernelWidth(8) { Self.everyKernelOutput() }
+        #expect(four.count == eight.count)
+        var differing = 0
+        for (a, b) in zip(four, eight) where a.map(\.bitPattern) != b.map(\.bitPattern) { differing += 1 }
+        #expect(differing == 0, "\(differing) of \(four.count) outputs differ between the 4- and 8-wide builds")
     }
 
     @Test("The multiply-add counter adds M·K·N per product and both products of a pair, on every path")

@@ -149,6 +149,24 @@ import Testing
         #expect(try run(3) != run(4))
     }
 
+    @Test("Consensus on the paper's nets takes the same bits with the AVX-512 and the AVX2 kernels (ReLU and tanh)",
+          .enabled(if: kernelWidths.contains(8), "this CPU has no AVX-512"), arguments: [Activation.relu, .tanh])
+    func kernelBuildsAgree(activation: Activation) throws {
+        let g = try MLPGAN(generator: MLP(widths: [16, 16, 16, 16, 16, 2], activation: activation),
+                           discriminator: MLP(widths: [2, 16, 16, 16, 16, 1], activation: activation),
+                           data: .ring8, batchSize: 64, seed: 5)
+        func run(width: Int32) throws -> [Double] {
+            try withKernelWidth(width) {
+                try solve(g, scheme: Preconditioned(try Consensus(gamma: 10), method: .referenceRMSProp),
+                          from: g.initialState(seed: 5), options: SolveOptions(stepSize: 1e-3, maxSteps: 5)).finalState
+            }
+        }
+        let four = try run(width: 4), eight = try run(width: 8)
+        let differing = zip(four, eight).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing == 0, "\(differing) of \(four.count) coordinates differ between the 4- and 8-wide builds")
+        #expect(four != g.initialState(seed: 5))
+    }
+
     @Test("RMSProp around SimGA is the reference update: s = 0.9·1 + 0.1·v², x + h·v/√(s + 1e-10)")
     func rmspropStep() throws {
         let g = try Self.tinyGAN(seed: 1)

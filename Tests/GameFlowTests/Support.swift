@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 @testable import GameFlow
 
@@ -49,4 +50,14 @@ let allSchemeNames = SchemeName.allCases
 
 func makeScheme(_ name: SchemeName, gamma: Double = 0.3, rootTolerance: Double = 1e-13) throws -> any Scheme {
     try name.make(.init(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50))
+}
+
+/// The kernel builds this CPU runs: width 4 (AVX2 or baseline) always, 8 with AVX-512.
+let kernelWidths: [Int32] = [4, 8].filter { gf_kernels_width_available($0) == 1 }
+
+/// Runs body with the kernels of this width on the calling thread, then restores the default.
+func withKernelWidth<T>(_ width: Int32, _ body: () throws -> T) rethrows -> T {
+    precondition(gf_kernels_set_width(width) == 1, "kernel width \(width) not available")
+    defer { gf_kernels_set_width(0) }
+    return try body()
 }

@@ -7,7 +7,7 @@
 static double rnd(void){ return rand()/(double)RAND_MAX*2-1; }
 static double act(int a,double v){ return a==0? (v>0?v:0) : a==1? (v>0?v:0.2*v) : a==2? tanh(v) : v; }
 static double dm(int a,double m,double v){ return a==0? (m>0?v:0) : a==1? (m>0?v:0.2*v) : a==2? (1-m*m)*v : v; }
-int main(void){
+static int check(void){
   int shapes[][3]={{1,1,1},{7,3,5},{8,16,16},{5,2,16},{9,16,1},{6,16,2},{3,21,37},{512,16,16}};
   double worst=0; long checks=0;
   for(int si=0;si<8;si++){ int m=shapes[si][0],k=shapes[si][1],n=shapes[si][2];
@@ -34,6 +34,12 @@ int main(void){
       for(int i=0;i<n*k;i++){double q=fabs(g[i]-eg[i])/fmax(1,fabs(eg[i])); if(q>worst)worst=q; checks++;}
       for(int i=0;i<n;i++){double q=fabs(gb[i]-eb[i])/fmax(1,fabs(eb[i])); if(q>worst)worst=q; checks++;} }
   }
-  printf("vectorized clone: %d, checks %ld, worst relative difference %.3g\n", gf_kernels_vectorized(), checks, worst);
+  printf("build %d (2 AVX-512, 1 AVX2/FMA, 0 baseline), width %d: checks %ld, worst relative difference %.3g\n",
+         gf_kernels_vectorized(), gf_kernels_width(), checks, worst);
   return worst < 1e-12 ? 0 : 1;
+}
+int main(void){
+  int failed=0;
+  for(int w=4;w<=8;w+=4) if(gf_kernels_set_width(w)) failed|=check();
+  return failed;
 }

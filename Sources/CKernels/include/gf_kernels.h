@@ -6,10 +6,12 @@
  * epilogues fused into the product. At the paper's size (512 × 16 · 16 × 16) they run about
  * twice as fast as OpenBLAS dgemm, which packs and dispatches for large matrices.
  *
- * Portability: the file is compiled twice through `target_clones` — once for x86-64-v3
- * (AVX2 + FMA) and once for the baseline — and the loader picks the clone the CPU supports,
- * so one binary runs everywhere. Results can differ in the last bits between the two clones
- * (FMA rounds once); on one machine they are deterministic.
+ * Builds: the kernels are compiled three times — 8 doubles wide for AVX-512 (x86-64-v4), and
+ * 4 wide as an AVX2/FMA (x86-64-v3) clone and a baseline clone (`target_clones`) — and the best
+ * one the CPU supports runs, so one binary runs everywhere. The AVX-512 and AVX2 builds give
+ * bit-identical results (each output element is computed by the same operations in the same
+ * order; only the number of elements per instruction differs). The baseline build can differ in
+ * the last bits (no fused multiply-add). On one machine, results are deterministic.
  */
 #include <stddef.h>
 
@@ -60,11 +62,22 @@ void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */
 long long gf_multiply_adds(void);
 
-/* 48·iterations multiply-adds on independent chains of 4-wide vectors (the FMA throughput
-   the kernels can reach; for gameflow-bench kernels). */
+/* 12·width·iterations multiply-adds on 12 independent chains of vectors of the running build's
+   width (the FMA throughput the kernels can reach; for gameflow-bench kernels). */
 double gf_fma_probe(long iterations);
 
-/* Whether the AVX2/FMA clone is the one running (for reports). */
+/* The running build: 2 = AVX-512 (8-wide), 1 = AVX2/FMA (4-wide), 0 = baseline (4-wide). */
 int gf_kernels_vectorized(void);
+
+/* Doubles per vector of the running build (8 or 4). */
+int gf_kernels_width(void);
+
+/* For the calling thread only: run the build of this width (4, or 8 where the CPU has AVX-512),
+   or 0 for the CPU's best. Returns 1, or 0 (and changes nothing) if the width is not available.
+   For tests and benchmarks that compare the builds. */
+int gf_kernels_set_width(int width);
+
+/* 1 if this CPU can run the build of this width (4 always; 8 with AVX-512), else 0. */
+int gf_kernels_width_available(int width);
 
 #endif

@@ -210,11 +210,25 @@ public struct MLP: Sendable, Equatable {
     }
 }
 
-/// Which build of the dense kernels runs: the AVX2/FMA clone or the portable baseline clone
-/// (chosen by the loader from the CPU's features).
+/// Which build of the dense kernels runs: 8-wide AVX-512, 4-wide AVX2/FMA or the portable
+/// baseline, the best the CPU supports (AVX-512 and AVX2 give bit-identical results).
 public enum MLPKernels {
     public static var vectorized: Bool { gf_kernels_vectorized() != 0 }
-    public static var description: String { vectorized ? "AVX2/FMA kernels" : "baseline kernels" }
+    /// "avx512", "avx2-fma" or "baseline" (for JSON).
+    public static var name: String {
+        switch gf_kernels_vectorized() {
+        case 2: return "avx512"
+        case 1: return "avx2-fma"
+        default: return "baseline"
+        }
+    }
+    public static var description: String {
+        switch gf_kernels_vectorized() {
+        case 2: return "AVX-512 kernels"
+        case 1: return "AVX2/FMA kernels"
+        default: return "baseline kernels"
+        }
+    }
 }
 
 /// Preallocated buffers for one MLP at batches up to `capacity` (not thread-safe: one per thread).
