@@ -219,7 +219,9 @@ struct TrainingRun {
              ("kl_modes", .number(metrics.klModes)), ("vector_field_norm", .number(vectorFieldNorm)),
              ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
              ("steps", .int(steps)), ("status", .string(statusName)), ("reason", reason.map { .string($0) } ?? .null),
-             ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep))]
+             ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep)),
+             // Which kernel build ran: avx512 and avx2-fma give the same bits, baseline differs.
+             ("kernels", .string(MLPKernels.name))]
         }
     }
 

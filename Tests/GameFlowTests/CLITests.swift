@@ -210,6 +210,8 @@ final class CLITests: XCTestCase {
             XCTAssertNotNil(obj[key], "missing \(key)")
         }
         XCTAssertEqual(obj["steps"] as? Int, 40)
+        XCTAssertEqual(obj["kernels"] as? String, MLPKernels.name)
+        XCTAssertTrue(["avx512", "avx2-fma", "baseline"].contains(MLPKernels.name))
         let metrics = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(metrics.count, 1 + 5)   // header, steps 0, 10, 20, 30, 40
         for name in ["density-0.svg", "density-10.svg", "density-20.svg", "density-40.svg", "eigenvalues.svg"] {
