@@ -26,6 +26,17 @@ static int check(void){
           double d=fabs(out[i]-o1)/fmax(1,fabs(o1)); if(d>worst)worst=d; checks++;
           if(e==2){ double o2=dm(a,mask[i],v); d=fabs(out2[i]-o2)/fmax(1,fabs(o2)); if(d>worst)worst=d; checks++; } } }
     }
+    /* Pairs: out = s ⊙ ([bias +] X·B) + X2·B2 with K2 = K + 3, plain epilogue. */
+    { int k2=k+3; double *x2=malloc(8*m*k2),*w2=malloc(8*n*k2),*sc2=malloc(8*gf_scratch_count(k2,n));
+      for(int i=0;i<m*k2;i++)x2[i]=rnd(); for(int i=0;i<n*k2;i++)w2[i]=rnd();
+      for(int T=0;T<2;T++)for(int S=0;S<2;S++)for(int B=0;B<(T?2:1);B++){
+        if(T) gf_dense_nt_pair(m,k,n,x,w,B?b:NULL,S?rs:NULL,k2,x2,w2,out,0,3,0.2,NULL,NULL,sc2);
+        else gf_dense_nn_pair(m,k,n,x,w,S?rs:NULL,k2,x2,w2,out,0,3,0.2,NULL,NULL,sc2);
+        for(int r=0;r<m;r++)for(int c=0;c<n;c++){ double p1=0,p2=0;
+          for(int j=0;j<k;j++)p1+=x[r*k+j]*(T?w[c*k+j]:w[j*n+c]);
+          for(int j=0;j<k2;j++)p2+=x2[r*k2+j]*(T?w2[c*k2+j]:w2[j*n+c]);
+          double v=(S?rs[r]:1)*(p1+(B?b[c]:0))+p2, d=fabs(out[r*n+c]-v)/fmax(1,fabs(v)); if(d>worst)worst=d; checks++; } }
+      free(x2); free(w2); free(sc2); }
     for(int S=0;S<2;S++){ double *g=malloc(8*n*k),*gb=malloc(8*n),*eg=malloc(8*n*k),*eb=malloc(8*n),*d=malloc(8*m*n),*aa=malloc(8*m*k);
       for(int i=0;i<m*n;i++)d[i]=rnd(); for(int i=0;i<m*k;i++)aa[i]=rnd();
       for(int i=0;i<n*k;i++)g[i]=eg[i]=rnd(); for(int i=0;i<n;i++)gb[i]=eb[i]=rnd();
