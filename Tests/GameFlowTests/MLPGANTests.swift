@@ -129,6 +129,24 @@ import Testing
             #expect(abs(observed - p) < 4 * sd, "threshold \(threshold): \(observed) vs \(p)")
         }
     }
+
+    @Test("A ziggurat draw on the fast path is u·x[i] from the generator's next word, and uses that word only")
+    func zigguratDrawsFollowNext() {
+        let z = Ziggurat.shared
+        var fastPath = 0
+        for seed in UInt64(0)..<2000 {
+            var rng = SeededGenerator(seed: seed), copy = rng
+            let bits = copy.next()
+            let i = Int(bits & 127), u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
+            guard abs(u) < z.ratio[i] else { continue }   // the wedge or the tail: more words
+            fastPath += 1
+            var x = 0.0
+            rng.fillNormals(&x, count: 1)
+            #expect(x == u * z.x[i], "seed \(seed)")
+            #expect(rng.next() == copy.next(), "seed \(seed): the stream must go on after exactly one word")
+        }
+        #expect(fastPath > 1900)   // ≈ 98 % of draws
+    }
 }
 
 @Suite struct TrainingTests {

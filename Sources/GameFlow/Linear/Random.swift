@@ -17,16 +17,27 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s = (splitmix(&z), splitmix(&z), splitmix(&z), splitmix(&z))
     }
 
+    private init(state: (UInt64, UInt64, UInt64, UInt64)) { s = state }
+
     public mutating func next() -> UInt64 {
-        let result = rotl(s.1 &* 5, 7) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
-        s.2 ^= t
-        s.3 = rotl(s.3, 45)
+        var (s0, s1, s2, s3) = s
+        let result = Self.advance(&s0, &s1, &s2, &s3)
+        s = (s0, s1, s2, s3)
         return result
     }
 
-    private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    /// One xoshiro256** step on the four state words: the output, and the state moved on.
+    @inline(__always)
+    private static func advance(_ s0: inout UInt64, _ s1: inout UInt64, _ s2: inout UInt64, _ s3: inout UInt64) -> UInt64 {
+        let result = rotl(s1 &* 5, 7) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+        return result
+    }
+
+    private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// Uniform in (0, 1).
     public mutating func uniform() -> Double {
@@ -42,20 +53,25 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Fills `count` standard normals (Marsaglia–Tsang ziggurat, 128 layers: about 98 % of draws
     /// cost one random word and a multiply; the rest use the exact wedge and tail tests).
     public mutating func fillNormals(_ out: UnsafeMutablePointer<Double>, count: Int) {
-        // The state lives in a local for the loop: as a stored property behind closures and
-        // next to stores through `out` (which could alias it) it was loaded and stored per draw.
-        var g = self
+        // The state lives in four locals for the loop, so that it stays in registers: as a stored
+        // property (behind closures, next to stores through `out`, or passed inout to the
+        // out-of-line slow path) it was loaded and stored per draw. Only the rare slow path
+        // (about 2 % of draws) moves it into a generator and back: the same draws, in order.
+        var (s0, s1, s2, s3) = s
         let xs = Ziggurat.shared.x, rs = Ziggurat.shared.ratio
         for k in 0..<count {
             while true {
-                let bits = g.next()
+                let bits = Self.advance(&s0, &s1, &s2, &s3)
                 let i = Int(bits & 127)
                 let u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
                 if abs(u) < rs[i] { out[k] = u * xs[i]; break }
-                if let v = g.slowNormal(u: u, layer: i, xs) { out[k] = v; break }
+                var slow = SeededGenerator(state: (s0, s1, s2, s3))
+                let v = slow.slowNormal(u: u, layer: i, xs)
+                (s0, s1, s2, s3) = slow.s
+                if let v { out[k] = v; break }
             }
         }
-        self = g
+        s = (s0, s1, s2, s3)
     }
 
     /// The rare ziggurat cases: the tail beyond R (layer 0) and the wedge test (nil = reject).
