@@ -82,13 +82,32 @@ public func distance(_ x: [Double], _ y: [Double]) -> Double {
     return s.squareRoot()
 }
 
-/// max |xᵢ|; NaN if any entry is NaN.
+/// max |xᵢ|; NaN if any entry is NaN. Eight lanes side by side, NaNs noted apart from the
+/// maxima: one `max` after another is a chain of dependent instructions, and the integrator
+/// takes this of the state every step (2,003 entries for the paper's GAN).
 @inlinable
 public func maxAbs(_ x: [Double]) -> Double {
-    var m = 0.0
-    for v in x {
-        if v.isNaN { return .nan }
-        m = max(m, abs(v))
+    x.withUnsafeBufferPointer { p in
+        let n = p.count
+        var m = SIMD8<Double>(repeating: 0)
+        var nan = SIMDMask<SIMD8<Int64>>(repeating: false)
+        var i = 0
+        if let base = p.baseAddress {
+            while i + 8 <= n {
+                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Double>.self)
+                nan .|= v .!= v
+                m = pointwiseMax(m, pointwiseMax(v, -v))   // |v|
+                i += 8
+            }
+        }
+        var r = m.max()
+        if any(nan) { return .nan }
+        while i < n {
+            let v = p[i]
+            if v.isNaN { return .nan }
+            r = max(r, abs(v))
+            i += 1
+        }
+        return r
     }
-    return m
 }
