@@ -39,35 +39,28 @@ int gf_kernels_vectorized(void) {
     return gf_w4_is_avx2();
 }
 
-INLINE void rows_times(int epi, long M, long K, long N, const double *X, const double *B, long ldb, const double *biasp,
-                       int accumulate, const gf_second_t *p2, const gf_epilogue_t *e) {
+/* The entry points of one build. */
+typedef struct {
+    gf_rows_times_fn *rowsTimes;
+    gf_tn_fn *tn;
+    gf_column_sums_fn *columnSums;
+    double (*fmaProbe)(long);
+} build_t;
+
+static const build_t w4 = {gf_rows_times_w4, gf_tn_w4, gf_column_sums_w4, gf_fma_probe_w4};
 #if GF_HAVE_W8
-    if (width() == 8) { gf_rows_times_w8(epi, M, K, N, X, B, ldb, biasp, accumulate, p2, e); return; }
+static const build_t w8 = {gf_rows_times_w8, gf_tn_w8, gf_column_sums_w8, gf_fma_probe_w8};
 #endif
-    gf_rows_times_w4(epi, M, K, N, X, B, ldb, biasp, accumulate, p2, e);
+
+/* The running build (width() is 8 only where GF_HAVE_W8). */
+INLINE const build_t *build(void) {
+#if GF_HAVE_W8
+    if (width() == 8) return &w8;
+#endif
+    return &w4;
 }
 
-INLINE void tn(int su, int sv, long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-               double *Out) {
-#if GF_HAVE_W8
-    if (width() == 8) { gf_tn_w8(su, sv, M, P, Q, U, V, rs, scale, Out); return; }
-#endif
-    gf_tn_w4(su, sv, M, P, Q, U, V, rs, scale, Out);
-}
-
-INLINE void column_sums(long M, long N, const double *D, const double *rs, double scale, double *out) {
-#if GF_HAVE_W8
-    if (width() == 8) { gf_column_sums_w8(M, N, D, rs, scale, out); return; }
-#endif
-    gf_column_sums_w4(M, N, D, rs, scale, out);
-}
-
-double gf_fma_probe(long iterations) {
-#if GF_HAVE_W8
-    if (width() == 8) return gf_fma_probe_w8(iterations);
-#endif
-    return gf_fma_probe_w4(iterations);
-}
+double gf_fma_probe(long iterations) { return build()->fmaProbe(iterations); }
 
 /* ---- packing ----------------------------------------------------------------------------- */
 
@@ -129,7 +122,7 @@ void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const
     long ldb = round_up(N, width());
     scratch = align64(scratch);
     const double *biasp = pack_bias(N, ldb, bias, pack_transposed(K, N, ldb, W, scratch));   /* the bias follows B */
-    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, NULL, &e);
+    build()->rowsTimes(epilogue, M, K, N, X, scratch, ldb, biasp, accumulate, NULL, &e);
 }
 
 void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, const double *bias,
@@ -148,7 +141,7 @@ void gf_dense_nt_pair(long M, long K, long N, const double *X, const double *W, 
     double *B2 = pack_transposed(K, N, ldb, W, scratch);
     const double *biasp = pack_bias(N, ldb, bias, pack_transposed(K2, N, ldb, W2, B2));
     gf_second_t p2 = {K2, X2, B2};
-    rows_times(epilogue, M, K, N, X, scratch, ldb, biasp, 0, &p2, &e);
+    build()->rowsTimes(epilogue, M, K, N, X, scratch, ldb, biasp, 0, &p2, &e);
 }
 
 void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
@@ -165,7 +158,7 @@ void gf_dense_nn(long M, long K, long N, const double *X, const double *W,
         return;
     }
     long ldb = round_up(N, width());
-    rows_times(epilogue, M, K, N, X, pack_padded(K, N, ldb, W, scratch), ldb, NULL, accumulate, NULL, &e);
+    build()->rowsTimes(epilogue, M, K, N, X, pack_padded(K, N, ldb, W, scratch), ldb, NULL, accumulate, NULL, &e);
 }
 
 void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, const double *rowScale,
@@ -182,7 +175,7 @@ void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, 
     scratch = align64(scratch);
     const double *B = pack_padded(K, N, ldb, W, scratch);
     gf_second_t p2 = {K2, X2, pack_padded(K2, N, ldb, W2, scratch + K * ldb)};
-    rows_times(epilogue, M, K, N, X, B, ldb, NULL, 0, &p2, &e);
+    build()->rowsTimes(epilogue, M, K, N, X, B, ldb, NULL, 0, &p2, &e);
 }
 
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
@@ -192,13 +185,13 @@ void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const
         /* Narrow inputs (e.g. a 2-D first layer): vectorise over N instead, Gᵀ in scratch. */
         scratch = align64(scratch);
         memset(scratch, 0, sizeof(double) * (size_t)(K * N));
-        tn(0, rowScale != NULL, M, K, N, A, D, rowScale, scale, scratch);
+        build()->tn(0, rowScale != NULL, M, K, N, A, D, rowScale, scale, scratch);
         for (long n = 0; n < N; n++)
             for (long k = 0; k < K; k++) G[n * K + k] += scratch[k * N + n];
     } else {
-        tn(rowScale != NULL, 0, M, N, K, D, A, rowScale, scale, G);
+        build()->tn(rowScale != NULL, 0, M, N, K, D, A, rowScale, scale, G);
     }
     /* A separate vectorised pass: summing inside the product put a branch and a scalar
        dependency chain in its inner loop. */
-    if (gb) column_sums(M, N, D, rowScale, scale, gb);
+    if (gb) build()->columnSums(M, N, D, rowScale, scale, gb);
 }

@@ -349,25 +349,30 @@ void GF_NAME(gf_tn)(int su, int sv, long M, long P, long Q, const double *U, con
 /* out (N) += scale·Σ_rows s_r·D_r: 16 columns at a time with two rows per step, so that
    2·16/GF_VW vector sums run side by side (one sum per column is one long dependency chain).
    Columns up to the last multiple of 4 in vectors, the rest in the scalar loop. */
-/* One chunk of NV whole vectors of columns from c0, the sums of even rows and of odd rows
-   apart (NV a constant: the sums stay in registers). */
-INLINE void column_sums_whole(const int NV, long M, long N, long c0, const double *D, const double *rs, double scale,
-                              double *out) {
+
+/* One chunk of NV vectors of columns from c0, the sums of even rows and of odd rows apart (NV a
+   constant: the sums stay in registers). WHOLE: every vector is whole; otherwise the last holds
+   `last` columns (8-wide only: 4). */
+INLINE void column_sums_block(const int NV, const int WHOLE, long M, long N, long c0, long last, const double *D,
+                              const double *rs, double scale, double *out) {
     vd s0[4], s1[4];
     _Pragma("unroll") for (int j = 0; j < NV; j++) s0[j] = s1[j] = zerov();
+#define GF_ROW(r, j) (WHOLE || (j) < NV - 1 ? ld(D + (r) * N + c0 + GF_VW * (j)) : load_part(D + (r) * N + c0 + GF_VW * (j), last))
     long r = 0;
     for (; r + 2 <= M; r += 2) {
         double f0 = rs ? rs[r] : 1, f1 = rs ? rs[r + 1] : 1;
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
-            s0[j] += f0 * ld(D + r * N + c0 + GF_VW * j);
-            s1[j] += f1 * ld(D + (r + 1) * N + c0 + GF_VW * j);
+            s0[j] += f0 * GF_ROW(r, j);
+            s1[j] += f1 * GF_ROW(r + 1, j);
         }
     }
     for (; r < M; r++)
-        _Pragma("unroll") for (int j = 0; j < NV; j++) s0[j] += (rs ? rs[r] : 1) * ld(D + r * N + c0 + GF_VW * j);
+        _Pragma("unroll") for (int j = 0; j < NV; j++) s0[j] += (rs ? rs[r] : 1) * GF_ROW(r, j);
+#undef GF_ROW
     _Pragma("unroll") for (int j = 0; j < NV; j++) {
+        long avail = WHOLE || j < NV - 1 ? GF_VW : last;
         double *o = out + c0 + GF_VW * j;
-        st(o, ld(o) + scale * (s0[j] + s1[j]));
+        store_part(o, load_part(o, avail) + scale * (s0[j] + s1[j]), avail);
     }
 }
 
@@ -378,31 +383,15 @@ INLINE void column_sums_body(long M, long N, const double *D, const double *rs, 
         long nv = (width + GF_VW - 1) / GF_VW, last = width - GF_VW * (nv - 1);
         if (last == GF_VW) {
             switch (nv) {
-            case 4: column_sums_whole(4, M, N, c0, D, rs, scale, out); break;
-            case 3: column_sums_whole(3, M, N, c0, D, rs, scale, out); break;
-            case 2: column_sums_whole(2, M, N, c0, D, rs, scale, out); break;
-            default: column_sums_whole(1, M, N, c0, D, rs, scale, out); break;
+            case 4: column_sums_block(4, 1, M, N, c0, last, D, rs, scale, out); break;
+            case 3: column_sums_block(3, 1, M, N, c0, last, D, rs, scale, out); break;
+            case 2: column_sums_block(2, 1, M, N, c0, last, D, rs, scale, out); break;
+            default: column_sums_block(1, 1, M, N, c0, last, D, rs, scale, out); break;
             }
-            continue;
-        }
-        /* 8-wide only: a last vector with 4 columns. */
-        vd s0[2] = {zerov(), zerov()}, s1[2] = {zerov(), zerov()};
-        long r = 0;
-        for (; r + 2 <= M; r += 2) {
-            double f0 = rs ? rs[r] : 1, f1 = rs ? rs[r + 1] : 1;
-            for (long j = 0; j < nv; j++) {
-                long avail = j == nv - 1 ? last : GF_VW;
-                s0[j] += f0 * load_part(D + r * N + c0 + GF_VW * j, avail);
-                s1[j] += f1 * load_part(D + (r + 1) * N + c0 + GF_VW * j, avail);
-            }
-        }
-        for (; r < M; r++)
-            for (long j = 0; j < nv; j++)
-                s0[j] += (rs ? rs[r] : 1) * load_part(D + r * N + c0 + GF_VW * j, j == nv - 1 ? last : GF_VW);
-        for (long j = 0; j < nv; j++) {
-            long avail = j == nv - 1 ? last : GF_VW;
-            double *o = out + c0 + GF_VW * j;
-            store_part(o, load_part(o, avail) + scale * (s0[j] + s1[j]), avail);
+        } else if (nv == 2) {
+            column_sums_block(2, 0, M, N, c0, last, D, rs, scale, out);
+        } else {
+            column_sums_block(1, 0, M, N, c0, last, D, rs, scale, out);
         }
     }
     for (long c = N4; c < N; c++) {

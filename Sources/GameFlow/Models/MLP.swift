@@ -215,18 +215,14 @@ public struct MLP: Sendable, Equatable {
 public enum MLPKernels {
     public static var vectorized: Bool { gf_kernels_vectorized() != 0 }
     /// "avx512", "avx2-fma" or "baseline" (for JSON).
-    public static var name: String {
+    public static var name: String { build.name }
+    public static var description: String { build.description }
+
+    private static var build: (name: String, description: String) {
         switch gf_kernels_vectorized() {
-        case 2: return "avx512"
-        case 1: return "avx2-fma"
-        default: return "baseline"
-        }
-    }
-    public static var description: String {
-        switch gf_kernels_vectorized() {
-        case 2: return "AVX-512 kernels"
-        case 1: return "AVX2/FMA kernels"
-        default: return "baseline kernels"
+        case 2: return ("avx512", "AVX-512 kernels")
+        case 1: return ("avx2-fma", "AVX2/FMA kernels")
+        default: return ("baseline", "baseline kernels")
         }
     }
 }
