@@ -11,7 +11,8 @@ import Testing
 @Suite struct KernelTests {
     static let shapes: [(m: Int, k: Int, n: Int)] = [(1, 1, 1), (7, 3, 5), (8, 16, 16), (5, 2, 16), (9, 16, 1),
                                                      (6, 16, 2), (3, 21, 37), (4, 8, 3), (13, 11, 1), (9, 10, 2),
-                                                     (9, 12, 12), (10, 20, 24), (11, 13, 20)]
+                                                     (9, 12, 12), (10, 20, 24), (11, 13, 20),
+                                                     (31, 16, 16), (19, 7, 16)]   // 14-row blocks, 4-row and 1-row tails
     static let slope = 0.2
 
     static func random(_ count: Int, _ rng: inout SeededGenerator) -> [Double] { (0..<count).map { _ in rng.normal() } }

@@ -8,9 +8,9 @@ static double rnd(void){ return rand()/(double)RAND_MAX*2-1; }
 static double act(int a,double v){ return a==0? (v>0?v:0) : a==1? (v>0?v:0.2*v) : a==2? tanh(v) : v; }
 static double dm(int a,double m,double v){ return a==0? (m>0?v:0) : a==1? (m>0?v:0.2*v) : a==2? (1-m*m)*v : v; }
 static int check(void){
-  int shapes[][3]={{1,1,1},{7,3,5},{8,16,16},{5,2,16},{9,16,1},{6,16,2},{3,21,37},{512,16,16}};
+  int shapes[][3]={{1,1,1},{7,3,5},{8,16,16},{5,2,16},{9,16,1},{6,16,2},{3,21,37},{512,16,16},{31,16,16},{19,7,16}};
   double worst=0; long checks=0;
-  for(int si=0;si<8;si++){ int m=shapes[si][0],k=shapes[si][1],n=shapes[si][2];
+  for(int si=0;si<(int)(sizeof shapes/sizeof shapes[0]);si++){ int m=shapes[si][0],k=shapes[si][1],n=shapes[si][2];
     double *x=malloc(8*m*k),*w=malloc(8*n*k),*b=malloc(8*n),*mask=malloc(8*m*n),*prior=malloc(8*m*n),*rs=malloc(8*m);
     double *out=malloc(8*m*n),*out2=malloc(8*m*n),*plain=malloc(8*m*n),*sc=malloc(8*gf_scratch_count(k,n));
     for(int i=0;i<m*k;i++)x[i]=rnd(); for(int i=0;i<n*k;i++)w[i]=rnd(); for(int i=0;i<n;i++)b[i]=rnd();
