@@ -167,9 +167,10 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
 }
 
 /* Blocks of RB rows × NV vectors: enough independent FMA chains (RB·NV accumulators) to cover
-   the FMA latency; the rows left over go in blocks of 4 (when RB > 4), then one by one. (The
-   `RB > 4 ? 4 : 1` keeps the unused instance legal when RB ≤ 4.) Blocks of whole vectors (FULL) skip the partial-vector checks; a vector beyond
-   N is all padding (zero columns of B) and writes nothing. */
+   the FMA latency; the rows left over go in blocks of 4 (when RB > 4), then one by one (the
+   `RB > 4 ? 4 : 1` keeps the unused instance legal when RB ≤ 4). Blocks of whole vectors (FULL)
+   skip the partial-vector checks; a vector beyond N is all padding (zero columns of B) and
+   writes nothing. */
 #define ROWS_ACC(ACC, FULL, NV, RB)                                                           \
     do {                                                                                      \
         long r = 0;                                                                           \
@@ -270,7 +271,7 @@ INLINE void tn_block(const int SU, const int SV, const int WHOLE, const int PB, 
     for (long r = 0; r < M; r++) {
         const double *vr = V + r * Q + q0;
         /* Fetch rows TN_AHEAD ahead: on the first block of a chunk, U and V come from L2 or L3,
-           and the hardware prefetchers alone left this loop waiting (−15 % time at M = 512).
+           and the hardware prefetchers alone left this loop waiting (−21 % time at M = 512).
            Only the first block to touch a line fetches it: two lines of V (16 columns) on the
            block with p0 = 0, and the line of U from p0 on blocks where p0 is a multiple of 8.
            8-wide build only: the 4-wide one (PB = 2) timed 9 % slower with it on Ice Lake. */
