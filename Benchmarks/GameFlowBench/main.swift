@@ -169,6 +169,8 @@ struct KernelsCommand: ParsableCommand {
                 gf_dense_nn(m, w, w, x, wt, nil, 0, out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil, scratch) }),
             ("tn 16×16 + bias sums (weight gradient)", m * w * w, {
                 gf_dense_tn(m, w, w, x, x2, nil, 1e-9, g, gb, scratch) }),
+            ("tn 16×16 row-scaled + bias sums (fakes' D)", m * w * w, {
+                gf_dense_tn(m, w, w, x, x2, scales, 1e-9, g, gb, scratch) }),
             ("nt pair 16→16, row scale, σ′ mask (R{z})", 2 * m * w * w, {
                 gf_dense_nt_pair(m, w, w, x, wt, bias, scales, w, x2, wt2, out, Int32(GF_EPI_MASKED), relu, 0.2, mask, nil,
                                  scratch) }),
