@@ -167,15 +167,15 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
 }
 
 /* Blocks of RB rows × NV vectors: enough independent FMA chains (RB·NV accumulators) to cover
-   the FMA latency; the rows left over go in blocks of 4 (when RB > 4), then one by one (the
-   `RB > 4 ? 4 : 1` keeps the unused instance legal when RB ≤ 4). Blocks of whole vectors (FULL)
-   skip the partial-vector checks; a vector beyond N is all padding (zero columns of B) and
-   writes nothing. */
+   the FMA latency; the rows left over go in blocks of TAIL (4 when RB > 4), then one by one.
+   Blocks of whole vectors (FULL) skip the partial-vector checks; a vector beyond N is all
+   padding (zero columns of B) and writes nothing. */
 #define ROWS_ACC(ACC, FULL, NV, RB)                                                           \
     do {                                                                                      \
+        const int TAIL = RB > 4 ? 4 : 1;                                                      \
         long r = 0;                                                                           \
         for (; r + RB <= M; r += RB) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, RB, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
-        if (RB > 4) for (; r + 4 <= M; r += 4) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, RB > 4 ? 4 : 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
+        for (; r + TAIL <= M; r += TAIL) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, TAIL, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
         for (; r < M; r++) rows_block(ACC, FULL, SCALED, EPI, ACT, PAIR, 1, NV, K, X, r, B, ldb, c0, N, biasp, accumulate, *p2, *e); \
     } while (0)
 #define ROWS(FULL, NV, RB) ROWS_ACC(-1, FULL, NV, RB)

@@ -89,27 +89,27 @@ import Testing
                     let plain = Self.product(x, w, m: m, k: k, n: n, transposed: transposed)
                     let scales = Self.random(m, &rng)
                     for accumulate in [false, true] {
-                      for scaled in [false, true] {
-                        for withBias in transposed ? [false, true] : [false] {
-                            // out = [out +] s ⊙ ([bias +] X·B)
-                            var v = plain
-                            for i in 0..<(m * n) {
-                                if withBias { v[i] += bias[i % n] }
-                                if scaled { v[i] *= scales[i / n] }
-                                if accumulate { v[i] += prior[i] }
-                            }
-                            let label = "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) s=\(scaled) b=\(withBias)"
-                            Self.expectEveryEpilogue(of: v, mask: mask, initial: prior, label) { epi, a, out, out2 in
-                                if transposed {
-                                    gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
-                                                &out, epi, a, Self.slope, mask, &out2, &scratch)
-                                } else {
-                                    gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
-                                                mask, &out2, &scratch)
+                        for scaled in [false, true] {
+                            for withBias in transposed ? [false, true] : [false] {
+                                // out = [out +] s ⊙ ([bias +] X·B)
+                                var v = plain
+                                for i in 0..<(m * n) {
+                                    if withBias { v[i] += bias[i % n] }
+                                    if scaled { v[i] *= scales[i / n] }
+                                    if accumulate { v[i] += prior[i] }
+                                }
+                                let label = "m=\(m) k=\(k) n=\(n) T=\(transposed) acc=\(accumulate) s=\(scaled) b=\(withBias)"
+                                Self.expectEveryEpilogue(of: v, mask: mask, initial: prior, label) { epi, a, out, out2 in
+                                    if transposed {
+                                        gf_dense_nt(m, k, n, x, w, withBias ? bias : nil, scaled ? scales : nil, accumulate ? 1 : 0,
+                                                    &out, epi, a, Self.slope, mask, &out2, &scratch)
+                                    } else {
+                                        gf_dense_nn(m, k, n, x, w, scaled ? scales : nil, accumulate ? 1 : 0, &out, epi, a, Self.slope,
+                                                    mask, &out2, &scratch)
+                                    }
                                 }
                             }
                         }
-                      }
                     }
                 }
             }
