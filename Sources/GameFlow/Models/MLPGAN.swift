@@ -201,11 +201,16 @@ public struct MLPGAN: Game {
 
     // First and second derivatives (no logarithms: the hot path needs only these).
 
+    /// σ(t) for the slopes below (WGAN: 0, unused). `fieldPass` keeps it per sample for
+    /// `vjpPass`, which would otherwise take the same exponentials again.
+    @inline(__always) func lossSigma(_ t: Double) -> Double { utility == .wgan ? 0 : Self.sigmoid(t) }
+
     /// (φ_r′, φ_r″) = (1 − σ, −σ(1 − σ)).
-    @inline(__always) func phiReal(_ t: Double) -> (d1: Double, d2: Double) {
-        if utility == .wgan { return (1, 0) }
-        let s = Self.sigmoid(t)
-        return (1 - s, -s * (1 - s))
+    @inline(__always) func phiReal(_ t: Double) -> (d1: Double, d2: Double) { phiReal(sigma: lossSigma(t)) }
+
+    /// `phiReal` from s = `lossSigma(t)`.
+    @inline(__always) func phiReal(sigma s: Double) -> (d1: Double, d2: Double) {
+        utility == .wgan ? (1, 0) : (1 - s, -s * (1 - s))
     }
 
     /// (φ_f′, φ_f″) = (−σ, −σ(1 − σ)).
@@ -215,18 +220,16 @@ public struct MLPGAN: Game {
         return (-s, -s * (1 - s))
     }
 
-    /// (φ_f′, ψ′) of a fake logit from one sigmoid (the same values as `phiFake` and `psi`).
-    @inline(__always) func fakeSlopes(_ t: Double) -> (phi: Double, psi: Double) {
+    /// (φ_f′, ψ′) of a fake logit from s = `lossSigma(t)` (the same values as `phiFake` and `psi`).
+    @inline(__always) func fakeSlopes(sigma s: Double) -> (phi: Double, psi: Double) {
         if utility == .wgan { return (-1, 1) }
-        let s = Self.sigmoid(t)
         return (-s, utility == .standard ? s : 1 - s)
     }
 
-    /// (ψ″, κ) of a fake logit from one sigmoid, where κ = φ_f″/φ_f′ = 1 − σ (WGAN: 0) is
-    /// formed without dividing (φ_f′ may underflow to 0).
-    @inline(__always) func fakeCurvatures(_ t: Double) -> (psi: Double, kappa: Double) {
+    /// (ψ″, κ) of a fake logit from s = `lossSigma(t)`, where κ = φ_f″/φ_f′ = 1 − σ (WGAN: 0)
+    /// is formed without dividing (φ_f′ may underflow to 0).
+    @inline(__always) func fakeCurvatures(sigma s: Double) -> (psi: Double, kappa: Double) {
         if utility == .wgan { return (0, 0) }
-        let s = Self.sigmoid(t)
         return (utility == .standard ? s * (1 - s) : -s * (1 - s), 1 - s)
     }
 
@@ -273,11 +276,15 @@ public struct MLPGAN: Game {
         vD.update(repeating: 0, count: discriminator.parameterCount)
         vG.update(repeating: 0, count: generator.parameterCount)
         // ∇_D f, real term.
-        for r in 0..<b { ws.realUpstream[r] = phiReal(ws.realLogit[r]).d1 * inv }
+        for r in 0..<b {
+            ws.realSigma[r] = lossSigma(ws.realLogit[r])
+            ws.realUpstream[r] = phiReal(sigma: ws.realSigma[r]).d1 * inv
+        }
         discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
         // ∇_D f, fake term, and e₀ = ∂(logit)/∂(input)/b on the fakes.
         for r in 0..<b {
-            let slopes = fakeSlopes(ws.fakeLogit[r])
+            ws.fakeSigma[r] = lossSigma(ws.fakeLogit[r])
+            let slopes = fakeSlopes(sigma: ws.fakeSigma[r])
             ws.phiFake1[r] = slopes.phi
             ws.psi1[r] = slopes.psi
         }
@@ -392,12 +399,12 @@ public struct MLPGAN: Game {
         let sFake = discriminator.tangentForward(dp, direction: uD, inputDirection: ws.rFake, directionRowScale: ws.phiFake1,
                                                  ws.dFake)
         // D on real data: H_f(0, u_D), D block.
-        for r in 0..<b { ws.rUpstream[r] = phiReal(ws.realLogit[r]).d2 * sReal[r] * inv }
+        for r in 0..<b { ws.rUpstream[r] = phiReal(sigma: ws.realSigma[r]).d2 * sReal[r] * inv }
         discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: nil, inputGradient: nil,
                                dOutTangent: ws.rUpstream, direction: uD, gradientTangent: oD, deltaIsCurrent: true)
         // D on the fakes, then G: both terms, both blocks.
         for r in 0..<b {
-            let c = fakeCurvatures(ws.fakeLogit[r]), sA = ws.sA[r]
+            let c = fakeCurvatures(sigma: ws.fakeSigma[r]), sA = ws.sA[r]
             ws.rUpstream[r] = (c.psi * sA + c.kappa * (sFake[r] - ws.psi1[r] * sA)) * inv
         }
         discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: nil, inputGradient: nil,
@@ -418,8 +425,10 @@ final class GANWorkspace: @unchecked Sendable {
     let rRealLogit: UnsafeMutablePointer<Double>, rFakeLogit: UnsafeMutablePointer<Double>
     let upstream: UnsafeMutablePointer<Double>, rUpstream: UnsafeMutablePointer<Double>
     /// φ_r′/b on the real batch; 1/b; φ_f′ and ψ′ per fake; e₀ = ∂logit/∂input/b (2 per fake);
-    /// ṡᴬ per fake; a v-sized buffer for `vjpPass` when the backward state is stale.
+    /// ṡᴬ per fake; σ of each real and fake logit (`lossSigma`); a v-sized buffer for `vjpPass`
+    /// when the backward state is stale.
     let realUpstream: UnsafeMutablePointer<Double>, unitUpstream: UnsafeMutablePointer<Double>
+    let realSigma: UnsafeMutablePointer<Double>, fakeSigma: UnsafeMutablePointer<Double>
     let phiFake1: UnsafeMutablePointer<Double>, psi1: UnsafeMutablePointer<Double>
     let fakeInputUnit: UnsafeMutablePointer<Double>, sA: UnsafeMutablePointer<Double>
     let fieldScratch: UnsafeMutablePointer<Double>
@@ -460,7 +469,8 @@ final class GANWorkspace: @unchecked Sendable {
         realLogit = make(batch); fakeLogit = make(batch); rRealLogit = make(batch); rFakeLogit = make(batch)
         upstream = make(batch); rUpstream = make(batch)
         realUpstream = make(batch); unitUpstream = make(batch); phiFake1 = make(batch); psi1 = make(batch)
-        fakeInputUnit = make(2 * batch); sA = make(batch); fieldScratch = make(dimension)
+        fakeInputUnit = make(2 * batch); sA = make(batch); realSigma = make(batch); fakeSigma = make(batch)
+        fieldScratch = make(dimension)
         unitUpstream.update(repeating: 1 / Double(batch), count: batch)
         self.owned = owned
     }
