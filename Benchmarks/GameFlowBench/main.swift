@@ -189,7 +189,15 @@ struct KernelsCommand: ParsableCommand {
             print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
                   + String(format: "%8.3f µs  %6.2f multiply-adds/ns  (%3.0f %% of peak)", t, rate, 100 * rate / peak))
         }
-        if sink.isNaN { print("") }   // keeps the probe's result alive
+        // Not a kernel, but the other cost every step pays: drawing its batch's normals (the
+        // latents and the real samples' noise), the ziggurat's random words and table tests.
+        let draws = m * (w + 2)
+        let normals = zeros(draws)
+        var drawRng = SeededGenerator(seed: 11)
+        let drawMicro = best { drawRng.fillNormals(normals, count: draws) }
+        print("  " + "\(draws) normals (a batch's latents and noise)".padding(toLength: 44, withPad: " ", startingAt: 0)
+              + String(format: "%8.3f µs  %6.2f ns per normal", drawMicro, drawMicro * 1e3 / Double(draws)))
+        if sink.isNaN || normals[0].isNaN { print("") }   // keeps the results alive
     }
 }
 
