@@ -53,25 +53,37 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// Fills `count` standard normals (Marsaglia–Tsang ziggurat, 128 layers: about 98 % of draws
     /// cost one random word and a multiply; the rest use the exact wedge and tail tests).
     public mutating func fillNormals(_ out: UnsafeMutablePointer<Double>, count: Int) {
-        // The state lives in four locals for the loop, so that it stays in registers: as a stored
-        // property (behind closures, next to stores through `out`, or passed inout to the
-        // out-of-line slow path) it was loaded and stored per draw. Only the rare slow path
-        // (about 2 % of draws) moves it into a generator and back: the same draws, in order.
-        var (s0, s1, s2, s3) = s
         let xs = Ziggurat.shared.x, rs = Ziggurat.shared.ratio
-        for k in 0..<count {
-            while true {
-                let bits = Self.advance(&s0, &s1, &s2, &s3)
-                let i = Int(bits & 127)
-                let u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
-                if abs(u) < rs[i] { out[k] = u * xs[i]; break }
-                var slow = SeededGenerator(state: (s0, s1, s2, s3))
-                let v = slow.slowNormal(u: u, layer: i, xs)
-                (s0, s1, s2, s3) = slow.s
-                if let v { out[k] = v; break }
-            }
+        var k = 0
+        while true {
+            let run = Self.rectangleDraws(state: s, out, from: k, count: count, xs, rs)
+            s = run.state
+            k = run.next
+            if k == count { return }
+            // Draw k fell outside its layer's rectangle (about 2 % of draws).
+            if let v = slowNormal(u: run.u, layer: run.layer, xs) { out[k] = v; k += 1 }
         }
-        s = (s0, s1, s2, s3)
+    }
+
+    /// The ziggurat's fast path from index `k` on: draws until `count` or the first draw outside
+    /// its layer's rectangle, whose (u, layer) it returns with the index it was for. Apart from
+    /// `self`, with the state in four locals and no call in the loop: in `fillNormals` itself the
+    /// compiler stored the state back every draw and reloaded the pointers from the stack.
+    @inline(never)
+    private static func rectangleDraws(state: (UInt64, UInt64, UInt64, UInt64), _ out: UnsafeMutablePointer<Double>,
+                                       from k: Int, count: Int, _ xs: UnsafePointer<Double>, _ rs: UnsafePointer<Double>)
+        -> (state: (UInt64, UInt64, UInt64, UInt64), next: Int, u: Double, layer: Int) {
+        var (s0, s1, s2, s3) = state
+        var k = k
+        while k < count {
+            let bits = advance(&s0, &s1, &s2, &s3)
+            let i = Int(bits & 127)
+            let u = 2 * (Double(bits >> 11) * 0x1p-53) - 1
+            guard abs(u) < rs[i] else { return ((s0, s1, s2, s3), k, u, i) }
+            out[k] = u * xs[i]
+            k += 1
+        }
+        return ((s0, s1, s2, s3), k, 0, 0)
     }
 
     /// The rare ziggurat cases: the tail beyond R (layer 0) and the wedge test (nil = reject).
