@@ -82,32 +82,35 @@ public func distance(_ x: [Double], _ y: [Double]) -> Double {
     return s.squareRoot()
 }
 
-/// max |xᵢ|; NaN if any entry is NaN. Eight lanes side by side, NaNs noted apart from the
-/// maxima: one `max` after another is a chain of dependent instructions, and the integrator
-/// takes this of the state every step (2,003 entries for the paper's GAN).
+/// max |xᵢ|; NaN if any entry is NaN. Four running maxima side by side, NaNs noted apart from
+/// them: one `max` after another is a chain of dependent instructions, and the integrator takes
+/// this of the state every step (2,003 entries for the paper's GAN). Plain scalar lanes: with
+/// `SIMD8` and `pointwiseMax` the compiler called an out-of-line function per eight entries.
 @inlinable
 public func maxAbs(_ x: [Double]) -> Double {
     x.withUnsafeBufferPointer { p in
         let n = p.count
-        var m = SIMD8<Double>(repeating: 0)
-        var nan = SIMDMask<SIMD8<Int64>>(repeating: false)
+        var m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0
+        var nan = false
         var i = 0
-        if let base = p.baseAddress {
-            while i + 8 <= n {
-                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Double>.self)
-                nan .|= v .!= v
-                m = pointwiseMax(m, pointwiseMax(v, -v))   // |v|
-                i += 8
+        if let b = p.baseAddress {
+            while i + 4 <= n {
+                let a0 = abs(b[i]), a1 = abs(b[i + 1]), a2 = abs(b[i + 2]), a3 = abs(b[i + 3])
+                // a > m is false for NaN: the maxima skip NaNs, and `nan` records them.
+                m0 = a0 > m0 ? a0 : m0
+                m1 = a1 > m1 ? a1 : m1
+                m2 = a2 > m2 ? a2 : m2
+                m3 = a3 > m3 ? a3 : m3
+                nan = nan || (a0.isNaN || a1.isNaN) || (a2.isNaN || a3.isNaN)
+                i += 4
+            }
+            while i < n {
+                let a = abs(b[i])
+                m0 = a > m0 ? a : m0
+                nan = nan || a.isNaN
+                i += 1
             }
         }
-        var r = m.max()
-        if any(nan) { return .nan }
-        while i < n {
-            let v = p[i]
-            if v.isNaN { return .nan }
-            r = max(r, abs(v))
-            i += 1
-        }
-        return r
+        return nan ? .nan : max(max(m0, m1), max(m2, m3))
     }
 }
