@@ -74,32 +74,35 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         guard r == .success else { return r }
         cache.steps += 1
         let inv = 1 / h
-        switch method {
-        case let .rmsprop(decay, eps, _):
-            // On raw pointers: no bounds or exclusivity checks, so the loop vectorises.
-            let n = x.count
-            x.withUnsafeMutableBufferPointer { xb in
-                cache.start.withUnsafeBufferPointer { sb in
+        let n = x.count, method = method, steps = cache.steps
+        // On raw pointers: no bounds, uniqueness or exclusivity checks in the loops, so they
+        // vectorise (with array subscripts, Adam's loop was 7 % of a SimGA step on the GAN).
+        x.withUnsafeMutableBufferPointer { xb in
+            cache.start.withUnsafeBufferPointer { sb in
+                cache.first.withUnsafeMutableBufferPointer { fb in
                     cache.second.withUnsafeMutableBufferPointer { vb in
-                        let x = xb.baseAddress!, start = sb.baseAddress!, second = vb.baseAddress!
-                        for i in 0..<n {
-                            let d = (x[i] - start[i]) * inv
-                            let s = decay * second[i] + (1 - decay) * d * d
-                            second[i] = s
-                            x[i] = start[i] + h * d / (s + eps).squareRoot()
+                        let x = xb.baseAddress!, start = sb.baseAddress!, first = fb.baseAddress!, second = vb.baseAddress!
+                        switch method {
+                        case let .rmsprop(decay, eps, _):
+                            for i in 0..<n {
+                                let d = (x[i] - start[i]) * inv
+                                let s = decay * second[i] + (1 - decay) * d * d
+                                second[i] = s
+                                x[i] = start[i] + h * d / (s + eps).squareRoot()
+                            }
+                        case let .adam(b1, b2, eps):
+                            let c1 = 1 - pow(b1, Double(steps)), c2 = 1 - pow(b2, Double(steps))
+                            for i in 0..<n {
+                                let d = (x[i] - start[i]) * inv
+                                let m = b1 * first[i] + (1 - b1) * d
+                                let s = b2 * second[i] + (1 - b2) * d * d
+                                first[i] = m
+                                second[i] = s
+                                x[i] = start[i] + h * (m / c1) / ((s / c2).squareRoot() + eps)
+                            }
                         }
                     }
                 }
-            }
-        case let .adam(b1, b2, eps):
-            let c1 = 1 - pow(b1, Double(cache.steps)), c2 = 1 - pow(b2, Double(cache.steps))
-            for i in 0..<x.count {
-                let d = (x[i] - cache.start[i]) * inv
-                let m = b1 * cache.first[i] + (1 - b1) * d
-                let s = b2 * cache.second[i] + (1 - b2) * d * d
-                cache.first[i] = m
-                cache.second[i] = s
-                x[i] = cache.start[i] + h * (m / c1) / ((s / c2).squareRoot() + eps)
             }
         }
         return .success
