@@ -65,6 +65,53 @@ import Testing
         }
     }
 
+    @Test("One player's block of v is that block of the full v, bit for bit, and leaves v′ᵀu unchanged", arguments: cases)
+    func playerBlocks(activation: Activation, utility: MLPGAN.Utility) throws {
+        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+            let g = try Self.game(activation, utility, layout: layout)
+            let x = Self.state(g, seed: 4)
+            let v = g.vectorField(at: x, step: 2)
+            var rng = SeededGenerator(seed: 8)
+            let u = randomVector(g.dimension, &rng)
+            var jtu = [Double](repeating: 0, count: g.dimension)
+            g.transposeJacobianVectorProduct(at: x, u, step: 2, into: &jtu)
+            let elsewhere = Self.state(g, seed: 5)
+            for (player, block) in g.players.enumerated() {
+                _ = g.vectorField(at: elsewhere, step: 2)   // every network's δ's now belong to another x
+                var w = [Double](repeating: .nan, count: g.dimension)
+                g.evaluate(at: x, step: 2, player: player, into: &w)
+                #expect(Array(w[block]) == Array(v[block]), "\(activation) \(utility) \(layout) player \(player)")
+                // The partial pass must not leave δ's that v′ᵀu would take for v's.
+                var again = jtu
+                g.transposeJacobianVectorProduct(at: x, u, step: 2, into: &again)
+                #expect(again == jtu, "\(activation) \(utility) \(layout): v′ᵀu after player \(player)'s block")
+            }
+        }
+    }
+
+    /// `game` with only `Game`'s default `evaluate(at:step:player:into:)` (the full v).
+    struct FullFieldOnly: Game {
+        let game: MLPGAN
+        var dimension: Int { game.dimension }
+        var players: [Range<Int>] { game.players }
+        func evaluate(at x: [Double], step: Int, into v: inout [Double]) { game.evaluate(at: x, step: step, into: &v) }
+    }
+
+    @Test("AltGA on one player's block at a time takes the same steps as on full evaluations")
+    func altgaUsesBlocks() throws {
+        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+            let g = try Self.game(.relu, .nonSaturating, layout: layout)
+            let x0 = g.initialState(seed: 3), opts = SolveOptions(stepSize: 0.05, maxSteps: 20)
+            var blocks = try Integrator(game: g, scheme: AltGA(), initialState: x0, options: opts)
+            var full = try Integrator(game: FullFieldOnly(game: Self.game(.relu, .nonSaturating, layout: layout)), scheme: AltGA(),
+                                      initialState: x0, options: opts)
+            while blocks.step() == nil {}
+            while full.step() == nil {}
+            #expect(blocks.state == full.state && blocks.state != x0, "\(layout)")
+            #expect(blocks.stats == full.stats)
+        }
+    }
+
     @Test("The minibatch is a pure function of (seed, step): same step, same v; other step, other v")
     func batchesArePure() throws {
         let g = try Self.game(.tanh, .nonSaturating)

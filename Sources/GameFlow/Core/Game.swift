@@ -29,6 +29,11 @@ public protocol Game: Sendable {
 
     /// v(x) into `v` (length n).
     func evaluate(at x: [Double], step: Int, into v: inout [Double])
+    /// Player `player`'s block of v(x) (the entries `players[player]`) into those entries of
+    /// `v`; the other entries are unspecified. For schemes that use one block at a time
+    /// (AltGA): a game whose players' gradients share work may compute only the block asked
+    /// for, with the same values as `evaluate`. Default: all of v.
+    func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double])
     /// v′(x)·u into `out`.
     func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double])
     /// v′(x)ᵀ·u into `out`.
@@ -38,6 +43,10 @@ public protocol Game: Sendable {
 }
 
 extension Game {
+    public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
+        evaluate(at: x, step: step, into: &v)
+    }
+
     public var equilibrium: [Double]? { nil }
     public var hasExactDerivatives: Bool { false }
     public var name: String { "custom" }

@@ -27,6 +27,13 @@ public struct StepContext<G: Game> {
         game.evaluate(at: x, step: step, into: &v)
     }
 
+    /// Player `player`'s block of v(x) into those entries of `v` (counted as an evaluation).
+    @inlinable
+    public mutating func evaluate(_ x: [Double], player: Int, into v: inout [Double]) {
+        stats.fieldEvaluations += 1
+        game.evaluate(at: x, step: step, player: player, into: &v)
+    }
+
     /// v′(x)·u into `out`.
     @inlinable
     public mutating func jacobianVectorProduct(_ x: [Double], _ u: [Double], into out: inout [Double]) {

@@ -125,6 +125,21 @@ public struct MLPGAN: Game {
         }
     }
 
+    /// One player's block: D's needs no backward pass through G, and G's none over the real
+    /// batch nor D's weight gradient on the fakes. The same values as `evaluate`, bit for bit.
+    public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
+        precondition(players.indices.contains(player), "MLPGAN has players 0 and 1 (asked for \(player))")
+        let generator = players[player].lowerBound == generatorOffset
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                v.withUnsafeMutableBufferPointer { vs in
+                    fieldPass(xs.baseAddress!, step: step, ws, into: vs.baseAddress!,
+                              discriminatorBlock: !generator, generatorBlock: generator)
+                }
+            }
+        }
+    }
+
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         product(x, u, step: step, into: &out, jvpPass)
     }
@@ -268,19 +283,22 @@ public struct MLPGAN: Game {
     /// sample's upstream: one backward pass over the fakes with upstream 1/b (δ = e) serves both
     /// players — f's parameter gradient weights sample r by φ_f′(t_r), and g's gradient enters G
     /// through D's input as ψ′(t_r)·e₀. The δ's stay in the workspaces for `vjpPass`.
-    private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>) {
+    /// With one block only (AltGA), the passes the other block alone needs are skipped.
+    private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>,
+                           discriminatorBlock: Bool = true, generatorBlock: Bool = true) {
         forwardAll(p, step: step, ws)
         let b = ws.batch, inv = 1 / Double(b)
         let dp = p + discriminatorOffset, gp = p + generatorOffset
         let vD = v + discriminatorOffset, vG = v + generatorOffset
-        vD.update(repeating: 0, count: discriminator.parameterCount)
-        vG.update(repeating: 0, count: generator.parameterCount)
-        // ∇_D f, real term.
-        for r in 0..<b {
-            ws.realSigma[r] = lossSigma(ws.realLogit[r])
-            ws.realUpstream[r] = phiReal(sigma: ws.realSigma[r]).d1 * inv
+        if discriminatorBlock {
+            // ∇_D f, real term.
+            vD.update(repeating: 0, count: discriminator.parameterCount)
+            for r in 0..<b {
+                ws.realSigma[r] = lossSigma(ws.realLogit[r])
+                ws.realUpstream[r] = phiReal(sigma: ws.realSigma[r]).d1 * inv
+            }
+            discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
         }
-        discriminator.backward(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
         // ∇_D f, fake term, and e₀ = ∂(logit)/∂(input)/b on the fakes.
         for r in 0..<b {
             ws.fakeSigma[r] = lossSigma(ws.fakeLogit[r])
@@ -288,15 +306,19 @@ public struct MLPGAN: Game {
             ws.phiFake1[r] = slopes.phi
             ws.psi1[r] = slopes.psi
         }
-        discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: vD, gradientRowScale: ws.phiFake1,
-                               inputGradient: ws.fakeInputUnit)
-        // ∇_G g: ψ′·e₀ back through G.
-        for r in 0..<b {
-            ws.dFakeInput[2 * r] = ws.psi1[r] * ws.fakeInputUnit[2 * r]
-            ws.dFakeInput[2 * r + 1] = ws.psi1[r] * ws.fakeInputUnit[2 * r + 1]
+        discriminator.backward(dp, dOut: ws.unitUpstream, ws.dFake, gradient: discriminatorBlock ? vD : nil,
+                               gradientRowScale: ws.phiFake1, inputGradient: generatorBlock ? ws.fakeInputUnit : nil)
+        if generatorBlock {
+            // ∇_G g: ψ′·e₀ back through G.
+            vG.update(repeating: 0, count: generator.parameterCount)
+            for r in 0..<b {
+                ws.dFakeInput[2 * r] = ws.psi1[r] * ws.fakeInputUnit[2 * r]
+                ws.dFakeInput[2 * r + 1] = ws.psi1[r] * ws.fakeInputUnit[2 * r + 1]
+            }
+            generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
         }
-        generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
-        ws.backwardIsCurrent = true
+        // vjpPass reuses these δ's only when every network's are current.
+        ws.backwardIsCurrent = discriminatorBlock && generatorBlock
     }
 
     /// Tangent passes along w = (w_G, w_D) (either may be nil = 0) after `forwardAll`. Every
