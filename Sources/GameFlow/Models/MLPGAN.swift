@@ -125,8 +125,8 @@ public struct MLPGAN: Game {
         }
     }
 
-    /// One player's block: D's needs no backward pass through G, and G's none over the real
-    /// batch nor D's weight gradient on the fakes. The same values as `evaluate`, bit for bit.
+    /// One player's block: D's needs no backward pass through G, and G's no pass over the real
+    /// batch and no weight gradient of D. The same values as `evaluate`, bit for bit.
     public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
         precondition(players.indices.contains(player), "MLPGAN has players 0 and 1 (asked for \(player))")
         let generator = players[player].lowerBound == generatorOffset
@@ -266,16 +266,19 @@ public struct MLPGAN: Game {
     /// Forward passes: G on the latents, D on the real batch and on the fakes. Skipped when the
     /// workspace already holds them for this (x, step) — consensus evaluates v and then v′ᵀv
     /// at the same point, and backward and tangent passes leave the forward state intact.
-    private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace) {
+    ///
+    /// `real: false` (G's block alone) leaves D on the real batch out; the workspace then holds
+    /// no complete forward state, and the next pass that needs one recomputes it.
+    private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, real: Bool = true) {
         if ws.holdsForward(of: p, count: dimension, step: step) { return }
         ws.prepareBatch(step: step, seed: seed, data: data, latent: latentDimension)
         let b = ws.batch
         let fake = generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g)
         ws.fake.update(from: fake, count: 2 * b)
         let dp = p + discriminatorOffset
-        ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b)
+        if real { ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b) }
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
-        ws.rememberForward(of: p, count: dimension, step: step)
+        if real { ws.rememberForward(of: p, count: dimension, step: step) } else { ws.forgetForward() }
         ws.backwardIsCurrent = false
     }
 
@@ -286,7 +289,7 @@ public struct MLPGAN: Game {
     /// With one block only (AltGA), the passes the other block alone needs are skipped.
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>,
                            discriminatorBlock: Bool = true, generatorBlock: Bool = true) {
-        forwardAll(p, step: step, ws)
+        forwardAll(p, step: step, ws, real: discriminatorBlock)
         let b = ws.batch, inv = 1 / Double(b)
         let dp = p + discriminatorOffset, gp = p + generatorOffset
         let vD = v + discriminatorOffset, vG = v + generatorOffset
@@ -465,6 +468,8 @@ final class GANWorkspace: @unchecked Sendable {
         guard forwardStep == step, forwardX.count == count else { return false }
         return forwardX.withUnsafeBufferPointer { memcmp($0.baseAddress!, x, count * MemoryLayout<Double>.size) == 0 }
     }
+
+    func forgetForward() { forwardStep = nil }
 
     func rememberForward(of x: UnsafePointer<Double>, count: Int, step: Int) {
         if forwardX.count != count { forwardX = [Double](repeating: 0, count: count) }
