@@ -8,8 +8,8 @@
 /// For the GANs in GameFlow the first block is the one listed first by the game (the Dirac-GAN
 /// lists the generator θ first); reorder the game's blocks to change who moves first.
 /// Order 1; one evaluation of v per player per step, of that player's block only
-/// (`Game.evaluate(at:step:player:into:)`: on the paper's MLP GAN a step took 22–26 % less
-/// time than with two full evaluations). On a bilinear game it is the symplectic Euler method: for
+/// (`Game.evaluate(at:step:player:into:)`; on the paper's MLP GAN that saves about a quarter
+/// of a step, README "Speed"). On a bilinear game it is the symplectic Euler method: for
 /// h·σ_max < 2 its iterates stay on a bounded orbit (they neither converge nor diverge).
 ///
 /// References: Mescheder et al., "The Numerics of GANs" (2017), §3 and supplement;
