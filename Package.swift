@@ -19,9 +19,12 @@ let package = Package(
         // Small dense kernels for the MLPs (C, so one binary can carry an AVX2/FMA clone and a
         // baseline clone; Swift has no per-function CPU features).
         .target(name: "CKernels"),
+        // SUNDIALS KINSOL (matrix-free Newton–Krylov) behind a small C interface; no pkgConfig
+        // (Debian ships only CMake files). Its vector operations are our own optimised loops.
+        .target(name: "CSundials", linkerSettings: [.linkedLibrary("sundials_kinsol")]),
         .target(
             name: "GameFlow",
-            dependencies: ["CGSL", "CKernels", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["CGSL", "CKernels", "CSundials", .product(name: "Numerics", package: "swift-numerics")]),
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -54,12 +54,22 @@ struct Bench: ParsableCommand {
 struct GANStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan-step",
-        abstract: "ms per step of SimGA and consensus on the ring8 MLP GAN at the paper's setup (median of repeats).")
+        abstract: "ms per step of SimGA and consensus (or any schemes) on the ring8 MLP GAN at the paper's setup (median of repeats).",
+        discussion: """
+            Implicit Euler at h = 0.01 against SimGA, no optimizer, with its Newton and Krylov counts:
+              gameflow-bench gan-step --schemes simga,implicit-euler --step 0.01 --optimizer none
+            """)
 
     @Option(help: "Steps per timed repeat.") var steps = 500
     @Option(help: "Timed repeats (the median is reported).") var repeats = 7
     @Option(help: "Untimed warm-up steps.") var warmup = 200
-    @Option(help: "Schemes to time.") var schemes = "simga,consensus"
+    @Option(name: [.customLong("schemes"), .customLong("scheme")], help: "Schemes to time.") var schemes = "simga,consensus"
+    @Option(help: "Step size h (the paper's learning rate by default).") var step = 1e-4
+    @Option(help: "Optimizer around every scheme: rmsprop (the paper's) or none.") var optimizer = "rmsprop"
+    @Option(name: .customLong("root-solver"), help: "Implicit schemes: hybridsj, hybrids, newton-krylov or auto.") var rootSolver = "auto"
+    @Option(help: "Implicit schemes (Newton–Krylov): forcing term, ew2, ew1 or a constant in (0, 1].") var forcing = "ew2"
+    @Option(name: .customLong("newton-iterations"), help: "Inexact implicit schemes: Newton iterations per step (with --krylov-iterations).") var newtonIterations: Int?
+    @Option(name: .customLong("krylov-iterations"), help: "Inexact implicit schemes: Krylov iterations per Newton iteration.") var krylovIterations: Int?
     @Option(help: "Consensus γ.") var gamma = 10.0
     @Option(help: "Minibatch size.") var batch = 512
     @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
@@ -74,11 +84,19 @@ struct GANStep: ParsableCommand {
         }
         try Bench.useKernelWidth(kernelWidth)
         BLAS.useSingleThreadUnlessConfigured()
+        guard optimizer == "rmsprop" || optimizer == "none" else { throw ValidationError("--optimizer must be rmsprop or none") }
+        var implicit = ImplicitSolverOptions(method: try RootMethod.parse(rootSolver))
+        implicit.forcing = try Forcing.parse(forcing)
+        if let k = newtonIterations, let m = krylovIterations { implicit.budget = (k, m) }
+        else if newtonIterations != nil || krylovIterations != nil { throw ValidationError("--newton-iterations and --krylov-iterations go together") }
         var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
+        var counts: [(String, Stats)] = []
         for name in schemes.split(separator: ",").map(String.init) {
-            let scheme = try SchemeName.parse(name).make(.init(gamma: gamma))
-            let (median, all, madds) = try time(preconditioned(scheme, .referenceRMSProp))
+            let scheme = try SchemeName.parse(name).make(.init(gamma: gamma, implicit: implicit))
+            let timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp)
+            let (median, all, madds, stats) = try time(timed)
             rows.append((name, median, all, madds))
+            counts.append((name, stats))
         }
         if json {
             print(JSON.object([
@@ -87,14 +105,23 @@ struct GANStep: ParsableCommand {
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
                 ("multiply_adds_per_step", .object(rows.map { ($0.name, .number($0.madds)) })),
+                ("step_size", .number(step)), ("optimizer", .string(optimizer)),
+                ("stats_per_timed_run", .object(counts.map { ($0.0, $0.1.json) })),
             ]).serialized())
         } else {
-            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), RMSProp; \(Bench.buildConfiguration) build, "
+            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
                   + "\(MLPKernels.description), 1 thread")
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
                       + String(format: "%.3f M multiply-adds/step in products, %.1f per ns", madds / 1e6, madds / (median * 1e6)))
+            }
+            let timed = Double(repeats * steps)
+            for (name, st) in counts where st.rootSolves > 0 {
+                print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: "per step: %.2f Newton, %.2f Krylov iterations, %.2f evaluations of v, %.2f JVPs, %.2f backtracks; %d stalled solves of %d",
+                               Double(st.newtonIterations) / timed, Double(st.krylovIterations) / timed, Double(st.fieldEvaluations) / timed,
+                               Double(st.jacobianVectorProducts) / timed, Double(st.lineSearchBacktracks) / timed, st.rootStalls, st.rootSolves))
             }
             if rows.count == 2 {
                 print(String(format: "  ratio %@/%@ = %.2f in time, %.2f in multiply-adds", rows[1].name, rows[0].name,
@@ -103,16 +130,22 @@ struct GANStep: ParsableCommand {
         }
     }
 
-    /// Median and all ms per step, and the products' multiply-adds per step (kernel counter).
-    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double], Double) {
+    /// Median and all ms per step, the products' multiply-adds per step (kernel counter) and the
+    /// work counters of the timed steps.
+    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double], Double, Stats) {
         let game = try MLPGAN.paperSetup(data: .ring8, batchSize: batch, seed: 1)
         var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 1),
-                                        options: SolveOptions(stepSize: 1e-4, maxSteps: warmup + steps * repeats + 1))
+                                        options: SolveOptions(stepSize: step, maxSteps: warmup + steps * repeats + 1))
         for _ in 0..<warmup { integrator.step() }
-        let before = gf_multiply_adds()
+        let before = gf_multiply_adds(), statsBefore = integrator.stats
         let samples = Bench.secondsPerCall(repeats: repeats, calls: steps) { integrator.step() }.map { $0 * 1000 }
+        if let s = integrator.status, !s.isSuccessful {
+            throw ValidationError("\(scheme.name) stopped while timed (\(s)); its times would not be steps")
+        }
         let madds = Double(gf_multiply_adds() - before) / Double(repeats * steps)
-        return (samples.sorted()[samples.count / 2], samples, madds)
+        var st = integrator.stats
+        for (_, path) in Stats.jsonKeys { st[keyPath: path] -= statsBefore[keyPath: path] }
+        return (samples.sorted()[samples.count / 2], samples, madds, st)
     }
 }
 

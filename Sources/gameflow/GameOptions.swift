@@ -72,36 +72,104 @@ struct SchemeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Consensus weight γ ≥ 0 (required for consensus).")
     var gamma: Double?
 
-    @Option(name: .customLong("root-tolerance"), parsing: .unconditional, help: "Implicit Euler: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|).")
+    @Option(name: .customLong("root-solver"), help: "Implicit schemes: hybridsj (GSL, dense exact Jacobian), hybrids (GSL, dense finite differences), newton-krylov (KINSOL, matrix-free, exact JVPs) or auto (dense up to \(RootMethod.denseLimit) unknowns, newton-krylov above; the default).")
+    var rootSolver: String?
+
+    @Option(name: .customLong("root-method"), help: .hidden)
+    var rootMethod: String?
+
+    @Option(name: .customLong("root-tolerance"), parsing: .unconditional, help: "Implicit schemes: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|) (implicit Euler; likewise for the others).")
     var rootTolerance: Double = 1e-10
 
-    @Option(name: .customLong("root-max-iterations"), help: "Implicit Euler: iteration cap of each root solve.")
+    @Option(name: .customLong("root-max-iterations"), parsing: .unconditional, help: "Implicit schemes: iteration cap of each root solve (GSL or Newton iterations).")
     var rootMaxIterations: Int = 100
 
-    @Option(name: .customLong("root-method"), help: "Implicit Euler: hybridsj (exact Jacobian) or hybrids (default: hybridsj when derivatives are exact).")
-    var rootMethod: String?
+    @Option(name: .customLong("root-stall-tolerance"), parsing: .unconditional, help: "Implicit schemes: accept a solve that stalls short of --root-tolerance (ReLU kinks) once max|z − x − h·v(z)| ≤ this × max|z − x|, counted as root_stalls; 0 never accepts.")
+    var rootStallTolerance: Double = 0.1
+
+    @Option(name: .customLong("krylov-dimension"), parsing: .unconditional, help: "Newton–Krylov: GMRES iterations per Newton iteration at most.")
+    var krylovDimension: Int = 50
+
+    @Option(name: .customLong("forcing"), help: "Newton–Krylov: forcing term of the inexact Newton condition, ew2 (Eisenstat–Walker choice 2, the default), ew1 (choice 1: one more JVP per Newton iteration) or a constant η in (0, 1].")
+    var forcing: String = "ew2"
+
+    @Option(name: .customLong("line-search"), help: "Newton–Krylov: on (KINSOL's backtracking line search, the default) or off (full Newton steps).")
+    var lineSearch: String = "on"
+
+    @Option(name: .customLong("newton-iterations"), parsing: .unconditional, help: "Inexact implicit schemes: exactly K Newton iterations per step (with --krylov-iterations), last iterate accepted.")
+    var newtonIterations: Int?
+
+    @Option(name: .customLong("krylov-iterations"), parsing: .unconditional, help: "Inexact implicit schemes: M GMRES iterations per Newton iteration (with --newton-iterations).")
+    var krylovIterations: Int?
+
+    @Flag(name: .customLong("no-predictor"), help: "Implicit schemes: start each solve from x instead of the explicit predictor x + h·v(x).")
+    var noPredictor = false
+
+    @Option(name: .customLong("implicit-metric"), help: "Implicit schemes with --optimizer rmsprop|adam: identity (the optimizer wraps the implicit step; default) or optimizer (solve z = x + h·P·v(z) with the optimizer's P frozen at x).")
+    var implicitMetric: String = "identity"
 
     /// These knobs as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
-        var a = ["--root-tolerance", "\(rootTolerance)", "--root-max-iterations", "\(rootMaxIterations)"]
+        var a = ["--root-tolerance", "\(rootTolerance)", "--root-max-iterations", "\(rootMaxIterations)",
+                 "--root-stall-tolerance", "\(rootStallTolerance)",
+                 "--krylov-dimension", "\(krylovDimension)", "--implicit-metric", implicitMetric,
+                 "--forcing", forcing, "--line-search", lineSearch]
         if let g = gamma { a += ["--gamma", "\(g)"] }
-        if let m = rootMethod { a += ["--root-method", m] }
+        if let m = rootSolver ?? rootMethod { a += ["--root-solver", m] }
+        if let k = newtonIterations { a += ["--newton-iterations", "\(k)"] }
+        if let m = krylovIterations { a += ["--krylov-iterations", "\(m)"] }
+        if noPredictor { a.append("--no-predictor") }
         return a
     }
 
-    /// The scheme `name` with these knobs; `--gamma` is refused for schemes that do not use it
-    /// unless `allowUnusedGamma` (a comparison may list consensus next to others).
-    func make(_ name: SchemeName, allowUnusedGamma: Bool = false) throws -> any Scheme {
-        let method = try rootMethod.map { m -> RootMethod in
-            guard let r = RootMethod(rawValue: m) else {
-                throw GameFlowError.invalidInput("unknown root method '\(m)' (expected hybridsj or hybrids)")
-            }
-            return r
+    /// The implicit schemes' solver options from these flags.
+    func implicitOptions() throws -> ImplicitSolverOptions {
+        if rootSolver != nil && rootMethod != nil {
+            throw GameFlowError.invalidInput("give --root-solver only (--root-method is its old name)")
         }
+        let method = try (rootSolver ?? rootMethod).map(RootMethod.parse) ?? .auto
+        var budget: (newtonIterations: Int, krylovIterations: Int)?
+        switch (newtonIterations, krylovIterations) {
+        case (nil, nil): budget = nil
+        case let (k?, m?): budget = (k, m)
+        default: throw GameFlowError.invalidInput("--newton-iterations and --krylov-iterations go together (the inexact scheme's budget)")
+        }
+        guard lineSearch == "on" || lineSearch == "off" else {
+            throw GameFlowError.invalidInput("--line-search must be on or off (got '\(lineSearch)')")
+        }
+        var options = ImplicitSolverOptions(method: method, tolerance: rootTolerance, maxIterations: rootMaxIterations,
+                                            krylovDimension: krylovDimension, budget: budget, predictor: !noPredictor,
+                                            stallTolerance: rootStallTolerance == 0 ? nil : rootStallTolerance)
+        options.lineSearch = lineSearch == "on"
+        options.forcing = try Forcing.parse(forcing)
+        try options.validate()
+        return options
+    }
+
+    /// The scheme `name` with these knobs; `--gamma` is refused for schemes that do not use it
+    /// unless `allowUnusedGamma` (a comparison may list consensus next to others). `metric` is
+    /// the optimizer whose metric `--implicit-metric optimizer` solves in (nil: no optimizer).
+    func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil) throws -> any Scheme {
         if gamma != nil && name != .consensus && !allowUnusedGamma {
             throw GameFlowError.invalidInput("--gamma applies only to --scheme consensus")
         }
-        return try name.make(.init(gamma: gamma, rootTolerance: rootTolerance,
-                                   rootMaxIterations: rootMaxIterations, rootMethod: method))
+        let implicit = try implicitOptions()
+        var inMetric: Preconditioner?
+        switch implicitMetric {
+        case "identity": inMetric = nil
+        case "optimizer":
+            guard let m = metric else {
+                throw GameFlowError.invalidInput("--implicit-metric optimizer needs --optimizer rmsprop or adam (gameflow train)")
+            }
+            inMetric = m
+        default: throw GameFlowError.invalidInput("unknown --implicit-metric '\(implicitMetric)' (expected identity or optimizer)")
+        }
+        if inMetric != nil && !name.isImplicit && !allowUnusedGamma {
+            throw GameFlowError.invalidInput("--implicit-metric optimizer applies only to the implicit schemes (implicit-euler, implicit-midpoint, trapezoidal)")
+        }
+        return try name.make(.init(gamma: gamma, implicit: implicit, implicitMetric: name.isImplicit ? inMetric : nil))
     }
+
+    /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
+    func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == "optimizer" && name.isImplicit }
 }

@@ -106,24 +106,16 @@ struct Train: ParsableCommand {
             throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
         }
         let name = try SchemeName.parse(scheme)
-        let base = try knobs.make(name)
-        if name == .implicitEuler && !quiet {
-            // Measured at the paper's size (n = 2003): one Jacobian evaluation, mostly GSL's
-            // Householder QR, took 26 s; a ReLU step stalled after 6 evaluations (170 s).
-            var note = "gameflow: note: implicit Euler on an MLP GAN forms the dense n×n Jacobian (n JVPs) and GSL factorises it "
-                + "(O(n³)) at every Jacobian evaluation: expect tens of seconds per evaluation at n ≈ 2000"
-            if act == .relu || act == .leakyRelu {
-                note += "; \(activation) makes v only piecewise smooth, so a root solve can stall at a kink (tanh is smooth)"
-            }
-            FileHandle.standardError.write(Data((note + "\n").utf8))
-        }
-        let chosen: any Scheme
+        let preconditioner: Preconditioner?
         switch optimizer {
-        case "none": chosen = base
-        case "rmsprop": chosen = preconditioned(base, .referenceRMSProp)
-        case "adam": chosen = preconditioned(base, .standardAdam)
+        case "none": preconditioner = nil
+        case "rmsprop": preconditioner = .referenceRMSProp
+        case "adam": preconditioner = .standardAdam
         default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop or adam)")
         }
+        let base = try knobs.make(name, metric: preconditioner)
+        // In the optimizer's metric the implicit scheme carries the optimizer itself.
+        let chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0) } ?? base
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let metricsEvery = every ?? max(1, steps / 100)
         let options = SolveOptions(stepSize: lr, maxSteps: steps)
@@ -132,6 +124,16 @@ struct Train: ParsableCommand {
 
         let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
                                          activation: act, utility: util, layout: lay, seed: seed)
+        if name.isImplicit && !quiet {
+            let method = try knobs.implicitOptions().method.resolved(dimension: game.dimension, exactDerivatives: true)
+            if method == .hybridsj || method == .hybrids {
+                // Measured at the paper's size (n = 2003): one Jacobian evaluation, mostly GSL's
+                // Householder QR, took 26 s; a ReLU step stalled after 6 evaluations (170 s).
+                let note = "gameflow: note: --root-solver \(method.rawValue) on an MLP GAN forms the dense n×n Jacobian (n JVPs) and GSL factorises it "
+                    + "(O(n³)) at every Jacobian evaluation: expect tens of seconds per evaluation at n ≈ 2000 (newton-krylov is matrix-free)"
+                FileHandle.standardError.write(Data((note + "\n").utf8))
+            }
+        }
         let x0 = game.initialState(seed: seed)
         let runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)

@@ -10,6 +10,7 @@ import Testing
         switch name {
         case .simga: return (1 + s2).squareRoot()
         case .implicitEuler: return 1 / (1 + s2).squareRoot()
+        case .implicitMidpoint, .trapezoidal: return 1
         case .extragradient: return (1 - s2 + s2 * s2).squareRoot()
         case .consensus: return ((1 - h * gamma * sigma * sigma) * (1 - h * gamma * sigma * sigma) + s2).squareRoot()
         case .heun: return (1 + s2 * s2 / 4).squareRoot()
@@ -18,7 +19,7 @@ import Testing
         }
     }
 
-    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .extragradient, .consensus, .heun, .rk4]
+    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .implicitMidpoint, .trapezoidal, .extragradient, .consensus, .heun, .rk4]
         .flatMap { n in [(0.1, 1.0), (0.5, 1.0), (0.3, 2.5), (1.7, 0.8)].map { (n, $0.0, $0.1) } }
 
     @Test("1×1 bilinear: every step scales ‖x‖ by the closed-form factor (1e-12 relative)", arguments: cases)

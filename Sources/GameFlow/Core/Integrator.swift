@@ -271,6 +271,10 @@ public struct Integrator<G: Game, S: Scheme> {
         stats.rootSolves += s.rootSolves
         stats.rootIterations += s.rootIterations
         stats.rootFailures += s.rootFailures
+        stats.rootStalls += s.rootStalls
+        stats.newtonIterations += s.newtonIterations
+        stats.krylovIterations += s.krylovIterations
+        stats.lineSearchBacktracks += s.lineSearchBacktracks
     }
 
     private mutating func monitoredNorm() -> Double {

@@ -15,6 +15,14 @@ public struct Stats: Sendable, Equatable {
     public var rootIterations = 0
     /// Root solves that failed.
     public var rootFailures = 0
+    /// Root solves that stopped short of the tolerance and were accepted within the stall
+    /// tolerance (ReLU kinks; see `ImplicitStage`).
+    public var rootStalls = 0
+    /// Newton–Krylov solves: Newton iterations (also in `rootIterations`), Krylov (GMRES)
+    /// iterations and line-search backtracks. The JVPs are in `jacobianVectorProducts`.
+    public var newtonIterations = 0
+    public var krylovIterations = 0
+    public var lineSearchBacktracks = 0
     /// Evaluations of v made by the integrator itself to monitor ‖v‖ (tolerance test and
     /// recording); kept apart so they never inflate a scheme's cost.
     public var monitorEvaluations = 0

@@ -1,20 +1,58 @@
 import CGSL
 
-/// A square nonlinear system F(z) = 0 for GSL's multidimensional root finders. Conformers fill
-/// `residual` (F(z)) and, if they can, `jacobian` (dense row-major J_F(z)); returning false
-/// signals a non-finite or failed evaluation.
+/// A square nonlinear system F(z) = 0 for the root solvers (GSL's dense hybrid methods and
+/// KINSOL's Newton–Krylov). Conformers fill `residual` (F(z)) and, as far as they can, `jacobian`
+/// (dense row-major J_F(z)) and `jacobianVectorProduct` (J_F(z)·u); returning false signals a
+/// non-finite or failed evaluation. A solve succeeds once max |Fᵢ(z)| ≤ tolerance ×
+/// `toleranceScale(at: z)`.
 public protocol RootSystem: AnyObject {
     var dimension: Int { get }
     func residual(at z: [Double], into f: inout [Double]) -> Bool
     func jacobian(at z: [Double], into j: inout [Double]) -> Bool
+    func jacobianVectorProduct(at z: [Double], _ u: [Double], into out: inout [Double]) -> Bool
+    /// What the tolerance is relative to at the iterate z (> 0, or 0 to demand F = 0 exactly).
+    func toleranceScale(at z: [Double]) -> Double
+    /// What the stall tolerance is relative to at z: ‖F‖₂ / `stallScale` is the relative
+    /// backward error of the step (see `ImplicitStage`).
+    func stallScale(at z: [Double]) -> Double
 }
 
-/// GSL's hybrid (Powell dogleg) solvers.
+/// A root solver owned by one run: `solve` starts from the guess in `z` and leaves the root (or
+/// the last iterate) there. GSL's `RootSolver` and KINSOL's `NewtonKrylovSolver` conform.
+public protocol RootSolving: AnyObject {
+    func solve(_ z: inout [Double]) -> RootResult
+}
+
+/// The root solvers by their command-line names (`--root-solver`).
 public enum RootMethod: String, Sendable, CaseIterable {
-    /// `gsl_multiroot_fdfsolver_hybridsj`: uses the system's exact Jacobian.
+    /// `gsl_multiroot_fdfsolver_hybridsj`: dense, with the system's exact Jacobian.
     case hybridsj
-    /// `gsl_multiroot_fsolver_hybrids`: Jacobian by GSL's internal finite differences.
+    /// `gsl_multiroot_fsolver_hybrids`: dense, Jacobian by GSL's internal finite differences.
     case hybrids
+    /// SUNDIALS KINSOL: matrix-free inexact Newton with SPGMR on exact Jacobian-vector products,
+    /// a line search and Eisenstat–Walker forcing terms (`NewtonKrylovSolver`).
+    case newtonKrylov = "newton-krylov"
+    /// Dense GSL (`hybridsj` with exact derivatives, else `hybrids`) up to `RootMethod.denseLimit`
+    /// unknowns, Newton–Krylov above.
+    case auto
+
+    /// The largest system `auto` solves densely.
+    public static let denseLimit = 100
+
+    /// The method `auto` (or an explicit choice) means for a system of `dimension` unknowns.
+    public func resolved(dimension: Int, exactDerivatives: Bool) -> RootMethod {
+        guard self == .auto else { return self }
+        if dimension > Self.denseLimit { return .newtonKrylov }
+        return exactDerivatives ? .hybridsj : .hybrids
+    }
+
+    /// Parses a command-line name; the error lists the valid ones.
+    public static func parse(_ s: String) throws -> RootMethod {
+        guard let m = RootMethod(rawValue: s) else {
+            throw GameFlowError.invalidInput("unknown root solver '\(s)' (expected one of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return m
+    }
 }
 
 /// The outcome of one solve.
@@ -26,18 +64,36 @@ public struct RootResult: Sendable {
     public var residual: Double
     public var residualEvaluations: Int
     public var jacobianEvaluations: Int
+    /// Newton–Krylov only: Krylov (GMRES) iterations, Jacobian-vector products and line-search
+    /// backtracks, summed over the solve's Newton iterations (`iterations`).
+    public var krylovIterations = 0
+    public var jacobianVectorProducts = 0
+    public var backtracks = 0
+    /// The solver stopped short of the tolerance but within the stall tolerance (accepted).
+    public var stalled = false
+
+    public init(failure: String? = nil, iterations: Int = 0, residual: Double = .infinity,
+                residualEvaluations: Int = 0, jacobianEvaluations: Int = 0) {
+        self.failure = failure
+        self.iterations = iterations
+        self.residual = residual
+        self.residualEvaluations = residualEvaluations
+        self.jacobianEvaluations = jacobianEvaluations
+    }
 }
 
 /// Owns one GSL solver, its callback structs and vectors for the lifetime of a run; `solve`
-/// allocates nothing. Convergence is decided by the residual, max |Fᵢ(z)| ≤ tolerance·max(scale, max|zᵢ|)
-/// (relative to the size of the unknowns; `scale` is the caller's), not by GSL's
+/// allocates nothing. Convergence is decided by the residual, max |Fᵢ(z)| ≤ tolerance ×
+/// `system.toleranceScale(at: z)`, not by GSL's
 /// iteration status alone: on (nearly) linear systems hybridsj's first step is exact and GSL
 /// then reports "not making progress" although the residual is at round-off (toolchain §10).
-public final class RootSolver {
+public final class RootSolver: RootSolving {
     public let dimension: Int
     public let method: RootMethod
     public let tolerance: Double
     public let maxIterations: Int
+    /// Accept a solve that stops short of `tolerance` once ‖F‖₂ ≤ this × `system.stallScale`.
+    public let stallTolerance: Double?
 
     fileprivate let system: any RootSystem
     fileprivate var residualEvaluations = 0
@@ -54,9 +110,11 @@ public final class RootSolver {
     private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
 
     /// - Parameters:
-    ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance·max(scale, max|zᵢ|) (relative; > 0).
+    ///   - method: `hybridsj` or `hybrids` (Newton–Krylov is `NewtonKrylovSolver`).
+    ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance × `system.toleranceScale(at: z)` (> 0).
     ///   - maxIterations: iteration cap (≥ 1); reaching it is a failure.
-    public init(system: any RootSystem, method: RootMethod, tolerance: Double, maxIterations: Int) throws {
+    public init(system: any RootSystem, method: RootMethod, tolerance: Double, maxIterations: Int,
+                stallTolerance: Double? = nil) throws {
         GSL.initialize()
         guard tolerance.isFinite, tolerance > 0 else {
             throw GameFlowError.invalidInput("root tolerance must be a finite number > 0 (got \(tolerance))")
@@ -66,10 +124,20 @@ public final class RootSolver {
         }
         let n = system.dimension
         guard n >= 1 else { throw GameFlowError.invalidInput("root system has dimension \(n)") }
+        guard method == .hybridsj || method == .hybrids else {
+            throw GameFlowError.invalidInput("GSL's root solver is hybridsj or hybrids (got \(method.rawValue))")
+        }
+        // hybridsj keeps n² doubles of its own and we one more copy: refuse what cannot fit
+        // before GSL tries (a failed GSL allocation is reported, but the attempt itself may
+        // take the machine's memory).
+        guard n <= 20_000 else {
+            throw GameFlowError.invalidInput("a dense root solve of \(n) unknowns needs \(n * n * 8 * 3 / 1_000_000) MB; use --root-solver newton-krylov")
+        }
         self.dimension = n
         self.method = method
         self.tolerance = tolerance
         self.maxIterations = maxIterations
+        self.stallTolerance = stallTolerance
         self.system = system
         self.zBuffer = [Double](repeating: 0, count: n)
         self.fBuffer = [Double](repeating: 0, count: n)
@@ -79,8 +147,9 @@ public final class RootSolver {
         let params = Unmanaged.passUnretained(self).toOpaque()
         switch method {
         case .hybridsj:
+            // On a throw here deinit still runs (every stored property is set) and frees `guess`:
+            // freeing it here as well was a double free when GSL could not allocate.
             guard let s = gsl_multiroot_fdfsolver_alloc(cgsl_fdf_hybridsj(), n) else {
-                gsl_vector_free(g)
                 throw GameFlowError.invalidInput("GSL could not allocate a hybridsj solver of size \(n)")
             }
             fdfSolver = s
@@ -96,9 +165,8 @@ public final class RootSolver {
                 },
                 n: n, params: params))
             fdfFunction = fn
-        case .hybrids:
+        default:
             guard let s = gsl_multiroot_fsolver_alloc(cgsl_f_hybrids(), n) else {
-                gsl_vector_free(g)
                 throw GameFlowError.invalidInput("GSL could not allocate a hybrids solver of size \(n)")
             }
             fSolver = s
@@ -118,9 +186,7 @@ public final class RootSolver {
     }
 
     /// Solves F(z) = 0 from the initial guess `z` and writes the root (or the last iterate) into `z`.
-    /// - Parameter scale: the size the tolerance is relative to, together with max|zᵢ| of the
-    ///   current iterate (a root at z = 0 with scale 0 must then be exact).
-    public func solve(_ z: inout [Double], scale: Double = 1) -> RootResult {
+    public func solve(_ z: inout [Double]) -> RootResult {
         precondition(z.count == dimension, "RootSolver.solve: guess has \(z.count) entries, expected \(dimension)")
         residualEvaluations = 0
         jacobianEvaluations = 0
@@ -138,7 +204,7 @@ public final class RootSolver {
             return result
         }
         result.residual = currentResidual()
-        func accepted() -> Bool { result.residual <= tolerance * max(scale, currentSize()) }
+        func accepted() -> Bool { result.residual <= tolerance * currentScale() }
         while !accepted() {
             if result.iterations >= maxIterations {
                 result.failure = "no root within \(maxIterations) iterations (residual max|F| = \(result.residual), relative tolerance \(tolerance))"
@@ -154,6 +220,13 @@ public final class RootSolver {
                 result.failure = describe(status, "iteration \(result.iterations)") + " (residual max|F| = \(result.residual))"
                 break
             }
+        }
+        if result.failure != nil, !failedEvaluation, let eta = stallTolerance,
+           currentResidual2() <= eta * { let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
+                                       for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i) }
+                                       return system.stallScale(at: zBuffer) }() {
+            result.failure = nil
+            result.stalled = true
         }
         finish(&result, &z)
         return result
@@ -175,12 +248,18 @@ public final class RootSolver {
         return m
     }
 
-    /// max |zᵢ| of the solver's current iterate.
-    private func currentSize() -> Double {
+    private func currentResidual2() -> Double {
+        let f = fdfSolver?.pointee.f ?? fSolver!.pointee.f!
+        var s = 0.0
+        for i in 0..<dimension { let v = gsl_vector_get(f, i); s += v * v }
+        return s.squareRoot()
+    }
+
+    /// The system's tolerance scale at the solver's current iterate.
+    private func currentScale() -> Double {
         let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
-        var m = 0.0
-        for i in 0..<dimension { m = max(m, abs(gsl_vector_get(x, i))) }
-        return m
+        for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i) }
+        return system.toleranceScale(at: zBuffer)
     }
 
     private func finish(_ result: inout RootResult, _ z: inout [Double]) {

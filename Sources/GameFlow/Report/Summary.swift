@@ -11,7 +11,11 @@ extension Stats {
         ("root_iterations", \.rootIterations),
         ("jacobian_evaluations", \.jacobianEvaluations),
         ("root_failures", \.rootFailures),
+        ("root_stalls", \.rootStalls),
         ("monitor_evaluations", \.monitorEvaluations),
+        ("newton_iterations", \.newtonIterations),
+        ("krylov_iterations", \.krylovIterations),
+        ("line_search_backtracks", \.lineSearchBacktracks),
     ]
 
     /// The `stats` object of the CLI contract.

@@ -2,25 +2,35 @@
 public enum SchemeName: String, CaseIterable, Sendable {
     case simga, altga, consensus
     case implicitEuler = "implicit-euler"
+    case implicitMidpoint = "implicit-midpoint"
+    case trapezoidal
     case heun, rk4, extragradient, optimistic
 
     /// Knobs a front end may pass; each scheme reads only its own.
     public struct Knobs: Sendable {
         /// Consensus γ (required for consensus).
         public var gamma: Double?
-        /// Implicit Euler: absolute residual tolerance and iteration cap.
-        public var rootTolerance: Double
-        public var rootMaxIterations: Int
-        public var rootMethod: RootMethod?
+        /// The implicit schemes' root solve.
+        public var implicit: ImplicitSolverOptions
+        /// The implicit schemes: solve in this optimizer's metric (nil: the plain scheme).
+        public var implicitMetric: Preconditioner?
 
-        public init(gamma: Double? = nil, rootTolerance: Double = 1e-10, rootMaxIterations: Int = 100,
-                    rootMethod: RootMethod? = nil) {
+        public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
+                    implicitMetric: Preconditioner? = nil) {
             self.gamma = gamma
-            self.rootTolerance = rootTolerance
-            self.rootMaxIterations = rootMaxIterations
-            self.rootMethod = rootMethod
+            self.implicit = implicit
+            self.implicitMetric = implicitMetric
+        }
+
+        /// Dense GSL knobs, as before the Newton–Krylov solver existed.
+        public init(gamma: Double? = nil, rootTolerance: Double, rootMaxIterations: Int, rootMethod: RootMethod? = nil) {
+            self.init(gamma: gamma, implicit: ImplicitSolverOptions(method: rootMethod ?? .auto, tolerance: rootTolerance,
+                                                                    maxIterations: rootMaxIterations))
         }
     }
+
+    /// Whether the scheme solves an implicit equation each step (root-solver options apply).
+    public var isImplicit: Bool { self == .implicitEuler || self == .implicitMidpoint || self == .trapezoidal }
 
     /// Parses a command-line name; the error lists the valid ones.
     public static func parse(_ s: String) throws -> SchemeName {
@@ -37,8 +47,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .consensus:
             guard let g = knobs.gamma else { throw GameFlowError.invalidInput("consensus needs --gamma G (γ ≥ 0)") }
             return try Consensus(gamma: g)
-        case .implicitEuler:
-            return try ImplicitEuler(tolerance: knobs.rootTolerance, maxIterations: knobs.rootMaxIterations, method: knobs.rootMethod)
+        case .implicitEuler: return try ImplicitEuler(knobs.implicit, metric: knobs.implicitMetric)
+        case .implicitMidpoint: return try ImplicitMidpoint(knobs.implicit, metric: knobs.implicitMetric)
+        case .trapezoidal: return try Trapezoidal(knobs.implicit, metric: knobs.implicitMetric)
         case .heun: return Heun()
         case .rk4: return RK4()
         case .extragradient: return Extragradient()
