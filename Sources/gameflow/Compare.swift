@@ -49,7 +49,7 @@ struct Compare: ParsableCommand {
         let chosen = try names.map { try knobs.make($0, allowUnusedGamma: true) }
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let options = SolveOptions(stepSize: step, maxSteps: steps, divergenceBound: divergenceBound,
-                                   recording: Recording.Options(every: every ?? max(1, (steps + 999) / 1000),
+                                   recording: Recording.Options(every: every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1)),
                                                                 states: game.dimension == 2))
         try options.validate()
         if let dir = output { try validateOutputDirectory(dir) }
@@ -66,7 +66,7 @@ struct Compare: ParsableCommand {
         let all = JSON.object([("runs", .array(summaries))])
         if let dir = output {
             try createDirectory(dir)
-            try write(all.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
+            try write(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: runs, start: start, h: step, steps: steps,
                                  title: "\(game.name): schemes from the same start, h = \(step)", into: dir)
         }

@@ -24,7 +24,7 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         }
     }
     let convergence = Figures.convergence(curves, title: title)
-    try write(convergence.svg(), to: (dir as NSString).appendingPathComponent("convergence.svg"))
+    try write(convergence.svg(), to: joinPath(dir, "convergence.svg"))
     written.append("convergence.svg")
 
     if game.dimension == 2 {
@@ -35,7 +35,7 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         let flow = Figures.flow(game, from: start, time: h * Double(steps), substeps: min(50 * steps, 50_000))
         var plot = Figures.phasePortrait(game, flow: flow, iterates: iterates, title: title)
         plot.notes = ["flow: dx/dt = v(x) over t = \(h * Double(steps)) (RK4, small steps); iterates: h = \(h)"]
-        try write(plot.svg(), to: (dir as NSString).appendingPathComponent("phase.svg"))
+        try write(plot.svg(), to: joinPath(dir, "phase.svg"))
         written.append("phase.svg")
     }
     return written

@@ -9,12 +9,16 @@ struct Main {
     static func main() {
         BLAS.useSingleThreadUnlessConfigured()
         GSL.initialize()
+        // A closed pipe or lost terminal makes writes fail with EPIPE instead of killing the run.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try GameFlowCommand.parseAsRoot()
             try command.run()
         } catch {
+            finishStandardOutput()
             exitWith(error)
         }
+        finishStandardOutput()
     }
 
     static func exitWith(_ error: Error) -> Never {
@@ -22,6 +26,7 @@ struct Main {
         let code = GameFlowCommand.exitCode(for: error)
         if code == .success {  // --help, --version
             print(GameFlowCommand.fullMessage(for: error))
+            finishStandardOutput()
             exit(0)
         }
         let message: String
@@ -31,7 +36,7 @@ struct Main {
             message = GameFlowCommand.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "\(error)"
         }
-        FileHandle.standardError.write(Data("gameflow: error: \(message)\n".utf8))
+        writeStandardError("gameflow: error: \(message)\n")
         exit(code.rawValue == 0 ? 1 : code.rawValue)
     }
 }
@@ -47,12 +52,72 @@ struct GameFlowCommand: ParsableCommand {
         subcommands: [Run.self, Compare.self, SpectrumCommand.self, Train.self, Resume.self, Demo.self])
 }
 
-/// Writes `contents` to `path` atomically.
+/// `dir/name` (Foundation's path functions trapped on one-letter relative paths).
+func joinPath(_ dir: String, _ name: String) -> String {
+    dir.hasSuffix("/") ? dir + name : dir + "/" + name
+}
+
+/// The directory part of `path` ("" for a bare name, "/" for a file in the root).
+func parentPath(_ path: String) -> String {
+    var p = Substring(path)
+    while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+    guard let slash = p.lastIndex(of: "/") else { return "" }
+    if slash == p.startIndex { return "/" }
+    return String(p[..<slash])
+}
+
+/// Writes `contents` to `path` atomically: into a temporary file beside it, flushed to disk,
+/// then renamed over it, so a reader (or a kill) sees the old file or the new one, never half.
+/// Refuses a target that exists and is not a regular file (a device, FIFO, directory or a
+/// symlink: nothing but a regular file is ever replaced). Nothing is left behind on failure.
 func write(_ contents: String, to path: String) throws {
-    do {
-        try contents.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-        throw GameFlowError.invalidInput("cannot write '\(path)': \(error.localizedDescription)")
+    var st = stat()
+    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+        throw GameFlowError.invalidInput("cannot write '\(path)': it exists and is not a regular file (refusing to replace it)")
+    }
+    let temporary = path + ".tmp-\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw GameFlowError.invalidInput("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+    var failure: Int32 = 0
+    var bytes = Array(contents.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+            offset += n
+        }
+    }
+    if failure == 0 && fsync(fd) != 0 { failure = errno }
+    if close(fd) != 0 && failure == 0 { failure = errno }
+    if failure == 0 && rename(temporary, path) != 0 { failure = errno }
+    if failure != 0 {
+        unlink(temporary)
+        throw GameFlowError.invalidInput("cannot write '\(path)': \(String(cString: strerror(failure)))")
+    }
+}
+
+/// One line on stderr. A failed write (a full disk, a lost terminal) is ignored: there is
+/// nowhere left to report it, and it must not end a run.
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+/// Flushes stdout; output that could not be written is an error (exit 1 with one line on stderr).
+func finishStandardOutput() {
+    // fflush(nil) flushes every stream, stdout's buffer (all a --json run prints) included.
+    if fflush(nil) != 0 {
+        writeStandardError("gameflow: error: cannot write standard output: \(String(cString: strerror(errno)))\n")
+        exit(1)
     }
 }
 
@@ -65,9 +130,11 @@ func validateOutputDirectory(_ dir: String) throws {
         guard FileManager.default.isWritableFile(atPath: dir) else { throw GameFlowError.invalidInput("--output '\(dir)' is not writable") }
         return
     }
-    var ancestor = (dir as NSString).deletingLastPathComponent
+    var ancestor = parentPath(dir)
     while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDir) {
-        ancestor = (ancestor as NSString).deletingLastPathComponent
+        let up = parentPath(ancestor)
+        if up == ancestor { break }
+        ancestor = up
     }
     if ancestor.isEmpty { ancestor = "." ; _ = FileManager.default.fileExists(atPath: ".", isDirectory: &isDir) }
     guard isDir.boolValue else { throw GameFlowError.invalidInput("--output '\(dir)': '\(ancestor)' is not a directory") }
@@ -82,7 +149,7 @@ func validateOutputFile(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw GameFlowError.invalidInput("'\(path)' is a directory")
     }
-    let parent = (path as NSString).deletingLastPathComponent
+    let parent = parentPath(path)
     if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
         throw GameFlowError.invalidInput("cannot write '\(path)': directory '\(parent)' does not exist")
     }
@@ -111,11 +178,11 @@ struct ProgressLine {
         guard now - lastPrint >= .seconds(1) else { return }
         lastPrint = now
         printed = true
-        FileHandle.standardError.write(Data(("\r" + progressText(step: step, total: total, startStep: startStep, elapsedSeconds: seconds(now - start)) + "   ").utf8))
+        writeStandardError(("\r" + progressText(step: step, total: total, startStep: startStep, elapsedSeconds: seconds(now - start)) + "   "))
     }
 
     func finish() {
-        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        if printed { writeStandardError("\n") }
     }
 }
 

@@ -33,7 +33,17 @@ struct Resume: ParsableCommand {
         let saved = try TrainingCheckpoint.load(from: directory)
         var arguments = saved.arguments
         if let steps {
-            if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count { arguments.removeSubrange(i...(i + 1)) }
+            let done = saved.checkpoint.stepsCompleted
+            guard steps >= done else {
+                throw GameFlowError.invalidInput("--steps \(steps) is fewer than the \(done) steps the run in '\(directory)' has done (a resume only continues or extends a run)")
+            }
+            if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count {
+                // The metrics schedule stays the original run's (its default depends on --steps).
+                if !arguments.contains("--every"), let old = Int(arguments[i + 1]) {
+                    arguments += ["--every", "\(max(1, old / 100))"]
+                }
+                arguments.removeSubrange(i...(i + 1))
+            }
             arguments += ["--steps", "\(steps)"]
         }
         var train: Train
@@ -60,6 +70,13 @@ struct TrainingCheckpoint {
     var checkpoint: Checkpoint
     var trainingSeconds: Double
 
+    /// The saved run's total steps when it had taken them all (a finished run), else nil.
+    var finishedSteps: Int? {
+        guard let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]),
+              total == checkpoint.stepsCompleted else { return nil }
+        return total
+    }
+
     var json: JSON {
         .object([
             ("format", .string(Self.format)),
@@ -73,12 +90,13 @@ struct TrainingCheckpoint {
     }
 
     static func load(from directory: String) throws -> TrainingCheckpoint {
-        let path = (directory as NSString).appendingPathComponent(fileName)
+        let path = joinPath(directory, fileName)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GameFlowError.invalidInput("cannot read '\(path)' (is '\(directory)' the --output of a gameflow train run?)")
         }
         func bad(_ why: String) -> GameFlowError { .invalidInput("'\(path)' is not a train checkpoint: \(why)") }
         guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw bad("malformed JSON") }
+        if let key = firstDuplicateJSONKey(in: data) { throw bad("key '\(key)' appears twice in one object") }
         guard obj["format"] as? String == format else { throw bad("format is not \(format)") }
         guard let arguments = obj["arguments"] as? [String] else { throw bad("no 'arguments'") }
         guard let steps = (obj["steps_completed"] as? NSNumber)?.intValue, steps >= 0 else { throw bad("no 'steps_completed'") }
@@ -95,17 +113,49 @@ struct TrainingCheckpoint {
     }
 }
 
-/// SIGINT during a training run: the loop finishes its step, saves a checkpoint and exits
-/// with status 130. A second Ctrl-C ends the process at once (the default action).
+/// SIGINT, SIGTERM or SIGHUP during a training run: the loop finishes its step, saves a
+/// checkpoint and exits with status 130. A second signal of the same kind ends the process at
+/// once (the default action).
 enum Interrupt {
-    private static let flag = Atomic<Bool>(false)
+    private static let flag = Atomic<Int32>(0)
 
-    static var requested: Bool { flag.load(ordering: .relaxed) }
+    static var requested: Bool { flag.load(ordering: .relaxed) != 0 }
 
-    static func install() {
-        signal(SIGINT) { _ in
-            Interrupt.flag.store(true, ordering: .relaxed)
-            signal(SIGINT, SIG_DFL)
+    /// "SIGINT", "SIGTERM" or "SIGHUP": the signal that stopped the run.
+    static var signalName: String {
+        switch flag.load(ordering: .relaxed) {
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "SIGINT"
         }
     }
+
+    static func install() {
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            signal(s) { received in
+                Interrupt.flag.store(received, ordering: .relaxed)
+                signal(received, SIG_DFL)
+            }
+        }
+    }
+}
+
+/// Appends one or more complete rows to a streamed CSV: all of them or, when the write fails
+/// (a full disk, a file-size limit), none — the file is cut back to its last complete row and the
+/// error names the file.
+func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
+    let before = handle.offsetInFile
+    do {
+        try handle.write(contentsOf: Data(text.utf8))
+    } catch {
+        try? handle.truncate(atOffset: before)
+        throw GameFlowError.invalidInput("cannot write '\(path)': \(errorText(error))")
+    }
+}
+
+/// The system's reason for a failed file operation, one line.
+func errorText(_ error: Error) -> String {
+    if let e = error as? CocoaError, let u = e.underlying as? POSIXError { return String(cString: strerror(u.code.rawValue)) }
+    if let e = error as? POSIXError { return String(cString: strerror(e.code.rawValue)) }
+    return error.localizedDescription
 }

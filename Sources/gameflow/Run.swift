@@ -49,7 +49,7 @@ struct Run: ParsableCommand {
         let name = try SchemeName.parse(scheme)
         let chosen = try knobs.make(name)
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
-        let recordEvery = every ?? max(1, (steps + 999) / 1000)
+        let recordEvery = every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1))
         let options = SolveOptions(
             stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound,
             recording: output == nil ? nil : Recording.Options(every: recordEvery, states: true))
@@ -63,7 +63,7 @@ struct Run: ParsableCommand {
 
         let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed)
         if let dir = output {
-            try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
+            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,
                                  steps: steps, title: "\(game.name), \(name.rawValue), h = \(step)", into: dir)
         }
@@ -81,7 +81,7 @@ struct Run: ParsableCommand {
         var file: FileHandle?
         if let dir = output {
             try createDirectory(dir)
-            let path = (dir as NSString).appendingPathComponent("trajectory.csv")
+            let path = joinPath(dir, "trajectory.csv")
             guard FileManager.default.createFile(atPath: path, contents: Data(integrator.recording!.csvHeader().utf8)),
                   let h = FileHandle(forWritingAtPath: path) else { throw GameFlowError.invalidInput("cannot write '\(path)'") }
             h.seekToEndOfFile()
@@ -89,21 +89,21 @@ struct Run: ParsableCommand {
         }
         defer { try? file?.close() }
         var written = 0
-        func flush() {
+        func flush() throws {
             guard let h = file, let rec = integrator.recording, rec.count > written else { return }
-            h.write(Data(rec.csvRows(written..<rec.count).utf8))
+            try appendRow(rec.csvRows(written..<rec.count), to: h, path: joinPath(output!, "trajectory.csv"))
             written = rec.count
         }
         var progress = ProgressLine(total: options.maxSteps, enabled: !quiet)
         while integrator.step() == nil {
             if integrator.stepsCompleted % 256 == 0 {
                 progress.update(step: integrator.stepsCompleted)
-                flush()
+                try flush()
             }
         }
         progress.finish()
         let solution = integrator.solve()   // already ended: computes the final summary
-        flush()
+        try flush()
         return solution
     }
 

@@ -131,7 +131,7 @@ struct Train: ParsableCommand {
                 // Householder QR, took 26 s; a ReLU step stalled after 6 evaluations (170 s).
                 let note = "gameflow: note: --root-solver \(method.rawValue) on an MLP GAN forms the dense n×n Jacobian (n JVPs) and GSL factorises it "
                     + "(O(n³)) at every Jacobian evaluation: expect tens of seconds per evaluation at n ≈ 2000 (newton-krylov is matrix-free)"
-                FileHandle.standardError.write(Data((note + "\n").utf8))
+                writeStandardError((note + "\n"))
             }
         }
         let x0 = game.initialState(seed: seed)
@@ -147,7 +147,7 @@ struct Train: ParsableCommand {
         obj += result.summaryFields
         let summary = JSON.object(obj)
         if let dir = output {
-            try write(summary.serialized(indent: 2) + "\n", to: (dir as NSString).appendingPathComponent("summary.json"))
+            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if !noEigenvalues && !result.interrupted {
                 try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
             }
@@ -163,15 +163,15 @@ struct Train: ParsableCommand {
             if let dir = output { print("wrote \(dir)/") }
         }
         if result.interrupted {
-            FileHandle.standardError.write(Data(("gameflow: interrupted after step \(result.steps)"
-                + (output.map { "; continue with: gameflow resume \($0)" } ?? "") + "\n").utf8))
+            writeStandardError("gameflow: interrupted (\(Interrupt.signalName)) after step \(result.steps)"
+                + (output.map { "; continue with: gameflow resume \($0)" } ?? "") + "\n")
             throw ExitCode(130)
         }
     }
 
     /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from exact JVPs).
     private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], gamma: Double, dir: String) throws {
-        if !quiet { FileHandle.standardError.write(Data("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n".utf8)) }
+        if !quiet { writeStandardError("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n") }
         let j = game.jacobianMatrix(at: x, step: MLPGAN.evaluationStep)
         let plain = try eigenvalues(of: j)
         let consensus = try eigenvalues(of: consensusJacobian(j, gamma: gamma))
@@ -180,7 +180,7 @@ struct Train: ParsableCommand {
         let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         let qc = Spectrum(eigenvalues: consensus).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         plot.notes = ["\(game.dimension) parameters, evaluation batch; max |Im λ/Re λ|: v′ \(q), consensus \(qc)"]
-        try write(plot.svg(), to: (dir as NSString).appendingPathComponent("eigenvalues.svg"))
+        try write(plot.svg(), to: joinPath(dir, "eigenvalues.svg"))
     }
 }
 
@@ -213,8 +213,8 @@ struct TrainingRun {
         var msPerStep: Double { steps > 0 ? 1000 * seconds / Double(steps) : 0 }
         /// The status as reported: the integrator's, or "interrupted" after SIGINT.
         var statusName: String { interrupted ? "interrupted" : status.name }
-        var reason: String? { interrupted ? "SIGINT after step \(steps)" : status.reason }
-        var statusDescription: String { interrupted ? "interrupted (SIGINT)" : "\(status)" }
+        var reason: String? { interrupted ? "\(Interrupt.signalName) after step \(steps)" : status.reason }
+        var statusDescription: String { interrupted ? "interrupted (\(Interrupt.signalName))" : "\(status)" }
 
         var summaryFields: [(String, JSON)] {
             [("modes_captured", .int(metrics.modesCaptured)), ("high_quality_fraction", .number(metrics.highQualityFraction)),
@@ -243,7 +243,7 @@ struct TrainingRun {
         var metricsFile: FileHandle?
         if let dir = output {
             try createDirectory(dir)
-            metricsFile = try openMetrics((dir as NSString).appendingPathComponent("metrics.csv"), keepingBefore: resuming.map { _ in startStep })
+            metricsFile = try openMetrics(joinPath(dir, "metrics.csv"), keepingBefore: resuming.map { r in r.finishedSteps == startStep ? startStep + 1 : startStep })
         }
         defer { try? metricsFile?.close() }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
@@ -261,27 +261,30 @@ struct TrainingRun {
             if let h = metricsFile, row {
                 let row = [String(step), String(coverage.modesCaptured), csvNumber(coverage.highQualityFraction), csvNumber(coverage.klModes),
                            csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(seconds(trainingTime))]
-                h.write(Data((row.joined(separator: ",") + "\n").utf8))
+                try appendRow(row.joined(separator: ",") + "\n", to: h, path: joinPath(output!, "metrics.csv"))
             }
             if let dir = output, snapshot {
                 var csv = "x,y\n"
                 for r in 0..<(samples.count / 2) { csv += csvNumber(samples[2 * r]) + "," + csvNumber(samples[2 * r + 1]) + "\n" }
-                try write(csv, to: (dir as NSString).appendingPathComponent("samples-\(step).csv"))
-                try write(densityFigure(samples, step: step).svg(), to: (dir as NSString).appendingPathComponent("density-\(step).svg"))
+                try write(csv, to: joinPath(dir, "samples-\(step).csv"))
+                try write(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
             }
             return (coverage, vNorm, losses)
         }
         func saveCheckpoint() throws {
             guard let dir = output else { return }
             let c = TrainingCheckpoint(arguments: arguments, checkpoint: integrator.checkpoint, trainingSeconds: seconds(trainingTime))
-            try write(c.json.serialized() + "\n", to: (dir as NSString).appendingPathComponent(TrainingCheckpoint.fileName))
+            try write(c.json.serialized() + "\n", to: joinPath(dir, TrainingCheckpoint.fileName))
             lastCheckpoint = clock.now
         }
 
         // A resumed run writes the checkpoint step's row only where the original run would
         // have, so its metrics.csv is the uninterrupted run's.
+        // A run extended past its old end keeps that end's row (it is history, not a row written
+        // after the checkpoint).
+        let extending = resuming.map { r in r.finishedSteps == startStep } ?? false
         let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
-        var last = try measure(integrator.state, step: startStep, snapshot: snapshots.contains(startStep), row: resuming == nil || onSchedule)
+        var last = try measure(integrator.state, step: startStep, snapshot: snapshots.contains(startStep), row: resuming == nil || (onSchedule && !extending))
         if resuming == nil { try saveCheckpoint() }
         Interrupt.install()
         var interrupted = false
@@ -303,7 +306,7 @@ struct TrainingRun {
         }
         progress.finish()
         if let dir = output {
-            try write(JSON.numbers(integrator.state).serialized() + "\n", to: (dir as NSString).appendingPathComponent("state.json"))
+            try write(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
         }
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
                       metrics: last.0, vectorFieldNorm: last.1, losses: last.2, stats: integrator.stats,

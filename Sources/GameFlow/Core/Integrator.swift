@@ -20,12 +20,19 @@ public struct SolveOptions: Sendable {
         self.recording = recording
     }
 
-    /// Throws a clear error for h ≤ 0 or non-finite, maxSteps < 1, a bad tolerance or bound.
+    /// The most steps a run may ask for (10¹⁵: step counts, indices and their sums stay exact in
+    /// Int and in Double, and no run here gets near it).
+    public static let maxStepsLimit = 1_000_000_000_000_000
+
+    /// Throws a clear error for h ≤ 0 or non-finite, maxSteps < 1 or above `maxStepsLimit`, a bad tolerance or bound.
     public func validate() throws {
         guard stepSize.isFinite, stepSize > 0 else {
             throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(stepSize))")
         }
         guard maxSteps >= 1 else { throw GameFlowError.invalidInput("steps must be at least 1 (got \(maxSteps))") }
+        guard maxSteps <= SolveOptions.maxStepsLimit else {
+            throw GameFlowError.invalidInput("steps must be at most \(SolveOptions.maxStepsLimit) (got \(maxSteps))")
+        }
         if let t = tolerance, !(t.isFinite && t >= 0) {
             throw GameFlowError.invalidInput("tolerance must be a finite number ≥ 0 (got \(t))")
         }

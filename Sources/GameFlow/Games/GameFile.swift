@@ -33,6 +33,9 @@ public struct GameFile: Sendable {
             throw GameFlowError.invalidInput("malformed JSON (\(jsonReason(error)))")
         }
         guard let dict = object as? [String: Any] else { throw GameFlowError.invalidInput("top level must be a JSON object") }
+        if let key = firstDuplicateJSONKey(in: data) {
+            throw GameFlowError.invalidInput("key '\(key)' appears twice in one object")
+        }
         guard let kind = dict["game"] as? String else { throw GameFlowError.invalidInput("missing string key 'game' (\"bilinear\" or \"affine\")") }
         let allowed: Set<String>
         let game: any Game

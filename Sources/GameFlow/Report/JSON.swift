@@ -80,3 +80,40 @@ public indirect enum JSON: Sendable, Equatable {
         out += "\""
     }
 }
+
+/// The first key that appears twice in one object of the JSON text `data` (JSONSerialization
+/// keeps the last silently), or nil. Only strings, objects and arrays are tracked; the text is
+/// assumed to parse (call this after JSONSerialization accepted it).
+public func firstDuplicateJSONKey(in data: Data) -> String? {
+    var stack: [Set<String>?] = []      // a key set per open object, nil per open array
+    var expectingKey = false
+    var i = data.startIndex
+    func readString() -> String {
+        var bytes: [UInt8] = []
+        i = data.index(after: i)
+        while i < data.endIndex, data[i] != UInt8(ascii: "\"") {
+            if data[i] == UInt8(ascii: "\\") { bytes.append(data[i]); i = data.index(after: i) }
+            if i < data.endIndex { bytes.append(data[i]); i = data.index(after: i) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    while i < data.endIndex {
+        switch data[i] {
+        case UInt8(ascii: "{"): stack.append([]); expectingKey = true
+        case UInt8(ascii: "["): stack.append(nil); expectingKey = false
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast(); expectingKey = false
+        case UInt8(ascii: ","): expectingKey = stack.last.map { $0 != nil } ?? false
+        case UInt8(ascii: "\""):
+            let s = readString()
+            if expectingKey, var keys = stack.last ?? nil {
+                if keys.contains(s) { return s }
+                keys.insert(s)
+                stack[stack.count - 1] = keys
+                expectingKey = false
+            }
+        default: break
+        }
+        i = data.index(after: i)
+    }
+    return nil
+}

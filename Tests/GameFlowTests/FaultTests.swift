@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+@testable import GameFlow
+
+/// Faults a user meets: odd paths, unwritable streams, a full disk, special files, huge counts,
+/// duplicate keys, signals, resume misuse. Each refusal is one line and no trap.
+final class FaultTests: XCTestCase {
+    struct Result { let code: Int32; let stdout: String; let stderr: String }
+
+    var binary: String {
+        var dir = Bundle(for: FaultTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("gameflow").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("gameflow").path
+    }
+
+    /// Runs a shell line with $G the gameflow binary, in `directory`.
+    func shell(_ line: String, in directory: URL? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", line]
+        var env = ProcessInfo.processInfo.environment
+        env["G"] = binary
+        p.environment = env
+        if let d = directory { p.currentDirectoryURL = d }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func temp() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("gameflow-fault-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    func assertOneLineRefusal(_ r: Result, mentioning word: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(r.code, 0, file: file, line: line)
+        XCTAssertLessThan(r.code, 128, "killed by a signal: \(r.stderr)", file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stderr, file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(word), r.stderr, file: file, line: line)
+        XCTAssertFalse(r.stderr.contains("Fatal error") || r.stderr.contains("crashed"), r.stderr, file: file, line: line)
+    }
+
+    func testOneLetterRelativeOutputPath() throws {
+        let d = try temp()
+        let r = try shell("$G run --game dirac --scheme simga --step 0.1 --steps 10 --output o --quiet", in: d)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        for f in ["trajectory.csv", "summary.json", "convergence.svg", "phase.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: d.appendingPathComponent("o/\(f)").path), f)
+        }
+        // No temporary files left beside them.
+        let names = try FileManager.default.contentsOfDirectory(atPath: d.appendingPathComponent("o").path)
+        XCTAssertFalse(names.contains { $0.contains(".tmp") }, "\(names)")
+    }
+
+    func testUnwritableStandardStreams() throws {
+        // stdout full: an error exit, not a silent 0.
+        let full = try shell("$G run --game dirac --scheme simga --step 0.1 --steps 3 --json > /dev/full")
+        assertOneLineRefusal(full, mentioning: "standard output")
+        // stderr full on bad input: still the error's exit code, no trap.
+        let noErr = try shell("$G run --game dirac --scheme simga --step nan --steps 3 2>/dev/full; echo rc=$?")
+        XCTAssertTrue(noErr.stdout.contains("rc=1"), noErr.stdout)
+    }
+
+    func testFullDiskWhileStreamingLeavesWholeRows() throws {
+        let d = try temp()
+        let r = try shell("(trap '' XFSZ; ulimit -f 64; exec $G run --game bilinear --dim 50 --scheme simga --step 1e-3 --steps 20000 --every 1 --output D --quiet)", in: d)
+        assertOneLineRefusal(r, mentioning: "trajectory.csv")
+        let text = try String(contentsOfFile: d.appendingPathComponent("D/trajectory.csv").path, encoding: .utf8)
+        XCTAssertTrue(text.hasSuffix("\n"))
+        let widths = Set(text.split(separator: "\n").map { $0.split(separator: ",").count })
+        XCTAssertEqual(widths.count, 1, "a half row was left")
+    }
+
+    func testHugeStepCountsAreRefused() throws {
+        for command in ["run", "compare"] {
+            let extra = command == "compare" ? "--schemes simga,rk4" : "--scheme simga"
+            let r = try shell("$G \(command) --game dirac \(extra) --step 0.1 --steps 9223372036854775807")
+            assertOneLineRefusal(r, mentioning: "steps")
+        }
+    }
+
+    func testSpecialFileTargetsAreNotReplaced() throws {
+        let d = try temp()
+        let r = try shell("mkfifo fifo; ln -s /dev/null link; $G spectrum --game dirac --r1 0.3 --x0 0,0 --step 0.5 --figure fifo; echo; $G spectrum --game dirac --r1 0.3 --x0 0,0 --step 0.5 --figure link; test -p fifo && test -L link && echo KEPT", in: d)
+        XCTAssertTrue(r.stdout.contains("KEPT"), r.stdout + r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.contains("not a regular file") }.count, 2, r.stderr)
+    }
+
+    func testDuplicateKeysInAGameFile() throws {
+        let d = try temp()
+        let path = d.appendingPathComponent("g.json").path
+        try #"{"game": "affine", "players": [1, 1], "M": [[0, 1], [-1, 0]], "b": [0, 0], "b": [1, 1], "x0": [1, 1]}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try shell("$G run --game-file \(path) --scheme simga --step 0.1 --steps 3")
+        assertOneLineRefusal(r, mentioning: "'b' appears twice")
+        XCTAssertNil(firstDuplicateJSONKey(in: Data(#"{"a": {"b": 1}, "b": [{"b": 2}, {"b": 3}]}"#.utf8)))
+        XCTAssertEqual(firstDuplicateJSONKey(in: Data(#"{"a": [1, {"x": "y", "x": 2}]}"#.utf8)), "x")
+    }
+
+    func testSIGTERMAndSIGHUPStopWithACheckpointAndResumeBitForBit() throws {
+        let d = try temp()
+        let args = "--scheme simga --lr 1e-4 --batch 64 --steps 1500 --every 100 --no-eigenvalues --quiet"
+        XCTAssertEqual(try shell("$G train \(args) --output whole", in: d).code, 0)
+        for signal in ["TERM", "HUP"] {
+            let r = try shell("$G train \(args) --output \(signal) & p=$!; sleep 0.8; kill -\(signal) $p; wait $p; echo rc=$?", in: d)
+            XCTAssertTrue(r.stdout.contains("rc=130"), r.stdout + r.stderr)
+            XCTAssertTrue(r.stderr.contains("SIG\(signal)"), r.stderr)
+            XCTAssertEqual(try shell("$G resume \(signal) --quiet", in: d).code, 0)
+            XCTAssertEqual(try shell("cmp whole/state.json \(signal)/state.json && diff <(cut -d, -f1-7 whole/metrics.csv) <(cut -d, -f1-7 \(signal)/metrics.csv)", in: d).code, 0)
+        }
+    }
+
+    func testResumeRefusesFewerSteps() throws {
+        let d = try temp()
+        XCTAssertEqual(try shell("$G train --scheme simga --lr 1e-4 --steps 200 --every 100 --no-eigenvalues --quiet --output R", in: d).code, 0)
+        let before = try String(contentsOfFile: d.appendingPathComponent("R/metrics.csv").path, encoding: .utf8)
+        assertOneLineRefusal(try shell("$G resume R --steps 100", in: d), mentioning: "fewer")
+        XCTAssertEqual(try String(contentsOfFile: d.appendingPathComponent("R/metrics.csv").path, encoding: .utf8), before)
+        // Extending keeps every row already written.
+        XCTAssertEqual(try shell("$G resume R --steps 300 --quiet", in: d).code, 0)
+        let after = try String(contentsOfFile: d.appendingPathComponent("R/metrics.csv").path, encoding: .utf8)
+        XCTAssertEqual(after.split(separator: "\n").map { $0.split(separator: ",")[0] }, ["step", "0", "50", "100", "200", "300"])
+    }
+}
