@@ -122,7 +122,7 @@ final class CLITests: XCTestCase {
 
     func testFailedRootSolveIsAStatusNotACrash() throws {
         let r = try run(["run", "--game", "dirac", "--scheme", "implicit-euler", "--step", "0.1", "--steps", "3",
-                         "--root-max-iterations", "1", "--root-tolerance", "1e-300", "--json"])
+                         "--root-max-iterations", "1", "--root-tolerance", "1e-300", "--root-stall-tolerance", "0", "--json"])
         XCTAssertEqual(r.code, 0, r.stderr)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(obj["status"] as? String, "failed")
@@ -143,7 +143,8 @@ final class CLITests: XCTestCase {
         for e in eig { XCTAssertEqual(e[0], -0.5, accuracy: 1e-7); XCTAssertEqual(e[1], 0, accuracy: 1e-7) }
         let steps = try XCTUnwrap(obj["max_stable_step"] as? [String: Any])
         XCTAssertEqual(try XCTUnwrap(steps["simga"] as? Double), 4, accuracy: 1e-6)   // Lemma 4: 2·½/¼
-        XCTAssertEqual(obj["unconditionally_stable"] as? [String], ["implicit-euler"])
+        // The three A-stable schemes (R(z) = 1/(1 − z) and (1 + z/2)/(1 − z/2)) at eigenvalues −½, −½.
+        XCTAssertEqual(obj["unconditionally_stable"] as? [String], ["implicit-euler", "implicit-midpoint", "trapezoidal"])
         let consensus = try XCTUnwrap(obj["consensus"] as? [String: Any])
         // Dirac-GAN with R1 γ = 1 at 0: v′ = [[0, −½], [½, −1]] is negative semi-definite and invertible.
         let lemma = try XCTUnwrap(consensus["lemma9"] as? [String: Any])
