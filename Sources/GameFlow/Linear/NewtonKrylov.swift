@@ -83,7 +83,7 @@ public final class NewtonKrylovSolver: RootSolving {
     public let tolerance: Double
     public let maxIterations: Int
     public let options: NewtonKrylovOptions
-    /// Accept a solve that stops short of `tolerance` once ‖F‖₂ ≤ this × `system.stallScale`.
+    /// Accept a solve that stops short of `tolerance` once `system.backwardError` ≤ this.
     public let stallTolerance: Double?
 
     fileprivate let system: any RootSystem
@@ -158,7 +158,7 @@ public final class NewtonKrylovSolver: RootSolving {
             }
         }()
         var previous = lastValid ? maxAbs(fBuffer) : .infinity
-        var previous2 = lastValid ? norm2(fBuffer) : .infinity, residual2 = previous2
+        var previousBackward = lastValid ? system.backwardError(residual: fBuffer, at: z) : .infinity, backward2 = previousBackward
         // Full Newton steps first; KINSOL's line search only once a chunk of full steps made
         // the residual larger (then the chunk is taken again from its start).
         var lineSearch = false
@@ -166,8 +166,8 @@ public final class NewtonKrylovSolver: RootSolving {
         // iterate costs nothing: its residual is reused). Between chunks: KINSOL's test is
         // max|F| ≤ a fixed number while ours is relative to the size of the iterate, so each
         // chunk asks for tolerance × the scale at its start; and a chunk that does not halve the
-        // residual is a stall (with a discontinuous v — ReLU — Newton stops converging at the
-        // size of a kink's jump), after which the stall tolerance decides.
+        // residual within the stall tolerance is a stall (with a discontinuous v — ReLU — Newton
+        // stops converging at the size of a kink's jump) and is accepted.
         while true {
             let remaining = maxIterations - result.iterations
             let chunk = options.fixedBudget || stallTolerance == nil ? remaining : min(remaining, 2)
@@ -202,7 +202,7 @@ public final class NewtonKrylovSolver: RootSolving {
             }
             result.residual = ok ? maxAbs(fBuffer) : .infinity
             if !result.residual.isFinite { result.residual = .infinity }
-            residual2 = ok ? norm2(fBuffer) : .infinity
+            backward2 = ok ? system.backwardError(residual: fBuffer, at: z) : .infinity
             converged = result.residual <= tolerance * system.toleranceScale(at: z)
             if converged || options.fixedBudget || result.iterations >= maxIterations { break }
             if !(result.residual < previous) {
@@ -210,9 +210,9 @@ public final class NewtonKrylovSolver: RootSolving {
                 // within the stall tolerance, and otherwise try it again with the line search.
                 copyValues(chunkStart, into: &z)
                 result.residual = previous
-                residual2 = previous2
+                backward2 = previousBackward
                 lastValid = false
-                let stalledThere = stallTolerance.map { previous2 <= $0 * system.stallScale(at: z) } ?? false
+                let stalledThere = stallTolerance.map { previousBackward <= $0 } ?? false
                 if options.lineSearch && !lineSearch && !stalledThere {
                     lineSearch = true
                     failedEvaluation = false
@@ -225,14 +225,17 @@ public final class NewtonKrylovSolver: RootSolving {
             }
             if failedEvaluation || !ok { break }
             let chunkEnded = flag == Int32(-6) || flag == 0 || flag == 1
-            if !chunkEnded || result.residual > 0.5 * previous { break }
+            // Slow progress is a stall once the iterate is acceptable as one; before that the
+            // solve goes on while the residual falls at all (up to the iteration cap).
+            let acceptable = stallTolerance.map { backward2 <= $0 } ?? false
+            if !chunkEnded || (acceptable && result.residual > 0.5 * previous) { break }
             previous = result.residual
-            previous2 = residual2
+            previousBackward = backward2
         }
         result.residualEvaluations -= reused
         let evaluationFailed = failedEvaluation || !ok || !result.residual.isFinite
         if !converged, !evaluationFailed, !options.fixedBudget, let eta = stallTolerance,
-           residual2 <= eta * system.stallScale(at: z) {
+           backward2 <= eta {
             result.stalled = true
             return result
         }
@@ -244,7 +247,7 @@ public final class NewtonKrylovSolver: RootSolving {
             var why = "KINSOL Newton–Krylov stopped with \(name) (flag \(flag)) after \(result.iterations) Newton and \(result.krylovIterations) Krylov iterations"
             if !said.isEmpty { why += ": " + said }
             if evaluationFailed { why += "; the solver reached a point where the system is not finite" }
-            let backward = residual2 / system.stallScale(at: z)
+            let backward = backward2
             result.failure = why + " (residual max|F| = \(result.residual), relative tolerance \(tolerance); relative backward error \(backward))"
         }
         return result

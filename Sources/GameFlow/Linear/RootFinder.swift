@@ -12,9 +12,9 @@ public protocol RootSystem: AnyObject {
     func jacobianVectorProduct(at z: [Double], _ u: [Double], into out: inout [Double]) -> Bool
     /// What the tolerance is relative to at the iterate z (> 0, or 0 to demand F = 0 exactly).
     func toleranceScale(at z: [Double]) -> Double
-    /// What the stall tolerance is relative to at z: ‖F‖₂ / `stallScale` is the relative
-    /// backward error of the step (see `ImplicitStage`).
-    func stallScale(at z: [Double]) -> Double
+    /// The relative backward error of the iterate z whose residual is f (see `ImplicitStage`):
+    /// what the stall tolerance bounds.
+    func backwardError(residual f: [Double], at z: [Double]) -> Double
 }
 
 /// A root solver owned by one run: `solve` starts from the guess in `z` and leaves the root (or
@@ -92,7 +92,7 @@ public final class RootSolver: RootSolving {
     public let method: RootMethod
     public let tolerance: Double
     public let maxIterations: Int
-    /// Accept a solve that stops short of `tolerance` once ‖F‖₂ ≤ this × `system.stallScale`.
+    /// Accept a solve that stops short of `tolerance` once `system.backwardError` ≤ this.
     public let stallTolerance: Double?
 
     fileprivate let system: any RootSystem
@@ -222,9 +222,7 @@ public final class RootSolver: RootSolving {
             }
         }
         if result.failure != nil, !failedEvaluation, let eta = stallTolerance,
-           currentResidual2() <= eta * { let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
-                                       for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i) }
-                                       return system.stallScale(at: zBuffer) }() {
+           currentBackwardError() <= eta {
             result.failure = nil
             result.stalled = true
         }
@@ -248,11 +246,12 @@ public final class RootSolver: RootSolving {
         return m
     }
 
-    private func currentResidual2() -> Double {
+    /// The system's backward error at the solver's current iterate and residual.
+    private func currentBackwardError() -> Double {
+        let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
         let f = fdfSolver?.pointee.f ?? fSolver!.pointee.f!
-        var s = 0.0
-        for i in 0..<dimension { let v = gsl_vector_get(f, i); s += v * v }
-        return s.squareRoot()
+        for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i); fBuffer[i] = gsl_vector_get(f, i) }
+        return system.backwardError(residual: fBuffer, at: zBuffer)
     }
 
     /// The system's tolerance scale at the solver's current iterate.

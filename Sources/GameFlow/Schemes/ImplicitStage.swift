@@ -341,11 +341,20 @@ final class ImplicitStageSystem<G: Game>: ImplicitStageSystemProtocol {
         return true
     }
 
-    /// ‖w‖₂/(1 + hα max D): ‖G‖₂ over it is ‖F‖₂/‖d‖₂ with F the unscaled residual
-    /// d − c − hα·D∘v(y) − hβ·D∘v(x_k) (for implicit Euler z − x_k − h·v(z)): the relative
-    /// backward error of the step (z solves the implicit equation for a field ṽ with
-    /// ‖ṽ − v(z)‖₂ = ‖F‖₂/h).
-    func stallScale(at w: [Double]) -> Double { norm2(w) * norm }
+    /// ‖D⁻¹·F‖₂/‖D⁻¹·d‖₂ for the unscaled residual F = d − c − hα·D∘v(y) − hβ·D∘v(x_k) and
+    /// d = s·w (for implicit Euler ‖z − x_k − h·v(z)‖₂/‖z − x_k‖₂): z solves the stage exactly
+    /// for a field ṽ with ‖ṽ − v‖₂ at most this fraction of the step's own field, measured in the
+    /// metric the step is taken in (D: the optimizer's, or 1).
+    func backwardError(residual f: [Double], at w: [Double]) -> Double {
+        var num = 0.0, den = 0.0
+        for i in 0..<w.count {
+            let inv = hasDiagonal ? 1 / diagonal[i] : 1
+            let a = f[i] * inv / norm, b = w[i] * inv
+            num += a * a
+            den += b * b
+        }
+        return den > 0 ? (num / den).squareRoot() : (num > 0 ? .infinity : 0)
+    }
 
     /// max(max|x_k|, max|x_k + s·w|, 2⁻¹⁰²²)/s: below the normal range (2⁻¹⁰²² ≈ 2.2e-308) the
     /// spacing of doubles is absolute, so the tolerance is too.
