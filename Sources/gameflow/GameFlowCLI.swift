@@ -155,12 +155,25 @@ func validateOutputFile(_ path: String) throws {
     }
 }
 
+/// Creates the output directory `dir` (with its parents) and takes the run's advisory lock on
+/// `dir/.gameflow.lock` (flock; released when the process ends, however it ends), so a second
+/// run into the same folder is refused instead of mixing its files with this one's.
 func createDirectory(_ dir: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
-        throw GameFlowError.invalidInput("cannot create directory '\(dir)': \(error.localizedDescription)")
+        throw GameFlowError.invalidInput("cannot create directory '\(dir)': \(errorText(error))")
     }
+    let path = joinPath(dir, ".gameflow.lock")
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw GameFlowError.invalidInput("cannot create '\(path)': \(String(cString: strerror(errno)))") }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        let busy = errno == EWOULDBLOCK
+        close(fd)
+        throw GameFlowError.invalidInput(busy ? "another gameflow run is writing into '\(dir)' (its lock '\(path)' is held)"
+                                              : "cannot lock '\(path)': \(String(cString: strerror(errno)))")
+    }
+    // The descriptor stays open (and the lock held) until the process exits.
 }
 
 /// Prints a progress line on stderr at most once a second, from the first second of a run on.

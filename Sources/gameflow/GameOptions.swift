@@ -10,16 +10,16 @@ struct GameOptions: ParsableArguments {
     @Option(help: "Built-in game: bilinear (random N×N A, --dim, --seed) or dirac (--r1).")
     var game: String?
 
-    @Option(help: "Built-in bilinear: A is N×N.")
+    @Option(parsing: .unconditional, help: "Built-in bilinear: A is N×N.")
     var dim: Int = 2
 
-    @Option(help: "Seed for random built-in games and starts.")
+    @Option(parsing: .unconditional, help: "Seed for random built-in games and starts.")
     var seed: UInt64 = 0
 
-    @Option(help: "Dirac-GAN: R1 penalty weight γ ≥ 0.")
+    @Option(parsing: .unconditional, help: "Dirac-GAN: R1 penalty weight γ ≥ 0.")
     var r1: Double = 0
 
-    @Option(help: "Initial state as comma-separated numbers (default: the file's x0, (1, 1) for dirac, random for bilinear).")
+    @Option(parsing: .unconditional, help: "Initial state as comma-separated numbers (default: the file's x0, (1, 1) for dirac, random for bilinear).")
     var x0: String?
 
     func makeGame() throws -> (any Game, [Double]) {

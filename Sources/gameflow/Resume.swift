@@ -99,13 +99,34 @@ struct TrainingCheckpoint {
         if let key = firstDuplicateJSONKey(in: data) { throw bad("key '\(key)' appears twice in one object") }
         guard obj["format"] as? String == format else { throw bad("format is not \(format)") }
         guard let arguments = obj["arguments"] as? [String] else { throw bad("no 'arguments'") }
-        guard let steps = (obj["steps_completed"] as? NSNumber)?.intValue, steps >= 0 else { throw bad("no 'steps_completed'") }
+        /// A whole number in 0…limit, the field named when it is not one.
+        func count(_ value: Any?, _ name: String, limit: Int = SolveOptions.maxStepsLimit) throws -> Int {
+            guard let n = value as? NSNumber else { throw bad("'\(name)' is missing or not a number") }
+            let d = n.doubleValue
+            guard d.isFinite, d == d.rounded(), d >= 0, d <= Double(limit), let i = Int(exactly: d) else {
+                throw bad("'\(name)' must be a whole number from 0 to \(limit) (got \(n))")
+            }
+            return i
+        }
         func numbers(_ key: String) throws -> [Double] {
             guard let a = obj[key] as? [Any] else { throw bad("no '\(key)'") }
             do { return a.isEmpty ? [] : try GameFile.vector([key: a], key) } catch { throw bad("\(error)") }
         }
-        let stats = (obj["stats"] as? [String: Any]).map(Stats.init(jsonObject:)) ?? Stats()
-        let seconds = (obj["training_seconds"] as? NSNumber)?.doubleValue ?? 0
+        let steps = try count(obj["steps_completed"], "steps_completed")
+        if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]), steps > total {
+            throw bad("'steps_completed' is \(steps), more than the run's --steps \(total)")
+        }
+        var stats = Stats()
+        if let given = obj["stats"] {
+            guard let st = given as? [String: Any] else { throw bad("'stats' is not an object") }
+            for (key, path) in Stats.jsonKeys where st[key] != nil {
+                stats[keyPath: path] = try count(st[key], "stats.\(key)", limit: Int.max / 4)
+            }
+        }
+        guard let secondsValue = obj["training_seconds"] as? NSNumber, secondsValue.doubleValue.isFinite, secondsValue.doubleValue >= 0 else {
+            throw bad("'training_seconds' must be a finite number ≥ 0")
+        }
+        let seconds = secondsValue.doubleValue
         return TrainingCheckpoint(arguments: arguments,
                                   checkpoint: Checkpoint(state: try numbers("state"), stepsCompleted: steps, stats: stats,
                                                          carried: try numbers("carried")),

@@ -21,7 +21,7 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Step size h > 0 (required; there is no default).")
     var step: Double
 
-    @Option(help: "Number of steps K ≥ 1 (required).")
+    @Option(parsing: .unconditional, help: "Number of steps K ≥ 1 (required).")
     var steps: Int
 
     @Option(parsing: .unconditional, help: "Stop with status converged once ‖v(x)‖₂ ≤ T.")
@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
     @Option(help: "Write trajectory.csv, summary.json, convergence.svg (and phase.svg for 2-D games) into this directory.")
     var output: String?
 
-    @Option(help: "Record every N steps in trajectory.csv (default: about 1000 rows in all).")
+    @Option(parsing: .unconditional, help: "Record every N steps in trajectory.csv (default: about 1000 rows in all).")
     var every: Int?
 
     @Flag(help: "No progress line on stderr.")

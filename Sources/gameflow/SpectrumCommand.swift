@@ -145,9 +145,7 @@ struct SpectrumCommand: ParsableCommand {
     }
 
     private func readState(_ path: String) throws -> [Double] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GameFlowError.invalidInput("state file '\(path)' does not exist or cannot be read")
-        }
+        let data = try readInput(path, what: "state file", limit: GameFile.sizeLimit)
         do {
             guard let arr = try JSONSerialization.jsonObject(with: data) as? [Any] else {
                 throw GameFlowError.invalidInput("state file '\(path)' must hold a JSON array of numbers")

@@ -27,22 +27,22 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required).")
     var lr: Double
 
-    @Option(help: "Number of training steps (required).")
+    @Option(parsing: .unconditional, help: "Number of training steps (required).")
     var steps: Int
 
-    @Option(help: "Minibatch size.")
+    @Option(parsing: .unconditional, help: "Minibatch size.")
     var batch: Int = 512
 
-    @Option(help: "Seed: initial weights and every minibatch.")
+    @Option(parsing: .unconditional, help: "Seed: initial weights and every minibatch.")
     var seed: UInt64 = 0
 
-    @Option(help: "Hidden units per layer.")
+    @Option(parsing: .unconditional, help: "Hidden units per layer.")
     var hidden: Int = 16
 
-    @Option(help: "Hidden layers per network.")
+    @Option(parsing: .unconditional, help: "Hidden layers per network.")
     var depth: Int = 4
 
-    @Option(help: "Latent dimension.")
+    @Option(parsing: .unconditional, help: "Latent dimension.")
     var latent: Int = 16
 
     @Option(help: "Hidden activation: relu, leaky-relu, tanh or linear.")
@@ -54,11 +54,14 @@ struct Train: ParsableCommand {
     @Option(help: "Parameter order in x: generator-first (default) or discriminator-first (AltGA then updates D first).")
     var layout: String = "generator-first"
 
-    @Option(help: "Compute metrics every N steps (default: 100 times per run).")
+    @Option(parsing: .unconditional, help: "Compute metrics every N steps (default: 100 times per run).")
     var every: Int?
 
     @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg, eigenvalues.svg, state.json, summary.json and checkpoint.json (for gameflow resume) here.")
     var output: String?
+
+    @Option(name: .customLong("checkpoint-seconds"), parsing: .unconditional, help: "With --output, write checkpoint.json at least this often (seconds of wall time; also at the end and on a signal).")
+    var checkpointSeconds: Double = 10
 
     @Flag(name: .customLong("no-eigenvalues"), help: "With --output, skip the final eigenvalue figure (a dense Jacobian and two eigen-decompositions).")
     var noEigenvalues = false
@@ -79,6 +82,7 @@ struct Train: ParsableCommand {
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments
         if let e = every { a += ["--every", "\(e)"] }
+        a += ["--checkpoint-seconds", "\(checkpointSeconds)"]
         if noEigenvalues { a.append("--no-eigenvalues") }
         return a
     }
@@ -105,6 +109,14 @@ struct Train: ParsableCommand {
         guard workspaceGB <= 4 else {
             throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
         }
+        // Parameters of both networks; a run keeps some sixteen vectors of that length (state,
+        // field, scheme and optimizer buffers, network gradients), checked before anything is made.
+        let parameters = Double(latent * hidden + hidden) + 2 * Double(depth - 1) * Double(hidden * hidden + hidden)
+            + Double(2 * hidden + 2) + Double(3 * hidden) + Double(hidden + 1)
+        guard 16 * parameters * 8 <= 4e9 else {
+            throw GameFlowError.invalidInput(String(format: "--hidden/--depth/--latent give %.3g parameters, which need about %.1f GB (limit 4 GB)",
+                                                    parameters, 16 * parameters * 8 / 1e9))
+        }
         let name = try SchemeName.parse(scheme)
         let preconditioner: Preconditioner?
         switch optimizer {
@@ -117,10 +129,18 @@ struct Train: ParsableCommand {
         // In the optimizer's metric the implicit scheme carries the optimizer itself.
         let chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0) } ?? base
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
+        guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
+            throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(checkpointSeconds))")
+        }
         let metricsEvery = every ?? max(1, steps / 100)
         let options = SolveOptions(stepSize: lr, maxSteps: steps)
         try options.validate()
-        if let dir = output, resuming == nil { try validateOutputDirectory(dir) }
+        if let dir = output, resuming == nil {
+            try validateOutputDirectory(dir)
+            if FileManager.default.fileExists(atPath: joinPath(dir, TrainingCheckpoint.fileName)) {
+                throw GameFlowError.invalidInput("'\(dir)' holds a train run already (\(TrainingCheckpoint.fileName)): continue it with gameflow resume \(dir), or give another --output")
+            }
+        }
 
         let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
                                          activation: act, utility: util, layout: lay, seed: seed)
@@ -135,8 +155,9 @@ struct Train: ParsableCommand {
             }
         }
         let x0 = game.initialState(seed: seed)
-        let runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        var runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
+        runner.checkpointInterval = checkpointSeconds
         let result = try runner.run()
 
         var obj: [(String, JSON)] = [
@@ -149,7 +170,11 @@ struct Train: ParsableCommand {
         if let dir = output {
             try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if !noEigenvalues && !result.interrupted {
-                try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
+                if game.dimension <= Self.eigenvalueLimit {
+                    try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
+                } else if !quiet {
+                    writeStandardError("gameflow: note: eigenvalues.svg skipped: the dense \(game.dimension)×\(game.dimension) Jacobian and its two eigen-decompositions would need \(3 * game.dimension * game.dimension * 8 / 1_000_000) MB (done up to n = \(Self.eigenvalueLimit))\n")
+                }
             }
         }
         if json {
@@ -168,6 +193,10 @@ struct Train: ParsableCommand {
             throw ExitCode(130)
         }
     }
+
+    /// The largest network the end-of-run eigenvalue figure is made for (three dense n × n
+    /// matrices: 384 MB at the limit).
+    static let eigenvalueLimit = 4000
 
     /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from exact JVPs).
     private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], gamma: Double, dir: String) throws {
@@ -191,6 +220,8 @@ struct TrainingRun {
     let x0: [Double]
     let options: SolveOptions
     let metricsEvery: Int
+    /// Seconds of wall time between checkpoints at most.
+    var checkpointInterval: Double = 10
     let output: String?
     let quiet: Bool
     let arguments: [String]
@@ -271,11 +302,38 @@ struct TrainingRun {
             }
             return (coverage, vNorm, losses)
         }
-        func saveCheckpoint() throws {
+        var checkpointFailure: String?
+        /// Writes checkpoint.json. A failed write does not end the run: it says so once, training
+        /// goes on and the next checkpoint tries again; at the end the state goes elsewhere.
+        func saveCheckpoint(final: Bool = false) {
             guard let dir = output else { return }
-            let c = TrainingCheckpoint(arguments: arguments, checkpoint: integrator.checkpoint, trainingSeconds: seconds(trainingTime))
-            try write(c.json.serialized() + "\n", to: joinPath(dir, TrainingCheckpoint.fileName))
             lastCheckpoint = clock.now
+            let c = TrainingCheckpoint(arguments: arguments, checkpoint: integrator.checkpoint, trainingSeconds: seconds(trainingTime))
+            let text = c.json.serialized() + "\n"
+            do {
+                try write(text, to: joinPath(dir, TrainingCheckpoint.fileName))
+                if checkpointFailure != nil {
+                    writeStandardError("gameflow: checkpoint written again at step \(integrator.stepsCompleted)\n")
+                    checkpointFailure = nil
+                }
+            } catch {
+                if checkpointFailure == nil || final {
+                    writeStandardError("gameflow: warning: \(error) at step \(integrator.stepsCompleted); training goes on and tries again\n")
+                }
+                checkpointFailure = "\(error)"
+                if final { rescue(text) }
+            }
+        }
+        /// The last checkpoint could not be written into the run folder: put it where it can be.
+        func rescue(_ text: String) {
+            for base in [ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", FileManager.default.currentDirectoryPath] {
+                let path = joinPath(base, "gameflow-rescued-checkpoint-\(getpid()).json")
+                if (try? write(text, to: path)) != nil {
+                    writeStandardError("gameflow: the run's checkpoint was saved to '\(path)' instead; copy it to \(TrainingCheckpoint.fileName) in the run folder to resume\n")
+                    return
+                }
+            }
+            writeStandardError("gameflow: error: the final checkpoint could not be saved anywhere\n")
         }
 
         // A resumed run writes the checkpoint step's row only where the original run would
@@ -285,7 +343,7 @@ struct TrainingRun {
         let extending = resuming.map { r in r.finishedSteps == startStep } ?? false
         let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
         var last = try measure(integrator.state, step: startStep, snapshot: snapshots.contains(startStep), row: resuming == nil || (onSchedule && !extending))
-        if resuming == nil { try saveCheckpoint() }
+        if resuming == nil { saveCheckpoint() }
         Interrupt.install()
         var interrupted = false
         while true {
@@ -297,10 +355,10 @@ struct TrainingRun {
             if k != lastMeasured && (done || interrupted || k % metricsEvery == 0 || snapshots.contains(k)) {
                 // A run that ends early still gets its final snapshot.
                 last = try measure(integrator.state, step: k, snapshot: done || snapshots.contains(k))
-                // At most one checkpoint per 10 s on metrics steps (a killed run loses at most
-                // that much); always at the end and on SIGINT.
-                if done || interrupted || clock.now - lastCheckpoint >= .seconds(10) { try saveCheckpoint() }
             }
+            // A checkpoint every 10 s of wall time whatever the metrics schedule (a killed run
+            // loses at most that much), at the end and on a signal; after the step's metrics row.
+            if done || interrupted || (output != nil && clock.now - lastCheckpoint >= .seconds(checkpointInterval)) { saveCheckpoint(final: done || interrupted) }
             progress.update(step: k)
             if done || interrupted { break }
         }

@@ -130,4 +130,57 @@ final class FaultTests: XCTestCase {
         let after = try String(contentsOfFile: d.appendingPathComponent("R/metrics.csv").path, encoding: .utf8)
         XCTAssertEqual(after.split(separator: "\n").map { $0.split(separator: ",")[0] }, ["step", "0", "50", "100", "200", "300"])
     }
+
+    func testASecondRunIntoTheSameFolderIsRefused() throws {
+        let d = try temp()
+        let r = try shell("""
+            $G train --scheme simga --lr 1e-4 --batch 64 --steps 100000 --no-eigenvalues --quiet --output R & p=$!
+            sleep 1.5; $G run --game dirac --scheme simga --step 0.1 --steps 10 --output R --quiet; echo rc=$?
+            kill -INT $p; wait $p
+            $G train --scheme simga --lr 1e-4 --steps 10 --no-eigenvalues --quiet --output R; echo rc2=$?
+            """, in: d)
+        XCTAssertTrue(r.stdout.contains("rc=1"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("another gameflow run is writing into 'R'"), r.stderr)
+        // A finished or stopped train run is not overwritten by a new one.
+        XCTAssertTrue(r.stdout.contains("rc2=1") && r.stderr.contains("holds a train run already"), r.stdout + r.stderr)
+    }
+
+    func testTamperedCheckpointsNameTheField() throws {
+        let d = try temp()
+        XCTAssertEqual(try shell("$G train --scheme simga --lr 1e-4 --batch 64 --steps 20 --no-eigenvalues --quiet --output R", in: d).code, 0)
+        let path = d.appendingPathComponent("R/checkpoint.json").path
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            ("\"steps_completed\":20", "\"steps_completed\":2.5", "steps_completed"),
+            ("\"steps_completed\":20", "\"steps_completed\":1e30", "steps_completed"),
+            ("\"steps_completed\":20", "\"steps_completed\":21", "more than the run's --steps"),
+            ("\"training_seconds\":", "\"training_seconds\":-1, \"x\":", "training_seconds"),
+            ("\"field_evaluations\":", "\"field_evaluations\":-3, \"y\":", "stats.field_evaluations"),
+        ]
+        for (from, to, word) in cases {
+            XCTAssertTrue(original.contains(from), from)
+            try original.replacingOccurrences(of: from, with: to).write(toFile: path, atomically: true, encoding: .utf8)
+            assertOneLineRefusal(try shell("$G resume R --steps 30", in: d), mentioning: word)
+        }
+    }
+
+    func testNegativeNumbersAfterFlagsAndPipedGameFiles() throws {
+        let r = try shell("$G run --game dirac --x0 -1,2 --scheme simga --step 0.1 --steps 3 --json")
+        XCTAssertEqual(r.code, 0, r.stderr)
+        assertOneLineRefusal(try shell("$G run --game dirac --r1 -1 --scheme simga --step 0.1 --steps 3"), mentioning: "R1")
+        let game = #"{"game": "affine", "players": [1, 1], "M": [[0, 1], [-1, 0]], "b": [0, 0], "x0": [1, 1]}"#
+        for source in ["--game-file /dev/stdin <<< '\(game)'", "--game-file <(echo '\(game)')"] {
+            let p = try shell("$G run \(source) --scheme simga --step 0.1 --steps 3 --json")
+            XCTAssertEqual(p.code, 0, source + ": " + p.stderr)
+        }
+    }
+
+    func testOversizedNetworksAreRefusedBeforeWork() throws {
+        let r = try shell("ulimit -v 4000000; $G train --scheme simga --lr 1e-4 --steps 1 --hidden 4096 --depth 64 --batch 1")
+        assertOneLineRefusal(r, mentioning: "parameters")
+        let d = try temp()
+        let e = try shell("$G train --scheme simga --lr 1e-4 --steps 1 --hidden 64 --depth 4 --batch 8 --output R", in: d)
+        XCTAssertEqual(e.code, 0, e.stderr)
+        XCTAssertTrue(e.stderr.contains("eigenvalues.svg skipped"), e.stderr)
+    }
 }

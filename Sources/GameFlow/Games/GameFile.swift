@@ -11,13 +11,11 @@ public struct GameFile: Sendable {
     public let game: any Game
     public let initialState: [Double]
 
+    /// The largest game file read (bytes): a 5,000 × 5,000 matrix written out in full.
+    public static let sizeLimit = 1 << 29
+
     public static func load(path: String) throws -> GameFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw GameFlowError.invalidInput("game file '\(path)' does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GameFlowError.invalidInput("game file '\(path)' cannot be read")
-        }
+        let data = try readInput(path, what: "game file", limit: GameFile.sizeLimit)
         do {
             return try parse(data)
         } catch GameFlowError.invalidInput(let m) {
@@ -116,4 +114,30 @@ public struct GameFile: Sendable {
         if let d = ns.userInfo[NSDebugDescriptionErrorKey] as? String { return d }
         return ns.localizedDescription
     }
+}
+
+/// The bytes of `path`: a regular file, a pipe, /dev/stdin or any other readable stream, read
+/// up to `limit` bytes (one more is an error naming the limit).
+public func readInput(_ path: String, what: String, limit: Int) throws -> Data {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+        let reason = errno == ENOENT ? "does not exist" : "cannot be read (\(String(cString: strerror(errno))))"
+        throw GameFlowError.invalidInput("\(what) '\(path)' \(reason)")
+    }
+    defer { close(fd) }
+    var data = Data()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw GameFlowError.invalidInput("\(what) '\(path)' cannot be read (\(String(cString: strerror(errno))))")
+        }
+        if n == 0 { break }
+        data.append(contentsOf: chunk[0..<n])
+        if data.count > limit {
+            throw GameFlowError.invalidInput("\(what) '\(path)' is larger than \(limit / (1 << 20)) MiB")
+        }
+    }
+    return data
 }
