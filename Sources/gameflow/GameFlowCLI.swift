@@ -173,7 +173,14 @@ func createDirectory(_ dir: String) throws {
         throw GameFlowError.invalidInput(busy ? "another gameflow run is writing into '\(dir)' (its lock '\(path)' is held)"
                                               : "cannot lock '\(path)': \(String(cString: strerror(errno)))")
     }
-    // The descriptor stays open (and the lock held) until the process exits.
+    // The descriptor stays open (and the lock held) until the process exits. Holding it, no
+    // other gameflow process writes here: temporary files left by a killed one are removed.
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+        if let r = name.range(of: ".tmp-", options: .backwards), !name[r.upperBound...].isEmpty,
+           name[r.upperBound...].allSatisfy(\.isNumber) {
+            unlink(joinPath(dir, name))
+        }
+    }
 }
 
 /// Prints a progress line on stderr at most once a second, from the first second of a run on.

@@ -151,6 +151,12 @@ enum Interrupt {
         }
     }
 
+    /// Back to the default actions (after the training loop: a signal during the end-of-run
+    /// figure ends the process; the run's files are complete by then).
+    static func uninstall() {
+        for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) }
+    }
+
     static func install() {
         for s in [SIGINT, SIGTERM, SIGHUP] {
             signal(s) { received in

@@ -318,7 +318,8 @@ struct TrainingRun {
                 }
             } catch {
                 if checkpointFailure == nil || final {
-                    writeStandardError("gameflow: warning: \(error) at step \(integrator.stepsCompleted); training goes on and tries again\n")
+                    writeStandardError("gameflow: warning: \(error) at step \(integrator.stepsCompleted)"
+                                       + (final ? "\n" : "; training goes on and tries again\n"))
                 }
                 checkpointFailure = "\(error)"
                 if final { rescue(text) }
@@ -362,6 +363,7 @@ struct TrainingRun {
             progress.update(step: k)
             if done || interrupted { break }
         }
+        Interrupt.uninstall()
         progress.finish()
         if let dir = output {
             try write(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))

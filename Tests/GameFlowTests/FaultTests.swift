@@ -145,6 +145,14 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("rc2=1") && r.stderr.contains("holds a train run already"), r.stdout + r.stderr)
     }
 
+    func testStaleTemporaryFilesAreRemovedByTheNextRun() throws {
+        let d = try temp()
+        let r = try shell("mkdir -p o && touch o/summary.json.tmp-123 o/keep.tmp-x && $G run --game dirac --scheme simga --step 0.1 --steps 3 --output o --quiet >/dev/null && ls o", in: d)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("summary.json.tmp-123"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("keep.tmp-x"), r.stdout)      // not a name GameFlow writes
+    }
+
     func testTamperedCheckpointsNameTheField() throws {
         let d = try temp()
         XCTAssertEqual(try shell("$G train --scheme simga --lr 1e-4 --batch 64 --steps 20 --no-eigenvalues --quiet --output R", in: d).code, 0)
