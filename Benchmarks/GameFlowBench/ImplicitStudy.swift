@@ -191,7 +191,7 @@ struct ImplicitStudy: ParsableCommand {
                 guard n > 0 else { continue }
                 let pts = (0..<n).map { i in (median(runs.map { $0[i][keyPath: x] }), median(runs.map { y($0[i]) })) }
                     .filter { !logY || $0.1 > 0 }
-                plot.add(m, .lineWithMarkers(pts, [.circle, .square, .cross, .diamond][k % 4]), color: Plot.palette[k % Plot.palette.count])
+                plot.add(m, .lineWithMarkers(pts, [.circle, .square, .cross, .diamond][k % 4]), color: Self.colors[k % Self.colors.count])
             }
             plot.notes = ["median over seeds \(seeds.map(String.init).joined(separator: ", ")); ring8, 4×16 \(activation), batch 512"]
             try plot.svg().write(toFile: output + "/" + file, atomically: true, encoding: .utf8)
@@ -204,6 +204,11 @@ struct ImplicitStudy: ParsableCommand {
         try figure("Modes captured vs wall time (ring8)", x: secondsPath, xLabel: "seconds of training (one thread)",
                    y: { Double($0.modes) }, yLabel: "modes captured (of 8)", logY: false, file: "modes-vs-seconds.svg")
     }
+}
+
+extension ImplicitStudy {
+    /// Sixteen distinguishable colours (the plot palette's ten, then six more), one per method.
+    static let colors = Plot.palette + ["#000000", "#f781bf", "#999999", "#a65628", "#4daf4a", "#377eb8"]
 }
 
 extension ImplicitStudy.Row {

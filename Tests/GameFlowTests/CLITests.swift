@@ -17,17 +17,8 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try runProcess(binary.path, args)
+        return Result(code: r.code, stdout: r.stdout, stderr: r.stderr)
     }
 
     func temp() throws -> URL {

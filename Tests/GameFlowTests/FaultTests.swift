@@ -17,21 +17,10 @@ final class FaultTests: XCTestCase {
 
     /// Runs a shell line with $G the gameflow binary, in `directory`.
     func shell(_ line: String, in directory: URL? = nil) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", line]
         var env = ProcessInfo.processInfo.environment
         env["G"] = binary
-        p.environment = env
-        if let d = directory { p.currentDirectoryURL = d }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(code: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try runProcess("/bin/bash", ["-c", line], environment: env, directory: directory)
+        return Result(code: r.code, stdout: r.stdout, stderr: r.stderr)
     }
 
     func temp() throws -> URL {

@@ -61,3 +61,21 @@ func withKernelWidth<T>(_ width: Int32, _ body: () throws -> T) rethrows -> T {
     defer { gf_kernels_set_width(0) }
     return try body()
 }
+
+/// Runs a process to completion: its exit status, stdout and stderr.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                directory: URL? = nil) throws -> (code: Int32, stdout: String, stderr: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let e = environment { p.environment = e }
+    if let d = directory { p.currentDirectoryURL = d }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}

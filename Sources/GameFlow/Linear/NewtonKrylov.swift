@@ -158,9 +158,11 @@ public final class NewtonKrylovSolver: RootSolving {
             }
         }()
         var previous = lastValid ? maxAbs(fBuffer) : .infinity
-        var previousBackward = lastValid ? system.backwardError(residual: fBuffer, at: z) : .infinity, backward2 = previousBackward
+        var previousBackward = lastValid ? system.backwardError(residual: fBuffer, at: z) : .infinity
+        var backward = previousBackward
         // Full Newton steps first; KINSOL's line search only once a chunk of full steps made
-        // the residual larger (then the chunk is taken again from its start).
+        // the residual larger (then the chunk is taken again from its start). `backward` is the
+        // system's backward error of the current iterate, which the stall tolerance bounds.
         var lineSearch = false
         // KINSOL runs in chunks of at most two Newton iterations (restarting from the last
         // iterate costs nothing: its residual is reused). Between chunks: KINSOL's test is
@@ -202,7 +204,7 @@ public final class NewtonKrylovSolver: RootSolving {
             }
             result.residual = ok ? maxAbs(fBuffer) : .infinity
             if !result.residual.isFinite { result.residual = .infinity }
-            backward2 = ok ? system.backwardError(residual: fBuffer, at: z) : .infinity
+            backward = ok ? system.backwardError(residual: fBuffer, at: z) : .infinity
             converged = result.residual <= tolerance * system.toleranceScale(at: z)
             if converged || options.fixedBudget || result.iterations >= maxIterations { break }
             if !(result.residual < previous) {
@@ -210,7 +212,7 @@ public final class NewtonKrylovSolver: RootSolving {
                 // within the stall tolerance, and otherwise try it again with the line search.
                 copyValues(chunkStart, into: &z)
                 result.residual = previous
-                backward2 = previousBackward
+                backward = previousBackward
                 lastValid = false
                 let stalledThere = stallTolerance.map { previousBackward <= $0 } ?? false
                 if options.lineSearch && !lineSearch && !stalledThere {
@@ -227,15 +229,15 @@ public final class NewtonKrylovSolver: RootSolving {
             let chunkEnded = flag == Int32(-6) || flag == 0 || flag == 1
             // Slow progress is a stall once the iterate is acceptable as one; before that the
             // solve goes on while the residual falls at all (up to the iteration cap).
-            let acceptable = stallTolerance.map { backward2 <= $0 } ?? false
+            let acceptable = stallTolerance.map { backward <= $0 } ?? false
             if !chunkEnded || (acceptable && result.residual > 0.5 * previous) { break }
             previous = result.residual
-            previousBackward = backward2
+            previousBackward = backward
         }
         result.residualEvaluations -= reused
         let evaluationFailed = failedEvaluation || !ok || !result.residual.isFinite
         if !converged, !evaluationFailed, !options.fixedBudget, let eta = stallTolerance,
-           backward2 <= eta {
+           backward <= eta {
             result.stalled = true
             return result
         }
@@ -247,7 +249,6 @@ public final class NewtonKrylovSolver: RootSolving {
             var why = "KINSOL Newton–Krylov stopped with \(name) (flag \(flag)) after \(result.iterations) Newton and \(result.krylovIterations) Krylov iterations"
             if !said.isEmpty { why += ": " + said }
             if evaluationFailed { why += "; the solver reached a point where the system is not finite" }
-            let backward = backward2
             result.failure = why + " (residual max|F| = \(result.residual), relative tolerance \(tolerance); relative backward error \(backward))"
         }
         return result
