@@ -142,6 +142,14 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("keep.tmp-x"), r.stdout)      // not a name GameFlow writes
     }
 
+    func testSpectrumAtLargeNSkipsOnlyTheStepMatrixScans() throws {
+        let r = try shell("$G spectrum --game bilinear --dim 200 --json")
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["stability_not_computed"] as? [String], ["altga", "optimistic"])
+        XCTAssertNotNil((obj["max_stable_step"] as? [String: Any])?["rk4"])
+    }
+
     func testTamperedCheckpointsNameTheField() throws {
         let d = try temp()
         XCTAssertEqual(try shell("$G train --scheme simga --lr 1e-4 --batch 64 --steps 20 --no-eigenvalues --quiet --output R", in: d).code, 0)

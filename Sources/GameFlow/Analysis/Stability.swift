@@ -34,9 +34,10 @@ public enum Stability {
     /// the spectral radius of the step map otherwise (`useStabilityFunction: false` forces that).
     public static func largestStableStep<S: Scheme>(
         _ scheme: S, jacobian: Matrix, players: [Range<Int>],
-        hMax: Double = 1e6, relativeTolerance: Double = 1e-12, useStabilityFunction: Bool = true
+        hMax: Double = 1e6, relativeTolerance: Double = 1e-12, useStabilityFunction: Bool = true,
+        spectrum known: Spectrum? = nil
     ) throws -> StableStepBound {
-        let spectrum = try Spectrum(matrix: jacobian)
+        let spectrum = try known ?? Spectrum(matrix: jacobian)
         let scale = max(spectrum.spectralRadius, 1e-300)
         let hasR = useStabilityFunction && scheme.stabilityFunction(Complex(0)) != nil
         func radius(_ h: Double) throws -> Double {
