@@ -25,6 +25,7 @@ struct ImplicitStudy: ParsableCommand {
     @Option(help: "Threads (runs are independent; each has its own game).") var threads = 2
     @Option(help: "Hidden activation: relu (the paper's; v is discontinuous) or tanh (v is smooth).") var activation = "relu"
     @Option(help: "Write results.csv, table.md and the figures here.") var output: String
+    @Option(name: .customLong("from"), help: "Make table.md and the figures again from this results.csv (no runs).") var from: String?
     @Flag(name: .customLong("allow-debug")) var allowDebug = false
 
     /// One method of the study.
@@ -69,6 +70,7 @@ struct ImplicitStudy: ParsableCommand {
     }
 
     func run() throws {
+        if let path = from { return try replot(path) }
         try Bench.requireRelease(allowDebug: allowDebug)
         BLAS.useSingleThreadUnlessConfigured()
         let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
@@ -111,6 +113,31 @@ struct ImplicitStudy: ParsableCommand {
         if let f = failures.withLock({ $0.first }) { throw ValidationError(f) }
         let rows = results.withLock { $0 }.flatMap { $0 }
         try writeOutputs(rows, methods: methods.map(\.label), seeds: seedList, activation: activation)
+    }
+
+    /// table.md and the figures from an earlier run's results.csv (methods in file order).
+    private func replot(_ path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read '\(path)'") }
+        var rows: [Row] = []
+        for (k, line) in text.split(separator: "\n").enumerated() where k > 0 {
+            // "method",seed,step,cost,seconds,modes,hq,v,status,stalls — the method is quoted.
+            guard line.first == "\"", let close = line.dropFirst().firstIndex(of: "\"") else { throw ValidationError("\(path): line \(k + 1) has no quoted method") }
+            let method = String(line[line.index(after: line.startIndex)..<close])
+            let f = line[line.index(close, offsetBy: 2)...].split(separator: ",").map(String.init)
+            guard f.count == 9, let seed = UInt64(f[0]), let step = Int(f[1]), let cost = Int(f[2]), let sec = Double(f[3]),
+                  let modes = Int(f[4]), let hq = Double(f[5]), let v = Double(f[6]), let stalls = Int(f[8]) else {
+                throw ValidationError("\(path): line \(k + 1) is not a results row")
+            }
+            rows.append(Row(method: method, seed: seed, step: step, cost: cost, seconds: sec, modes: modes, highQuality: hq,
+                            vNorm: v, status: f[7], stalls: stalls))
+        }
+        var methods: [String] = [], seedList: [UInt64] = []
+        for r in rows {
+            if !methods.contains(r.method) { methods.append(r.method) }
+            if !seedList.contains(r.seed) { seedList.append(r.seed) }
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try writeOutputs(rows, methods: methods, seeds: seedList, activation: activation)
     }
 
     /// One run: measured at cost 0 and every budget/points after, and where it stops.
