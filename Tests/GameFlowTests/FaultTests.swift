@@ -150,6 +150,34 @@ final class FaultTests: XCTestCase {
         XCTAssertNotNil((obj["max_stable_step"] as? [String: Any])?["rk4"])
     }
 
+    func testGSLAllocationFailureIsOneLine() throws {
+        // hybridsj at n = 6000 needs several n² matrices: more than 900 MB of address space.
+        let r = try shell("ulimit -v 900000; $G run --game bilinear --dim 3000 --scheme implicit-euler --root-solver hybridsj --step 1 --steps 1")
+        assertOneLineRefusal(r, mentioning: "GSL could not allocate")
+    }
+
+    func testAFailedCheckpointWriteKeepsTheRunGoingAndTheStateSafe() throws {
+        let d = try temp()
+        let r = try shell("""
+            TMPDIR=$PWD $G train --scheme simga --lr 1e-4 --batch 64 --steps 1500 --no-eigenvalues --quiet --checkpoint-seconds 0.2 --output R & p=$!
+            sleep 1; mkfifo f; mv -f f R/checkpoint.json; wait $p; echo rc=$?
+            """, in: d)
+        XCTAssertTrue(r.stdout.contains("rc=0"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("not a regular file") && r.stderr.contains("training goes on"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("gameflow-rescued-checkpoint-"), r.stderr)
+        let rescued = try FileManager.default.contentsOfDirectory(atPath: d.path).filter { $0.hasPrefix("gameflow-rescued-checkpoint-") }
+        XCTAssertEqual(rescued.count, 1)
+        let text = try String(contentsOfFile: d.appendingPathComponent(rescued[0]).path, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"steps_completed\":1500"))
+    }
+
+    func testTrainSurvivesAFullStderr() throws {
+        let d = try temp()
+        let r = try shell("$G train --scheme simga --lr 1e-4 --batch 64 --steps 400 --no-eigenvalues --output R 2>/dev/full >/dev/null; echo rc=$?", in: d)
+        XCTAssertTrue(r.stdout.contains("rc=0"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: d.appendingPathComponent("R/state.json").path))
+    }
+
     func testTamperedCheckpointsNameTheField() throws {
         let d = try temp()
         XCTAssertEqual(try shell("$G train --scheme simga --lr 1e-4 --batch 64 --steps 20 --no-eigenvalues --quiet --output R", in: d).code, 0)
