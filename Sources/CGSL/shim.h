@@ -12,10 +12,21 @@
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_eigen.h>
+#include <gsl/gsl_odeiv2.h>
 
 static inline const char *cgsl_version(void) { return gsl_version; }
 static inline const gsl_multiroot_fdfsolver_type *cgsl_fdf_hybridsj(void) { return gsl_multiroot_fdfsolver_hybridsj; }
 static inline const gsl_multiroot_fsolver_type *cgsl_f_hybrids(void) { return gsl_multiroot_fsolver_hybrids; }
+
+/* GSL odeiv2 steppers (the ODE flows). */
+static inline const gsl_odeiv2_step_type *cgsl_step_rkf45(void) { return gsl_odeiv2_step_rkf45; }
+static inline const gsl_odeiv2_step_type *cgsl_step_rkck(void) { return gsl_odeiv2_step_rkck; }
+static inline const gsl_odeiv2_step_type *cgsl_step_rk8pd(void) { return gsl_odeiv2_step_rk8pd; }
+static inline const gsl_odeiv2_step_type *cgsl_step_msadams(void) { return gsl_odeiv2_step_msadams; }
+static inline const gsl_odeiv2_step_type *cgsl_step_rk2imp(void) { return gsl_odeiv2_step_rk2imp; }
+static inline const gsl_odeiv2_step_type *cgsl_step_rk4imp(void) { return gsl_odeiv2_step_rk4imp; }
+static inline const gsl_odeiv2_step_type *cgsl_step_bsimp(void) { return gsl_odeiv2_step_bsimp; }
+static inline const gsl_odeiv2_step_type *cgsl_step_msbdf(void) { return gsl_odeiv2_step_msbdf; }
 
 /* OpenBLAS: thread control (exported by libopenblas only). */
 void openblas_set_num_threads(int num_threads);

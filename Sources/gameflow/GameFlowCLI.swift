@@ -49,7 +49,7 @@ struct GameFlowCommand: ParsableCommand {
             Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g) and training
             integrates dx/dt = v(x) ("The Numerics of GANs", Mescheder et al. 2017).
             """,
-        subcommands: [Run.self, Compare.self, SpectrumCommand.self, Train.self, Resume.self, Demo.self])
+        subcommands: [Run.self, Compare.self, SpectrumCommand.self, FlowCommand.self, Train.self, Resume.self, Demo.self])
 }
 
 /// `dir/name` (Foundation's path functions trapped on one-letter relative paths).

@@ -60,7 +60,7 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         let game = try DiracGAN()
         let flow = Figures.flow(game, from: [1, 1], time: 20, substeps: 400)
         #expect(flow.count == 401)
-        #expect(flow.allSatisfy { abs(norm2($0) - 2.0.squareRoot()) < 1e-6 })   // the exact flow conserves θ² + ψ²
+        #expect(flow.allSatisfy { abs(norm2($0) - 2.0.squareRoot()) < 1e-8 })   // the exact flow conserves θ² + ψ²
         var iterates: [(label: String, states: [[Double]])] = []
         var curves: [Figures.Curve] = []
         for (k, scheme) in ([SimGA(), Extragradient()] as [any Scheme]).enumerated() {
@@ -73,7 +73,8 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         let phase = SVGChecker.check(Figures.phasePortrait(game, flow: flow, iterates: iterates, title: "Dirac <&> test").svg())
         #expect(phase.wellFormed)
         #expect(phase.series == 1 + 1 + 2 + 1)   // field, flow, 2 schemes, equilibrium
-        #expect(phase.names.contains("flow: exact ODE solution") && phase.names.contains("iterates: simga"))
+        #expect(phase.names.contains("flow: dx/dt = v(x) (GSL rk8pd, rtol 1e-10)") && phase.names.contains("iterates: simga"))
+        #expect(phase.names.last == "equilibrium" && phase.names.dropLast().last?.hasPrefix("flow") == true)   // flow on top
         let conv = SVGChecker.check(Figures.convergence(curves, title: "t").svg())
         #expect(conv.wellFormed && conv.series == 2)
     }

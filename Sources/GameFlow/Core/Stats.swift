@@ -23,6 +23,9 @@ public struct Stats: Sendable, Equatable {
     public var newtonIterations = 0
     public var krylovIterations = 0
     public var lineSearchBacktracks = 0
+    /// ODE flows (GSL odeiv2): accepted and rejected adaptive steps.
+    public var acceptedSteps = 0
+    public var rejectedSteps = 0
     /// Evaluations of v made by the integrator itself to monitor ‖v‖ (tolerance test and
     /// recording); kept apart so they never inflate a scheme's cost.
     public var monitorEvaluations = 0

@@ -91,13 +91,14 @@ public enum Figures {
             }
         }
         plot.add("vector field v(x) (direction)", .arrows(arrows), color: "#b0b0b0")
-        if let flow {
-            plot.add("flow: exact ODE solution", .line(flow.map { ($0[0], $0[1]) }), color: "#000000")
-        }
         let markers: [Plot.Marker] = [.circle, .square, .diamond, .cross]
         for (k, it) in iterates.enumerated() {
             plot.add("iterates: \(it.label)", .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, markers[k % markers.count]),
                      color: Plot.palette[(k + 1) % Plot.palette.count])
+        }
+        // The flow last, so that it is drawn on top of the iterates (RK4's ring hid it).
+        if let flow {
+            plot.add("flow: dx/dt = v(x) (GSL rk8pd, rtol 1e-10)", .line(flow.map { ($0[0], $0[1]) }), color: "#000000")
         }
         if let eq = game.equilibrium { plot.add("equilibrium", .markers([(eq[0], eq[1])], .cross), color: "#000000") }
         return plot
@@ -132,20 +133,15 @@ public enum Figures {
         return plot
     }
 
-    /// The exact flow from x0 over `time`, approximated by RK4 with `substeps` steps (returns
-    /// `substeps + 1` states; stops early if the flow leaves the finite range).
+    /// The exact flow from x0 over `time` at `substeps + 1` equally spaced times, by GSL's rk8pd
+    /// with error control (rtol 1e-10; stops early if the flow leaves the finite range).
     public static func flow<G: Game>(_ game: G, from x0: [Double], time: Double, substeps: Int) -> [[Double]] {
-        guard substeps >= 1, time > 0,
-              var integrator = try? Integrator(game: game, scheme: RK4(), initialState: x0,
-                                               options: SolveOptions(stepSize: time / Double(substeps), maxSteps: substeps))
+        guard substeps >= 1, time > 0 else { return [x0] }
+        let times = (0...substeps).map { time * Double($0) / Double(substeps) }
+        // GSL's rk8pd with error control; where it fails (v blows up), the states reached.
+        guard let s = try? integrateFlow(game, from: x0, times: times,
+                                         options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-10, maxStepsPerInterval: 100_000))
         else { return [x0] }
-        var states = [x0]
-        states.reserveCapacity(substeps + 1)
-        while true {
-            let status = integrator.step()
-            if integrator.stepsCompleted == states.count { states.append(integrator.state) }
-            if status != nil { break }
-        }
-        return states
+        return s.states
     }
 }

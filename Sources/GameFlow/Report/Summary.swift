@@ -16,6 +16,8 @@ extension Stats {
         ("newton_iterations", \.newtonIterations),
         ("krylov_iterations", \.krylovIterations),
         ("line_search_backtracks", \.lineSearchBacktracks),
+        ("accepted_steps", \.acceptedSteps),
+        ("rejected_steps", \.rejectedSteps),
     ]
 
     /// The `stats` object of the CLI contract.

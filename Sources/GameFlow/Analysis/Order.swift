@@ -1,0 +1,67 @@
+import Foundation
+
+/// w = v − γ·v′ᵀv, the field consensus optimisation integrates with explicit Euler (so its
+/// iterates converge, as h → 0, to the flow of w, not of v). Derivatives: finite differences.
+public struct ConsensusField<G: Game>: Game {
+    public let base: G
+    public let gamma: Double
+
+    public init(_ base: G, gamma: Double) {
+        self.base = base
+        self.gamma = gamma
+    }
+
+    public var name: String { "\(base.name)-consensus-field" }
+    public var dimension: Int { base.dimension }
+    public var players: [Range<Int>] { base.players }
+    public var equilibrium: [Double]? { base.equilibrium }
+
+    public func evaluate(at x: [Double], step: Int, into v: inout [Double]) {
+        base.evaluate(at: x, step: step, into: &v)
+        var vjp = [Double](repeating: 0, count: dimension)
+        base.transposeJacobianVectorProduct(at: x, v, step: step, into: &vjp)
+        for i in 0..<dimension { v[i] -= gamma * vjp[i] }
+    }
+}
+
+/// A scheme's measured order of accuracy: the global error at time T of N steps of size T/N
+/// against the flow (GSL rk8pd at rtol 1e-13), for each N, and the least-squares slope of
+/// log error against log h.
+public struct MeasuredOrder: Sendable {
+    public let stepSizes: [Double]
+    public let errors: [Double]
+    /// d log(error) / d log(h), fitted over every step size.
+    public let slope: Double
+
+    /// - Parameters:
+    ///   - field: the flow the iterates are compared with (the game itself, or e.g. `ConsensusField`).
+    ///   - steps: the step counts N (h = T/N), each at least 1.
+    public init<G: Game, F: Game, S: Scheme>(_ scheme: S, on game: G, against field: F, from x0: [Double], time: Double,
+                                            steps: [Int]) throws {
+        guard steps.count >= 2, steps.allSatisfy({ $0 >= 1 }) else {
+            throw GameFlowError.invalidInput("an order needs at least two step counts ≥ 1")
+        }
+        let reference = try integrateFlow(field, from: x0, times: [0, time],
+                                          options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-13, absoluteTolerance: 1e-15))
+        guard reference.status == .completed else {
+            throw GameFlowError.invalidInput("the reference flow did not reach T = \(time): \(reference.status)")
+        }
+        var hs: [Double] = [], errs: [Double] = []
+        for n in steps {
+            let h = time / Double(n)
+            let s = try solve(game, scheme: scheme, from: x0, options: SolveOptions(stepSize: h, maxSteps: n))
+            guard s.status == .completed else {
+                throw GameFlowError.invalidInput("\(scheme.name) with h = \(h) did not complete: \(s.status)")
+            }
+            hs.append(h)
+            errs.append(distance(s.finalState, reference.finalState))
+        }
+        let lx = hs.map { Foundation.log($0) }, ly = errs.map { Foundation.log(max($0, Double.leastNonzeroMagnitude)) }
+        let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
+        var sxy = 0.0, sxx = 0.0
+        for (a, b) in zip(lx, ly) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx) }
+        stepSizes = hs
+        errors = errs
+        slope = sxy / sxx
+    }
+}

@@ -1,0 +1,213 @@
+import CGSL
+
+/// GSL odeiv2's steppers by their command-line names (`gameflow flow --method`).
+public enum FlowMethod: String, CaseIterable, Sendable {
+    /// Explicit embedded Runge–Kutta–Fehlberg (4, 5).
+    case rkf45
+    /// Explicit embedded Runge–Kutta Cash–Karp (4, 5).
+    case rkck
+    /// Explicit embedded Runge–Kutta Prince–Dormand (8, 9).
+    case rk8pd
+    /// Variable-coefficient linear multistep Adams (orders 1–12), explicit.
+    case msadams
+    /// Implicit Gaussian second-order Runge–Kutta (implicit midpoint); uses the Jacobian.
+    case rk2imp
+    /// Implicit Gaussian fourth-order Runge–Kutta; uses the Jacobian.
+    case rk4imp
+    /// Implicit Bulirsch–Stoer of Bader and Deuflhard, for stiff problems; uses the Jacobian.
+    case bsimp
+    /// Variable-coefficient BDF (orders 1–5), for stiff problems; uses the Jacobian.
+    case msbdf
+
+    /// Whether the stepper evaluates the Jacobian (GSL crashes when it is missing: it is always given).
+    public var usesJacobian: Bool { self == .rk2imp || self == .rk4imp || self == .bsimp || self == .msbdf }
+
+    var stepType: UnsafePointer<gsl_odeiv2_step_type> {
+        switch self {
+        case .rkf45: return cgsl_step_rkf45()
+        case .rkck: return cgsl_step_rkck()
+        case .rk8pd: return cgsl_step_rk8pd()
+        case .msadams: return cgsl_step_msadams()
+        case .rk2imp: return cgsl_step_rk2imp()
+        case .rk4imp: return cgsl_step_rk4imp()
+        case .bsimp: return cgsl_step_bsimp()
+        case .msbdf: return cgsl_step_msbdf()
+        }
+    }
+
+    /// Parses a command-line name; the error lists the valid ones.
+    public static func parse(_ s: String) throws -> FlowMethod {
+        guard let m = FlowMethod(rawValue: s) else {
+            throw GameFlowError.invalidInput("unknown flow method '\(s)' (expected one of: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return m
+    }
+}
+
+/// Settings of one flow integration.
+public struct FlowOptions: Sendable {
+    public var method: FlowMethod
+    /// Relative tolerance of GSL's standard error control (> 0).
+    public var relativeTolerance: Double
+    /// Absolute tolerance (> 0: GSL aborts on 0 when a component of x is 0).
+    public var absoluteTolerance: Double
+    /// The driver's first trial step (GSL adapts it); nil: 1e-6 × the first output interval.
+    public var initialStep: Double?
+    /// Cap on the driver's step attempts per output interval (without one, rk4imp and bsimp can
+    /// creep on with steps of 1e-17 when v fails).
+    public var maxStepsPerInterval: Int
+
+    public init(method: FlowMethod, relativeTolerance: Double = 1e-10, absoluteTolerance: Double = 1e-12,
+                initialStep: Double? = nil, maxStepsPerInterval: Int = 10_000_000) {
+        self.method = method
+        self.relativeTolerance = relativeTolerance
+        self.absoluteTolerance = absoluteTolerance
+        self.initialStep = initialStep
+        self.maxStepsPerInterval = maxStepsPerInterval
+    }
+
+    /// Throws a clear error for the values that make GSL abort or hang.
+    public func validate() throws {
+        guard relativeTolerance.isFinite, relativeTolerance > 0, relativeTolerance < 1 else {
+            throw GameFlowError.invalidInput("--rtol must be a number in (0, 1) (got \(relativeTolerance))")
+        }
+        guard absoluteTolerance.isFinite, absoluteTolerance > 0 else {
+            throw GameFlowError.invalidInput("--atol must be a finite number > 0 (got \(absoluteTolerance))")
+        }
+        if let h = initialStep, !(h.isFinite && h > 0) {
+            throw GameFlowError.invalidInput("initial step must be a finite number > 0 (got \(h))")
+        }
+        guard maxStepsPerInterval >= 1 else {
+            throw GameFlowError.invalidInput("step cap must be at least 1 (got \(maxStepsPerInterval))")
+        }
+    }
+}
+
+/// The result of `integrateFlow`: the state at each requested time that was reached.
+public struct FlowSolution: Sendable {
+    /// `completed` when every requested time was reached, `failed(GSL's reason)` otherwise.
+    public let status: Status
+    /// The requested times reached (the first is the start).
+    public let times: [Double]
+    /// states[k] is x(times[k]).
+    public let states: [[Double]]
+    /// Field evaluations, Jacobian evaluations, accepted and rejected steps.
+    public let stats: Stats
+
+    public var finalState: [Double] { states.last! }
+}
+
+/// Integrates dx/dt = v(x) of `game` from x(times[0]) = x0 with GSL odeiv2's driver (standard
+/// error control: per component |err| ≤ atol + rtol·|x|), returning x at every requested time.
+/// The stiff steppers get the game's Jacobian (row-major ∂vᵢ/∂xⱼ, as GSL wants it); without exact
+/// derivatives they are refused. A failure (v not finite, too many steps, step underflow) is
+/// `failed` with GSL's reason, keeping the states reached before it (never GSL's abort: its error
+/// handler is off, and the values that make it abort are refused first).
+public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double], options: FlowOptions) throws -> FlowSolution {
+    GSL.initialize()
+    try options.validate()
+    let n = game.dimension
+    guard x0.count == n else { throw GameFlowError.invalidInput("initial state has \(x0.count) entries, the game has dimension \(n)") }
+    guard x0.allSatisfy(\.isFinite) else { throw GameFlowError.invalidInput("initial state has a non-finite entry") }
+    guard times.count >= 2, times.allSatisfy(\.isFinite) else { throw GameFlowError.invalidInput("a flow needs a start time and at least one output time") }
+    for k in 1..<times.count where !(times[k] > times[k - 1]) {
+        throw GameFlowError.invalidInput("output times must increase (time \(k) is \(times[k]) after \(times[k - 1]))")
+    }
+    if options.method.usesJacobian && !game.hasExactDerivatives {
+        throw GameFlowError.invalidInput("\(options.method.rawValue) uses the Jacobian, and this game has no exact derivatives (use rkf45, rkck, rk8pd or msadams)")
+    }
+    let context = FlowContext(game: game)
+    let params = Unmanaged.passUnretained(context).toOpaque()
+    // GSL keeps a pointer to the system: it lives on the heap for the driver's lifetime.
+    let system = UnsafeMutablePointer<gsl_odeiv2_system>.allocate(capacity: 1)
+    system.initialize(to: gsl_odeiv2_system(function: flowFunction, jacobian: flowJacobian, dimension: n, params: params))
+    defer { system.deallocate() }
+    let h0 = options.initialStep ?? 1e-6 * (times[1] - times[0])
+    guard let driver = gsl_odeiv2_driver_alloc_y_new(system, options.method.stepType, h0,
+                                                     options.absoluteTolerance, options.relativeTolerance) else {
+        throw GameFlowError.invalidInput("GSL could not allocate the \(options.method.rawValue) driver for \(n) unknowns")
+    }
+    defer { gsl_odeiv2_driver_free(driver) }
+    gsl_odeiv2_driver_set_nmax(driver, UInt(options.maxStepsPerInterval))
+
+    var y = x0
+    var t = times[0]
+    var states = [x0]
+    var reached = [times[0]]
+    var status = Status.completed
+    for target in times.dropFirst() {
+        let code = withExtendedLifetime(context) {
+            y.withUnsafeMutableBufferPointer { gsl_odeiv2_driver_apply(driver, &t, target, $0.baseAddress) }
+        }
+        if code != Int32(GSL_SUCCESS) {
+            var why = "GSL odeiv2 \(options.method.rawValue) failed before t = \(target) (at t = \(t)): \(GSL.reason(code)) (GSL status \(code))"
+            if code == Int32(GSL_EMAXITER) { why += "; more than \(options.maxStepsPerInterval) step attempts in one output interval" }
+            if let e = context.failure { why += "; \(e)" }
+            status = .failed(why)
+            break
+        }
+        // bsimp can leave y corrupted after a failed f: only states from successful calls are kept.
+        states.append(y)
+        reached.append(t)
+    }
+    var stats = Stats()
+    stats.fieldEvaluations = context.fieldEvaluations
+    stats.jacobianEvaluations = context.jacobianEvaluations
+    let attempts = Int(driver.pointee.e.pointee.count), rejected = Int(driver.pointee.e.pointee.failed_steps)
+    stats.acceptedSteps = attempts - rejected
+    stats.rejectedSteps = rejected
+    return FlowSolution(status: status, times: reached, states: states, stats: stats)
+}
+
+/// What the C callbacks reach: the game, buffers and counters.
+private final class FlowContext {
+    let evaluate: ([Double], inout [Double]) -> Void
+    let jacobian: ([Double], inout [Double]) -> Void
+    var x: [Double]
+    var v: [Double]
+    var j: [Double]
+    var fieldEvaluations = 0
+    var jacobianEvaluations = 0
+    var failure: String?
+
+    init<G: Game>(game: G) {
+        let n = game.dimension
+        evaluate = { x, v in game.evaluate(at: x, step: 0, into: &v) }
+        jacobian = { x, j in game.jacobian(at: x, step: 0, into: &j) }
+        x = [Double](repeating: 0, count: n)
+        v = x
+        j = []
+    }
+}
+
+private func flowContext(_ p: UnsafeMutableRawPointer?) -> FlowContext {
+    Unmanaged<FlowContext>.fromOpaque(p!).takeUnretainedValue()
+}
+
+private let flowFunction: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, f, p in
+    let c = flowContext(p)
+    let n = c.x.count
+    for i in 0..<n { c.x[i] = y![i] }
+    c.fieldEvaluations += 1
+    c.evaluate(c.x, &c.v)
+    for i in 0..<n {
+        guard c.v[i].isFinite else { c.failure = "v is not finite at t's state"; return Int32(GSL_EBADFUNC) }
+        f![i] = c.v[i]
+    }
+    return Int32(GSL_SUCCESS)
+}
+
+private let flowJacobian: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, dfdy, dfdt, p in
+    let c = flowContext(p)
+    let n = c.x.count
+    if c.j.count != n * n { c.j = [Double](repeating: 0, count: n * n) }
+    for i in 0..<n { c.x[i] = y![i] }
+    c.jacobianEvaluations += 1
+    c.jacobian(c.x, &c.j)
+    for k in 0..<(n * n) {
+        guard c.j[k].isFinite else { c.failure = "the Jacobian is not finite"; return Int32(GSL_EBADFUNC) }
+        dfdy![k] = c.j[k]
+    }
+    for i in 0..<n { dfdt![i] = 0 }      // autonomous
+    return Int32(GSL_SUCCESS)
+}

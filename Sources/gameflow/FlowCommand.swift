@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import GameFlow
+
+/// `gameflow flow`: the continuous view, dx/dt = v(x) integrated with error control.
+struct FlowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flow",
+        abstract: "Integrate the game's ODE dx/dt = v(x) with GSL odeiv2's error-controlled steppers.",
+        discussion: """
+            The exact flow that every scheme approximates:
+              gameflow flow --game dirac --r1 0.3 --time 20 --method rk8pd --rtol 1e-10 --output out/
+            Stiff games: --method msbdf or bsimp (they use the game's exact Jacobian).
+            """)
+
+    @OptionGroup var gameOptions: GameOptions
+
+    @Option(parsing: .unconditional, help: "Integrate from t = 0 to this time T > 0 (required).")
+    var time: Double
+
+    @Option(help: "Stepper: \(FlowMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var method: String = "rk8pd"
+
+    @Option(parsing: .unconditional, help: "Relative tolerance of the error control.")
+    var rtol: Double = 1e-10
+
+    @Option(parsing: .unconditional, help: "Absolute tolerance (> 0).")
+    var atol: Double = 1e-12
+
+    @Option(parsing: .unconditional, help: "Output interval in time (default T/1000).")
+    var every: Double?
+
+    @Option(help: "Write trajectory.csv, summary.json and (2-D games) phase.svg into this directory.")
+    var output: String?
+
+    @Flag(help: "Print one JSON summary object on stdout.")
+    var json = false
+
+    func run() throws {
+        let (game, start) = try gameOptions.makeGame()
+        let m = try FlowMethod.parse(method)
+        guard time.isFinite, time > 0 else { throw GameFlowError.invalidInput("--time must be a finite number > 0 (got \(time))") }
+        let dt = every ?? time / 1000
+        guard dt.isFinite, dt > 0 else { throw GameFlowError.invalidInput("--every must be a finite number > 0 (got \(dt))") }
+        let intervals = (time / dt).rounded(.up)
+        guard intervals <= 1_000_000 else { throw GameFlowError.invalidInput("--time/--every asks for \(intervals) outputs (limit 1000000)") }
+        let count = max(1, Int(intervals))
+        let times = (0...count).map { min(time, Double($0) * dt) }.reduce(into: [Double]()) { if $0.last != $1 { $0.append($1) } }
+        let options = FlowOptions(method: m, relativeTolerance: rtol, absoluteTolerance: atol)
+        try options.validate()
+        if let dir = output { try validateOutputDirectory(dir) }
+
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let flow = try integrateFlow(game, from: start, times: times, options: options)
+        let elapsed = seconds(clock.now - begin)
+        let x = flow.finalState
+        let vNorm = norm2(game.vectorField(at: x))
+        let toEquilibrium: Double? = game.equilibrium.map { GameFlow.distance(x, $0) }
+        let summary = JSON.object([
+            ("game", .string(game.name)), ("method", .string(m.rawValue)), ("time", .number(flow.times.last!)),
+            ("requested_time", .number(time)), ("rtol", .number(rtol)), ("atol", .number(atol)),
+            ("status", .string(flow.status.name)), ("reason", flow.status.reason.map { .string($0) } ?? .null),
+            ("final_state", .numbers(x)), ("vector_field_norm", .number(vNorm)),
+            ("distance_to_equilibrium", toEquilibrium.map { .number($0) } ?? .null),
+            ("stats", flow.stats.json), ("seconds", .number(elapsed)),
+        ])
+        if let dir = output {
+            try createDirectory(dir)
+            var csv = "t,vector_field_norm,distance_to_equilibrium,energy," + (0..<game.dimension).map { "x\($0)" }.joined(separator: ",") + "\n"
+            for (t, s) in zip(flow.times, flow.states) {
+                let d: Double? = game.equilibrium.map { GameFlow.distance(s, $0) }
+                let r: Double = d ?? norm2(s)
+                var fields: [String] = [csvNumber(t), csvNumber(norm2(game.vectorField(at: s))), d.map(csvNumber) ?? "", csvNumber(0.5 * r * r)]
+                fields += s.map(csvNumber)
+                csv += fields.joined(separator: ",") + "\n"
+            }
+            try write(csv, to: joinPath(dir, "trajectory.csv"))
+            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            if game.dimension == 2 {
+                var plot = Figures.phasePortrait(game, flow: flow.states, iterates: [], title: "\(game.name): the flow dx/dt = v(x)")
+                plot.notes = ["GSL \(m.rawValue), rtol \(rtol), atol \(atol), t from 0 to \(flow.times.last!)"]
+                try write(plot.svg(), to: joinPath(dir, "phase.svg"))
+            }
+        }
+        if json {
+            print(summary.serialized())
+        } else {
+            print("game \(game.name) (dimension \(game.dimension)), flow by \(m.rawValue), rtol \(rtol), atol \(atol)")
+            print("status: \(flow.status) at t = \(flow.times.last!) (\(String(format: "%.3g", elapsed)) s)")
+            print("‖v(x)‖ = \(String(format: "%.6g", vNorm))" + (toEquilibrium.map { String(format: ", distance to equilibrium = %.6g", $0) } ?? ""))
+            print("work: \(flow.stats.acceptedSteps) accepted and \(flow.stats.rejectedSteps) rejected steps, "
+                  + "\(flow.stats.fieldEvaluations) field and \(flow.stats.jacobianEvaluations) Jacobian evaluations")
+            print("final state: [" + x.prefix(8).map { String(format: "%.6g", $0) }.joined(separator: ", ") + (x.count > 8 ? ", …" : "") + "]")
+            if let dir = output { print("wrote \(dir)/") }
+        }
+    }
+}
