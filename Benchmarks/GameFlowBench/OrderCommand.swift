@@ -30,10 +30,10 @@ struct OrderCommand: ParsableCommand {
             let steps = scheme.order >= 4 ? [16, 32, 64, 128] : [64, 128, 256, 512]
             var cells: [String] = []
             for (k, g) in games.enumerated() {
-                let m = try opened(scheme, g.1, against: g.1, x0: g.2, steps: steps)
+                let m = try MeasuredOrder(scheme, on: g.1, against: g.1, from: g.2, time: time, steps: steps)
                 var cell = String(format: "%.3f", m.slope)
                 if name == .consensus {
-                    let w = try openedConsensus(scheme, g.1, gamma: gamma, x0: g.2, steps: steps)
+                    let w = try consensusOrder(scheme, g.1, gamma: gamma, x0: g.2, steps: steps)
                     cell += String(format: " (against w: %.3f)", w.slope)
                     perGame[k].append(("consensus vs flow of w", w))
                 }
@@ -60,18 +60,7 @@ struct OrderCommand: ParsableCommand {
         }
     }
 
-    private func opened<S: Scheme>(_ scheme: S, _ game: any Game, against field: any Game, x0: [Double], steps: [Int]) throws -> MeasuredOrder {
-        try openGames(scheme, game, field, x0: x0, steps: steps)
-    }
-
-    private func openGames<S: Scheme, G: Game, F: Game>(_ scheme: S, _ game: G, _ field: F, x0: [Double], steps: [Int]) throws -> MeasuredOrder {
-        try MeasuredOrder(scheme, on: game, against: field, from: x0, time: time, steps: steps)
-    }
-
-    private func openedConsensus<S: Scheme>(_ scheme: S, _ game: any Game, gamma: Double, x0: [Double], steps: [Int]) throws -> MeasuredOrder {
-        try consensusOrder(scheme, game, gamma: gamma, x0: x0, steps: steps)
-    }
-
+    /// Against the flow of w = v − γv′ᵀv (generic, so that `ConsensusField` gets a concrete game).
     private func consensusOrder<S: Scheme, G: Game>(_ scheme: S, _ game: G, gamma: Double, x0: [Double], steps: [Int]) throws -> MeasuredOrder {
         try MeasuredOrder(scheme, on: game, against: ConsensusField(game, gamma: gamma), from: x0, time: time, steps: steps)
     }

@@ -10,23 +10,17 @@ import Testing
         let steps = [64, 128, 256, 512]
         let t = 2.0
         let exact = try integrateFlow(game, from: [1, 1], times: [0, t], options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-13, absoluteTolerance: 1e-15))
-        var lh: [Double] = [], le: [Double] = [], lm: [Double] = []
+        var hs: [Double] = [], toExact: [Double] = [], toModified: [Double] = []
         for n in steps {
             let h = t / Double(n)
             let s = try solve(game, scheme: scheme, from: [1, 1], options: SolveOptions(stepSize: h, maxSteps: n))
             let modified = try integrateFlow(ModifiedField(game, h: h, kind: kind), from: [1, 1], times: [0, t],
                                              options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-13, absoluteTolerance: 1e-15))
-            lh.append(log(h))
-            le.append(log(distance(s.finalState, exact.finalState)))
-            lm.append(log(distance(s.finalState, modified.finalState)))
+            hs.append(h)
+            toExact.append(distance(s.finalState, exact.finalState))
+            toModified.append(distance(s.finalState, modified.finalState))
         }
-        func fit(_ y: [Double]) -> Double {
-            let mx = lh.reduce(0, +) / Double(lh.count), my = y.reduce(0, +) / Double(y.count)
-            var sxy = 0.0, sxx = 0.0
-            for (a, b) in zip(lh, y) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx) }
-            return sxy / sxx
-        }
-        return (fit(le), fit(lm))
+        return (logLogSlope(hs, toExact), logLogSlope(hs, toModified))
     }
 
     @Test("SimGA: slope 1 against the exact flow, 2 against v − (h/2)v′v (Dirac-GAN, with and without R1)", arguments: [0.0, 0.3])

@@ -56,12 +56,17 @@ public struct MeasuredOrder: Sendable {
             hs.append(h)
             errs.append(distance(s.finalState, reference.finalState))
         }
-        let lx = hs.map { Foundation.log($0) }, ly = errs.map { Foundation.log(max($0, Double.leastNonzeroMagnitude)) }
-        let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
-        var sxy = 0.0, sxx = 0.0
-        for (a, b) in zip(lx, ly) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx) }
         stepSizes = hs
         errors = errs
-        slope = sxy / sxx
+        slope = logLogSlope(hs, errs)
     }
+}
+
+/// The least-squares slope of log y against log x (an order of accuracy from errors y at step sizes x).
+public func logLogSlope(_ x: [Double], _ y: [Double]) -> Double {
+    let lx = x.map { Foundation.log($0) }, ly = y.map { Foundation.log(max($0, Double.leastNonzeroMagnitude)) }
+    let mx = lx.reduce(0, +) / Double(lx.count), my = ly.reduce(0, +) / Double(ly.count)
+    var sxy = 0.0, sxx = 0.0
+    for (a, b) in zip(lx, ly) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx) }
+    return sxy / sxx
 }
