@@ -17,10 +17,10 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
     for (k, r) in runs.enumerated() {
         guard let rec = r.solution.recording else { continue }
         let prefix = runs.count > 1 ? "\(r.label): " : ""
-        curves.append(.init(label: prefix + "‖v(x)‖", steps: rec.steps, values: rec.series(.vectorFieldNorm), group: k))
+        curves.append(.init(label: prefix + "‖v(x)‖", steps: rec.steps, values: rec.series(.vectorFieldNorm), group: k, scheme: r.label))
         if game.equilibrium != nil {
             curves.append(.init(label: prefix + "‖x − x̄‖ (dashed)", steps: rec.steps,
-                                values: rec.series(.distanceToEquilibrium), group: k, dashed: true))
+                                values: rec.series(.distanceToEquilibrium), group: k, dashed: true, scheme: r.label))
         }
     }
     let convergence = Figures.convergence(curves, title: title)

@@ -89,3 +89,19 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         #expect(SVGChecker.check(svg).wellFormed)
     }
 }
+
+@Suite struct SchemeColourTests {
+    @Test("A scheme has one colour in the convergence and phase figures, whatever its position")
+    func sameColour() throws {
+        let game = try DiracGAN()
+        let states = [[1.0, 1.0], [0.9, 1.1]]
+        let conv = Figures.convergence([.init(label: "‖v‖", steps: [0, 1], values: [1, 0.5], group: 0, scheme: "rk4"),
+                                        .init(label: "‖v‖", steps: [0, 1], values: [1, 0.5], group: 1, scheme: "simga")], title: "t")
+        let phase = Figures.phasePortrait(game, flow: nil, iterates: [("simga", states), ("rk4", states)], title: "t")
+        #expect(conv.series[1].color == phase.series.first { $0.name == "iterates: simga" }?.color)
+        #expect(conv.series[0].color == phase.series.first { $0.name == "iterates: rk4" }?.color)
+        #expect(conv.series[0].color != conv.series[1].color)
+        #expect(Figures.schemeStyle("implicit-midpoint", index: 0).color != Figures.schemeStyle("implicit-euler", index: 0).color)
+        #expect(Figures.schemeStyle("consensus γ=0.5", index: 7).color == Figures.schemeStyle("consensus", index: 0).color)
+    }
+}

@@ -91,10 +91,9 @@ public enum Figures {
             }
         }
         plot.add("vector field v(x) (direction)", .arrows(arrows), color: "#b0b0b0")
-        let markers: [Plot.Marker] = [.circle, .square, .diamond, .cross]
         for (k, it) in iterates.enumerated() {
-            plot.add("iterates: \(it.label)", .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, markers[k % markers.count]),
-                     color: Plot.palette[(k + 1) % Plot.palette.count])
+            let style = schemeStyle(it.label, index: k)
+            plot.add("iterates: \(it.label)", .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, style.marker), color: style.color)
         }
         // The flow last, so that it is drawn on top of the iterates (RK4's ring hid it).
         if let flow {
@@ -111,8 +110,11 @@ public enum Figures {
         public var steps: [Int]
         public var values: [Double]
         public var group: Int
+        /// The scheme the curve belongs to (its colour is that scheme's in every figure).
+        public var scheme: String?
         public var dashed: Bool
-        public init(label: String, steps: [Int], values: [Double], group: Int = 0, dashed: Bool = false) {
+        public init(label: String, steps: [Int], values: [Double], group: Int = 0, dashed: Bool = false, scheme: String? = nil) {
+            self.scheme = scheme
             self.label = label
             self.steps = steps
             self.values = values
@@ -122,13 +124,22 @@ public enum Figures {
     }
 
     /// Convergence curves versus step on a log scale (e.g. ‖v‖ and distance to equilibrium).
+    /// One colour and marker per scheme in every figure: a label that starts with a scheme's
+    /// command-line name ("simga", "consensus γ=0.5", …) gets that scheme's; others go by `index`.
+    public static func schemeStyle(_ label: String, index: Int) -> (color: String, marker: Plot.Marker) {
+        let markers: [Plot.Marker] = [.circle, .square, .diamond, .cross]
+        let names = SchemeName.allCases.enumerated().sorted { $0.element.rawValue.count > $1.element.rawValue.count }
+        let k = names.first { label.hasPrefix($0.element.rawValue) }?.offset ?? index
+        return (Plot.palette[k % Plot.palette.count], markers[k % markers.count])
+    }
+
     public static func convergence(_ curves: [Curve], title: String,
                                    yLabel: String = "‖v(x)‖₂ and ‖x − x̄‖₂ (log scale)") -> Plot {
         var plot = Plot(title: title, xLabel: "step", yLabel: yLabel)
         plot.yScale = .log
         for c in curves {
             plot.add(c.label, .line(zip(c.steps, c.values).map { (Double($0), $1) }, dashed: c.dashed),
-                     color: Plot.palette[c.group % Plot.palette.count])
+                     color: schemeStyle(c.scheme ?? "", index: c.group).color)
         }
         return plot
     }
