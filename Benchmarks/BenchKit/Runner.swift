@@ -76,7 +76,7 @@ public struct SuiteRunner {
     public let options: SuiteOptions
     public init(options: SuiteOptions) { self.options = options }
 
-    public var schemes: [SchemeName] { SchemeName.allCases.filter { options.keeps(scheme: $0.rawValue) } }
+    public var schemes: [SchemeName] { SchemeName.fixedStep.filter { options.keeps(scheme: $0.rawValue) } }
 
     func makeScheme(_ name: SchemeName) throws -> any Scheme {
         try name.make(.init(gamma: options.consensusGamma, rootTolerance: 1e-14, rootMaxIterations: 50))

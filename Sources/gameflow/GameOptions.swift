@@ -105,6 +105,12 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("no-predictor"), help: "Implicit schemes: start each solve from x instead of the explicit predictor x + h·v(x).")
     var noPredictor = false
 
+    @Option(parsing: .unconditional, help: "Adaptive schemes (rkf45, rkck, rk8pd): relative tolerance of the error control; --step is then the largest step.")
+    var rtol: Double = 1e-6
+
+    @Option(parsing: .unconditional, help: "Adaptive schemes: absolute tolerance (> 0).")
+    var atol: Double = 1e-9
+
     @Option(name: .customLong("implicit-metric"), help: "Implicit schemes with --optimizer rmsprop|adam: identity (the optimizer wraps the implicit step; default) or optimizer (solve z = x + h·P·v(z) with the optimizer's P frozen at x).")
     var implicitMetric: String = "identity"
 
@@ -113,7 +119,7 @@ struct SchemeOptions: ParsableArguments {
         var a = ["--root-tolerance", "\(rootTolerance)", "--root-max-iterations", "\(rootMaxIterations)",
                  "--root-stall-tolerance", "\(rootStallTolerance)",
                  "--krylov-dimension", "\(krylovDimension)", "--implicit-metric", implicitMetric,
-                 "--forcing", forcing, "--line-search", lineSearch]
+                 "--forcing", forcing, "--line-search", lineSearch, "--rtol", "\(rtol)", "--atol", "\(atol)"]
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let m = rootSolver ?? rootMethod { a += ["--root-solver", m] }
         if let k = newtonIterations { a += ["--newton-iterations", "\(k)"] }
@@ -167,7 +173,9 @@ struct SchemeOptions: ParsableArguments {
         if inMetric != nil && !name.isImplicit && !allowUnusedGamma {
             throw GameFlowError.invalidInput("--implicit-metric optimizer applies only to the implicit schemes (implicit-euler, implicit-midpoint, trapezoidal)")
         }
-        return try name.make(.init(gamma: gamma, implicit: implicit, implicitMetric: name.isImplicit ? inMetric : nil))
+        var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit, implicitMetric: name.isImplicit ? inMetric : nil)
+        knobs.adaptiveTolerances = (rtol, atol)
+        return try name.make(knobs)
     }
 
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).

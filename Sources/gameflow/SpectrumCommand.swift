@@ -62,7 +62,7 @@ struct SpectrumCommand: ParsableCommand {
         let vNorm = norm2(game.vectorField(at: x))
         var stable: [(String, StableStepBound)] = []
         var skipped: [String] = []
-        for name in SchemeName.allCases {
+        for name in SchemeName.fixedStep {
             if name == .consensus && gamma == nil { continue }
             let scheme = try name.make(.init(gamma: gamma))
             // Schemes without a stability function (AltGA, optimistic, consensus) are scanned on

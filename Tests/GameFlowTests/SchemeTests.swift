@@ -15,7 +15,7 @@ import Testing
         case .consensus: return ((1 - h * gamma * sigma * sigma) * (1 - h * gamma * sigma * sigma) + s2).squareRoot()
         case .heun: return (1 + s2 * s2 / 4).squareRoot()
         case .rk4: return (1 - pow(s, 6) / 72 + pow(s, 8) / 576).squareRoot()
-        case .altga, .optimistic: return nil
+        case .altga, .optimistic, .rkf45, .rkck, .rk8pd: return nil
         }
     }
 

@@ -270,19 +270,7 @@ public struct Integrator<G: Game, S: Scheme> {
         return s
     }
 
-    private mutating func add(_ s: Stats) {
-        stats.fieldEvaluations += s.fieldEvaluations
-        stats.jacobianVectorProducts += s.jacobianVectorProducts
-        stats.transposeJacobianVectorProducts += s.transposeJacobianVectorProducts
-        stats.jacobianEvaluations += s.jacobianEvaluations
-        stats.rootSolves += s.rootSolves
-        stats.rootIterations += s.rootIterations
-        stats.rootFailures += s.rootFailures
-        stats.rootStalls += s.rootStalls
-        stats.newtonIterations += s.newtonIterations
-        stats.krylovIterations += s.krylovIterations
-        stats.lineSearchBacktracks += s.lineSearchBacktracks
-    }
+    private mutating func add(_ s: Stats) { stats += s }
 
     private mutating func monitoredNorm() -> Double {
         stats.monitorEvaluations += 1

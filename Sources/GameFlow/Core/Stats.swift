@@ -32,6 +32,25 @@ public struct Stats: Sendable, Equatable {
 
     public init() {}
 
+    /// Every counter added, field by field (the integrator's per-step sum: no key-path dispatch
+    /// on the hot path). A new counter goes here and into `jsonKeys`.
+    public static func += (a: inout Stats, b: Stats) {
+        a.fieldEvaluations += b.fieldEvaluations
+        a.jacobianVectorProducts += b.jacobianVectorProducts
+        a.transposeJacobianVectorProducts += b.transposeJacobianVectorProducts
+        a.jacobianEvaluations += b.jacobianEvaluations
+        a.rootSolves += b.rootSolves
+        a.rootIterations += b.rootIterations
+        a.rootFailures += b.rootFailures
+        a.rootStalls += b.rootStalls
+        a.monitorEvaluations += b.monitorEvaluations
+        a.newtonIterations += b.newtonIterations
+        a.krylovIterations += b.krylovIterations
+        a.lineSearchBacktracks += b.lineSearchBacktracks
+        a.acceptedSteps += b.acceptedSteps
+        a.rejectedSteps += b.rejectedSteps
+    }
+
     /// Scheme cost in the benchmark's sense: field evaluations + JVPs + VJPs + root iterations.
     public var cost: Int {
         fieldEvaluations + jacobianVectorProducts + transposeJacobianVectorProducts + rootIterations

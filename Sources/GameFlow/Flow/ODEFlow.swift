@@ -159,10 +159,12 @@ public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double]
     return FlowSolution(status: status, times: reached, states: states, stats: stats)
 }
 
-/// What the C callbacks reach: the game, buffers and counters.
-private final class FlowContext {
-    let evaluate: ([Double], inout [Double]) -> Void
-    let jacobian: ([Double], inout [Double]) -> Void
+/// What the C callbacks reach: the game, buffers and counters (shared with `AdaptiveRK`).
+final class FlowContext {
+    let evaluate: ([Double], Int, inout [Double]) -> Void
+    let jacobian: ([Double], Int, inout [Double]) -> Void
+    /// The integrator's step index (a stochastic game's minibatch); 0 for flows.
+    var step = 0
     var x: [Double]
     var v: [Double]
     var j: [Double]
@@ -172,8 +174,8 @@ private final class FlowContext {
 
     init<G: Game>(game: G) {
         let n = game.dimension
-        evaluate = { x, v in game.evaluate(at: x, step: 0, into: &v) }
-        jacobian = { x, j in game.jacobian(at: x, step: 0, into: &j) }
+        evaluate = { x, step, v in game.evaluate(at: x, step: step, into: &v) }
+        jacobian = { x, step, j in game.jacobian(at: x, step: step, into: &j) }
         x = [Double](repeating: 0, count: n)
         v = x
         j = []
@@ -184,12 +186,12 @@ private func flowContext(_ p: UnsafeMutableRawPointer?) -> FlowContext {
     Unmanaged<FlowContext>.fromOpaque(p!).takeUnretainedValue()
 }
 
-private let flowFunction: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, f, p in
+let flowFunction: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, f, p in
     let c = flowContext(p)
     let n = c.x.count
     for i in 0..<n { c.x[i] = y![i] }
     c.fieldEvaluations += 1
-    c.evaluate(c.x, &c.v)
+    c.evaluate(c.x, c.step, &c.v)
     for i in 0..<n {
         guard c.v[i].isFinite else { c.failure = "v is not finite at t's state"; return Int32(GSL_EBADFUNC) }
         f![i] = c.v[i]
@@ -197,13 +199,13 @@ private let flowFunction: @convention(c) (Double, UnsafePointer<Double>?, Unsafe
     return Int32(GSL_SUCCESS)
 }
 
-private let flowJacobian: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, dfdy, dfdt, p in
+let flowJacobian: @convention(c) (Double, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, UnsafeMutableRawPointer?) -> Int32 = { _, y, dfdy, dfdt, p in
     let c = flowContext(p)
     let n = c.x.count
     if c.j.count != n * n { c.j = [Double](repeating: 0, count: n * n) }
     for i in 0..<n { c.x[i] = y![i] }
     c.jacobianEvaluations += 1
-    c.jacobian(c.x, &c.j)
+    c.jacobian(c.x, c.step, &c.j)
     for k in 0..<(n * n) {
         guard c.j[k].isFinite else { c.failure = "the Jacobian is not finite"; return Int32(GSL_EBADFUNC) }
         dfdy![k] = c.j[k]

@@ -5,6 +5,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case implicitMidpoint = "implicit-midpoint"
     case trapezoidal
     case heun, rk4, extragradient, optimistic
+    /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
+    case rkf45, rkck, rk8pd
 
     /// Knobs a front end may pass; each scheme reads only its own.
     public struct Knobs: Sendable {
@@ -14,6 +16,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var implicit: ImplicitSolverOptions
         /// The implicit schemes: solve in this optimizer's metric (nil: the plain scheme).
         public var implicitMetric: Preconditioner?
+        /// The adaptive schemes' error control: relative and absolute tolerance.
+        public var adaptiveTolerances = (relative: 1e-6, absolute: 1e-9)
 
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
                     implicitMetric: Preconditioner? = nil) {
@@ -28,6 +32,13 @@ public enum SchemeName: String, CaseIterable, Sendable {
                                                                     maxIterations: rootMaxIterations))
         }
     }
+
+    /// Whether the scheme chooses its own step size (`AdaptiveRK`): it has no fixed-h step map,
+    /// so stability scans, orders in h and the fixed-h benchmarks leave it out.
+    public var isAdaptive: Bool { self == .rkf45 || self == .rkck || self == .rk8pd }
+
+    /// The schemes with a fixed step size h.
+    public static var fixedStep: [SchemeName] { allCases.filter { !$0.isAdaptive } }
 
     /// Whether the scheme solves an implicit equation each step (root-solver options apply).
     public var isImplicit: Bool { self == .implicitEuler || self == .implicitMidpoint || self == .trapezoidal }
@@ -54,6 +65,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .rk4: return RK4()
         case .extragradient: return Extragradient()
         case .optimistic: return Optimistic()
+        case .rkf45, .rkck, .rk8pd:
+            return try AdaptiveRK(method: FlowMethod(rawValue: rawValue)!, relativeTolerance: knobs.adaptiveTolerances.relative,
+                                  absoluteTolerance: knobs.adaptiveTolerances.absolute)
         }
     }
 }
