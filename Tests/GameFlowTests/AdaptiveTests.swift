@@ -36,6 +36,22 @@ import Testing
         #expect(rest.state == whole.state)
     }
 
+    @Test("The step-size history is recorded (step_size in trajectory.csv) for adaptive schemes only")
+    func history() throws {
+        let game = try AffineGame(M: Matrix(rows: 2, columns: 2, storage: [-1, 0, 0, -1e3]), b: [0, 0], playerSizes: [1, 1])
+        let options = SolveOptions(stepSize: 0.1, maxSteps: 30, recording: .init(every: 1))
+        var adaptive = try Integrator(game: game, scheme: try AdaptiveRK(method: .rkck, relativeTolerance: 1e-6, absoluteTolerance: 1e-9),
+                                      initialState: [1, 1], options: options)
+        _ = adaptive.solve()
+        let rec = try #require(adaptive.recording)
+        #expect(rec.stepSizes.count == rec.count && rec.stepSizes.dropFirst().allSatisfy { $0 > 0 && $0 <= 0.1 })
+        #expect(rec.csvHeader().contains("step_size"))
+        #expect(abs(rec.stepSizes.dropFirst().reduce(0, +) - adaptive.checkpoint.carried[1]) < 1e-12)
+        var fixed = try Integrator(game: game, scheme: RK4(), initialState: [1, 1], options: options)
+        _ = fixed.solve()
+        #expect(fixed.recording!.stepSizes.isEmpty && !fixed.recording!.csvHeader().contains("step_size"))
+    }
+
     @Test("A step that would need less than the minimum step fails with the reason")
     func minimumStep() throws {
         let game = try AffineGame(M: Matrix(rows: 1, columns: 1, storage: [-1e6]), b: [0], playerSizes: [1])

@@ -78,6 +78,10 @@ public struct Recording: Sendable {
     public private(set) var values: [[Double]]
     /// Flattened states (record r at r·dimension ..< (r+1)·dimension), when `options.states`.
     public private(set) var states: [Double] = []
+    /// The last step's size at each record, for adaptive schemes (empty for fixed-step ones).
+    public private(set) var stepSizes: [Double] = []
+    /// Whether the scheme chooses its steps (then `stepSizes` is kept and written as `step_size`).
+    public internal(set) var tracksStepSize = false
 
     init(options: Options, dimension: Int) {
         self.options = options
@@ -95,9 +99,10 @@ public struct Recording: Sendable {
         options.quantities.firstIndex(of: q).map { values[$0] } ?? []
     }
 
-    mutating func append(step: Int, state: [Double], values row: [Double]) {
+    mutating func append(step: Int, state: [Double], values row: [Double], stepSize: Double? = nil) {
         if steps.last == step { return }
         steps.append(step)
+        if tracksStepSize { stepSizes.append(stepSize ?? .nan) }
         for (q, v) in row.enumerated() { values[q].append(v) }
         if options.states { states.append(contentsOf: state) }
     }
@@ -188,6 +193,7 @@ public struct Integrator<G: Game, S: Scheme> {
         self.monitor = [Double](repeating: 0, count: game.dimension)
         self.quantityRow = [Double](repeating: 0, count: options.recording?.quantities.count ?? 0)
         self.recording = options.recording.map { Recording(options: $0, dimension: game.dimension) }
+        recording?.tracksStepSize = scheme.lastStepSize(cache) != nil
         let vNorm = options.tolerance == nil ? nil : monitoredNorm()
         record(vNorm: vNorm)
         if let tol = options.tolerance, let v = vNorm, v <= tol { status = .converged }
@@ -293,6 +299,7 @@ public struct Integrator<G: Game, S: Scheme> {
                 quantityRow[q] = 0.5 * d * d
             }
         }
-        recording?.append(step: stepsCompleted, state: state, values: quantityRow)
+        let stepSize = scheme.lastStepSize(cache)
+        recording?.append(step: stepsCompleted, state: state, values: quantityRow, stepSize: stepSize)
     }
 }

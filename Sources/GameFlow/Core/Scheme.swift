@@ -87,6 +87,10 @@ public protocol Scheme: Sendable {
     /// cache with `restoreCarried`, a run continues bit for bit. Default: nothing.
     func carried(_ cache: Cache) -> [Double]
 
+    /// The size of the last step taken, for schemes that choose it themselves (adaptive ones;
+    /// 0 before the first step); nil for fixed-step schemes. Recorded as `step_size`.
+    func lastStepSize(_ cache: Cache) -> Double?
+
     /// Puts `values` (from `carried`) back into a fresh cache.
     /// - Throws: `GameFlowError.invalidInput` when they do not fit this scheme and dimension.
     func restoreCarried(_ values: [Double], into cache: inout Cache) throws
@@ -96,6 +100,8 @@ extension Scheme {
     public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { nil }
 
     public func carried(_ cache: Cache) -> [Double] { [] }
+
+    public func lastStepSize(_ cache: Cache) -> Double? { nil }
 
     public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
         try expectCarried(values, count: 0)

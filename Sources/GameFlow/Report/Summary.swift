@@ -57,6 +57,7 @@ extension Recording {
     /// The CSV header line.
     public func csvHeader() -> String {
         var header = ["step"] + options.quantities.map(\.rawValue)
+        if tracksStepSize { header.append("step_size") }
         if options.states { header += (0..<dimension).map { "x\($0)" } }
         return header.joined(separator: ",") + "\n"
     }
@@ -67,6 +68,7 @@ extension Recording {
         for r in range {
             var row = [String(steps[r])]
             for q in 0..<options.quantities.count { row.append(csvNumber(values[q][r])) }
+            if tracksStepSize { row.append(csvNumber(stepSizes[r])) }
             if options.states {
                 for i in 0..<dimension { row.append(csvNumber(states[r * dimension + i])) }
             }

@@ -48,6 +48,8 @@ public struct AdaptiveRK: Scheme {
         var proposal = 0.0
         /// The ODE time the accepted steps have covered.
         var time = 0.0
+        /// The last accepted step's size.
+        var last = 0.0
 
         init(context: FlowContext, system: UnsafeMutablePointer<gsl_odeiv2_system>, driver: UnsafeMutablePointer<gsl_odeiv2_driver>) {
             self.context = context
@@ -98,8 +100,11 @@ public struct AdaptiveRK: Scheme {
         context.stats.acceptedSteps += 1
         cache.proposal = min(size, h)
         cache.time += t
+        cache.last = t
         return .success
     }
+
+    public func lastStepSize(_ cache: Cache) -> Double? { cache.last }
 
     /// [the controller's next step size, the ODE time covered].
     public func carried(_ cache: Cache) -> [Double] { [cache.proposal, cache.time] }

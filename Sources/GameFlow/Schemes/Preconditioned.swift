@@ -108,6 +108,8 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         return .success
     }
 
+    public func lastStepSize(_ cache: Cache) -> Double? { base.lastStepSize(cache.base) }
+
     /// [steps taken, m…, s…, then the base scheme's].
     public func carried(_ cache: Cache) -> [Double] {
         [Double(cache.steps)] + cache.first + cache.second + base.carried(cache.base)
