@@ -172,6 +172,7 @@ public final class NewtonKrylovSolver: RootSolving {
         // stops converging at the size of a kink's jump) and is accepted.
         while true {
             let remaining = maxIterations - result.iterations
+            if remaining <= 0 { break }
             let chunk = options.fixedBudget || stallTolerance == nil ? remaining : min(remaining, 2)
             let target = max(tolerance * system.toleranceScale(at: z), Double.leastNormalMagnitude)
             copyValues(z, into: &chunkStart)
