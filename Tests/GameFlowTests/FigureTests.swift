@@ -105,3 +105,22 @@ final class SVGChecker: NSObject, XMLParserDelegate {
         #expect(Figures.schemeStyle("consensus γ=0.5", index: 7).color == Figures.schemeStyle("consensus", index: 0).color)
     }
 }
+
+@Suite struct DivergingViewTests {
+    @Test("A diverging scheme is cut where it leaves the view and says so; the view stays the flow's")
+    func clipped() throws {
+        let game = try DiracGAN()
+        let flow = Figures.flow(game, from: [1, 1], time: 10, substeps: 200)
+        var states = [[1.0, 1.0]]
+        var x = [1.0, 1.0]
+        for _ in 0..<60 { x = try oneStep(game, SimGA(), from: x, h: 0.9); states.append(x) }   // spirals out fast
+        let plot = Figures.phasePortrait(game, flow: flow, iterates: [("simga", states), ("rk4", [[1, 1], [0.99, 1.0]])], title: "t")
+        let names = plot.series.compactMap(\.name)
+        #expect(names.contains("iterates: simga (leaves the view: cut)"))
+        #expect(names.contains("iterates: rk4"))
+        guard case .lineWithMarkers(let pts, _) = plot.series.first(where: { $0.name?.hasPrefix("iterates: simga") == true })!.kind else {
+            Issue.record("no simga series"); return
+        }
+        #expect(pts.count < states.count && pts.allSatisfy { abs($0.0) <= 6 && abs($0.1) <= 6 })
+    }
+}

@@ -64,15 +64,29 @@ public enum Figures {
     }
 
     /// A phase portrait of a 2-D game: v as arrows on a grid ("vector field"), the exact flow
-    /// from the start ("flow": RK4 at a small step), and each scheme's discrete iterates.
+    /// from the start ("flow", drawn last), and each scheme's discrete iterates (cut where they
+    /// leave 3× the flow's extent, and labelled so).
     public static func phasePortrait<G: Game>(_ game: G, flow: [[Double]]?, iterates: [(label: String, states: [[Double]])],
                                               title: String) -> Plot {
         precondition(game.dimension == 2, "phase portraits are for 2-D games")
         var plot = Plot(title: title, xLabel: "x₀ (player 1)", yLabel: "x₁ (player 2)")
         plot.equalAspect = true
-        var pts = (flow ?? []) + iterates.flatMap { $0.states }
-        if let eq = game.equilibrium { pts.append(eq) }
-        pts = pts.filter { $0[0].isFinite && $0[1].isFinite }
+        // The view: the flow, the equilibrium and the starts, widened to take in iterates that stay
+        // within 3× that extent; an iterate sequence that leaves it (a diverging scheme) is cut
+        // where it leaves and says so in the legend, so the others are not shrunk to a dot.
+        func finite(_ p: [Double]) -> Bool { p[0].isFinite && p[1].isFinite }
+        var base = (flow ?? []) + iterates.compactMap { $0.states.first }
+        if let eq = game.equilibrium { base.append(eq) }
+        base = base.filter(finite)
+        let bx = base.map { $0[0] }, by = base.map { $0[1] }
+        let cx = ((bx.min() ?? 0) + (bx.max() ?? 0)) / 2, cy = ((by.min() ?? 0) + (by.max() ?? 0)) / 2
+        let half = max(((bx.max() ?? 1) - (bx.min() ?? -1)) / 2, ((by.max() ?? 1) - (by.min() ?? -1)) / 2, 1e-6)
+        func inView(_ p: [Double]) -> Bool { finite(p) && abs(p[0] - cx) <= 3 * half && abs(p[1] - cy) <= 3 * half }
+        let shown: [(label: String, states: [[Double]], clipped: Bool)] = iterates.map { it in
+            let kept = Array(it.states.prefix { inView($0) })
+            return (it.label, kept, kept.count < it.states.count)
+        }
+        let pts = base + shown.flatMap { $0.states }
         var x0 = pts.map { $0[0] }.min() ?? -1, x1 = pts.map { $0[0] }.max() ?? 1
         var y0 = pts.map { $0[1] }.min() ?? -1, y1 = pts.map { $0[1] }.max() ?? 1
         let span = max(x1 - x0, y1 - y0, 1e-6)
@@ -91,9 +105,10 @@ public enum Figures {
             }
         }
         plot.add("vector field v(x) (direction)", .arrows(arrows), color: "#b0b0b0")
-        for (k, it) in iterates.enumerated() {
+        for (k, it) in shown.enumerated() {
             let style = schemeStyle(it.label, index: k)
-            plot.add("iterates: \(it.label)", .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, style.marker), color: style.color)
+            plot.add("iterates: \(it.label)" + (it.clipped ? " (leaves the view: cut)" : ""),
+                     .lineWithMarkers(it.states.map { ($0[0], $0[1]) }, style.marker), color: style.color)
         }
         // The flow last, so that it is drawn on top of the iterates (RK4's ring hid it).
         if let flow {
