@@ -7,14 +7,7 @@ import XCTest
 final class CLITests: XCTestCase {
     struct Result { let code: Int32; let stdout: String; let stderr: String }
 
-    var binary: URL {
-        // The test bundle and the executable are built into the same products directory.
-        var dir = Bundle(for: CLITests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("gameflow").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("gameflow")
-    }
+    var binary: URL { gameflowBinary(near: CLITests.self) }
 
     func run(_ args: [String]) throws -> Result {
         let r = try runProcess(binary.path, args)

@@ -7,13 +7,7 @@ import XCTest
 final class FaultTests: XCTestCase {
     struct Result { let code: Int32; let stdout: String; let stderr: String }
 
-    var binary: String {
-        var dir = Bundle(for: FaultTests.self).bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("gameflow").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("gameflow").path
-    }
+    var binary: String { gameflowBinary(near: FaultTests.self).path }
 
     /// Runs a shell line with $G the gameflow binary, in `directory`.
     func shell(_ line: String, in directory: URL? = nil) throws -> Result {

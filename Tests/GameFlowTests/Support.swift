@@ -79,3 +79,12 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
+
+/// The `gameflow` executable built beside the test bundle of `anchor` (the same products directory).
+func gameflowBinary(near anchor: AnyClass) -> URL {
+    var dir = Bundle(for: anchor).bundleURL
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("gameflow").path), dir.path != "/" {
+        dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent("gameflow")
+}
