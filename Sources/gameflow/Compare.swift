@@ -61,7 +61,8 @@ struct Compare: ParsableCommand {
             let s = try solve(game, scheme: scheme, from: start, options: options)
             let label = name == .consensus ? "consensus γ=\(knobs.gamma!)" : name.rawValue
             runs.append(RunCurves(label: label, solution: s))
-            summaries.append(s.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: seconds(clock.now - begin)))
+            summaries.append(s.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: seconds(clock.now - begin),
+                                             configuration: try gameOptions.field.summaryFields()))
         }
         let all = JSON.object([("runs", .array(summaries))])
         if let dir = output {

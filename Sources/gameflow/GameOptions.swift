@@ -22,6 +22,8 @@ struct GameOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Initial state as comma-separated numbers (default: the file's x0, (1, 1) for dirac, random for bilinear).")
     var x0: String?
 
+    @OptionGroup var field: FieldOptions
+
     func makeGame() throws -> (any Game, [Double]) {
         var start: [Double]
         let game: any Game
@@ -54,7 +56,26 @@ struct GameOptions: ParsableArguments {
                 throw GameFlowError.invalidInput("--x0 has \(start.count) entries, the game has dimension \(game.dimension)")
             }
         }
-        return (game, start)
+        return (try game.timeScaled(field.stepScale()), start)
+    }
+}
+
+/// Modifiers of the field that training integrates, shared by every command that has a game.
+struct FieldOptions: ParsableArguments {
+    @Option(name: .customLong("step-scale"), help: "Time scales (TTUR): one factor sᵢ > 0 per player, in the game's player order; training integrates dx/dt = S·v, so player i steps h·sᵢ (under --optimizer the factors multiply the optimizer's update). Default: all 1.")
+    var stepScaleText: String?
+
+    /// The parsed `--step-scale` (nil when not given).
+    func stepScale() throws -> StepScale? {
+        try stepScaleText.map { try StepScale(parseNumbers($0, what: "--step-scale")) }
+    }
+
+    /// These options as command-line arguments (for `gameflow resume`).
+    var arguments: [String] { stepScaleText.map { ["--step-scale", $0] } ?? [] }
+
+    /// These options as summary.json fields.
+    func summaryFields() throws -> [(String, JSON)] {
+        [("step_scale", try stepScale().map { .numbers($0.factors) } ?? .null)]
     }
 }
 

@@ -61,7 +61,8 @@ struct Run: ParsableCommand {
         let solution = try integrate(game, chosen, from: start, options: options)
         let elapsed = seconds(clock.now - begin)
 
-        let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed)
+        let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed,
+                                           configuration: try gameOptions.field.summaryFields())
         if let dir = output {
             try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,

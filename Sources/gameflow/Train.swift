@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var knobs: SchemeOptions
 
+    @OptionGroup var field: FieldOptions
+
     @Option(help: "Preconditioner around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1) or adam.")
     var optimizer: String = "none"
 
@@ -80,7 +82,7 @@ struct Train: ParsableCommand {
         var a = ["--data", data, "--scheme", scheme, "--optimizer", optimizer, "--lr", "\(lr)", "--steps", "\(steps)",
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
                  "--activation", activation, "--utility", utility, "--layout", layout]
-        a += knobs.arguments
+        a += knobs.arguments + field.arguments
         if let e = every { a += ["--every", "\(e)"] }
         a += ["--checkpoint-seconds", "\(checkpointSeconds)"]
         if noEigenvalues { a.append("--no-eigenvalues") }
@@ -126,8 +128,14 @@ struct Train: ParsableCommand {
         default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop or adam)")
         }
         let base = try knobs.make(name, metric: preconditioner)
-        // In the optimizer's metric the implicit scheme carries the optimizer itself.
-        let chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0) } ?? base
+        let stepScale = try field.stepScale()
+        if stepScale != nil && knobs.solvesInMetric(name) {
+            throw GameFlowError.invalidInput("--step-scale with --implicit-metric optimizer is not supported (use --implicit-metric identity)")
+        }
+        // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
+        // scales multiply the optimizer's update; without an optimizer they scale the field.
+        let chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0, stepScale: stepScale) } ?? base
+        let fieldScale = preconditioner == nil ? stepScale : nil
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
             throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(checkpointSeconds))")
@@ -155,7 +163,8 @@ struct Train: ParsableCommand {
             }
         }
         let x0 = game.initialState(seed: seed)
-        var runner = TrainingRun(game: game, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        if let s = stepScale { _ = try s.perCoordinate(game.players) }
+        var runner = TrainingRun(game: game, fieldScale: fieldScale, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         runner.checkpointInterval = checkpointSeconds
         let result = try runner.run()
@@ -164,6 +173,7 @@ struct Train: ParsableCommand {
             ("data", .string(mixture.name)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
             ("batch", .int(batch)), ("parameters", .int(game.dimension)),
+            ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null),
         ]
         obj += result.summaryFields
         let summary = JSON.object(obj)
@@ -216,6 +226,8 @@ struct Train: ParsableCommand {
 /// The training loop with periodic metrics, streamed to disk as they are computed.
 struct TrainingRun {
     let game: MLPGAN
+    /// Time scales put into the field (TTUR without an optimizer; nil: the plain field).
+    let fieldScale: StepScale?
     let scheme: any Scheme
     let x0: [Double]
     let options: SolveOptions
@@ -259,15 +271,18 @@ struct TrainingRun {
     }
 
     func run() throws -> Result {
-        try runOpened(scheme)
+        if let s = fieldScale { return try runOpened(scheme, field: TimeScaledGame(game, scale: s)) }
+        return try runOpened(scheme, field: game)
     }
 
-    private func runOpened<S: Scheme>(_ scheme: S) throws -> Result {
-        var integrator: Integrator<MLPGAN, S>
+    /// The loop, on `field` (the game or its time-scaled version); metrics, samples and losses
+    /// always come from `game`.
+    private func runOpened<S: Scheme, F: Game>(_ scheme: S, field: F) throws -> Result {
+        var integrator: Integrator<F, S>
         if let r = resuming {
-            integrator = try Integrator(game: game, scheme: scheme, resumingFrom: r.checkpoint, options: options)
+            integrator = try Integrator(game: field, scheme: scheme, resumingFrom: r.checkpoint, options: options)
         } else {
-            integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: options)
+            integrator = try Integrator(game: field, scheme: scheme, initialState: x0, options: options)
         }
         let startStep = integrator.stepsCompleted
         let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])

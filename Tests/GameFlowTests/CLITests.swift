@@ -235,6 +235,40 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cannot read"), bad.stderr)
     }
 
+    func testStepScaleOnRunTrainAndResume() throws {
+        // run: one SimGA step on the Dirac-GAN is x₀ + h·S·v(x₀).
+        let r = try run(["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "1", "--step-scale", "0.5,3", "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["step_scale"] as? [Double], [0.5, 3])
+        let v = try DiracGAN(r1: 0).vectorField(at: [1, 1])
+        XCTAssertEqual(obj["final_state"] as? [Double], [1 + 0.1 * 0.5 * v[0], 1 + 0.1 * 3 * v[1]])
+        // train without and with an optimizer; a resumed run keeps the scales (bit for bit).
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for optimizer in ["none", "adam"] {
+            let straight = dir.appendingPathComponent("s-\(optimizer)"), split = dir.appendingPathComponent("p-\(optimizer)")
+            var args = ["train", "--scheme", "simga", "--every", "5", "--step-scale", "1,4"] + Self.tinyTrain
+            args[args.firstIndex(of: "adam")!] = optimizer
+            XCTAssertEqual(try run(args + ["--steps", "20", "--output", straight.path]).code, 0)
+            XCTAssertEqual(try run(args + ["--steps", "10", "--output", split.path]).code, 0)
+            XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0)
+            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
+                           try Data(contentsOf: straight.appendingPathComponent("state.json")))
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: straight.appendingPathComponent("summary.json"))) as? [String: Any])
+            XCTAssertEqual(summary["step_scale"] as? [Double], [1, 4])
+            // An unscaled run differs.
+            let plain = dir.appendingPathComponent("u-\(optimizer)")
+            XCTAssertEqual(try run(Array(args[0..<5]) + Array(args[7...]) + ["--steps", "20", "--output", plain.path]).code, 0)
+            XCTAssertNotEqual(try Data(contentsOf: plain.appendingPathComponent("state.json")),
+                              try Data(contentsOf: straight.appendingPathComponent("state.json")))
+        }
+        let bad = try run(["train", "--scheme", "simga", "--steps", "5", "--step-scale", "1,2,3"] + Self.tinyTrain)
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("players"), bad.stderr)
+    }
+
     func testCtrlCSavesACheckpointThatResumes() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -38,6 +38,43 @@ import Testing
         #expect(maxRelativeDifference(s.finalState, exact) < (method == .rk2imp ? 2e-7 : 1e-7), "\(method)")   // rk2imp: 1.2e-7
     }
 
+    @Test("Time-scaled flow (TTUR) of f = φθ: φ′ = s₁θ, θ′ = −s₂φ, an ellipse at ω = √(s₁s₂), to 1e-7 at T = 10")
+    func timeScaled() throws {
+        let (s1, s2) = (0.5, 4.5)
+        let game = try TimeScaledGame(BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1])), scale: StepScale([s1, s2]))
+        let x0 = [0.6, -0.8], t = 10.0, w = (s1 * s2).squareRoot()
+        let exact = [x0[0] * cos(w * t) + x0[1] * (s1 / s2).squareRoot() * sin(w * t),
+                     x0[1] * cos(w * t) - x0[0] * (s2 / s1).squareRoot() * sin(w * t)]
+        for method in [FlowMethod.rk8pd, .msbdf] {
+            let s = try integrateFlow(game, from: x0, times: [0, t], options: FlowOptions(method: method, relativeTolerance: 1e-10))
+            #expect(maxRelativeDifference(s.finalState, exact) < 1e-7, "\(method)")
+        }
+    }
+
+    /// With error-per-step control, a method of order p at tolerance ε takes steps h ∝ ε^{1/(p+1)}
+    /// and its local errors (a phase lag of one sign on a rotation) add up over T/h steps: the
+    /// global error scales as ε^{p/(p+1)}. For rk2imp (p = 2) that is ε^{2/3}, which is why its
+    /// error at rtol 1e-10 is 1.4e-7 and not ≤ 1e-7: it needs rtol ≈ 5e-11.
+    @Test("Global error against rtol: slope p/(p + 1) (rk2imp 2/3, rk4imp 4/5) on the rotation; rk2imp ≤ 1e-7 at rtol 5e-11")
+    func toleranceProportionality() throws {
+        let sigma = 1.3
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        let x0 = [0.6, -0.8]
+        let c = cos(sigma * 10), sn = sin(sigma * 10)
+        let exact = [c * x0[0] + sn * x0[1], -sn * x0[0] + c * x0[1]]
+        for (method, order) in [(FlowMethod.rk2imp, 2.0), (.rk4imp, 4.0)] {
+            let tolerances = [1e-6, 1e-7, 1e-8, 1e-9]
+            let errors = try tolerances.map { tol in
+                maxRelativeDifference(try integrateFlow(game, from: x0, times: [0, 10],
+                                                        options: FlowOptions(method: method, relativeTolerance: tol)).finalState, exact)
+            }
+            let slope = logLogSlope(tolerances, errors)
+            #expect(abs(slope - order / (order + 1)) < 0.1, "\(method): slope \(slope), errors \(errors)")
+        }
+        let tight = try integrateFlow(game, from: x0, times: [0, 10], options: FlowOptions(method: .rk2imp, relativeTolerance: 5e-11))
+        #expect(maxRelativeDifference(tight.finalState, exact) < 1e-7)
+    }
+
     @Test("Stiff affine game (eigenvalues −1, −1e4): msbdf and bsimp take far fewer steps than rkf45")
     func stiff() throws {
         let game = try AffineGame(M: Matrix(rows: 2, columns: 2, storage: [-1, 0, 0, -1e4]), b: [0, 0], playerSizes: [1, 1])

@@ -33,11 +33,14 @@ extension Stats {
 extension Solution {
     /// The summary object of `gameflow run --json` (architecture.md's contract, extended with
     /// `reason` for diverged/failed runs).
-    public func summaryJSON(game: String, scheme: String, stepSize: Double, seconds: Double) -> JSON {
+    /// `configuration`: further settings of the run, after `step_size` (e.g. `step_scale`).
+    public func summaryJSON(game: String, scheme: String, stepSize: Double, seconds: Double,
+                            configuration: [(String, JSON)] = []) -> JSON {
         .object([
             ("game", .string(game)),
             ("scheme", .string(scheme)),
             ("step_size", .number(stepSize)),
+        ] + configuration + [
             ("steps", .int(steps)),
             ("status", .string(status.name)),
             ("reason", status.reason.map { .string($0) } ?? .null),

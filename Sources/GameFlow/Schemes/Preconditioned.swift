@@ -17,6 +17,10 @@ import Foundation
 /// accumulator initialised to 1) applied to the ascent direction. For multi-stage schemes the
 /// inner stages (extragradient's look-ahead, AltGA's first player) move by the plain h·d;
 /// only the net update is rescaled. Work counts are those of the base scheme.
+///
+/// With per-player time scales (`StepScale`, TTUR) the rescaled update is multiplied by sᵢ on
+/// player i's block, x ← x + h·sᵢ·d/√(s + ε): put into the field instead, the scales would
+/// cancel in d/√(d²).
 public enum Preconditioner: Sendable, Equatable {
     /// decay ρ, ε, initial accumulator.
     case rmsprop(decay: Double, epsilon: Double, initial: Double)
@@ -41,10 +45,13 @@ public enum Preconditioner: Sendable, Equatable {
 public struct Preconditioned<Base: Scheme>: Scheme {
     public let base: Base
     public let method: Preconditioner
+    /// Per-player factors on the preconditioned update (nil: all 1).
+    public let stepScale: StepScale?
 
-    public init(_ base: Base, method: Preconditioner) {
+    public init(_ base: Base, method: Preconditioner, stepScale: StepScale? = nil) {
         self.base = base
         self.method = method
+        self.stepScale = stepScale
     }
 
     public var name: String { "\(base.name)+\(method.name)" }
@@ -56,6 +63,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         var start: [Double]
         var first: [Double]    // Adam's m
         var second: [Double]   // RMSProp's / Adam's s
+        let scale: [Double]    // the step scale per coordinate (1 without one)
         var steps = 0
     }
 
@@ -63,8 +71,9 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         let n = game.dimension
         let initial: Double
         if case .rmsprop(_, _, let i) = method { initial = i } else { initial = 0 }
+        let scale = try stepScale?.perCoordinate(game.players) ?? [Double](repeating: 1, count: n)
         return Cache(base: try base.makeCache(for: game), start: [Double](repeating: 0, count: n),
-                     first: [Double](repeating: 0, count: n), second: [Double](repeating: initial, count: n))
+                     first: [Double](repeating: 0, count: n), second: [Double](repeating: initial, count: n), scale: scale)
     }
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
@@ -74,21 +83,23 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         guard r == .success else { return r }
         cache.steps += 1
         let inv = 1 / h
-        let n = x.count, method = method, steps = cache.steps
+        let n = x.count, method = method, steps = cache.steps, scaleValues = cache.scale
         // On raw pointers: no bounds, uniqueness or exclusivity checks in the loops, so they
         // vectorise (with array subscripts, Adam's loop was 7 % of a SimGA step on the GAN).
         x.withUnsafeMutableBufferPointer { xb in
             cache.start.withUnsafeBufferPointer { sb in
                 cache.first.withUnsafeMutableBufferPointer { fb in
                     cache.second.withUnsafeMutableBufferPointer { vb in
+                      scaleValues.withUnsafeBufferPointer { cb in
                         let x = xb.baseAddress!, start = sb.baseAddress!, first = fb.baseAddress!, second = vb.baseAddress!
+                        let scale = cb.baseAddress!
                         switch method {
                         case let .rmsprop(decay, eps, _):
                             for i in 0..<n {
                                 let d = (x[i] - start[i]) * inv
                                 let s = decay * second[i] + (1 - decay) * d * d
                                 second[i] = s
-                                x[i] = start[i] + h * d / (s + eps).squareRoot()
+                                x[i] = start[i] + h * scale[i] * d / (s + eps).squareRoot()
                             }
                         case let .adam(b1, b2, eps):
                             let c1 = 1 - pow(b1, Double(steps)), c2 = 1 - pow(b2, Double(steps))
@@ -98,9 +109,10 @@ public struct Preconditioned<Base: Scheme>: Scheme {
                                 let s = b2 * second[i] + (1 - b2) * d * d
                                 first[i] = m
                                 second[i] = s
-                                x[i] = start[i] + h * (m / c1) / ((s / c2).squareRoot() + eps)
+                                x[i] = start[i] + h * scale[i] * (m / c1) / ((s / c2).squareRoot() + eps)
                             }
                         }
+                      }
                     }
                 }
             }
@@ -131,6 +143,6 @@ public struct Preconditioned<Base: Scheme>: Scheme {
 }
 
 /// `Preconditioned(scheme, method:)` for a scheme chosen at run time.
-public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner) -> any Scheme {
-    Preconditioned(scheme, method: method)
+public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner, stepScale: StepScale? = nil) -> any Scheme {
+    Preconditioned(scheme, method: method, stepScale: stepScale)
 }
