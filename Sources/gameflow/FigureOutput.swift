@@ -32,9 +32,12 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
             guard let rec = r.solution.recording, rec.options.states else { return nil }
             return (r.label, (0..<rec.count).map { rec.state(at: $0) })
         }
-        let flow = Figures.flow(game, from: start, time: h * Double(steps), substeps: min(20 * steps, 4_000))
+        // The flow over the longest time a run covered (adaptive schemes choose their steps).
+        let time = runs.map(\.solution.time).max() ?? h * Double(steps)
+        let flow = Figures.flow(game, from: start, time: time, substeps: min(20 * steps, 4_000))
         var plot = Figures.phasePortrait(game, flow: flow, iterates: iterates, title: title)
-        plot.notes = ["flow: dx/dt = v(x) over t = \(h * Double(steps)) (GSL rk8pd with error control); iterates: h = \(h)"]
+        plot.notes = ["flow: dx/dt = v(x) over t = \(String(format: "%.4g", time)) (GSL rk8pd with error control); iterates: h = \(h)"
+                      + (runs.contains { $0.solution.stats.acceptedSteps > 0 } ? " (adaptive schemes: the largest step)" : "")]
         try write(plot.svg(), to: joinPath(dir, "phase.svg"))
         written.append("phase.svg")
     }

@@ -42,13 +42,16 @@ import Testing
         let options = SolveOptions(stepSize: 0.1, maxSteps: 30, recording: .init(every: 1))
         var adaptive = try Integrator(game: game, scheme: try AdaptiveRK(method: .rkck, relativeTolerance: 1e-6, absoluteTolerance: 1e-9),
                                       initialState: [1, 1], options: options)
-        _ = adaptive.solve()
+        let solution = adaptive.solve()
         let rec = try #require(adaptive.recording)
         #expect(rec.stepSizes.count == rec.count && rec.stepSizes.dropFirst().allSatisfy { $0 > 0 && $0 <= 0.1 })
         #expect(rec.csvHeader().contains("step_size"))
         #expect(abs(rec.stepSizes.dropFirst().reduce(0, +) - adaptive.checkpoint.carried[1]) < 1e-12)
+        // The time covered (the phase portrait's flow runs that long) is the sum of the steps, not h × steps.
+        #expect(abs(solution.time - rec.stepSizes.dropFirst().reduce(0, +)) < 1e-12 && solution.time < 0.1 * 30)
         var fixed = try Integrator(game: game, scheme: RK4(), initialState: [1, 1], options: options)
-        _ = fixed.solve()
+        let fixedSolution = fixed.solve()
+        #expect(fixedSolution.time == 0.1 * Double(fixedSolution.steps))
         #expect(fixed.recording!.stepSizes.isEmpty && !fixed.recording!.csvHeader().contains("step_size"))
     }
 

@@ -121,6 +121,8 @@ public struct Solution: Sendable {
     /// ‖finalState − x̄‖₂ when the game knows an equilibrium x̄.
     public let distanceToEquilibrium: Double?
     public let recording: Recording?
+    /// The ODE time the run covered: h × steps, or the adaptive scheme's sum of accepted steps.
+    public var time: Double = 0
 }
 
 /// Everything a run needs to continue bit for bit: the state, the step count (which keys a
@@ -265,7 +267,8 @@ public struct Integrator<G: Game, S: Scheme> {
         return Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
                         vectorFieldNorm: vNorm,
                         distanceToEquilibrium: game.equilibrium.map { distance(state, $0) },
-                        recording: recording)
+                        recording: recording,
+                        time: scheme.timeCovered(cache) ?? options.stepSize * Double(stepsCompleted))
     }
 
     // MARK: - Private

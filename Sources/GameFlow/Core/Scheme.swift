@@ -91,6 +91,10 @@ public protocol Scheme: Sendable {
     /// 0 before the first step); nil for fixed-step schemes. Recorded as `step_size`.
     func lastStepSize(_ cache: Cache) -> Double?
 
+    /// The ODE time the steps so far have covered, for schemes that choose their step sizes
+    /// (nil for fixed-step schemes: the time is h × steps).
+    func timeCovered(_ cache: Cache) -> Double?
+
     /// Puts `values` (from `carried`) back into a fresh cache.
     /// - Throws: `GameFlowError.invalidInput` when they do not fit this scheme and dimension.
     func restoreCarried(_ values: [Double], into cache: inout Cache) throws
@@ -102,6 +106,8 @@ extension Scheme {
     public func carried(_ cache: Cache) -> [Double] { [] }
 
     public func lastStepSize(_ cache: Cache) -> Double? { nil }
+
+    public func timeCovered(_ cache: Cache) -> Double? { nil }
 
     public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
         try expectCarried(values, count: 0)

@@ -106,6 +106,8 @@ public struct AdaptiveRK: Scheme {
 
     public func lastStepSize(_ cache: Cache) -> Double? { cache.last }
 
+    public func timeCovered(_ cache: Cache) -> Double? { cache.time }
+
     /// [the controller's next step size, the ODE time covered].
     public func carried(_ cache: Cache) -> [Double] { [cache.proposal, cache.time] }
 

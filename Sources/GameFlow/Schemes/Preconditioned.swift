@@ -122,6 +122,8 @@ public struct Preconditioned<Base: Scheme>: Scheme {
 
     public func lastStepSize(_ cache: Cache) -> Double? { base.lastStepSize(cache.base) }
 
+    public func timeCovered(_ cache: Cache) -> Double? { base.timeCovered(cache.base) }
+
     /// [steps taken, m…, s…, then the base scheme's].
     public func carried(_ cache: Cache) -> [Double] {
         [Double(cache.steps)] + cache.first + cache.second + base.carried(cache.base)
