@@ -26,7 +26,9 @@ struct OrderCommand: ParsableCommand {
         md += "| scheme | stated order | " + games.map { $0.0 }.joined(separator: " | ") + " |\n|---|---|" + games.map { _ in "---|" }.joined() + "\n"
         var perGame: [[(String, MeasuredOrder)]] = Array(repeating: [], count: games.count)
         for name in SchemeName.fixedStep {
-            let scheme = try name.make(.init(gamma: gamma, implicit: ImplicitSolverOptions(tolerance: 1e-13, maxIterations: 50)))
+            var knobs = SchemeName.Knobs(gamma: gamma, implicit: ImplicitSolverOptions(tolerance: 1e-13, maxIterations: 50))
+            knobs.lambda = gamma   // SGA's λ: the same weight as consensus's γ
+            let scheme = try name.make(knobs)
             let steps = scheme.order >= 4 ? [16, 32, 64, 128] : [64, 128, 256, 512]
             var cells: [String] = []
             for (k, g) in games.enumerated() {

@@ -44,7 +44,7 @@ struct Compare: ParsableCommand {
             names = try list.split(separator: ",").map { try SchemeName.parse($0.trimmingCharacters(in: .whitespaces)) }
             guard !names.isEmpty else { throw GameFlowError.invalidInput("--schemes is empty") }
         } else {
-            names = SchemeName.fixedStep.filter { $0 != .consensus || knobs.gamma != nil }
+            names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) }
         }
         let chosen = try names.map { try knobs.make($0, allowUnusedGamma: true) }
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }

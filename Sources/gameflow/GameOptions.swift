@@ -93,6 +93,18 @@ struct SchemeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Consensus weight γ ≥ 0 (required for consensus).")
     var gamma: Double?
 
+    @Option(parsing: .unconditional, help: "SGA: weight λ ≥ 0 of the adjustment −λ·Aᵀv, A = (v′ − v′ᵀ)/2 (required for sga).")
+    var lambda: Double?
+
+    @Flag(name: .customLong("sga-align"), help: "SGA: choose λ's sign each step by Balduzzi et al.'s alignment rule.")
+    var sgaAlign = false
+
+    @Option(name: .customLong("extrapolation-step"), parsing: .unconditional, help: "Extragradient: the look-ahead's step η > 0, x̃ = x + η·v(x) (default: the step h).")
+    var extrapolationStep: Double?
+
+    @Option(name: .customLong("past-weight"), parsing: .unconditional, help: "Optimistic: b ≥ 0 in x + (1 + b)·h·v(x_k) − b·h·v(x_{k−1}) (default 1).")
+    var pastWeight: Double?
+
     @Option(name: .customLong("root-solver"), help: "Implicit schemes: hybridsj (GSL, dense exact Jacobian), hybrids (GSL, dense finite differences), newton-krylov (KINSOL, matrix-free, exact JVPs) or auto (dense up to \(RootMethod.denseLimit) unknowns, newton-krylov above; the default).")
     var rootSolver: String?
 
@@ -142,6 +154,10 @@ struct SchemeOptions: ParsableArguments {
                  "--krylov-dimension", "\(krylovDimension)", "--implicit-metric", implicitMetric,
                  "--forcing", forcing, "--line-search", lineSearch, "--rtol", "\(rtol)", "--atol", "\(atol)"]
         if let g = gamma { a += ["--gamma", "\(g)"] }
+        if let l = lambda { a += ["--lambda", "\(l)"] }
+        if sgaAlign { a.append("--sga-align") }
+        if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
+        if let b = pastWeight { a += ["--past-weight", "\(b)"] }
         if let m = rootSolver ?? rootMethod { a += ["--root-solver", m] }
         if let k = newtonIterations { a += ["--newton-iterations", "\(k)"] }
         if let m = krylovIterations { a += ["--krylov-iterations", "\(m)"] }
@@ -177,8 +193,12 @@ struct SchemeOptions: ParsableArguments {
     /// unless `allowUnusedGamma` (a comparison may list consensus next to others). `metric` is
     /// the optimizer whose metric `--implicit-metric optimizer` solves in (nil: no optimizer).
     func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil) throws -> any Scheme {
-        if gamma != nil && name != .consensus && !allowUnusedGamma {
-            throw GameFlowError.invalidInput("--gamma applies only to --scheme consensus")
+        if !allowUnusedGamma {
+            for (given, flag, owner) in [(gamma != nil, "--gamma", SchemeName.consensus), (lambda != nil, "--lambda", .sga),
+                                         (sgaAlign, "--sga-align", .sga), (extrapolationStep != nil, "--extrapolation-step", .extragradient),
+                                         (pastWeight != nil, "--past-weight", .optimistic)] where given && name != owner {
+                throw GameFlowError.invalidInput("\(flag) applies only to --scheme \(owner.rawValue)")
+            }
         }
         let implicit = try implicitOptions()
         var inMetric: Preconditioner?
@@ -196,6 +216,10 @@ struct SchemeOptions: ParsableArguments {
         }
         var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit, implicitMetric: name.isImplicit ? inMetric : nil)
         knobs.adaptiveTolerances = (rtol, atol)
+        knobs.lambda = lambda
+        knobs.sgaAlign = sgaAlign
+        knobs.extrapolationStep = extrapolationStep
+        knobs.pastWeight = pastWeight
         return try name.make(knobs)
     }
 

@@ -23,6 +23,15 @@ struct SpectrumCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Also analyse consensus optimisation's Jacobian v′ − γ·v′ᵀv′ for this γ ≥ 0.")
     var gamma: Double?
 
+    @Option(parsing: .unconditional, help: "Also find SGA's largest stable step for this λ ≥ 0.")
+    var lambda: Double?
+
+    @Option(name: .customLong("extrapolation-step"), parsing: .unconditional, help: "Extragradient's look-ahead step η for its stable step (default: η = h).")
+    var extrapolationStep: Double?
+
+    @Option(name: .customLong("past-weight"), parsing: .unconditional, help: "Optimistic's past weight b for its stable step (default 1).")
+    var pastWeight: Double?
+
     @Option(parsing: .unconditional, help: "Step size h for the figure (it shows h·λ); required with --figure.")
     var step: Double?
 
@@ -63,8 +72,12 @@ struct SpectrumCommand: ParsableCommand {
         var stable: [(String, StableStepBound)] = []
         var skipped: [String] = []
         for name in SchemeName.fixedStep {
-            if name == .consensus && gamma == nil { continue }
-            let scheme = try name.make(.init(gamma: gamma))
+            if name == .consensus && gamma == nil || name == .sga && lambda == nil { continue }
+            var knobs = SchemeName.Knobs(gamma: gamma)
+            knobs.lambda = lambda
+            knobs.extrapolationStep = extrapolationStep
+            knobs.pastWeight = pastWeight
+            let scheme = try name.make(knobs)
             // Schemes without a stability function (AltGA, optimistic, consensus) are scanned on
             // their step matrix: some sixty dense eigen-decompositions of an n×n (2n×2n) matrix,
             // minutes at n = 1000 here, so they are skipped above `stepMatrixLimit`.

@@ -23,8 +23,14 @@ struct Train: ParsableCommand {
 
     @OptionGroup var field: FieldOptions
 
-    @Option(help: "Preconditioner around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1) or adam.")
+    @Option(help: "Optimizer around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1), adam, or momentum (--momentum).")
     var optimizer: String = "none"
+
+    @Option(parsing: .unconditional, help: "--optimizer momentum: β in (−1, 1) of x + h·d + β(x − x_prev) (polyak; negative is negative momentum), or the friction γ ≥ 0 of the supplement's form (required).")
+    var momentum: Double?
+
+    @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
+    var momentumForm: String = "polyak"
 
     @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required).")
     var lr: Double
@@ -83,6 +89,7 @@ struct Train: ParsableCommand {
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments + field.arguments
+        if let m = momentum { a += ["--momentum", "\(m)", "--momentum-form", momentumForm] }
         if let e = every { a += ["--every", "\(e)"] }
         a += ["--checkpoint-seconds", "\(checkpointSeconds)"]
         if noEigenvalues { a.append("--no-eigenvalues") }
@@ -122,10 +129,10 @@ struct Train: ParsableCommand {
         let name = try SchemeName.parse(scheme)
         let preconditioner: Preconditioner?
         switch optimizer {
-        case "none": preconditioner = nil
+        case "none", "momentum": preconditioner = nil
         case "rmsprop": preconditioner = .referenceRMSProp
         case "adam": preconditioner = .standardAdam
-        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop or adam)")
+        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
         }
         let base = try knobs.make(name, metric: preconditioner)
         let stepScale = try field.stepScale()
@@ -134,7 +141,16 @@ struct Train: ParsableCommand {
         }
         // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
         // scales multiply the optimizer's update; without an optimizer they scale the field.
-        let chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0, stepScale: stepScale) } ?? base
+        var chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0, stepScale: stepScale) } ?? base
+        if optimizer == "momentum" {
+            guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
+            guard let form = MomentumForm(rawValue: momentumForm) else {
+                throw GameFlowError.invalidInput("unknown --momentum-form '\(momentumForm)' (expected polyak or supplement)")
+            }
+            chosen = try withMomentum(chosen, form: form, weight: weight)
+        } else if momentum != nil {
+            throw GameFlowError.invalidInput("--momentum applies only to --optimizer momentum")
+        }
         let fieldScale = preconditioner == nil ? stepScale : nil
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
@@ -171,6 +187,7 @@ struct Train: ParsableCommand {
 
         var obj: [(String, JSON)] = [
             ("data", .string(mixture.name)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
+            ("momentum", momentum.map { .number($0) } ?? .null), ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null),
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
             ("batch", .int(batch)), ("parameters", .int(game.dimension)),
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null),

@@ -269,6 +269,37 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("players"), bad.stderr)
     }
 
+    func testMomentumAndLiteratureKnobsOnTrainAndResume() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tiny = ["--lr", "0.001", "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2", "--no-eigenvalues", "--quiet", "--every", "5"]
+        let cases: [[String]] = [["--scheme", "altga", "--optimizer", "momentum", "--momentum", "-0.3"],
+                                 ["--scheme", "simga", "--optimizer", "momentum", "--momentum", "0.5", "--momentum-form", "supplement"],
+                                 ["--scheme", "sga", "--lambda", "0.5", "--sga-align"],
+                                 ["--scheme", "optimistic", "--past-weight", "0.5"],
+                                 ["--scheme", "extragradient", "--extrapolation-step", "0.002"]]
+        for (k, c) in cases.enumerated() {
+            let straight = dir.appendingPathComponent("s\(k)"), split = dir.appendingPathComponent("p\(k)")
+            XCTAssertEqual(try run(["train"] + c + tiny + ["--steps", "20", "--output", straight.path]).code, 0, "\(c)")
+            XCTAssertEqual(try run(["train"] + c + tiny + ["--steps", "10", "--output", split.path]).code, 0, "\(c)")
+            let r = try run(["resume", split.path, "--steps", "20", "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
+                           try Data(contentsOf: straight.appendingPathComponent("state.json")), "\(c)")
+        }
+        for (bad, expected) in [(["--scheme", "simga", "--optimizer", "momentum"], "--momentum"),
+                                (["--scheme", "simga", "--optimizer", "momentum", "--momentum", "1.5"], "(−1, 1)"),
+                                (["--scheme", "simga", "--momentum", "0.5"], "--optimizer momentum"),
+                                (["--scheme", "sga"], "--lambda"),
+                                (["--scheme", "simga", "--lambda", "1"], "sga"),
+                                (["--scheme", "simga", "--past-weight", "1"], "optimistic")] {
+            let r = try run(["train"] + bad + tiny + ["--steps", "5"])
+            XCTAssertNotEqual(r.code, 0, "\(bad)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+        }
+    }
+
     func testCtrlCSavesACheckpointThatResumes() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import Testing
 @testable import GameFlow
 
@@ -12,14 +13,15 @@ import Testing
         case .implicitEuler: return 1 / (1 + s2).squareRoot()
         case .implicitMidpoint, .trapezoidal: return 1
         case .extragradient: return (1 - s2 + s2 * s2).squareRoot()
-        case .consensus: return ((1 - h * gamma * sigma * sigma) * (1 - h * gamma * sigma * sigma) + s2).squareRoot()
+        // SGA's λ is makeScheme's `gamma`: on a bilinear game w = (J + λJ²)x, consensus's update.
+        case .consensus, .sga: return ((1 - h * gamma * sigma * sigma) * (1 - h * gamma * sigma * sigma) + s2).squareRoot()
         case .heun: return (1 + s2 * s2 / 4).squareRoot()
         case .rk4: return (1 - pow(s, 6) / 72 + pow(s, 8) / 576).squareRoot()
         case .altga, .optimistic, .rkf45, .rkck, .rk8pd: return nil
         }
     }
 
-    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .implicitMidpoint, .trapezoidal, .extragradient, .consensus, .heun, .rk4]
+    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .implicitMidpoint, .trapezoidal, .extragradient, .consensus, .sga, .heun, .rk4]
         .flatMap { n in [(0.1, 1.0), (0.5, 1.0), (0.3, 2.5), (1.7, 0.8)].map { (n, $0.0, $0.1) } }
 
     @Test("1×1 bilinear: every step scales ‖x‖ by the closed-form factor (1e-12 relative)", arguments: cases)
@@ -36,7 +38,7 @@ import Testing
         }
     }
 
-    @Test("3×2 bilinear (non-square A, both σ equal): same closed forms", arguments: [SchemeName.simga, .implicitEuler, .extragradient, .consensus, .heun, .rk4])
+    @Test("3×2 bilinear (non-square A, both σ equal): same closed forms", arguments: [SchemeName.simga, .implicitEuler, .extragradient, .consensus, .sga, .heun, .rk4])
     func nonSquare(name: SchemeName) throws {
         let sigma = 1.3, h = 0.4, gamma = 0.25
         let game = try BilinearGame(A: equalSingularValues3x2(sigma))
@@ -226,5 +228,104 @@ import Testing
         #expect(s.stats.rootIterations >= 5)
         #expect(s.stats.fieldEvaluations >= s.stats.rootIterations)
         #expect(s.stats.jacobianEvaluations >= 5)
+    }
+}
+
+/// The literature's schemes with their own parameters: SGA, extragradient's η, optimistic's b.
+@Suite struct ParameterisedSchemeTests {
+    @Test("Extragradient with its own η: one step on f = σφθ scales ‖x‖ by √((1 − hησ²)² + h²σ²) (1e-12)")
+    func extragradientEta() throws {
+        let sigma = 1.3
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        for (h, eta) in [(0.1, 0.5), (0.4, 0.05), (0.3, 0.3), (0.2, 2.0)] {
+            let next = try oneStep(game, try Extragradient(extrapolationStep: eta), from: [0.8, -1.3], h: h)
+            let expected = ((1 - h * eta * sigma * sigma) * (1 - h * eta * sigma * sigma) + h * h * sigma * sigma).squareRoot()
+            #expect(relativeError(norm2(next) / norm2([0.8, -1.3]), expected) < 1e-12, "h \(h) η \(eta)")
+        }
+        // η = h is the plain scheme, bit for bit.
+        let a = try oneStep(game, try Extragradient(extrapolationStep: 0.3), from: [0.8, -1.3], h: 0.3)
+        #expect(a == (try oneStep(game, Extragradient(), from: [0.8, -1.3], h: 0.3)))
+        #expect(throws: GameFlowError.self) { try Extragradient(extrapolationStep: 0) }
+    }
+
+    /// The upper end of optimistic's region in α for given β and σ (see `Optimistic`).
+    static func alphaMax(beta: Double, sigma: Double) -> Double {
+        let u = beta * beta * sigma * sigma
+        return beta * (3 - u) / (1 + u)
+    }
+
+    @Test("Optimistic (α, β) = ((1 + b)h, bh): its companion matrix's radius is the largest root of λ² − (1 + iασ)λ + iβσ (1e-12)")
+    func optimisticRate() throws {
+        let sigma = 1.1
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        for (h, b) in [(0.2, 1.0), (0.1, 3.0), (0.3, 0.5), (0.05, 0.0)] {
+            let m = try Optimistic(pastWeight: b).linearizedStepMatrix(jacobian: game.jacobianMatrix(at: [0, 0]), players: game.players, h: h)
+            let r = try Spectrum(matrix: m).spectralRadius
+            // Roots of λ² − (1 + iασ)λ + iβσ.
+            let alpha = (1 + b) * h, beta = b * h
+            let p = Complex(1.0, alpha * sigma), q = Complex(0.0, beta * sigma)
+            let disc = Complex.sqrt(p * p - 4 * q)
+            let expected = max(((p + disc) / 2).length, ((p - disc) / 2).length)
+            #expect(abs(r - expected) < 1e-12, "h \(h) b \(b)")
+        }
+    }
+
+    @Test("Optimistic's convergence region 0 < βσ < 1, β < α < β(3 − β²σ²)/(1 + β²σ²) holds at ±5 % of its upper boundaries (runs of 4,000 steps)")
+    func optimisticRegion() throws {
+        let sigma = 1.0
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        func converges(alpha: Double, beta: Double) throws -> Bool {
+            // α = (1 + b)h, β = bh ⇒ h = α − β, b = β/h.
+            let h = alpha - beta
+            let s = try solve(game, scheme: try Optimistic(pastWeight: beta / h), from: [1, 0.5],
+                              options: SolveOptions(stepSize: h, maxSteps: 4000, divergenceBound: 1e6))
+            return s.status == .completed && norm2(s.finalState) < 1e-3
+        }
+        for beta in [0.2, 0.5, 0.8] {
+            let top = Self.alphaMax(beta: beta, sigma: sigma)
+            #expect(try converges(alpha: 0.95 * top, beta: beta), "β \(beta) α \(0.95 * top)")
+            #expect(!(try converges(alpha: 1.05 * top, beta: beta)), "β \(beta) α \(1.05 * top)")
+        }
+        // βσ < 1: just inside, the α-interval is (β, β·(3 − u)/(1 + u)) with u ≈ 0.9; just outside it is empty.
+        let inside = 0.95, mid = (inside + Self.alphaMax(beta: inside, sigma: sigma)) / 2
+        #expect(try converges(alpha: mid, beta: inside))
+        #expect(Self.alphaMax(beta: 1.05, sigma: sigma) < 1.05)
+        for alpha in [1.06, 1.1, 1.3] { #expect(!(try converges(alpha: alpha, beta: 1.05)), "α \(alpha)") }
+        // Today's b = 1 (α = 2β = 2h): the region is hσ < 1/√3.
+        #expect(abs(Self.alphaMax(beta: 1 / 3.0.squareRoot(), sigma: 1) - 2 / 3.0.squareRoot()) < 1e-15)
+    }
+
+    @Test("SGA: on a potential game (symmetric v′) it is SimGA; its work per step is 1 v, 1 JVP, 1 transpose JVP")
+    func sgaPotential() throws {
+        // v = M·x with M symmetric: A = 0.
+        let m = Matrix(rows: 2, columns: 2, storage: [-1, 0.4, 0.4, -2])
+        let game = try AffineGame(M: m, b: [0.3, -0.1], playerSizes: [1, 1])
+        let sga = try solve(game, scheme: try SGA(lambda: 0.7), from: [1, 2], options: SolveOptions(stepSize: 0.1, maxSteps: 10))
+        let sim = try solve(game, scheme: SimGA(), from: [1, 2], options: SolveOptions(stepSize: 0.1, maxSteps: 10))
+        #expect(maxRelativeDifference(sga.finalState, sim.finalState) < 1e-14)
+        #expect(sga.stats.jacobianVectorProducts == 10 && sga.stats.transposeJacobianVectorProducts == 10, "\(sga.stats)")
+        #expect(sga.stats.fieldEvaluations == sim.stats.fieldEvaluations)
+    }
+
+    @Test("SGA's alignment flips λ's sign where ⟨ξ, ∇H⟩⟨Aᵀξ, ∇H⟩ < 0 (a closed-form check of one step)")
+    func sgaAlign() throws {
+        // v = M·x, M = [[a, c], [−c + d, a]]: v′ = M, A = [[0, c − d/2], [−(c − d/2), 0]].
+        let m = Matrix(rows: 2, columns: 2, storage: [0.5, 1.0, -0.2, 0.5])
+        let game = try AffineGame(M: m, b: [0, 0], playerSizes: [1, 1])
+        let x = [2.0, 1.0], h = 0.1, lambda = 0.8
+        let v = game.vectorField(at: x)
+        let mt = [m[0, 0] * v[0] + m[1, 0] * v[1], m[0, 1] * v[0] + m[1, 1] * v[1]]   // v′ᵀv
+        let mv = [m[0, 0] * v[0] + m[0, 1] * v[1], m[1, 0] * v[0] + m[1, 1] * v[1]]   // v′v
+        let atv = [(mt[0] - mv[0]) / 2, (mt[1] - mv[1]) / 2]
+        let xiH = -(v[0] * mt[0] + v[1] * mt[1]), aH = atv[0] * mt[0] + atv[1] * mt[1]
+        let sign: Double = xiH * aH / 2 + 0.1 < 0 ? -1 : 1
+        let expected = [x[0] + h * (v[0] - sign * lambda * atv[0]), x[1] + h * (v[1] - sign * lambda * atv[1])]
+        let next = try oneStep(game, try SGA(lambda: lambda, align: true), from: x, h: h)
+        #expect(maxRelativeDifference(next, expected) < 1e-14)
+        #expect(sign == -1, "this state should flip the sign (xiH \(xiH), aH \(aH))")
+        // Where the rule keeps the sign, the aligned step is the plain one.
+        let keep = [0.9, -0.4]
+        #expect(try oneStep(game, try SGA(lambda: lambda, align: true), from: keep, h: h)
+                == (try oneStep(game, try SGA(lambda: lambda), from: keep, h: h)))
     }
 }

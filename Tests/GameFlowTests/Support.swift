@@ -48,8 +48,11 @@ func equalSingularValues3x2(_ sigma: Double) -> Matrix {
 
 let allSchemeNames = SchemeName.allCases
 
+/// Any scheme with test knobs: consensus's γ and SGA's λ both `gamma`.
 func makeScheme(_ name: SchemeName, gamma: Double = 0.3, rootTolerance: Double = 1e-13) throws -> any Scheme {
-    try name.make(.init(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50))
+    var knobs = SchemeName.Knobs(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50)
+    knobs.lambda = gamma
+    return try name.make(knobs)
 }
 
 /// The kernel builds this CPU runs: width 4 (AVX2 or baseline) always, 8 with AVX-512.

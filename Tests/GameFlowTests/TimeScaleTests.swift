@@ -58,7 +58,7 @@ import Testing
         let j = game.jacobianMatrix(at: [0, 0])
         var checked: [SchemeName] = []
         for name in SchemeName.fixedStep {
-            let scheme = try name.make(SchemeName.Knobs(gamma: 0.3))
+            let scheme = try makeScheme(name)
             let h = 0.1
             guard let rz = scheme.stabilityFunction(Complex(0, 2 * h)) else { continue }
             let r = try Stability.stepRadius(scheme, jacobian: j, players: game.players, h: h)

@@ -5,6 +5,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case implicitMidpoint = "implicit-midpoint"
     case trapezoidal
     case heun, rk4, extragradient, optimistic
+    /// Symplectic gradient adjustment (Balduzzi et al. 2018).
+    case sga
     /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
     case rkf45, rkck, rk8pd
 
@@ -18,6 +20,14 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var implicitMetric: Preconditioner?
         /// The adaptive schemes' error control: relative and absolute tolerance.
         public var adaptiveTolerances = (relative: 1e-6, absolute: 1e-9)
+        /// Extragradient's look-ahead step η (nil: h).
+        public var extrapolationStep: Double?
+        /// Optimistic's past weight b (nil: 1).
+        public var pastWeight: Double?
+        /// SGA's λ (required for sga).
+        public var lambda: Double?
+        /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
+        public var sgaAlign = false
 
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
                     implicitMetric: Preconditioner? = nil) {
@@ -63,8 +73,11 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .trapezoidal: return try Trapezoidal(knobs.implicit, metric: knobs.implicitMetric)
         case .heun: return Heun()
         case .rk4: return RK4()
-        case .extragradient: return Extragradient()
-        case .optimistic: return Optimistic()
+        case .extragradient: return try Extragradient(extrapolationStep: knobs.extrapolationStep)
+        case .optimistic: return try Optimistic(pastWeight: knobs.pastWeight ?? 1)
+        case .sga:
+            guard let l = knobs.lambda else { throw GameFlowError.invalidInput("sga needs --lambda λ (λ ≥ 0)") }
+            return try SGA(lambda: l, align: knobs.sgaAlign)
         case .rkf45, .rkck, .rk8pd:
             return try AdaptiveRK(method: FlowMethod(rawValue: rawValue)!, relativeTolerance: knobs.adaptiveTolerances.relative,
                                   absoluteTolerance: knobs.adaptiveTolerances.absolute)
