@@ -71,6 +71,8 @@ struct GANStep: ParsableCommand {
     @Option(name: .customLong("newton-iterations"), help: "Inexact implicit schemes: Newton iterations per step (with --krylov-iterations).") var newtonIterations: Int?
     @Option(name: .customLong("krylov-iterations"), help: "Inexact implicit schemes: Krylov iterations per Newton iteration.") var krylovIterations: Int?
     @Option(help: "Consensus γ.") var gamma = 10.0
+    @Option(help: "SGA λ (its cost does not depend on it).") var lambda = 10.0
+    @Option(help: "Wrap every scheme in Polyak momentum with this β.") var momentum: Double?
     @Option(help: "Minibatch size.") var batch = 512
     @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
     var kernelWidth: Int?
@@ -92,8 +94,11 @@ struct GANStep: ParsableCommand {
         var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
         var counts: [(String, Stats)] = []
         for name in schemes.split(separator: ",").map(String.init) {
-            let scheme = try SchemeName.parse(name).make(.init(gamma: gamma, implicit: implicit))
-            let timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp)
+            var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
+            knobs.lambda = lambda
+            let scheme = try SchemeName.parse(name).make(knobs)
+            var timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp)
+            if let beta = momentum { timed = try withMomentum(timed, form: .polyak, weight: beta) }
             let (median, all, madds, stats) = try time(timed)
             rows.append((name, median, all, madds))
             counts.append((name, stats))
