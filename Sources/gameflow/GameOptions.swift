@@ -99,6 +99,12 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("sga-align"), help: "SGA: choose λ's sign each step by Balduzzi et al.'s alignment rule.")
     var sgaAlign = false
 
+    @Option(help: "AltGA: sub-steps per player per outer step, comma-separated in the game's player order (e.g. 5,1: five discriminator steps per generator step when the discriminator is listed first); each sub-step draws its own minibatch.")
+    var substeps: String?
+
+    @Option(name: .customLong("inner-tolerance"), parsing: .unconditional, help: "AltGA with --substeps: a player with more than one sub-step stops once the norm of its block of v is ≤ T (the nested loop: trained to convergence, capped by its count).")
+    var innerTolerance: Double?
+
     @Option(name: .customLong("extrapolation-step"), parsing: .unconditional, help: "Extragradient: the look-ahead's step η > 0, x̃ = x + η·v(x) (default: the step h).")
     var extrapolationStep: Double?
 
@@ -157,6 +163,8 @@ struct SchemeOptions: ParsableArguments {
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if sgaAlign { a.append("--sga-align") }
         if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
+        if let s = substeps { a += ["--substeps", s] }
+        if let t = innerTolerance { a += ["--inner-tolerance", "\(t)"] }
         if let b = pastWeight { a += ["--past-weight", "\(b)"] }
         if let m = rootSolver ?? rootMethod { a += ["--root-solver", m] }
         if let k = newtonIterations { a += ["--newton-iterations", "\(k)"] }
@@ -196,7 +204,8 @@ struct SchemeOptions: ParsableArguments {
         if !allowUnusedGamma {
             for (given, flag, owner) in [(gamma != nil, "--gamma", SchemeName.consensus), (lambda != nil, "--lambda", .sga),
                                          (sgaAlign, "--sga-align", .sga), (extrapolationStep != nil, "--extrapolation-step", .extragradient),
-                                         (pastWeight != nil, "--past-weight", .optimistic)] where given && name != owner {
+                                         (pastWeight != nil, "--past-weight", .optimistic), (substeps != nil, "--substeps", .altga),
+                                         (innerTolerance != nil, "--inner-tolerance", .altga)] where given && name != owner {
                 throw GameFlowError.invalidInput("\(flag) applies only to --scheme \(owner.rawValue)")
             }
         }
@@ -220,6 +229,18 @@ struct SchemeOptions: ParsableArguments {
         knobs.sgaAlign = sgaAlign
         knobs.extrapolationStep = extrapolationStep
         knobs.pastWeight = pastWeight
+        knobs.substeps = try substeps.map { text in
+            try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw GameFlowError.invalidInput("--substeps: '\(part)' is not a whole number")
+                }
+                return n
+            }
+        }
+        if innerTolerance != nil && substeps == nil {
+            throw GameFlowError.invalidInput("--inner-tolerance needs --substeps (the cap of each inner loop)")
+        }
+        knobs.innerTolerance = innerTolerance
         return try name.make(knobs)
     }
 

@@ -277,7 +277,8 @@ final class CLITests: XCTestCase {
                                  ["--scheme", "simga", "--optimizer", "momentum", "--momentum", "0.5", "--momentum-form", "supplement"],
                                  ["--scheme", "sga", "--lambda", "0.5", "--sga-align"],
                                  ["--scheme", "optimistic", "--past-weight", "0.5"],
-                                 ["--scheme", "extragradient", "--extrapolation-step", "0.002"]]
+                                 ["--scheme", "extragradient", "--extrapolation-step", "0.002"],
+                                 ["--scheme", "altga", "--substeps", "1,3", "--inner-tolerance", "0.01", "--layout", "generator-first"]]
         for (k, c) in cases.enumerated() {
             let straight = dir.appendingPathComponent("s\(k)"), split = dir.appendingPathComponent("p\(k)")
             XCTAssertEqual(try run(["train"] + c + tiny + ["--steps", "20", "--output", straight.path]).code, 0, "\(c)")
@@ -292,7 +293,10 @@ final class CLITests: XCTestCase {
                                 (["--scheme", "simga", "--momentum", "0.5"], "--optimizer momentum"),
                                 (["--scheme", "sga"], "--lambda"),
                                 (["--scheme", "simga", "--lambda", "1"], "sga"),
-                                (["--scheme", "simga", "--past-weight", "1"], "optimistic")] {
+                                (["--scheme", "simga", "--past-weight", "1"], "optimistic"),
+                                (["--scheme", "altga", "--substeps", "2,x"], "whole number"),
+                                (["--scheme", "altga", "--substeps", "2,1,1"], "players"),
+                                (["--scheme", "altga", "--inner-tolerance", "0.1"], "--substeps")] {
             let r = try run(["train"] + bad + tiny + ["--steps", "5"])
             XCTAssertNotEqual(r.code, 0, "\(bad)")
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)

@@ -82,6 +82,12 @@ extension Game {
         for i in 0..<n { out[i] = (vp[i] - vm[i]) / (2 * eps) }
     }
 
+    /// The step index that sub-step `subStep` ≥ 1 of step `step` passes to the game (AltGA's
+    /// `--substeps`): step + subStep·2⁴⁰, so that a stochastic game draws a fresh minibatch per
+    /// sub-step, a pure function of (seed, step, sub-step), distinct from every step's own for
+    /// runs below 2⁴⁰ steps.
+    public static func subStepIndex(_ step: Int, _ subStep: Int) -> Int { step &+ subStep << 40 }
+
     /// Convenience: v(x) as a new array.
     public func vectorField(at x: [Double], step: Int = 0) -> [Double] {
         var v = [Double](repeating: 0, count: dimension)

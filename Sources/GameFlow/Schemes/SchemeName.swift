@@ -24,6 +24,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var extrapolationStep: Double?
         /// Optimistic's past weight b (nil: 1).
         public var pastWeight: Double?
+        /// AltGA's sub-steps per player (nil: one each) and inner tolerance.
+        public var substeps: [Int]?
+        public var innerTolerance: Double?
         /// SGA's λ (required for sga).
         public var lambda: Double?
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
@@ -64,7 +67,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
     public func make(_ knobs: Knobs) throws -> any Scheme {
         switch self {
         case .simga: return SimGA()
-        case .altga: return AltGA()
+        case .altga: return try AltGA(substeps: knobs.substeps, innerTolerance: knobs.innerTolerance)
         case .consensus:
             guard let g = knobs.gamma else { throw GameFlowError.invalidInput("consensus needs --gamma G (γ ≥ 0)") }
             return try Consensus(gamma: g)
