@@ -46,7 +46,7 @@ struct Compare: ParsableCommand {
         } else {
             names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) }
         }
-        let chosen = try names.map { try knobs.make($0, allowUnusedGamma: true) }
+        let chosen = try names.map { try knobs.make($0, allowUnusedGamma: true, discriminator: game.discriminatorPlayer) }
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let options = SolveOptions(stepSize: step, maxSteps: steps, divergenceBound: divergenceBound,
                                    recording: Recording.Options(every: every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1)),

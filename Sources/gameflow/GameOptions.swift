@@ -56,7 +56,7 @@ struct GameOptions: ParsableArguments {
                 throw GameFlowError.invalidInput("--x0 has \(start.count) entries, the game has dimension \(game.dimension)")
             }
         }
-        return (try game.timeScaled(field.stepScale()), start)
+        return (try field.apply(to: game), start)
     }
 }
 
@@ -65,17 +65,27 @@ struct FieldOptions: ParsableArguments {
     @Option(name: .customLong("step-scale"), help: "Time scales (TTUR): one factor sᵢ > 0 per player, in the game's player order; training integrates dx/dt = S·v, so player i steps h·sᵢ (under --optimizer the factors multiply the optimizer's update). Default: all 1.")
     var stepScaleText: String?
 
+    @Option(name: .customLong("nk-penalty"), parsing: .unconditional, help: "Nagarajan–Kolter penalty η ≥ 0: the players other than the discriminator maximise their utility − η‖∇_D f‖² (D: ψ for dirac, by --layout for train, player 1 for two-player analytic and file games).")
+    var nkPenalty: Double?
+
+    /// The game with these modifiers: the penalty on the utilities, then the time scales.
+    func apply(to game: any Game) throws -> any Game {
+        try game.nkPenalized(nkPenalty).timeScaled(stepScale())
+    }
+
     /// The parsed `--step-scale` (nil when not given).
     func stepScale() throws -> StepScale? {
         try stepScaleText.map { try StepScale(parseNumbers($0, what: "--step-scale")) }
     }
 
     /// These options as command-line arguments (for `gameflow resume`).
-    var arguments: [String] { stepScaleText.map { ["--step-scale", $0] } ?? [] }
+    var arguments: [String] {
+        (stepScaleText.map { ["--step-scale", $0] } ?? []) + (nkPenalty.map { ["--nk-penalty", "\($0)"] } ?? [])
+    }
 
     /// These options as summary.json fields.
     func summaryFields() throws -> [(String, JSON)] {
-        [("step_scale", try stepScale().map { .numbers($0.factors) } ?? .null)]
+        [("step_scale", try stepScale().map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(nkPenalty))]
     }
 }
 
@@ -92,6 +102,9 @@ func parseNumbers(_ text: String, what: String) throws -> [Double] {
 struct SchemeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Consensus weight γ ≥ 0 (required for consensus).")
     var gamma: Double?
+
+    @Option(name: .customLong("consensus-on"), help: "Consensus: all (every player's block gets −γ·v′ᵀv, the default) or discriminator (only D's block: the supplement's smoothing variant; D as for --nk-penalty).")
+    var consensusOn: String = "all"
 
     @Option(parsing: .unconditional, help: "SGA: weight λ ≥ 0 of the adjustment −λ·Aᵀv, A = (v′ − v′ᵀ)/2 (required for sga).")
     var lambda: Double?
@@ -161,6 +174,7 @@ struct SchemeOptions: ParsableArguments {
                  "--forcing", forcing, "--line-search", lineSearch, "--rtol", "\(rtol)", "--atol", "\(atol)"]
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
+        if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
         if sgaAlign { a.append("--sga-align") }
         if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
         if let s = substeps { a += ["--substeps", s] }
@@ -200,12 +214,14 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme `name` with these knobs; `--gamma` is refused for schemes that do not use it
     /// unless `allowUnusedGamma` (a comparison may list consensus next to others). `metric` is
     /// the optimizer whose metric `--implicit-metric optimizer` solves in (nil: no optimizer).
-    func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil) throws -> any Scheme {
+    func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil,
+              discriminator: Int? = nil) throws -> any Scheme {
         if !allowUnusedGamma {
             for (given, flag, owner) in [(gamma != nil, "--gamma", SchemeName.consensus), (lambda != nil, "--lambda", .sga),
                                          (sgaAlign, "--sga-align", .sga), (extrapolationStep != nil, "--extrapolation-step", .extragradient),
                                          (pastWeight != nil, "--past-weight", .optimistic), (substeps != nil, "--substeps", .altga),
-                                         (innerTolerance != nil, "--inner-tolerance", .altga)] where given && name != owner {
+                                         (innerTolerance != nil, "--inner-tolerance", .altga),
+                                         (consensusOn != "all", "--consensus-on", .consensus)] where given && name != owner {
                 throw GameFlowError.invalidInput("\(flag) applies only to --scheme \(owner.rawValue)")
             }
         }
@@ -241,6 +257,13 @@ struct SchemeOptions: ParsableArguments {
             throw GameFlowError.invalidInput("--inner-tolerance needs --substeps (the cap of each inner loop)")
         }
         knobs.innerTolerance = innerTolerance
+        switch consensusOn {
+        case "all": knobs.consensusPlayer = nil
+        case "discriminator":
+            guard let d = discriminator else { throw GameFlowError.invalidInput("--consensus-on discriminator needs a two-player game") }
+            knobs.consensusPlayer = d
+        default: throw GameFlowError.invalidInput("--consensus-on must be all or discriminator (got '\(consensusOn)')")
+        }
         return try name.make(knobs)
     }
 

@@ -47,7 +47,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)
-        let chosen = try knobs.make(name)
+        let chosen = try knobs.make(name, discriminator: game.discriminatorPlayer)
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let recordEvery = every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1))
         let options = SolveOptions(

@@ -134,7 +134,7 @@ struct Train: ParsableCommand {
         case "adam": preconditioner = .standardAdam
         default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
         }
-        let base = try knobs.make(name, metric: preconditioner)
+        let base = try knobs.make(name, metric: preconditioner, discriminator: lay == .generatorFirst ? 1 : 0)
         let stepScale = try field.stepScale()
         if stepScale != nil && knobs.solvesInMetric(name) {
             throw GameFlowError.invalidInput("--step-scale with --implicit-metric optimizer is not supported (use --implicit-metric identity)")
@@ -180,7 +180,8 @@ struct Train: ParsableCommand {
         }
         let x0 = game.initialState(seed: seed)
         if let s = stepScale { _ = try s.perCoordinate(game.players) }
-        var runner = TrainingRun(game: game, fieldScale: fieldScale, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        if let e = field.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
+        var runner = TrainingRun(game: game, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         runner.checkpointInterval = checkpointSeconds
         let result = try runner.run()
@@ -190,7 +191,7 @@ struct Train: ParsableCommand {
             ("momentum", momentum.map { .number($0) } ?? .null), ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null),
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
             ("batch", .int(batch)), ("parameters", .int(game.dimension)),
-            ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null),
+            ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
         ]
         obj += result.summaryFields
         let summary = JSON.object(obj)
@@ -245,6 +246,8 @@ struct TrainingRun {
     let game: MLPGAN
     /// Time scales put into the field (TTUR without an optimizer; nil: the plain field).
     let fieldScale: StepScale?
+    /// The Nagarajan–Kolter penalty η on the generator's utility (nil: none).
+    let nkPenalty: Double?
     let scheme: any Scheme
     let x0: [Double]
     let options: SolveOptions
@@ -288,8 +291,13 @@ struct TrainingRun {
     }
 
     func run() throws -> Result {
-        if let s = fieldScale { return try runOpened(scheme, field: TimeScaledGame(game, scale: s)) }
-        return try runOpened(scheme, field: game)
+        if let e = nkPenalty, e != 0 { return try run(on: NKPenalizedGame(game, eta: e)) }
+        return try run(on: game)
+    }
+
+    private func run<F: Game>(on field: F) throws -> Result {
+        if let s = fieldScale { return try runOpened(scheme, field: TimeScaledGame(field, scale: s)) }
+        return try runOpened(scheme, field: field)
     }
 
     /// The loop, on `field` (the game or its time-scaled version); metrics, samples and losses

@@ -329,3 +329,27 @@ import Testing
                 == (try oneStep(game, try SGA(lambda: lambda), from: keep, h: h)))
     }
 }
+
+@Suite struct ConsensusOnDiscriminatorTests {
+    @Test("Consensus on D = φ only, f = σφθ: step map [[1 − hγσ², hσ], [−hσ, 1]], radius √(1 − hγσ² + h²σ²) while complex")
+    func bilinear() throws {
+        let sigma = 1.2
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        for (h, gamma) in [(0.1, 0.5), (0.3, 1.0), (0.05, 0.5)] {
+            let tr = 2 - h * gamma * sigma * sigma, det = 1 - h * gamma * sigma * sigma + h * h * sigma * sigma
+            #expect(tr * tr < 4 * det)   // a complex pair
+            let scheme = try Consensus(gamma: gamma, onlyPlayer: game.discriminatorPlayer)
+            let m = try scheme.linearizedStepMatrix(jacobian: game.jacobianMatrix(at: [0, 0]), players: game.players, h: h)
+            let expected = [1 - h * gamma * sigma * sigma, h * sigma, -h * sigma, 1]
+            #expect(maxRelativeDifference(m.storage, expected) < 1e-14)
+            let r = try Spectrum(matrix: m).spectralRadius
+            #expect(abs(r - (1 - h * gamma * sigma * sigma + h * h * sigma * sigma).squareRoot()) < 1e-12)
+        }
+        // The Dirac-GAN's discriminator is ψ (player 1): only ψ's entry changes.
+        let dirac = try DiracGAN(r1: 0)
+        let full = try oneStep(dirac, try Consensus(gamma: 0.7), from: [0.8, -0.3], h: 0.1)
+        let onD = try oneStep(dirac, try Consensus(gamma: 0.7, onlyPlayer: dirac.discriminatorPlayer), from: [0.8, -0.3], h: 0.1)
+        let simga = try oneStep(dirac, SimGA(), from: [0.8, -0.3], h: 0.1)
+        #expect(onD[0] == simga[0] && onD[1] == full[1] && full[0] != simga[0])
+    }
+}

@@ -26,6 +26,11 @@ public protocol Game: Sendable {
     var equilibrium: [Double]? { get }
     /// Whether the derivative methods below are exact (not finite differences).
     var hasExactDerivatives: Bool { get }
+    /// The discriminator's index in `players`, for the methods that treat it apart (the
+    /// Nagarajan–Kolter penalty, consensus on the discriminator only). Default: player 0 (φ,
+    /// the first block) in a two-player game, nil otherwise; the Dirac-GAN says ψ (player 1),
+    /// the MLP GAN follows its layout.
+    var discriminatorPlayer: Int? { get }
 
     /// v(x) into `v` (length n).
     func evaluate(at x: [Double], step: Int, into v: inout [Double])
@@ -50,6 +55,7 @@ extension Game {
     public var equilibrium: [Double]? { nil }
     public var hasExactDerivatives: Bool { false }
     public var name: String { "custom" }
+    public var discriminatorPlayer: Int? { players.count == 2 ? 0 : nil }
 
     /// Central finite difference of v along u: (v(x + εu) − v(x − εu)) / 2ε, with ε scaled to x and u.
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {

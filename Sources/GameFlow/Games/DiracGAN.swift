@@ -25,6 +25,8 @@ public struct DiracGAN: Game {
     public var players: [Range<Int>] { [0..<1, 1..<2] }
     public var equilibrium: [Double]? { [0, 0] }
     public var hasExactDerivatives: Bool { true }
+    /// ψ, the second block (x = (θ, ψ)).
+    public var discriminatorPlayer: Int? { 1 }
 
     /// f′(t) = σ(−t), computed without overflow.
     @inlinable static func fPrime(_ t: Double) -> Double {

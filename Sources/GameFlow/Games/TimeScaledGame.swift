@@ -72,6 +72,7 @@ public struct TimeScaledGame<Base: Game>: Game {
     public var players: [Range<Int>] { base.players }
     public var equilibrium: [Double]? { base.equilibrium }
     public var hasExactDerivatives: Bool { base.hasExactDerivatives }
+    public var discriminatorPlayer: Int? { base.discriminatorPlayer }
 
     @inline(__always)
     func scaleInPlace(_ v: inout [Double], _ range: Range<Int>) {
@@ -95,36 +96,18 @@ public struct TimeScaledGame<Base: Game>: Game {
         scaleInPlace(&out, 0..<dimension)
     }
 
-    /// v′ᵀ(S·u): S·u goes into a buffer kept with the game (taken under a lock; a second thread
-    /// using the same game value at the same time gets a buffer of its own).
+    /// v′ᵀ(S·u): S·u goes into a pooled buffer (`Scratch`).
     public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
-        scratch.with(count: dimension) { su in
-            for i in 0..<dimension { su[i] = coordinates[i] * u[i] }
-            base.transposeJacobianVectorProduct(at: x, su, step: step, into: &out)
-        }
+        var su = scratch.take(dimension)
+        for i in 0..<dimension { su[i] = coordinates[i] * u[i] }
+        base.transposeJacobianVectorProduct(at: x, su, step: step, into: &out)
+        scratch.give(&su)
     }
 
     public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
         base.jacobian(at: x, step: step, into: &out)
         let n = dimension
         for i in 0..<n { let s = coordinates[i]; for j in 0..<n { out[i * n + j] *= s } }
-    }
-}
-
-/// A reusable work array behind a lock, for products that need one temporary vector without
-/// allocating on every call.
-final class Scratch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer: [Double] = []
-
-    func with<R>(count: Int, _ body: (inout [Double]) -> R) -> R {
-        guard lock.try() else {
-            var own = [Double](repeating: 0, count: count)
-            return body(&own)
-        }
-        defer { lock.unlock() }
-        if buffer.count != count { buffer = [Double](repeating: 0, count: count) }
-        return body(&buffer)
     }
 }
 

@@ -102,6 +102,7 @@ public struct MLPGAN: Game {
         return layout == .generatorFirst ? [g, d] : [d, g]
     }
     public var hasExactDerivatives: Bool { true }
+    public var discriminatorPlayer: Int? { layout == .generatorFirst ? 1 : 0 }
     public var latentDimension: Int { generator.inputWidth }
 
     /// Xavier-uniform weights and zero biases for both networks, from `seed`.

@@ -8,29 +8,59 @@
 /// on a bilinear game with singular value σ the step contracts by √((1 − hγσ²)² + h²σ²), and
 /// with γ = h its update matrix equals extragradient's.
 ///
-/// Reference: Mescheder, Nowozin, Geiger, "The Numerics of GANs" (NIPS 2017), Algorithm 2.
+/// **On one player only** (`--consensus-on discriminator`, the supplement's "smoothing" variant of
+/// Figure 7): only the discriminator's block gets the term, w = v − γ·P_D·v′ᵀv, the gradient of
+/// ½‖v‖² with respect to D's parameters alone; same work per step.
+///
+/// Reference: Mescheder, Nowozin, Geiger, "The Numerics of GANs" (NIPS 2017), Algorithm 2 and
+/// supplement Figure 7.
 public struct Consensus: Scheme {
     public let gamma: Double
+    /// The player whose block gets the consensus term (nil: every player).
+    public let onlyPlayer: Int?
 
-    /// - Parameter gamma: γ ≥ 0, the weight of the consensus term.
-    public init(gamma: Double) throws {
+    /// - Parameters:
+    ///   - gamma: γ ≥ 0, the weight of the consensus term.
+    ///   - onlyPlayer: regularise only this player's block (nil: all).
+    public init(gamma: Double, onlyPlayer: Int? = nil) throws {
         guard gamma.isFinite, gamma >= 0 else {
             throw GameFlowError.invalidInput("consensus gamma must be a finite number ≥ 0 (got \(gamma))")
         }
+        if let p = onlyPlayer, p < 0 { throw GameFlowError.invalidInput("consensus: player index must be ≥ 0 (got \(p))") }
         self.gamma = gamma
+        self.onlyPlayer = onlyPlayer
     }
 
     public var name: String { "consensus" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
-    public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
+    public struct Cache {
+        var buffers: Buffers
+        /// The coordinates that get the term (nil: all).
+        let block: Range<Int>?
+    }
 
-    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Buffers,
+    public func makeCache<G: Game>(for game: G) throws -> Cache {
+        var block: Range<Int>?
+        if let p = onlyPlayer {
+            let players = game.players
+            guard players.indices.contains(p) else {
+                throw GameFlowError.invalidInput("consensus on player \(p): the game has \(players.count) players")
+            }
+            block = players[p]
+        }
+        return Cache(buffers: Buffers(dimension: game.dimension), block: block)
+    }
+
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
-        context.evaluate(x, into: &cache.a)
-        context.transposeJacobianVectorProduct(x, cache.a, into: &cache.b)
-        axpbypz(h, cache.a, -h * gamma, cache.b, &x)
+        context.evaluate(x, into: &cache.buffers.a)
+        context.transposeJacobianVectorProduct(x, cache.buffers.a, into: &cache.buffers.b)
+        if let block = cache.block {
+            for i in 0..<x.count where !block.contains(i) { cache.buffers.b[i] = 0 }
+        }
+        axpbypz(h, cache.buffers.a, -h * gamma, cache.buffers.b, &x)
         return .success
     }
 }

@@ -27,6 +27,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         /// AltGA's sub-steps per player (nil: one each) and inner tolerance.
         public var substeps: [Int]?
         public var innerTolerance: Double?
+        /// Consensus only on this player's block (nil: all players).
+        public var consensusPlayer: Int?
         /// SGA's λ (required for sga).
         public var lambda: Double?
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
@@ -70,7 +72,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .altga: return try AltGA(substeps: knobs.substeps, innerTolerance: knobs.innerTolerance)
         case .consensus:
             guard let g = knobs.gamma else { throw GameFlowError.invalidInput("consensus needs --gamma G (γ ≥ 0)") }
-            return try Consensus(gamma: g)
+            return try Consensus(gamma: g, onlyPlayer: knobs.consensusPlayer)
         case .implicitEuler: return try ImplicitEuler(knobs.implicit, metric: knobs.implicitMetric)
         case .implicitMidpoint: return try ImplicitMidpoint(knobs.implicit, metric: knobs.implicitMetric)
         case .trapezoidal: return try Trapezoidal(knobs.implicit, metric: knobs.implicitMetric)
