@@ -22,9 +22,12 @@ let package = Package(
         // SUNDIALS KINSOL (matrix-free Newton–Krylov) behind a small C interface; no pkgConfig
         // (Debian ships only CMake files). Its vector operations are our own optimised loops.
         .target(name: "CSundials", linkerSettings: [.linkedLibrary("sundials_kinsol")]),
+        // Stamps the git commit into the library (`GameFlowVersion.commit`).
+        .plugin(name: "VersionStamp", capability: .buildTool()),
         .target(
             name: "GameFlow",
-            dependencies: ["CGSL", "CKernels", "CSundials", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["CGSL", "CKernels", "CSundials", .product(name: "Numerics", package: "swift-numerics")],
+            plugins: ["VersionStamp"]),
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

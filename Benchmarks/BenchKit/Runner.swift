@@ -8,7 +8,8 @@ public struct Cell: Sendable {
     public var seed: UInt64
     public var scheme: String
     public var h: Double
-    /// converged (error ≤ tolerance·error₀), diverged, failed, or stalled (neither, within the step budget).
+    /// converged (error ≤ tolerance·error₀), diverged (error above 1e100·error₀, or above
+    /// 1e6·error₀ when the budget ends), failed, or stalled (neither, within the step budget).
     public var status: String
     public var steps: Int
     public var stepsToTolerance: Int?
@@ -108,6 +109,9 @@ public struct SuiteRunner {
 
     // MARK: - Cells
 
+    /// Growth of the error over its start beyond which an unfinished cell counts as diverged.
+    public static let divergedGrowth = 1e6
+
     func runCell<G: Game, S: Scheme>(_ game: G, _ g: BenchGame, _ scheme: S, name: SchemeName, h: Double) throws -> Cell {
         let start = ContinuousClock.now
         var integrator = try Integrator(game: game, scheme: scheme, initialState: g.start,
@@ -142,6 +146,9 @@ public struct SuiteRunner {
             if s != nil { break }
         }
         if stepsToTol != nil { status = "converged" }
+        // A run that ends the budget a million times farther out than it started is diverging
+        // (before, one that grew to 1e84 without reaching the 1e100 ceiling read "stalled").
+        if status == "stalled" && !(error <= Self.divergedGrowth * max(e0, 1e-300)) { status = "diverged" }
         var predicted: Double?
         if let eq = g.game.equilibrium {
             predicted = try? Stability.stepRadius(scheme, jacobian: g.game.jacobianMatrix(at: eq), players: g.game.players, h: h)

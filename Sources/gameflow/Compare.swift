@@ -37,6 +37,9 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print one JSON object (an array of run summaries under \"runs\") on stdout.")
     var json = false
 
+    @Flag(help: "No progress line on stderr.")
+    var quiet = false
+
     func run() throws {
         let (game, start) = try gameOptions.makeGame()
         let names: [SchemeName]
@@ -56,15 +59,19 @@ struct Compare: ParsableCommand {
 
         var runs: [RunCurves] = [], summaries: [JSON] = []
         let clock = ContinuousClock()
-        for (name, scheme) in zip(names, chosen) {
+        var progress = ProgressLine(total: steps * names.count, enabled: !quiet)
+        for (k, (name, scheme)) in zip(names, chosen).enumerated() {
             let begin = clock.now
-            let s = try solve(game, scheme: scheme, from: start, options: options)
+            let s = try solve(game, scheme: scheme, from: start, options: options, progressEvery: 256) { done, _ in
+                progress.update(step: k * steps + done)
+            }
             let label = name == .consensus ? "consensus γ=\(knobs.gamma!)" : name.rawValue
             runs.append(RunCurves(label: label, solution: s))
             summaries.append(s.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: seconds(clock.now - begin),
-                                             configuration: try gameOptions.field.summaryFields()))
+                                             configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name)))
         }
-        let all = JSON.object([("runs", .array(summaries))])
+        progress.finish()
+        let all = JSON.object([("runs", .array(summaries))] + reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
             try createDirectory(dir)
             try write(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))

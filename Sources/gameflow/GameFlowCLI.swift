@@ -49,6 +49,7 @@ struct GameFlowCommand: ParsableCommand {
             Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g) and training
             integrates dx/dt = v(x) ("The Numerics of GANs", Mescheder et al. 2017).
             """,
+        version: "gameflow " + GameFlowVersion.description,
         subcommands: [Run.self, Compare.self, SpectrumCommand.self, FlowCommand.self, Train.self, Resume.self, Demo.self])
 }
 
@@ -208,4 +209,11 @@ struct ProgressLine {
 
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}
+
+/// What reproduces a result: the GameFlow version, the commit built, and the command's
+/// arguments (for `train`, the canonical settings that `gameflow resume` re-parses).
+func reproduction(arguments: [String]) -> [(String, JSON)] {
+    [("gameflow_version", .string(GameFlowVersion.version)), ("commit", .string(GameFlowVersion.commit)),
+     ("arguments", .array(arguments.map { .string($0) }))]
 }

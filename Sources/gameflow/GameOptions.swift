@@ -187,6 +187,27 @@ struct SchemeOptions: ParsableArguments {
         return a
     }
 
+    /// The knobs that apply to scheme `name`, as summary.json fields.
+    func summaryFields(_ name: SchemeName) -> [(String, JSON)] {
+        var f: [(String, JSON)] = []
+        switch name {
+        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn))]
+        case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
+        case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
+        case .optimistic: f = [("past_weight", .number(pastWeight ?? 1))]
+        case .altga: f = [("substeps", substeps.map { .string($0) } ?? .null), ("inner_tolerance", .optional(innerTolerance))]
+        case .rkf45, .rkck, .rk8pd: f = [("rtol", .number(rtol)), ("atol", .number(atol))]
+        case .implicitEuler, .implicitMidpoint, .trapezoidal:
+            f = [("root_solver", .string(rootSolver ?? rootMethod ?? "auto")), ("root_tolerance", .number(rootTolerance)),
+                 ("root_max_iterations", .int(rootMaxIterations)), ("root_stall_tolerance", .number(rootStallTolerance)),
+                 ("krylov_dimension", .int(krylovDimension)), ("forcing", .string(forcing)), ("line_search", .string(lineSearch)),
+                 ("predictor", .bool(!noPredictor)), ("newton_iterations", newtonIterations.map { .int($0) } ?? .null),
+                 ("krylov_iterations", krylovIterations.map { .int($0) } ?? .null)]
+        default: f = []
+        }
+        return f
+    }
+
     /// The implicit schemes' solver options from these flags.
     func implicitOptions() throws -> ImplicitSolverOptions {
         if rootSolver != nil && rootMethod != nil {

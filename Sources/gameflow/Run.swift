@@ -61,8 +61,9 @@ struct Run: ParsableCommand {
         let solution = try integrate(game, chosen, from: start, options: options)
         let elapsed = seconds(clock.now - begin)
 
-        let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed,
-                                           configuration: try gameOptions.field.summaryFields())
+        var summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed,
+                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
+        summary = summary.adding(reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
             try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,

@@ -96,6 +96,18 @@ struct Train: ParsableCommand {
         return a
     }
 
+    /// The optimizer's constants as JSON (null without one).
+    private func optimizerConstants(_ p: Preconditioner?) -> JSON {
+        switch p {
+        case let .rmsprop(decay, epsilon, initial)?:
+            return .object([("decay", .number(decay)), ("epsilon", .number(epsilon)), ("initial_accumulator", .number(initial))])
+        case let .adam(b1, b2, epsilon)?:
+            return .object([("beta1", .number(b1)), ("beta2", .number(b2)), ("epsilon", .number(epsilon))])
+        case nil:
+            return .null
+        }
+    }
+
     /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
     func execute(resuming: TrainingCheckpoint?) throws {
         let mixture = try GaussianMixture.named(data)
@@ -181,6 +193,11 @@ struct Train: ParsableCommand {
         let x0 = game.initialState(seed: seed)
         if let s = stepScale { _ = try s.perCoordinate(game.players) }
         if let e = field.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
+        #if DEBUG
+        // Measured (gameflow-bench gan-step --schemes simga, taskset -c 0): 12.7 ms a step in a
+        // debug build against 0.44 ms in release on the paper's GAN.
+        if !quiet { writeStandardError("gameflow: note: this is a debug build, about 30× slower at training: use swift build -c release (.build/release/gameflow)\n") }
+        #endif
         var runner = TrainingRun(game: game, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         runner.checkpointInterval = checkpointSeconds
@@ -192,7 +209,10 @@ struct Train: ParsableCommand {
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
             ("batch", .int(batch)), ("parameters", .int(game.dimension)),
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
-        ]
+            ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)), ("activation", .string(activation)),
+            ("utility", .string(utility)), ("layout", .string(layout)),
+            ("optimizer_constants", optimizerConstants(preconditioner)),
+        ] + reproduction(arguments: ["train"] + settingsArguments)
         obj += result.summaryFields
         let summary = JSON.object(obj)
         if let dir = output {

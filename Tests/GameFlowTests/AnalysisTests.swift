@@ -192,4 +192,52 @@ func sameMultiset(_ a: [Complex<Double>], _ b: [Complex<Double>], tolerance: Dou
         // More consensus, smaller q: the lemma's point.
         #expect(try Lemma9(A: a, gamma: 10).q! < Lemma9(A: a, gamma: 0.1).q!)
     }
+
+    @Test("c is exactly 0 when S = A + Aᵀ is singular and H does not vanish on its null space (no bisection residue); c = 2/σ(K) for A = −I + K")
+    func cExact() throws {
+        // S = [[−2, 0], [0, 0]], K = [[0, 2], [−2, 0]]: −S ± tH has determinant −4t² < 0 for t > 0.
+        #expect(try Lemma9(A: Matrix(rows: 2, columns: 2, storage: [-1, 1, -1, 0]), gamma: 1).c == 0)
+        // The Dirac-GAN with R1 at its equilibrium: S = diag(0, −2γ), the same structure.
+        let dirac = try DiracGAN(r1: 0.5)
+        #expect(try Lemma9(A: dirac.jacobianMatrix(at: [0, 0]), gamma: 1).c == 0)
+        // S = −2I, K = [[0, 3], [−3, 0]] (H's eigenvalues ±3): 2I ± tH ⪰ 0 iff t ≤ 2/3.
+        let c = try Lemma9(A: Matrix(rows: 2, columns: 2, storage: [-1, 1.5, -1.5, -1]), gamma: 1).c
+        #expect(abs(c - 2.0 / 3) < 1e-10, "c = \(c)")
+    }
+}
+
+@Suite struct EquilibriumSetTests {
+    /// A = [[1, 0.5], [0, 2], [1, 1]] (the README's 3×2 game): null(Aᵀ) is spanned by (4, 1, −4)/√33
+    /// and null(A) = {0}, so the equilibria are a line.
+    @Test("3×2 bilinear game: the distance is to the line of equilibria, ‖(P_range(A)φ, θ)‖, and the set has dimension 1")
+    func bilinearLine() throws {
+        let game = try BilinearGame(A: Matrix(rows: 3, columns: 2, storage: [1, 0.5, 0, 2, 1, 1]))
+        #expect(game.equilibriumSetDimension == 1)
+        let n = [4.0, 1, -4].map { $0 / 33.0.squareRoot() }
+        let x = [2 * n[0] + 0.3, 2 * n[1], 2 * n[2], 0.5, -0.2]
+        let expected = (0.09 * (1 - 16.0 / 33) + 0.25 + 0.04).squareRoot()
+        #expect(abs(game.distanceToEquilibria(from: x)! - expected) < 1e-14)
+        // On the line: 0, although ‖x‖ = 1.7.
+        #expect(game.distanceToEquilibria(from: n.map { 1.7 * $0 } + [0, 0])! < 1e-15)
+        // A run that converges to the line reports a distance near 0, not ‖x‖.
+        let s = try solve(game, scheme: try Consensus(gamma: 0.5), from: [1, 0, 0, 1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 2000))
+        #expect(s.vectorFieldNorm < 1e-12 && s.distanceToEquilibrium! < 1e-12 && norm2(s.finalState) > 0.6)
+        #expect(s.equilibriumSetDimension == 1)
+        // A square invertible game keeps its single equilibrium.
+        let square = try BilinearGame(A: Matrix(rows: 2, columns: 2, storage: [1, 2, 3, 4]))
+        #expect(square.equilibriumSetDimension == 0)
+        #expect(abs(square.distanceToEquilibria(from: [1, 2, 3, 4])! - 30.0.squareRoot()) < 1e-13)
+    }
+
+    @Test("Singular affine game: distance to {Mx + b = 0} when b ∈ range(M); no equilibria (nil) when not")
+    func affine() throws {
+        // M = diag(1, 0): equilibria {x₀ = −b₀} when b₁ = 0.
+        let m = Matrix(rows: 2, columns: 2, storage: [1, 0, 0, 0])
+        let consistent = try AffineGame(M: m, b: [0.5, 0], playerSizes: [1, 1])
+        #expect(consistent.equilibriumSetDimension == 1)
+        #expect(abs(consistent.distanceToEquilibria(from: [2, 7])! - 2.5) < 1e-14)
+        let none = try AffineGame(M: m, b: [0.5, 1], playerSizes: [1, 1])
+        #expect(none.distanceToEquilibria(from: [2, 7]) == nil)
+        #expect(none.equilibriumSetDimension == nil)
+    }
 }

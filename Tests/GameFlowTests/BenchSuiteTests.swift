@@ -71,3 +71,19 @@ import GameFlow
         for (_, plot) in report.equalCostFigures() { #expect(SVGChecker.check(plot.svg()).wellFormed) }
     }
 }
+
+@Suite struct BenchStatusTests {
+    @Test("A cell whose error grows by more than 1e6 before the budget ends is 'diverged', not 'stalled'; a bounded orbit stays 'stalled'")
+    func divergedNotStalled() throws {
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1]))
+        // SimGA at h = 0.5 grows by √1.25 a step: 1.118^300 ≈ 3e14 after 300 steps, far below 1e100.
+        let g = BenchGame(name: "rotation", seed: 0, game: game, start: [1, 0], stepGrid: [0.5], maxSteps: 300, isLinear: true, skip: [:])
+        let runner = SuiteRunner(options: SuiteOptions(quick: true))
+        let grow = try runner.runCell(game, g, SimGA(), name: .simga, h: 0.5)
+        #expect(grow.status == "diverged", "\(grow.status), final error \(grow.finalError)")
+        #expect(grow.finalError < 1e100 && grow.finalError > 1e6)
+        // AltGA's orbit is bounded: neither converged nor diverged.
+        let orbit = try runner.runCell(game, g, AltGA(), name: .altga, h: 0.5)
+        #expect(orbit.status == "stalled")
+    }
+}

@@ -98,7 +98,7 @@ public struct Lemma9: Sendable {
         self.rho = max(minEig, 0).squareRoot()
         // c is the largest t with −S ± t·H ⪰ 0 for S = A + Aᵀ and the Hermitian H = −i(A − Aᵀ).
         // As a real symmetric 2n×2n matrix: [[−S, tK], [−tK, −S]] with K = A − Aᵀ.
-        func psd(_ t: Double) throws -> Bool {
+        func smallestEigenvalue(_ t: Double) throws -> (value: Double, scale: Double) {
             var m = Matrix(zeros: 2 * n, 2 * n)
             var scale = 0.0
             for i in 0..<n {
@@ -109,8 +109,11 @@ public struct Lemma9: Sendable {
                     scale = max(scale, abs(s), abs(k))
                 }
             }
-            let lmin = try eigenvalues(of: m).map(\.real).min() ?? 0
-            return lmin >= -1e-12 * max(scale, 1e-300)
+            return (try eigenvalues(of: m).map(\.real).min() ?? 0, max(scale, 1e-300))
+        }
+        func psd(_ t: Double) throws -> Bool {
+            let (lmin, scale) = try smallestEigenvalue(t)
+            return lmin >= -1e-12 * scale
         }
         guard try psd(0) else { throw GameFlowError.invalidInput("Lemma 9 needs A + Aᵀ negative semi-definite") }
         var lo = 0.0, hi = 1.0
@@ -126,7 +129,17 @@ public struct Lemma9: Sendable {
                 let mid = (lo + hi) / 2
                 if try psd(mid) { lo = mid } else { hi = mid }
             }
-            self.c = lo   // a lower bound on c: the bound it gives is never tighter than the lemma's
+            // When S is singular and H does not vanish on its null space, the smallest eigenvalue
+            // falls like −αt² from t = 0: the bisection then stops where αt² meets the
+            // tolerance (about 1e-6) although c = 0. For a true c > 0 the matrix is PSD below c to
+            // round-off, so a clearly negative eigenvalue at lo/2 means c = 0.
+            if lo > 0 {
+                let (half, scale) = try smallestEigenvalue(lo / 2)
+                self.c = half < -1e-14 * scale ? 0 : lo
+            } else {
+                self.c = lo
+            }
+            // (a lower bound on c: the bound it gives is never tighter than the lemma's)
         }
     }
 }

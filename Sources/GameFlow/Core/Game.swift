@@ -31,6 +31,13 @@ public protocol Game: Sendable {
     /// the first block) in a two-player game, nil otherwise; the Dirac-GAN says ψ (player 1),
     /// the MLP GAN follows its layout.
     var discriminatorPlayer: Int? { get }
+    /// The distance from x to the set of equilibria: to `equilibrium` when it is the only one
+    /// (the default), to the whole set where there is a continuum (linear games with a
+    /// singular v′). nil when unknown.
+    func distanceToEquilibria(from x: [Double]) -> Double?
+    /// The dimension of the set of equilibria the distance is to: 0 for an isolated equilibrium
+    /// (the default when `equilibrium` is known), nil when unknown.
+    var equilibriumSetDimension: Int? { get }
 
     /// v(x) into `v` (length n).
     func evaluate(at x: [Double], step: Int, into v: inout [Double])
@@ -56,6 +63,8 @@ extension Game {
     public var hasExactDerivatives: Bool { false }
     public var name: String { "custom" }
     public var discriminatorPlayer: Int? { players.count == 2 ? 0 : nil }
+    public func distanceToEquilibria(from x: [Double]) -> Double? { equilibrium.map { distance(x, $0) } }
+    public var equilibriumSetDimension: Int? { equilibrium == nil ? nil : 0 }
 
     /// Central finite difference of v along u: (v(x + εu) − v(x − εu)) / 2ε, with ε scaled to x and u.
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {

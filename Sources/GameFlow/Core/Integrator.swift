@@ -118,8 +118,11 @@ public struct Solution: Sendable {
     public let stats: Stats
     /// ‖v(finalState)‖₂.
     public let vectorFieldNorm: Double
-    /// ‖finalState − x̄‖₂ when the game knows an equilibrium x̄.
+    /// The distance from finalState to the game's equilibria (to x̄ when it is the only one, to
+    /// the set where there is a continuum: `Game.distanceToEquilibria`).
     public let distanceToEquilibrium: Double?
+    /// The dimension of that set (0: an isolated equilibrium; nil: unknown).
+    public var equilibriumSetDimension: Int? = nil
     public let recording: Recording?
     /// The ODE time the run covered: h × steps, or the adaptive scheme's sum of accepted steps.
     public var time: Double = 0
@@ -266,7 +269,8 @@ public struct Integrator<G: Game, S: Scheme> {
         let vNorm = monitoredNorm()
         return Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
                         vectorFieldNorm: vNorm,
-                        distanceToEquilibrium: game.equilibrium.map { distance(state, $0) },
+                        distanceToEquilibrium: game.distanceToEquilibria(from: state),
+                        equilibriumSetDimension: game.equilibriumSetDimension,
                         recording: recording,
                         time: scheme.timeCovered(cache) ?? options.stepSize * Double(stepsCompleted))
     }
@@ -296,7 +300,7 @@ public struct Integrator<G: Game, S: Scheme> {
             case .vectorFieldNorm:
                 quantityRow[q] = vNorm ?? monitoredNorm()
             case .distanceToEquilibrium:
-                quantityRow[q] = game.equilibrium.map { distance(state, $0) } ?? .nan
+                quantityRow[q] = game.distanceToEquilibria(from: state) ?? .nan
             case .energy:
                 let d = game.equilibrium.map { distance(state, $0) } ?? norm2(state)
                 quantityRow[q] = 0.5 * d * d

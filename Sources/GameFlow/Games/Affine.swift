@@ -23,6 +23,24 @@ public struct AffineGame: Game {
         self.b = b
         self.players = playerBlocks(sizes: playerSizes)
         self.equilibrium = try? M.solve(b.map { -$0 })
+        self.equilibria = n <= EquilibriumSet.dimensionLimit ? EquilibriumSet(dimension: n, bNorm: norm2(b)) { M } : nil
+    }
+
+    /// {x : Mx + b = 0}, computed on first use up to n = 2000.
+    let equilibria: EquilibriumSet?
+
+    /// The distance to {x : Mx + b = 0} (nil when b is outside the range of M: no equilibria);
+    /// above n = 2000, to `equilibrium`.
+    public func distanceToEquilibria(from x: [Double]) -> Double? {
+        if let set = equilibria { return set.distance(from: x, residual: vectorField(at: x)) }
+        return equilibrium.map { distance(x, $0) }
+    }
+
+    /// n − rank(M) (nil above n = 2000, or without equilibria).
+    public var equilibriumSetDimension: Int? {
+        let zero = [Double](repeating: 0, count: M.rows)
+        guard let set = equilibria, set.distance(from: zero, residual: b) != nil else { return equilibrium == nil ? nil : 0 }
+        return set.dimension
     }
 
     public var name: String { "affine" }

@@ -8,11 +8,32 @@
 public struct BilinearGame: Game {
     public let A: Matrix
 
+    /// The equilibria, null(Aᵀ) × null(A), computed on first use up to n = 2000 (nil above).
+    let equilibria: EquilibriumSet?
+
     public init(A: Matrix) throws {
         guard A.rows >= 1, A.columns >= 1 else { throw GameFlowError.invalidInput("bilinear game: A is empty") }
         guard A.storage.allSatisfy(\.isFinite) else { throw GameFlowError.invalidInput("bilinear game: A has a non-finite entry") }
         self.A = A
+        let n = A.rows + A.columns
+        if n <= EquilibriumSet.dimensionLimit {
+            equilibria = EquilibriumSet(dimension: n, bNorm: 0) {
+                var m = Matrix(zeros: n, n)
+                for i in 0..<A.rows { for j in 0..<A.columns { m[i, A.rows + j] = A[i, j]; m[A.rows + j, i] = -A[i, j] } }
+                return m
+            }
+        } else {
+            equilibria = nil
+        }
     }
+
+    /// The distance to null(Aᵀ) × null(A) (to the origin above n = 2000, where the set is not computed).
+    public func distanceToEquilibria(from x: [Double]) -> Double? {
+        equilibria?.distance(from: x, residual: vectorField(at: x)) ?? norm2(x)
+    }
+
+    /// n − rank of v′ (nil above n = 2000: not computed).
+    public var equilibriumSetDimension: Int? { equilibria?.dimension }
 
     /// A random m×n game: entries of A are N(0, 1/n) from `seed`.
     public static func random(rows m: Int, columns n: Int, seed: UInt64) throws -> BilinearGame {

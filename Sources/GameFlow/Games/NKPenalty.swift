@@ -45,6 +45,8 @@ public struct NKPenalizedGame<Base: Game>: Game {
     public var equilibrium: [Double]? { base.equilibrium }
     public var hasExactDerivatives: Bool { base.hasExactDerivatives }
     public var discriminatorPlayer: Int? { base.discriminatorPlayer }
+    public func distanceToEquilibria(from x: [Double]) -> Double? { base.distanceToEquilibria(from: x) }
+    public var equilibriumSetDimension: Int? { base.equilibriumSetDimension }
 
     /// v − 2η·P_G·v′ᵀ·P_D·w into `v`, given w (D's block is read only).
     private func subtractPenalty(at x: [Double], _ w: [Double], step: Int, into v: inout [Double]) {

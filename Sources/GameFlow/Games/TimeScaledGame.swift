@@ -73,6 +73,8 @@ public struct TimeScaledGame<Base: Game>: Game {
     public var equilibrium: [Double]? { base.equilibrium }
     public var hasExactDerivatives: Bool { base.hasExactDerivatives }
     public var discriminatorPlayer: Int? { base.discriminatorPlayer }
+    public func distanceToEquilibria(from x: [Double]) -> Double? { base.distanceToEquilibria(from: x) }
+    public var equilibriumSetDimension: Int? { base.equilibriumSetDimension }
 
     @inline(__always)
     func scaleInPlace(_ v: inout [Double], _ range: Range<Int>) {

@@ -15,6 +15,12 @@ public indirect enum JSON: Sendable, Equatable {
     public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
     public static func numbers(_ xs: [Double]) -> JSON { .array(xs.map { .number($0) }) }
+
+    /// This object with `fields` appended (other values are returned unchanged).
+    public func adding(_ fields: [(String, JSON)]) -> JSON {
+        guard case .object(let own) = self else { return self }
+        return .object(own + fields)
+    }
     public static func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
 
     /// Compact when `indent` is nil, otherwise pretty-printed with that many spaces per level.

@@ -47,6 +47,7 @@ extension Solution {
             ("final_state", .numbers(finalState)),
             ("vector_field_norm", .number(vectorFieldNorm)),
             ("distance_to_equilibrium", .optional(distanceToEquilibrium)),
+            ("equilibrium_set_dimension", equilibriumSetDimension.map { .int($0) } ?? .null),
             ("stats", stats.json),
             ("seconds", .number(seconds)),
         ])
