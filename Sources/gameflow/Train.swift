@@ -65,7 +65,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Compute metrics every N steps (default: 100 times per run).")
     var every: Int?
 
-    @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg, eigenvalues.svg, state.json, summary.json and checkpoint.json (for gameflow resume) here.")
+    @Option(help: "Write metrics.csv, samples-STEP.csv, density-STEP.svg (a 2-D histogram), scatter-STEP.svg, eigenvalues.svg, state.json, summary.json and checkpoint.json (for gameflow resume) here.")
     var output: String?
 
     @Option(name: .customLong("checkpoint-seconds"), parsing: .unconditional, help: "With --output, write checkpoint.json at least this often (seconds of wall time; also at the end and on a signal).")
@@ -256,7 +256,7 @@ struct Train: ParsableCommand {
                                            title: "Eigenvalues of the Jacobian at the end of training")
         let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         let qc = Spectrum(eigenvalues: consensus).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
-        plot.notes = ["\(game.dimension) parameters, evaluation batch; max |Im λ/Re λ|: v′ \(q), consensus \(qc)"]
+        plot.notes = ["\(game.dimension) parameters, evaluation batch; max |Im λ/Re λ|: v′ \(q), consensus \(qc)"] + plot.notes
         try write(plot.svg(), to: joinPath(dir, "eigenvalues.svg"))
     }
 }
@@ -359,6 +359,7 @@ struct TrainingRun {
                 for r in 0..<(samples.count / 2) { csv += csvNumber(samples[2 * r]) + "," + csvNumber(samples[2 * r + 1]) + "\n" }
                 try write(csv, to: joinPath(dir, "samples-\(step).csv"))
                 try write(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
+                try write(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
             }
             return (coverage, vNorm, losses)
         }
@@ -451,20 +452,13 @@ struct TrainingRun {
         return h
     }
 
-    /// Figure 2: the generator's samples with the target modes marked.
+    /// Figure 2: the generator's samples as a density (2-D histogram) with the target modes marked.
     private func densityFigure(_ samples: [Double], step: Int) -> Plot {
-        var plot = Plot(title: "Generator samples at step \(step) of \(options.maxSteps)", xLabel: "x", yLabel: "y")
-        plot.equalAspect = true
-        let extent = game.data.means.map { max(abs($0.0), abs($0.1)) }.max()! * 1.6 + 6 * game.data.sigma
-        plot.xRange = -extent...extent
-        plot.yRange = -extent...extent
-        let shown = min(samples.count / 2, 4000)
-        plot.add("generator samples (\(shown) of \(samples.count / 2))", .dots((0..<shown).map { (samples[2 * $0], samples[2 * $0 + 1]) }),
-                 color: "#1f77b4")
-        plot.add("target modes", .markers(game.data.means, .cross), color: "#d62728")
-        let m = ModeCoverage(samples: samples, mixture: game.data)
-        plot.notes = ["\(game.data.name): \(m.modesCaptured)/\(game.data.means.count) modes, high-quality "
-                      + String(format: "%.3f, KL %.3f", m.highQualityFraction, m.klModes)]
-        return plot
+        Figures.sampleDensity(samples, mixture: game.data, title: "Generator density at step \(step) of \(options.maxSteps)")
+    }
+
+    /// The same samples as a scatter (up to 4,000 points).
+    private func scatterFigure(_ samples: [Double], step: Int) -> Plot {
+        Figures.sampleScatter(samples, mixture: game.data, title: "Generator samples at step \(step) of \(options.maxSteps)")
     }
 }

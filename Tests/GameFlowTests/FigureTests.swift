@@ -11,14 +11,27 @@ final class SVGChecker: NSObject, XMLParserDelegate {
     var series = 0
     var seriesNames: [String] = []
     var root: String?
+    var cellCounts: [Int] = []
+    var outside = 0
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
         if root == nil { root = name }
+        if name == "rect", attributes["class"] == "cell", let c = attributes["data-count"].flatMap(Int.init) { cellCounts.append(c) }
+        if name == "g", attributes["class"] == "heatmap", let o = attributes["data-outside"].flatMap(Int.init) { outside += o }
         if name == "g", attributes["class"] == "series" {
             series += 1
             seriesNames.append(attributes["data-name"] ?? "")
         }
+    }
+
+    /// The heatmap cells' counts and the samples outside the view.
+    static func heatmap(_ svg: String) -> (cells: [Int], outside: Int) {
+        let checker = SVGChecker()
+        let parser = XMLParser(data: Data(svg.utf8))
+        parser.delegate = checker
+        _ = parser.parse()
+        return (checker.cellCounts, checker.outside)
     }
 
     static func check(_ svg: String) -> (wellFormed: Bool, root: String?, series: Int, names: [String]) {
@@ -122,5 +135,43 @@ final class SVGChecker: NSObject, XMLParserDelegate {
             Issue.record("no simga series"); return
         }
         #expect(pts.count < states.count && pts.allSatisfy { abs($0.0) <= 6 && abs($0.1) <= 6 })
+    }
+}
+
+@Suite struct DensityAndCloudFigureTests {
+    @Test("The density figure is a 2-D histogram: its cells' counts plus the samples outside the view sum to the sample count; modes marked")
+    func density() throws {
+        let mixture = try GaussianMixture.named("ring8")
+        var rng = SeededGenerator(seed: 5)
+        // 3,000 samples: most on two modes (unequal mass), some far away.
+        var samples: [Double] = []
+        for k in 0..<3000 {
+            let m = mixture.means[k % 10 == 0 ? 3 : 0]
+            let far = k % 100 == 7
+            samples += [m.0 + 0.01 * rng.normal() + (far ? 50 : 0), m.1 + 0.01 * rng.normal()]
+        }
+        let svg = Figures.sampleDensity(samples, mixture: mixture, title: "t").svg()
+        let h = SVGChecker.heatmap(svg)
+        #expect(h.cells.reduce(0, +) + h.outside == 3000)
+        #expect(h.outside == 30)
+        #expect(SVGChecker.check(svg).names.contains("target modes"))
+        #expect(svg.contains("30 samples outside the view"))
+        // The heavier mode's cell holds more samples than the lighter one's.
+        #expect(h.cells.max()! > 300)
+    }
+
+    @Test("An eigenvalue cloud with one far outlier clips the view to the bulk and says how many lie outside and where")
+    func cloudClipping() throws {
+        var rng = SeededGenerator(seed: 9)
+        var eig = (0..<200).map { _ in Complex(-0.1 * abs(rng.normal()), rng.normal()) }
+        eig.append(Complex(-5000, 0))
+        let plot = Figures.eigenvalueCloud([(label: "v′", eigenvalues: eig)], title: "t")
+        #expect(plot.xRange!.lowerBound > -100, "\(plot.xRange!)")
+        let svg = plot.svg()
+        #expect(SVGChecker.check(svg).names.contains { $0.contains("1 outside the view") }, "\(SVGChecker.check(svg).names) \(plot.notes)")
+        #expect(plot.notes.contains { $0.contains("1 outside") && $0.contains("-5e+03") })
+        // Without an outlier nothing is clipped.
+        let plain = Figures.eigenvalueCloud([(label: "v′", eigenvalues: Array(eig.dropLast()))], title: "t")
+        #expect(plain.notes.isEmpty && !plain.svg().contains("outside the view"))
     }
 }

@@ -44,22 +44,89 @@ public enum Figures {
 
     /// Figure 3 of "The Numerics of GANs" for a large Jacobian: the eigenvalue clouds of v′ and of
     /// v′ − γv′ᵀv′ in the complex plane (no step size, no stability regions), axes through 0.
+    /// The view of a mixture's samples: ±(1.6 × the farthest mode + 6σ), a square.
+    static func mixtureExtent(_ mixture: GaussianMixture) -> Double {
+        (mixture.means.map { max(abs($0.0), abs($0.1)) }.max() ?? 1) * 1.6 + 6 * mixture.sigma
+    }
+
+    static func coverageNote(_ samples: [Double], _ mixture: GaussianMixture) -> String {
+        let m = ModeCoverage(samples: samples, mixture: mixture)
+        return "\(mixture.name): \(m.modesCaptured)/\(mixture.means.count) modes, high-quality "
+            + String(format: "%.3f, KL %.3f", m.highQualityFraction, m.klModes)
+    }
+
+    /// Figure 2 of the paper: the samples (x, y pairs, flattened) as a density — a 100 × 100
+    /// histogram over the view, shaded by log(1 + count) so that unequal mass per mode shows —
+    /// with the target modes marked. Samples outside the view are counted in a note.
+    public static func sampleDensity(_ samples: [Double], mixture: GaussianMixture, title: String, bins: Int = 100) -> Plot {
+        var plot = Plot(title: title, xLabel: "x", yLabel: "y")
+        plot.equalAspect = true
+        let e = mixtureExtent(mixture)
+        plot.xRange = -e...e
+        plot.yRange = -e...e
+        var hist = Plot.Histogram2D(x: -e...e, y: -e...e, nx: bins, ny: bins)
+        for r in 0..<(samples.count / 2) { hist.add(samples[2 * r], samples[2 * r + 1]) }
+        plot.add("density (\(bins)×\(bins) cells, shade ∝ log(1 + count))", .heatmap(hist), color: "#08306b")
+        plot.add("target modes", .markers(mixture.means, .cross), color: "#d62728")
+        plot.notes = ["\(samples.count / 2) samples; " + coverageNote(samples, mixture) + (hist.outside > 0 ? "; \(hist.outside) sample\(hist.outside == 1 ? "" : "s") outside the view" : "")]
+        return plot
+    }
+
+    /// The samples as a scatter (the first 4,000), with the target modes marked.
+    public static func sampleScatter(_ samples: [Double], mixture: GaussianMixture, title: String) -> Plot {
+        var plot = Plot(title: title, xLabel: "x", yLabel: "y")
+        plot.equalAspect = true
+        let e = mixtureExtent(mixture)
+        plot.xRange = -e...e
+        plot.yRange = -e...e
+        let shown = min(samples.count / 2, 4000)
+        plot.add("generator samples (\(shown) of \(samples.count / 2))", .dots((0..<shown).map { (samples[2 * $0], samples[2 * $0 + 1]) }),
+                 color: "#1f77b4")
+        plot.add("target modes", .markers(mixture.means, .cross), color: "#d62728")
+        plot.notes = [coverageNote(samples, mixture)]
+        return plot
+    }
+
     public static func eigenvalueCloud(_ sets: [(label: String, eigenvalues: [Complex<Double>])], title: String) -> Plot {
         var plot = Plot(title: title, xLabel: "Re λ", yLabel: "Im λ")
         let pts = sets.flatMap { $0.eigenvalues }.filter { $0.real.isFinite && $0.imaginary.isFinite }
-        let x0 = min(pts.map(\.real).min() ?? -1, 0), x1 = max(pts.map(\.real).max() ?? 1, 0)
-        let y0 = min(pts.map(\.imaginary).min() ?? -1, 0), y1 = max(pts.map(\.imaginary).max() ?? 1, 0)
+        // The view: the bulk (the 1st to 99th percentile of each coordinate, and 0), widened by
+        // half its width on each side; eigenvalues far out (one outlier would shrink the cloud to a dot) are left
+        // outside, counted in the legend and the note, as the paper's Figure 3 clips.
+        func quantile(_ xs: [Double], _ q: Double) -> Double {
+            guard !xs.isEmpty else { return 0 }
+            let s = xs.sorted()
+            return s[min(s.count - 1, max(0, Int((q * Double(s.count - 1)).rounded())))]
+        }
+        let re = pts.map(\.real), im = pts.map(\.imaginary)
+        var x0 = min(quantile(re, 0.01), 0), x1 = max(quantile(re, 0.99), 0)
+        var y0 = min(quantile(im, 0.01), 0), y1 = max(quantile(im, 0.99), 0)
+        let wx = max(x1 - x0, 1e-9), wy = max(y1 - y0, 1e-9)
+        x0 -= 0.5 * wx; x1 += 0.5 * wx; y0 -= 0.5 * wy; y1 += 0.5 * wy
+        // Keep every point when that costs at most a doubling of the view.
+        let allX0 = min(re.min() ?? -1, 0), allX1 = max(re.max() ?? 1, 0), allY0 = min(im.min() ?? -1, 0), allY1 = max(im.max() ?? 1, 0)
+        if allX1 - allX0 <= 2 * (x1 - x0) && allY1 - allY0 <= 2 * (y1 - y0) {
+            (x0, x1, y0, y1) = (allX0, allX1, allY0, allY1)
+        }
         let px = max(0.05 * (x1 - x0), 1e-9), py = max(0.05 * (y1 - y0), 1e-9)
         plot.xRange = (x0 - px)...(x1 + px)
         plot.yRange = (y0 - py)...(y1 + py)
+        func inside(_ z: Complex<Double>) -> Bool { z.real >= x0 - px && z.real <= x1 + px && z.imaginary >= y0 - py && z.imaginary <= y1 + py }
         plot.add(nil, .line([(x0 - px, 0), (x1 + px, 0)], dashed: true), color: "#bbbbbb")
         plot.add(nil, .line([(0, y0 - py), (0, y1 + py)], dashed: true), color: "#bbbbbb")
         let markers: [Plot.Marker] = [.circle, .cross]
         let colors = ["#1f77b4", "#d62728"]
+        var notes: [String] = []
         for (i, set) in sets.enumerated() {
-            plot.add("λ of \(set.label) (\(set.eigenvalues.count))", .markers(set.eigenvalues.map { ($0.real, $0.imaginary) }, markers[i % 2]),
-                     color: colors[i % 2])
+            let out = set.eigenvalues.filter { !inside($0) }
+            let label = "λ of \(set.label) (\(set.eigenvalues.count)" + (out.isEmpty ? ")" : ", \(out.count) outside the view)")
+            plot.add(label, .markers(set.eigenvalues.filter(inside).map { ($0.real, $0.imaginary) }, markers[i % 2]), color: colors[i % 2])
+            if !out.isEmpty {
+                let r = out.map(\.real), m = out.map { abs($0.imaginary) }
+                notes.append("\(set.label): \(out.count) outside, Re λ from " + String(format: "%.3g to %.3g, |Im λ| up to %.3g", r.min()!, r.max()!, m.max()!))
+            }
         }
+        plot.notes = notes
         return plot
     }
 

@@ -22,6 +22,34 @@ public struct Plot: Sendable {
         case segments([((Double, Double), (Double, Double))])
         /// Arrows from (x, y) to (x + dx, y + dy), in data units.
         case arrows([(x: Double, y: Double, dx: Double, dy: Double)])
+        /// A 2-D histogram drawn as shaded cells (darker: more samples; the shade is linear in
+        /// log(1 + count), so a mode with 1 % of the mass stays visible next to one with 50 %).
+        case heatmap(Histogram2D)
+    }
+
+    /// Counts of points on a regular nx × ny grid over [x0, x1] × [y0, y1] (row j from y0 up);
+    /// points outside the grid are counted in `outside`.
+    public struct Histogram2D: Sendable {
+        public let x0: Double, x1: Double, y0: Double, y1: Double
+        public let nx: Int, ny: Int
+        /// Row-major: cell (i, j) — column i, row j — at index j·nx + i.
+        public private(set) var counts: [Int]
+        public private(set) var outside = 0
+
+        public init(x: ClosedRange<Double>, y: ClosedRange<Double>, nx: Int, ny: Int) {
+            (x0, x1, y0, y1) = (x.lowerBound, x.upperBound, y.lowerBound, y.upperBound)
+            (self.nx, self.ny) = (max(1, nx), max(1, ny))
+            counts = [Int](repeating: 0, count: self.nx * self.ny)
+        }
+
+        public mutating func add(_ x: Double, _ y: Double) {
+            let fx = (x - x0) / (x1 - x0), fy = (y - y0) / (y1 - y0)
+            guard fx.isFinite, fy.isFinite, fx >= 0, fx <= 1, fy >= 0, fy <= 1 else { outside += 1; return }
+            let i = min(nx - 1, Int(fx * Double(nx))), j = min(ny - 1, Int(fy * Double(ny)))
+            counts[j * nx + i] += 1
+        }
+
+        public var total: Int { counts.reduce(0, +) + outside }
     }
 
     public struct Series: Sendable {
@@ -152,6 +180,22 @@ public struct Plot: Sendable {
                 for a in arrows where ok((a.x, a.y)) && ok((a.x + a.dx, a.y + a.dy)) {
                     out += arrow(tx(a.x), ty(a.y), tx(a.x + a.dx), ty(a.y + a.dy), s.color)
                 }
+            case .heatmap(let hist):
+                let top = log1p(Double(hist.counts.max() ?? 0))
+                let dx = (hist.x1 - hist.x0) / Double(hist.nx), dy = (hist.y1 - hist.y0) / Double(hist.ny)
+                out += "<g class=\"heatmap\" data-outside=\"\(hist.outside)\" fill=\"\(s.color)\">\n"
+                for j in 0..<hist.ny {
+                    for i in 0..<hist.nx {
+                        let c = hist.counts[j * hist.nx + i]
+                        guard c > 0 else { continue }
+                        let ax = tx(hist.x0 + Double(i) * dx), bx = tx(hist.x0 + Double(i + 1) * dx)
+                        let ay = ty(hist.y0 + Double(j + 1) * dy), by = ty(hist.y0 + Double(j) * dy)
+                        let shade = 0.12 + 0.88 * log1p(Double(c)) / max(top, 1e-300)
+                        out += "<rect class=\"cell\" data-count=\"\(c)\" x=\"\(f(ax))\" y=\"\(f(ay))\" width=\"\(f(bx - ax + 0.3))\" "
+                            + "height=\"\(f(by - ay + 0.3))\" fill-opacity=\"\(String(format: "%.3f", shade))\"/>\n"
+                    }
+                }
+                out += "</g>\n"
             }
             out += "</g>\n"
         }
@@ -213,6 +257,7 @@ public struct Plot: Sendable {
             case .markers(_, let m): out += marker(m, x + 14, cy, s.color)
             case .dots: out += marker(.circle, x + 14, cy, s.color, size: 2.5)
             case .arrows: out += arrow(x + 6, cy, x + 22, cy, s.color)
+            case .heatmap: out += "<rect x=\"\(x + 6)\" y=\"\(cy - 6)\" width=\"16\" height=\"12\" fill=\"\(s.color)\" fill-opacity=\"0.7\"/>\n"
             case .line(_, let dashed):
                 out += String(format: "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%@\" stroke-width=\"2\"%@/>\n",
                               x + 6, cy, x + 22, cy, s.color, dashed ? " stroke-dasharray=\"6 4\"" : "")
@@ -241,6 +286,7 @@ public struct Plot: Sendable {
             case .line(let pts, _), .markers(let pts, _), .lineWithMarkers(let pts, _), .dots(let pts): pts.forEach(see)
             case .segments(let segs): segs.forEach { see($0.0); see($0.1) }
             case .arrows(let a): a.forEach { see(($0.x, $0.y)); see(($0.x + $0.dx, $0.y + $0.dy)) }
+            case .heatmap(let h): see((h.x0, h.y0)); see((h.x1, h.y1))
             }
         }
         return lo <= hi ? lo...hi : nil
