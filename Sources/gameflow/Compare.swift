@@ -7,9 +7,11 @@ struct Compare: ParsableCommand {
         abstract: "Run several schemes from the same start at one step size; table and figures.",
         discussion: """
             Example:
-              gameflow compare --game dirac --schemes simga,altga,rk4,extragradient,implicit-euler --step 0.2 --steps 500 --output out/
-            --output writes convergence.svg (‖v‖ and distance to equilibrium versus step, every scheme),
-            phase.svg for 2-D games (vector field, exact flow and every scheme's iterates) and summary.json.
+              gameflow compare --game dirac --step 0.2 --steps 500 \\
+                --schemes simga,altga,rk4,extragradient,implicit-euler --output out/
+            --output writes convergence.svg (‖v‖ and distance to equilibrium versus
+            step, every scheme), phase.svg for 2-D games (vector field, exact flow
+            and every scheme's iterates) and summary.json.
             """)
 
     @OptionGroup var gameOptions: GameOptions

@@ -9,8 +9,10 @@ struct FlowCommand: ParsableCommand {
         abstract: "Integrate the game's ODE dx/dt = v(x) with GSL odeiv2's error-controlled steppers.",
         discussion: """
             The exact flow that every scheme approximates:
-              gameflow flow --game dirac --r1 0.3 --time 20 --method rk8pd --rtol 1e-10 --output out/
-            Stiff games: --method msbdf or bsimp (they use the game's exact Jacobian).
+              gameflow flow --game dirac --r1 0.3 --time 20 --method rk8pd \\
+                --rtol 1e-10 --output out/
+            Stiff games: --method msbdf or bsimp (they use the game's exact
+            Jacobian).
             """)
 
     @OptionGroup var gameOptions: GameOptions

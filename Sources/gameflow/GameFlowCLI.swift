@@ -46,8 +46,9 @@ struct GameFlowCommand: ParsableCommand {
         commandName: "gameflow",
         abstract: "Train games by integrating dx/dt = v(x): SimGA, consensus, implicit Euler and more.",
         discussion: """
-            Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g) and training
-            integrates dx/dt = v(x) ("The Numerics of GANs", Mescheder et al. 2017).
+            Sign convention: players maximise their utilities; v(x) = (∇φ f, ∇θ g)
+            and training integrates dx/dt = v(x) ("The Numerics of GANs",
+            Mescheder et al. 2017). Start with: gameflow demo
             """,
         version: "gameflow " + GameFlowVersion.description,
         subcommands: [Run.self, Compare.self, SpectrumCommand.self, FlowCommand.self, Train.self, Resume.self, Demo.self])

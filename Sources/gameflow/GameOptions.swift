@@ -7,10 +7,10 @@ struct GameOptions: ParsableArguments {
     @Option(name: .customLong("game-file"), help: "JSON game file (bilinear or affine; see README).")
     var gameFile: String?
 
-    @Option(help: "Built-in game: bilinear (random N×N A, --dim, --seed) or dirac (--r1).")
+    @Option(help: "Built-in game: bilinear (f = φᵀAθ with a random N×N A: --dim N, --seed) or dirac (the Dirac-GAN: --r1).")
     var game: String?
 
-    @Option(parsing: .unconditional, help: "Built-in bilinear: A is N×N.")
+    @Option(parsing: .unconditional, help: "Built-in bilinear: A is N×N, so the game has dimension 2N (φ and θ of N entries each).")
     var dim: Int = 2
 
     @Option(parsing: .unconditional, help: "Seed for random built-in games and starts.")

@@ -8,11 +8,13 @@ struct Resume: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Continue a `gameflow train --output DIR` run from DIR/checkpoint.json, bit for bit.",
         discussion: """
-            train writes checkpoint.json at the start, on metrics steps (at most every 10 s), at
-            the end and on Ctrl-C (then it exits with status 130). resume re-creates the run from
-            the settings saved there and continues it into the same directory: the steps that
-            follow are bit-identical to an uninterrupted run's, and metrics.csv keeps its rows
-            before the checkpoint. --steps sets a new total (to extend a finished run).
+            train writes checkpoint.json at the start, every --checkpoint-seconds
+            (default 10) of wall time, at the end and on Ctrl-C, SIGTERM or SIGHUP
+            (then it exits with status 130). resume re-creates the run from the
+            settings saved there and continues it into the same directory: the
+            steps that follow are bit-identical to an uninterrupted run's, and
+            metrics.csv keeps its rows before the checkpoint. --steps sets a new
+            total (to extend a finished run).
               gameflow resume out/
               gameflow resume out/ --steps 60000
             """)

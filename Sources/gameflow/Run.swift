@@ -8,9 +8,11 @@ struct Run: ParsableCommand {
         discussion: """
             Examples:
               gameflow run --game dirac --scheme simga --step 0.2 --steps 500
-              gameflow run --game-file game.json --scheme implicit-euler --step 10 --steps 50 --json
-            Every run's status is one of converged, completed, diverged, failed (exit code 0);
-            bad input exits non-zero with one line on stderr and writes nothing.
+              gameflow run --game-file game.json --scheme implicit-euler \\
+                --step 10 --steps 50 --json
+            Every run's status is one of converged, completed, diverged, failed
+            (exit code 0); bad input exits non-zero with one line on stderr and
+            writes nothing.
             """)
 
     @OptionGroup var gameOptions: GameOptions

@@ -8,11 +8,13 @@ struct SpectrumCommand: ParsableCommand {
         commandName: "spectrum",
         abstract: "Eigenvalues of v′ at a state, the paper's q, and each scheme's largest stable step.",
         discussion: """
-            Stable steps are those of the linearisation at the state: they decide local convergence
-            when the state is an equilibrium (check vector_field_norm ≈ 0).
+            Stable steps are those of the linearisation at the state: they decide
+            local convergence when the state is an equilibrium (check that
+            vector_field_norm ≈ 0).
             Examples:
               gameflow spectrum --game dirac --r1 0.3 --x0 0,0
-              gameflow spectrum --game-file game.json --gamma 1 --step 0.1 --figure spectrum.svg --json
+              gameflow spectrum --game-file game.json --gamma 1 --step 0.1 \\
+                --figure spectrum.svg --json
             """)
 
     @OptionGroup var gameOptions: GameOptions

@@ -8,9 +8,12 @@ struct Train: ParsableCommand {
         abstract: "Train an MLP GAN on a 2-D Gaussian mixture (the paper's Section 5 experiment).",
         discussion: """
             The paper's run (consensus optimisation with RMSProp on 8 Gaussians):
-              gameflow train --data ring8 --scheme consensus --gamma 10 --optimizer rmsprop --lr 1e-4 --steps 30000 --output out/
-            Network defaults are the paper's: 4 hidden ReLU layers of 16 units, latent 16, batch 512.
-            The optimizer defaults to none (the plain scheme); the paper used rmsprop.
+              gameflow train --data ring8 --scheme consensus --gamma 10 \\
+                --optimizer rmsprop --lr 1e-4 --steps 30000 --output out/
+            Network defaults are the paper's: 4 hidden ReLU layers of 16 units,
+            latent 16, batch 512. The optimizer defaults to none (the plain
+            scheme); the paper used rmsprop. Build with -c release: a debug build
+            is about 30 times slower.
             """)
 
     @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05) or grid16 (4×4, σ 0.02).")

@@ -195,6 +195,13 @@ final class CLITests: XCTestCase {
             XCTAssertNotNil(obj[key], "missing \(key)")
         }
         XCTAssertEqual(obj["steps"] as? Int, 40)
+        // The full configuration: enough to reproduce the run from the summary alone.
+        for key in ["data", "scheme", "optimizer", "gamma", "lr", "seed", "batch", "hidden", "depth", "latent", "activation",
+                    "utility", "layout", "optimizer_constants", "step_scale", "nk_penalty", "gameflow_version", "commit", "arguments"] {
+            XCTAssertNotNil(obj[key], "missing \(key)")
+        }
+        XCTAssertEqual((obj["optimizer_constants"] as? [String: Double])?["decay"], 0.9)
+        XCTAssertEqual(obj["hidden"] as? Int, 4)
         XCTAssertEqual(obj["kernels"] as? String, MLPKernels.name)
         XCTAssertTrue(["avx512", "avx2-fma", "baseline"].contains(MLPKernels.name))
         let metrics = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
@@ -233,6 +240,30 @@ final class CLITests: XCTestCase {
         let bad = try run(["resume", dir.appendingPathComponent("none").path])
         XCTAssertNotEqual(bad.code, 0)
         XCTAssertTrue(bad.stderr.contains("cannot read"), bad.stderr)
+    }
+
+    func testHelpVersionAndQuiet() throws {
+        // --help fits 80 columns everywhere, so no line is re-wrapped mid-sentence.
+        for command in [[], ["run"], ["compare"], ["spectrum"], ["flow"], ["train"], ["resume"], ["demo"]] {
+            let r = try run(command + ["--help"])
+            XCTAssertEqual(r.code, 0)
+            for line in r.stdout.split(separator: "\n") { XCTAssertLessThanOrEqual(line.count, 80, "\(command): \(line)") }
+        }
+        let v = try run(["--version"])
+        XCTAssertEqual(v.code, 0)
+        XCTAssertTrue(v.stdout.hasPrefix("gameflow \(GameFlowVersion.version) (commit "), v.stdout)
+        XCTAssertFalse(GameFlowVersion.commit.isEmpty)
+        // --help says what --dim gives.
+        XCTAssertTrue(try run(["run", "--help"]).stdout.contains("dimension 2N"))
+        // summary.json carries the version, commit and the arguments that reproduce it.
+        let j = try run(["run", "--game", "dirac", "--scheme", "sga", "--lambda", "0.5", "--step", "0.1", "--steps", "3", "--json", "--quiet"])
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["gameflow_version"] as? String, GameFlowVersion.version)
+        XCTAssertEqual(obj["commit"] as? String, GameFlowVersion.commit)
+        XCTAssertEqual(obj["lambda"] as? Double, 0.5)
+        XCTAssertEqual((obj["arguments"] as? [String])?.first, "run")
+        // compare takes --quiet too.
+        XCTAssertEqual(try run(["compare", "--game", "dirac", "--step", "0.1", "--steps", "5", "--quiet", "--json"]).code, 0)
     }
 
     func testStepScaleOnRunTrainAndResume() throws {
