@@ -11,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        // `swift package generate-documentation --target GameFlow`: the DocC catalog in
+        // Sources/GameFlow/GameFlow.docc (articles) and every public symbol's doc comment.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // GSL + OpenBLAS behind one thin shim. No pkgConfig on purpose: pkg-config's

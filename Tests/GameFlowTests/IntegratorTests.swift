@@ -80,8 +80,56 @@ import Testing
     }
 }
 
+/// The documentation's Swift examples are the package's snippets (Snippets/*.swift), which
+/// `swift build` compiles: an example that stops building fails the build and so the tests.
+/// These tests check that the README shows them verbatim and that each one runs.
 @Suite struct ReadmeExampleTests {
-    @Test("The README's library example runs and converges")
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func snippets() throws -> [String: String] {
+        let dir = root.appendingPathComponent("Snippets")
+        var out: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".swift") {
+            out[String(name.dropLast(6))] = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+        }
+        return out
+    }
+
+    @Test("Every ```swift block of README.md is a snippet, verbatim (so it is built by swift build)")
+    func readmeBlocksAreSnippets() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let parts = readme.components(separatedBy: "```swift\n").dropFirst()
+        let blocks = parts.map { $0.components(separatedBy: "```").first! }
+        #expect(!blocks.isEmpty)
+        let snippets = try Self.snippets().values.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        for block in blocks {
+            #expect(snippets.contains(block.trimmingCharacters(in: .whitespacesAndNewlines)), "README block is no snippet:\n\(block)")
+        }
+    }
+
+    @Test("Every DocC article shows snippets that exist")
+    func articlesUseSnippets() throws {
+        let docc = Self.root.appendingPathComponent("Sources/GameFlow/GameFlow.docc")
+        let names = try Self.snippets().keys
+        for file in try FileManager.default.contentsOfDirectory(atPath: docc.path) where file.hasSuffix(".md") && file != "GameFlow.md" {
+            let text = try String(contentsOf: docc.appendingPathComponent(file), encoding: .utf8)
+            let used = text.components(separatedBy: "@Snippet(path: \"GameFlow/Snippets/").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            #expect(!used.isEmpty, "\(file) shows no example")
+            for u in used { #expect(names.contains(u), "\(file): no snippet \(u)") }
+        }
+    }
+
+    @Test("Each snippet runs to completion (the built executables)", arguments: ["Quickstart", "DefiningAGame", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN"])
+    func snippetRuns(name: String) throws {
+        let binary = gameflowBinary(near: Marker.self).deletingLastPathComponent().appendingPathComponent(name)
+        let r = try runProcess(binary.path, [])
+        #expect(r.code == 0, "\(name): \(r.stderr)")
+        #expect(!r.stdout.isEmpty)
+        if name == "Quickstart" { #expect(r.stdout.hasPrefix("converged")) }
+        if name == "DefiningAGame" { #expect(r.stdout.contains("converged")) }
+    }
+
+    @Test("The README's library example converges (checked, not only run)")
     func readmeExample() throws {
         let game = try DiracGAN(r1: 0.3)
         let options = SolveOptions(stepSize: 0.2, maxSteps: 5_000, tolerance: 1e-10,
@@ -94,6 +142,9 @@ import Testing
         #expect(try #require(solution.recording).series(.vectorFieldNorm).last! <= 1e-10)
     }
 }
+
+/// A class to find the test bundle (and so the build folder) by.
+final class Marker {}
 
 /// Checkpoints: a run saved after k steps and continued is the same run, bit for bit.
 @Suite struct CheckpointTests {

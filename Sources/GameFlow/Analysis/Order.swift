@@ -34,7 +34,11 @@ public struct MeasuredOrder: Sendable {
     public let slope: Double
 
     /// - Parameters:
+    ///   - scheme: the scheme whose order is measured.
+    ///   - game: the game it steps on.
     ///   - field: the flow the iterates are compared with (the game itself, or e.g. `ConsensusField`).
+    ///   - x0: the common start.
+    ///   - time: T, the time every run covers.
     ///   - steps: the step counts N (h = T/N), each at least 1.
     public init<G: Game, F: Game, S: Scheme>(_ scheme: S, on game: G, against field: F, from x0: [Double], time: Double,
                                             steps: [Int]) throws {

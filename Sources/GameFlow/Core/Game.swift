@@ -161,7 +161,10 @@ public struct ClosureGame: Game {
     private let jacobianClosure: (@Sendable ([Double], inout [Double]) -> Void)?
 
     /// - Parameters:
+    ///   - name: a short name for reports.
+    ///   - dimension: n, the length of x.
     ///   - playerSizes: block sizes (default: one player owning all of x).
+    ///   - equilibrium: a known zero of v, if any.
     ///   - field: writes v(x) into its second argument.
     ///   - jacobian: writes the row-major dense v′(x) into its second argument (length n²).
     public init(name: String = "custom", dimension: Int, playerSizes: [Int]? = nil,

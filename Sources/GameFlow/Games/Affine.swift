@@ -6,7 +6,10 @@ public struct AffineGame: Game {
     public let players: [Range<Int>]
     public let equilibrium: [Double]?
 
-    /// - Parameter playerSizes: sizes of the players' blocks (they must add up to M's size).
+    /// - Parameters:
+    ///   - M: the square matrix of the field (v′ = M).
+    ///   - b: the constant term.
+    ///   - playerSizes: sizes of the players' blocks (they must add up to M's size).
     public init(M: Matrix, b: [Double], playerSizes: [Int]) throws {
         guard M.isSquare else { throw GameFlowError.invalidInput("affine game: M must be square (got \(M.rows)×\(M.columns))") }
         let n = M.rows

@@ -110,9 +110,11 @@ public final class RootSolver: RootSolving {
     private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
 
     /// - Parameters:
+    ///   - system: the equations F(z) = 0 (with their Jacobian for `hybridsj`).
     ///   - method: `hybridsj` or `hybrids` (Newton–Krylov is `NewtonKrylovSolver`).
     ///   - tolerance: accept z once max |Fᵢ(z)| ≤ tolerance × `system.toleranceScale(at: z)` (> 0).
     ///   - maxIterations: iteration cap (≥ 1); reaching it is a failure.
+    ///   - stallTolerance: accept a stalled solve whose relative backward error is at most this (nil: never).
     public init(system: any RootSystem, method: RootMethod, tolerance: Double, maxIterations: Int,
                 stallTolerance: Double? = nil) throws {
         GSL.initialize()

@@ -96,7 +96,9 @@ public struct ModeCoverage: Sendable {
     /// Samples per mode within 3σ.
     public let countsWithin: [Int]
 
-    /// - Parameter samples: n × 2, row-major.
+    /// - Parameters:
+    ///   - samples: n × 2, row-major.
+    ///   - mixture: the target whose modes are counted.
     public init(samples: [Double], mixture: GaussianMixture) {
         let n = samples.count / 2, k = mixture.means.count
         var within = [Int](repeating: 0, count: k), nearest = [Int](repeating: 0, count: k)

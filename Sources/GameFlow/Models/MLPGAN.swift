@@ -58,6 +58,11 @@ public struct MLPGAN: Game {
     /// - Parameters:
     ///   - generator: latent width → … → 2.
     ///   - discriminator: 2 → … → 1.
+    ///   - data: the target mixture.
+    ///   - batchSize: samples per minibatch (real and fake alike).
+    ///   - utility: the GAN objective.
+    ///   - layout: which network's parameters come first in x.
+    ///   - seed: keys every minibatch, with the step index.
     public init(generator: MLP, discriminator: MLP, data: GaussianMixture, batchSize: Int,
                 utility: Utility = .nonSaturating, layout: Layout = .generatorFirst, seed: UInt64) throws {
         guard generator.outputWidth == 2 else { throw GameFlowError.invalidInput("generator must output 2 numbers (got \(generator.outputWidth))") }
