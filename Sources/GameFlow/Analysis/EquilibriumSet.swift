@@ -19,6 +19,7 @@ public final class EquilibriumSet: @unchecked Sendable {
     /// The largest n for which games compute their equilibrium set (an n × n SVD on first use).
     public static let dimensionLimit = 2000
 
+    /// The equilibria of v = M·x + b, with M built (and decomposed) on first use.
     /// - Parameters:
     ///   - dimension: n.
     ///   - bNorm: ‖b‖₂ (the scale of the consistency test).

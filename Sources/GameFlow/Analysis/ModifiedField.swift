@@ -10,12 +10,22 @@
 /// Derived by matching one step of the scheme with the h² Taylor term of the modified flow.
 /// Work per evaluation: one v and one JVP (SimGA), one v and one JVP per player (AltGA).
 public struct ModifiedField<G: Game>: Game {
-    public enum Kind: String, Sendable { case simga, altga }
+    /// Whose modified field.
+    public enum Kind: String, Sendable {
+        /// SimGA's: v − (h/2)·v′v.
+        case simga
+        /// AltGA's: the cross term of the second player's correction with its sign flipped.
+        case altga
+    }
 
+    /// The game whose flow is modified.
     public let base: G
+    /// The step size the modified field belongs to.
     public let h: Double
+    /// SimGA's or AltGA's correction.
     public let kind: Kind
 
+    /// The modified field of `kind` at step size h for `base`.
     public init(_ base: G, h: Double, kind: Kind) {
         self.base = base
         self.h = h

@@ -3,9 +3,12 @@ import Foundation
 /// w = v − γ·v′ᵀv, the field consensus optimisation integrates with explicit Euler (so its
 /// iterates converge, as h → 0, to the flow of w, not of v). Derivatives: finite differences.
 public struct ConsensusField<G: Game>: Game {
+    /// The game whose field is modified.
     public let base: G
+    /// γ of w = v − γ·v′ᵀv.
     public let gamma: Double
 
+    /// Consensus's field w = v − γ·v′ᵀv of `base`.
     public init(_ base: G, gamma: Double) {
         self.base = base
         self.gamma = gamma
@@ -28,11 +31,14 @@ public struct ConsensusField<G: Game>: Game {
 /// against the flow (GSL rk8pd at rtol 1e-13), for each N, and the least-squares slope of
 /// log error against log h.
 public struct MeasuredOrder: Sendable {
+    /// h = T/N for each step count N.
     public let stepSizes: [Double]
+    /// The global error at T for each step size.
     public let errors: [Double]
     /// d log(error) / d log(h), fitted over every step size.
     public let slope: Double
 
+    /// Runs `scheme` for time T at h = T/N for each N and fits the slope of the global error against `field`'s exact flow (GSL rk8pd, rtol 1e-13).
     /// - Parameters:
     ///   - scheme: the scheme whose order is measured.
     ///   - game: the game it steps on.

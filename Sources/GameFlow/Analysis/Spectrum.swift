@@ -8,8 +8,10 @@ import Numerics
 public struct Spectrum: Sendable {
     /// Sorted by real part, then imaginary part.
     public let eigenvalues: [Complex<Double>]
+    /// Eigenvalues with |Re λ| at most this count as on the imaginary axis (100·n·ε·max|λ|).
     public let axisTolerance: Double
 
+    /// The spectrum of given eigenvalues.
     public init(eigenvalues: [Complex<Double>]) {
         self.eigenvalues = eigenvalues
         let scale = eigenvalues.map(\.length).max() ?? 0
@@ -82,12 +84,19 @@ public func consensusJacobian(_ j: Matrix, gamma: Double) -> Matrix {
 ///
 /// and the lemma's bound q(γ) ≤ 1/(c + 2ρ²γ).
 public struct Lemma9: Sendable {
+    /// q(γ) = max |Im λ / Re λ| over the eigenvalues of v′ − γv′ᵀv′ (nil when one is on the imaginary axis).
     public let q: Double?
+    /// The lemma's c: the largest t with −S ± t·H ⪰ 0 (0 when it is 0, a lower bound otherwise).
     public let c: Double
+    /// ρ, the smallest singular value of A.
     public let rho: Double
+    /// The bound 1/(c + 2ρ²γ) on q.
     public var bound: Double { 1 / (c + 2 * rho * rho * gamma) }
+    /// γ.
     public let gamma: Double
 
+    /// Lemma 9's quantities for A = v′(x̄) and γ.
+    /// - Throws: unless A is square with A + Aᵀ negative semi-definite.
     public init(A: Matrix, gamma: Double) throws {
         guard A.isSquare else { throw GameFlowError.invalidInput("Lemma 9 needs a square matrix") }
         let n = A.rows

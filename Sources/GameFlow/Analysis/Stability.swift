@@ -9,6 +9,7 @@ public enum StableStepBound: Sendable, Equatable, CustomStringConvertible {
     /// Stable for every h tried up to the search limit (e.g. implicit Euler with all Re λ < 0).
     case unbounded
 
+    /// The bound h of `.upTo(h)` (nil for the others).
     public var value: Double? { if case .upTo(let h) = self { return h } else { return nil } }
 
     public var description: String {

@@ -160,6 +160,7 @@ public struct ClosureGame: Game {
     private let field: @Sendable ([Double], inout [Double]) -> Void
     private let jacobianClosure: (@Sendable ([Double], inout [Double]) -> Void)?
 
+    /// A game from a closure for v (and optionally one for the dense Jacobian).
     /// - Parameters:
     ///   - name: a short name for reports.
     ///   - dimension: n, the length of x.

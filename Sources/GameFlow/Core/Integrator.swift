@@ -11,6 +11,13 @@ public struct SolveOptions: Sendable {
     /// What to record, and how often. Default: nothing.
     public var recording: Recording.Options?
 
+    /// A run of at most `maxSteps` steps of size `stepSize` (both required: there is no default step size).
+    /// - Parameters:
+    ///   - stepSize: h > 0.
+    ///   - maxSteps: K ≥ 1.
+    ///   - tolerance: stop with `converged` once ‖v‖₂ ≤ this.
+    ///   - divergenceBound: stop with `diverged` once max |xᵢ| exceeds this.
+    ///   - recording: what to record (nil: nothing).
     public init(stepSize: Double, maxSteps: Int, tolerance: Double? = nil,
                 divergenceBound: Double = 1e12, recording: Recording.Options? = nil) {
         self.stepSize = stepSize
@@ -47,6 +54,7 @@ public struct SolveOptions: Sendable {
 
 /// Cheap per-step quantities recorded every k steps (and at step 0 and at the end).
 public struct Recording: Sendable {
+    /// What a recording can hold at each recorded step.
     public enum Quantity: String, Sendable, CaseIterable {
         /// ‖v(x)‖₂ (one monitored evaluation per record).
         case vectorFieldNorm = "vector_field_norm"
@@ -57,12 +65,16 @@ public struct Recording: Sendable {
         case energy
     }
 
+    /// What to record and how often.
     public struct Options: Sendable {
+        /// Record every this many steps (and the last).
         public var every: Int
+        /// The scalars to record.
         public var quantities: [Quantity]
         /// Also keep the full state at each record.
         public var states: Bool
 
+        /// Record `quantities` (and the states, if `states`) every `every` steps.
         public init(every: Int, quantities: [Quantity] = Quantity.allCases, states: Bool = false) {
             self.every = every
             self.quantities = quantities
@@ -70,7 +82,9 @@ public struct Recording: Sendable {
         }
     }
 
+    /// What was asked for.
     public let options: Options
+    /// n, the length of a recorded state.
     public let dimension: Int
     /// Step index of each record.
     public private(set) var steps: [Int] = []
@@ -89,6 +103,7 @@ public struct Recording: Sendable {
         self.values = Array(repeating: [], count: options.quantities.count)
     }
 
+    /// The number of records.
     public var count: Int { steps.count }
 
     /// The state at record r (requires `options.states`).
@@ -110,11 +125,13 @@ public struct Recording: Sendable {
 
 /// The result of `Integrator.solve()`.
 public struct Solution: Sendable {
+    /// How the run ended.
     public let status: Status
     /// Completed steps.
     public let steps: Int
     /// The final state (the last finite one after divergence; the one before the failed step after a failure).
     public let finalState: [Double]
+    /// The work done (field evaluations, products, root-solver iterations, …).
     public let stats: Stats
     /// ‖v(finalState)‖₂.
     public let vectorFieldNorm: Double
@@ -123,6 +140,7 @@ public struct Solution: Sendable {
     public let distanceToEquilibrium: Double?
     /// The dimension of that set (0: an isolated equilibrium; nil: unknown).
     public var equilibriumSetDimension: Int? = nil
+    /// What was recorded (nil unless asked for in `SolveOptions`).
     public let recording: Recording?
     /// The ODE time the run covered: h × steps, or the adaptive scheme's sum of accepted steps.
     public var time: Double = 0
@@ -132,11 +150,16 @@ public struct Solution: Sendable {
 /// stochastic game's minibatches), the work counters and what the scheme carries between
 /// steps (optimizer moments, optimistic's previous v).
 public struct Checkpoint: Sendable, Equatable {
+    /// The state x after `stepsCompleted` steps.
     public var state: [Double]
+    /// Steps taken (it keys the minibatches of stochastic games).
     public var stepsCompleted: Int
+    /// The work counters so far.
     public var stats: Stats
+    /// What the scheme carries between steps (`Scheme.carried`).
     public var carried: [Double]
 
+    /// A checkpoint from its parts (as read back from disk).
     public init(state: [Double], stepsCompleted: Int, stats: Stats, carried: [Double]) {
         self.state = state
         self.stepsCompleted = stepsCompleted
@@ -151,16 +174,21 @@ public struct Checkpoint: Sendable, Equatable {
 /// All buffers are made in `init`; a step allocates nothing beyond what the game does, and
 /// nothing per step is stored unless `options.recording` asks for it.
 public struct Integrator<G: Game, S: Scheme> {
+    /// The game integrated.
     public let game: G
+    /// The scheme.
     public let scheme: S
+    /// The step size, step budget, stopping rules and recording.
     public let options: SolveOptions
     /// The current state.
     public private(set) var state: [Double]
     /// Completed steps.
     public private(set) var stepsCompleted = 0
+    /// The work counters so far.
     public private(set) var stats = Stats()
     /// nil while running; the terminal status once reached.
     public private(set) var status: Status?
+    /// What has been recorded so far.
     public private(set) var recording: Recording?
 
     private var cache: S.Cache
@@ -168,6 +196,7 @@ public struct Integrator<G: Game, S: Scheme> {
     private var monitor: [Double]
     private var quantityRow: [Double]
 
+    /// An integrator at x₀ = `initialState`, with the scheme's buffers made once.
     /// - Throws: `GameFlowError.invalidInput` for bad options or an initial state of the wrong
     ///   length or with non-finite entries; errors from the scheme's cache (e.g. solver allocation).
     public init(game: G, scheme: S, initialState: [Double], options: SolveOptions) throws {

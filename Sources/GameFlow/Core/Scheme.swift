@@ -2,6 +2,7 @@ import Numerics
 
 /// The result of one attempted step.
 public enum StepResult: Sendable, Equatable {
+    /// The step was taken.
     case success
     /// The step could not be taken; the message says why (and carries GSL's reason where one exists).
     case failure(String)
@@ -10,11 +11,14 @@ public enum StepResult: Sendable, Equatable {
 /// What a scheme sees of the game during a step: every evaluation goes through here and is
 /// counted in `stats`, so work counts are correct by construction.
 public struct StepContext<G: Game> {
+    /// The game (read through the counting methods below).
     public let game: G
     /// The integrator's step index (stochastic games key their minibatch on it).
     public var step: Int
+    /// This step's work so far.
     public var stats = Stats()
 
+    /// A context for step `step` of `game`.
     public init(game: G, step: Int = 0) {
         self.game = game
         self.step = step
@@ -55,6 +59,7 @@ public struct StepContext<G: Game> {
 /// size h belongs to the run. Its `Cache` holds every buffer a step needs and is made once per
 /// run, so `step` allocates nothing.
 public protocol Scheme: Sendable {
+    /// Every buffer a step needs, made once per run by `makeCache`.
     associatedtype Cache
 
     /// The command-line name ("simga", "rk4", …).
@@ -103,12 +108,14 @@ public protocol Scheme: Sendable {
 extension Scheme {
     public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { nil }
 
+    /// Nothing is carried by default.
     public func carried(_ cache: Cache) -> [Double] { [] }
 
     public func lastStepSize(_ cache: Cache) -> Double? { nil }
 
     public func timeCovered(_ cache: Cache) -> Double? { nil }
 
+    /// Accepts only an empty list by default.
     public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {
         try expectCarried(values, count: 0)
     }
@@ -140,11 +147,16 @@ extension Scheme {
 
 /// Work buffers of length n, made once per run.
 public struct Buffers: Sendable {
+    /// Work buffer of length n.
     public var a: [Double]
+    /// Work buffer of length n.
     public var b: [Double]
+    /// Work buffer of length n.
     public var c: [Double]
+    /// Work buffer of length n.
     public var e: [Double]
 
+    /// Four zero buffers of length n.
     public init(dimension n: Int) {
         a = [Double](repeating: 0, count: n)
         b = a; c = a; e = a

@@ -21,15 +21,19 @@ public struct Stats: Sendable, Equatable {
     /// Newton–Krylov solves: Newton iterations (also in `rootIterations`), Krylov (GMRES)
     /// iterations and line-search backtracks. The JVPs are in `jacobianVectorProducts`.
     public var newtonIterations = 0
+    /// GMRES iterations of the Newton–Krylov solver, summed.
     public var krylovIterations = 0
+    /// Backtracks of KINSOL's line search.
     public var lineSearchBacktracks = 0
     /// ODE flows (GSL odeiv2): accepted and rejected adaptive steps.
     public var acceptedSteps = 0
+    /// Trial steps the adaptive controller rejected (`accepted_steps` counts the accepted ones).
     public var rejectedSteps = 0
     /// Evaluations of v made by the integrator itself to monitor ‖v‖ (tolerance test and
     /// recording); kept apart so they never inflate a scheme's cost.
     public var monitorEvaluations = 0
 
+    /// All counters zero.
     public init() {}
 
     /// Every counter added, field by field (the integrator's per-step sum: no key-path dispatch

@@ -46,6 +46,7 @@ public enum FlowMethod: String, CaseIterable, Sendable {
 
 /// Settings of one flow integration.
 public struct FlowOptions: Sendable {
+    /// The GSL odeiv2 stepper.
     public var method: FlowMethod
     /// Relative tolerance of GSL's standard error control (> 0).
     public var relativeTolerance: Double
@@ -57,6 +58,7 @@ public struct FlowOptions: Sendable {
     /// creep on with steps of 1e-17 when v fails).
     public var maxStepsPerInterval: Int
 
+    /// Options for a flow: the stepper, its tolerances (the absolute one > 0: GSL aborts on 0), an optional first step and the cap on step attempts per output interval.
     public init(method: FlowMethod, relativeTolerance: Double = 1e-10, absoluteTolerance: Double = 1e-12,
                 initialStep: Double? = nil, maxStepsPerInterval: Int = 10_000_000) {
         self.method = method
@@ -94,6 +96,7 @@ public struct FlowSolution: Sendable {
     /// Field evaluations, Jacobian evaluations, accepted and rejected steps.
     public let stats: Stats
 
+    /// The state at the last time reached.
     public var finalState: [Double] { states.last! }
 }
 

@@ -1,11 +1,14 @@
 /// An affine field v(x) = M·x + b with given player sizes: the vector field of every quadratic
 /// game. v′ = M everywhere; the equilibrium solves M·x + b = 0 when M is invertible.
 public struct AffineGame: Game {
+    /// M, the (constant) Jacobian.
     public let M: Matrix
+    /// b, the constant term.
     public let b: [Double]
     public let players: [Range<Int>]
     public let equilibrium: [Double]?
 
+    /// The game with field v(x) = M·x + b.
     /// - Parameters:
     ///   - M: the square matrix of the field (v′ = M).
     ///   - b: the constant term.

@@ -6,11 +6,14 @@
 /// equilibrium; v′ has eigenvalues ±i·σⱼ(A) (and zeros when m ≠ n), so the exact flow rotates
 /// and conserves ‖x‖: every scheme's behaviour is decided by |R(±ihσⱼ)|.
 public struct BilinearGame: Game {
+    /// The m × n coupling matrix.
     public let A: Matrix
 
     /// The equilibria, null(Aᵀ) × null(A), computed on first use up to n = 2000 (nil above).
     let equilibria: EquilibriumSet?
 
+    /// The game f = φᵀAθ.
+    /// - Throws: when A is empty or has a non-finite entry.
     public init(A: Matrix) throws {
         guard A.rows >= 1, A.columns >= 1 else { throw GameFlowError.invalidInput("bilinear game: A is empty") }
         guard A.storage.allSatisfy(\.isFinite) else { throw GameFlowError.invalidInput("bilinear game: A has a non-finite entry") }

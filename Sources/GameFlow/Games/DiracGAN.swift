@@ -15,6 +15,8 @@ public struct DiracGAN: Game {
     /// The R1 penalty weight γ ≥ 0.
     public let r1: Double
 
+    /// The Dirac-GAN with R1 weight γ.
+    /// - Throws: unless γ is finite and ≥ 0.
     public init(r1: Double = 0) throws {
         guard r1.isFinite, r1 >= 0 else { throw GameFlowError.invalidInput("Dirac-GAN: R1 weight must be a finite number ≥ 0 (got \(r1))") }
         self.r1 = r1

@@ -8,12 +8,16 @@ import Foundation
 /// Every problem (missing or misspelled key, wrong type, ragged or non-square matrix, size
 /// mismatch, non-finite number) is a `GameFlowError.invalidInput` that names it.
 public struct GameFile: Sendable {
+    /// The game the file describes.
     public let game: any Game
+    /// The file's x0.
     public let initialState: [Double]
 
     /// The largest game file read (bytes): a 5,000 × 5,000 matrix written out in full.
     public static let sizeLimit = 1 << 29
 
+    /// Reads and parses a game file ("-" reads standard input).
+    /// - Throws: one error naming the file and the problem.
     public static func load(path: String) throws -> GameFile {
         let data = try readInput(path, what: "game file", limit: GameFile.sizeLimit)
         do {
@@ -23,6 +27,8 @@ public struct GameFile: Sendable {
         }
     }
 
+    /// Parses a game file's bytes.
+    /// - Throws: one error naming the problem (key, type, size, value).
     public static func parse(_ data: Data) throws -> GameFile {
         let object: Any
         do {
@@ -76,6 +82,8 @@ public struct GameFile: Sendable {
         return d
     }
 
+    /// The finite numbers under `key` (exactly, see `number`).
+    /// - Throws: when the key is missing or holds anything else.
     public static func vector(_ dict: [String: Any], _ key: String) throws -> [Double] {
         guard let raw = dict[key] else { throw GameFlowError.invalidInput("missing key '\(key)'") }
         guard let arr = raw as? [Any] else { throw GameFlowError.invalidInput("'\(key)' must be an array of numbers") }

@@ -20,12 +20,15 @@
 /// Reference: Nagarajan and Kolter, "Gradient descent GAN optimization is locally stable"
 /// (NeurIPS 2017), eq. (6).
 public struct NKPenalizedGame<Base: Game>: Game {
+    /// The unpenalised game.
     public let base: Base
+    /// η ≥ 0, the weight of the penalty.
     public let eta: Double
     /// The discriminator's block.
     public let discriminator: Range<Int>
     private let scratch = Scratch()
 
+    /// The penalised game.
     /// - Throws: unless η is finite and ≥ 0 and the game names a discriminator.
     public init(_ base: Base, eta: Double) throws {
         guard eta.isFinite, eta >= 0 else {

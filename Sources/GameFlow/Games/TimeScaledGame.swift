@@ -18,6 +18,7 @@ public struct StepScale: Sendable, Equatable {
     /// One factor per player, in the game's player order.
     public let factors: [Double]
 
+    /// One factor sᵢ > 0 per player, in the game's player order.
     /// - Throws: `GameFlowError.invalidInput` unless every factor is finite and > 0.
     public init(_ factors: [Double]) throws {
         guard !factors.isEmpty else { throw GameFlowError.invalidInput("--step-scale needs one factor per player") }
@@ -56,11 +57,15 @@ public struct StepScale: Sendable, Equatable {
 /// (S·v)′u = S·(v′u), (S·v)′ᵀu = v′ᵀ(S·u), (S·v)′ = S·v′. Work per product: the base game's
 /// plus n multiplications.
 public struct TimeScaledGame<Base: Game>: Game {
+    /// The unscaled game.
     public let base: Base
+    /// The factors.
     public let scale: StepScale
     let coordinates: [Double]
     private let scratch = Scratch()
 
+    /// The game with field S·v.
+    /// - Throws: when the number of factors is not the number of players.
     public init(_ base: Base, scale: StepScale) throws {
         self.base = base
         self.scale = scale

@@ -49,7 +49,9 @@ public enum GSL {
 /// OpenBLAS thread control. GameFlow's problems are small enough that a second BLAS thread only
 /// costs time on these machines, so front ends call `useSingleThreadUnlessConfigured()` at start.
 public enum BLAS {
+    /// OpenBLAS's thread count.
     public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Sets OpenBLAS's thread count.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     /// One BLAS thread unless `OPENBLAS_NUM_THREADS` is set in the environment.
     public static func useSingleThreadUnlessConfigured() {

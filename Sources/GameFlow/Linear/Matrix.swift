@@ -3,10 +3,14 @@ import CGSL
 
 /// A dense row-major matrix of `Double`s: entry (i, j) is `storage[i * columns + j]`.
 public struct Matrix: Sendable, Equatable {
+    /// The number of rows.
     public let rows: Int
+    /// The number of columns.
     public let columns: Int
+    /// The entries, row-major: entry (i, j) at index i·columns + j.
     public var storage: [Double]
 
+    /// A matrix over row-major `storage` (of rows × columns entries).
     public init(rows: Int, columns: Int, storage: [Double]) {
         precondition(rows >= 0 && columns >= 0 && storage.count == rows * columns,
                      "Matrix: storage has \(storage.count) entries, expected \(rows)×\(columns)")
@@ -15,6 +19,7 @@ public struct Matrix: Sendable, Equatable {
         self.storage = storage
     }
 
+    /// The rows × columns zero matrix.
     public init(zeros rows: Int, _ columns: Int) {
         self.init(rows: rows, columns: columns, storage: Array(repeating: 0, count: rows * columns))
     }
@@ -31,24 +36,28 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rowArrays.count, columns: first.count, storage: rowArrays.flatMap { $0 })
     }
 
+    /// The n × n identity.
     public static func identity(_ n: Int) -> Matrix {
         var m = Matrix(zeros: n, n)
         for i in 0..<n { m[i, i] = 1 }
         return m
     }
 
+    /// Entry (i, j).
     @inlinable
     public subscript(i: Int, j: Int) -> Double {
         get { storage[i * columns + j] }
         set { storage[i * columns + j] = newValue }
     }
 
+    /// The transpose, as a new matrix.
     public var transposed: Matrix {
         var t = Matrix(zeros: columns, rows)
         for i in 0..<rows { for j in 0..<columns { t[j, i] = self[i, j] } }
         return t
     }
 
+    /// Whether rows == columns.
     public var isSquare: Bool { rows == columns }
 
     /// self · x for a full vector.

@@ -52,6 +52,7 @@ public struct NewtonKrylovOptions: Sendable, Equatable {
     /// whatever its residual (inexact implicit schemes); otherwise not reaching the tolerance fails.
     public var fixedBudget: Bool
 
+    /// Options with these values.
     public init(krylovDimension: Int = 50, lineSearch: Bool = true, forcing: Forcing = .eisenstatWalker2, fixedBudget: Bool = false) {
         self.krylovDimension = krylovDimension
         self.lineSearch = lineSearch
@@ -79,9 +80,13 @@ public struct NewtonKrylovOptions: Sendable, Equatable {
 /// Work per Newton iteration: one residual evaluation per line-search trial and one
 /// Jacobian-vector product per GMRES iteration (plus one for the forcing term's ‖F + Jp‖).
 public final class NewtonKrylovSolver: RootSolving {
+    /// The number of unknowns.
     public let dimension: Int
+    /// The relative residual tolerance.
     public let tolerance: Double
+    /// The cap on Newton iterations.
     public let maxIterations: Int
+    /// Krylov dimension, line search, forcing terms, fixed budget.
     public let options: NewtonKrylovOptions
     /// Accept a solve that stops short of `tolerance` once `system.backwardError` ≤ this.
     public let stallTolerance: Double?
@@ -100,6 +105,7 @@ public final class NewtonKrylovSolver: RootSolving {
     fileprivate var failedEvaluation = false
     private let solver: OpaquePointer
 
+    /// A KINSOL Newton–Krylov solver for `system` (its messages captured: failures become results, never prints or aborts).
     /// - Throws: `GameFlowError.invalidInput` for bad settings or when KINSOL cannot be set up.
     public init(system: any RootSystem, tolerance: Double, maxIterations: Int, options: NewtonKrylovOptions,
                 stallTolerance: Double? = nil) throws {
@@ -137,6 +143,7 @@ public final class NewtonKrylovSolver: RootSolving {
 
     deinit { gf_kinsol_free(solver) }
 
+    /// Solves from the guess in `z` (see `RootSolving`).
     public func solve(_ z: inout [Double]) -> RootResult {
         precondition(z.count == dimension, "NewtonKrylovSolver.solve: guess has \(z.count) entries, expected \(dimension)")
         failedEvaluation = false

@@ -5,6 +5,7 @@ import Foundation
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
+    /// The generator of stream 0 for `seed` (the same seed gives the same numbers on every machine).
     public init(seed: UInt64) {
         var z = seed
         func splitmix(_ z: inout UInt64) -> UInt64 {
@@ -19,6 +20,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     private init(state: (UInt64, UInt64, UInt64, UInt64)) { s = state }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         var (s0, s1, s2, s3) = s
         let result = Self.advance(&s0, &s1, &s2, &s3)

@@ -6,9 +6,13 @@ import CGSL
 /// non-finite or failed evaluation. A solve succeeds once max |Fᵢ(z)| ≤ tolerance ×
 /// `toleranceScale(at: z)`.
 public protocol RootSystem: AnyObject {
+    /// The number of unknowns (and of equations).
     var dimension: Int { get }
+    /// F(z) into `f`; false when it is not finite.
     func residual(at z: [Double], into f: inout [Double]) -> Bool
+    /// The dense row-major Jacobian of F at z into `j`; false on failure.
     func jacobian(at z: [Double], into j: inout [Double]) -> Bool
+    /// J_F(z)·u into `out`; false on failure.
     func jacobianVectorProduct(at z: [Double], _ u: [Double], into out: inout [Double]) -> Bool
     /// What the tolerance is relative to at the iterate z (> 0, or 0 to demand F = 0 exactly).
     func toleranceScale(at z: [Double]) -> Double
@@ -20,6 +24,7 @@ public protocol RootSystem: AnyObject {
 /// A root solver owned by one run: `solve` starts from the guess in `z` and leaves the root (or
 /// the last iterate) there. GSL's `RootSolver` and KINSOL's `NewtonKrylovSolver` conform.
 public protocol RootSolving: AnyObject {
+    /// Solves from the guess in `z`, leaving the root (or the last iterate) there.
     func solve(_ z: inout [Double]) -> RootResult
 }
 
@@ -59,19 +64,25 @@ public enum RootMethod: String, Sendable, CaseIterable {
 public struct RootResult: Sendable {
     /// nil on success, otherwise why the solve failed (with GSL's reason where GSL gave one).
     public var failure: String?
+    /// Solver iterations (GSL iterations or Newton iterations).
     public var iterations: Int
     /// max |Fᵢ(z)| at the returned z.
     public var residual: Double
+    /// Evaluations of F.
     public var residualEvaluations: Int
+    /// Dense Jacobian evaluations.
     public var jacobianEvaluations: Int
     /// Newton–Krylov only: Krylov (GMRES) iterations, Jacobian-vector products and line-search
     /// backtracks, summed over the solve's Newton iterations (`iterations`).
     public var krylovIterations = 0
+    /// J_F·u products (Newton–Krylov).
     public var jacobianVectorProducts = 0
+    /// Line-search backtracks (Newton–Krylov).
     public var backtracks = 0
     /// The solver stopped short of the tolerance but within the stall tolerance (accepted).
     public var stalled = false
 
+    /// A result from its counts.
     public init(failure: String? = nil, iterations: Int = 0, residual: Double = .infinity,
                 residualEvaluations: Int = 0, jacobianEvaluations: Int = 0) {
         self.failure = failure
@@ -88,9 +99,13 @@ public struct RootResult: Sendable {
 /// iteration status alone: on (nearly) linear systems hybridsj's first step is exact and GSL
 /// then reports "not making progress" although the residual is at round-off (toolchain §10).
 public final class RootSolver: RootSolving {
+    /// The number of unknowns.
     public let dimension: Int
+    /// `hybridsj` or `hybrids`.
     public let method: RootMethod
+    /// The relative residual tolerance.
     public let tolerance: Double
+    /// The iteration cap.
     public let maxIterations: Int
     /// Accept a solve that stops short of `tolerance` once `system.backwardError` ≤ this.
     public let stallTolerance: Double?
@@ -109,6 +124,7 @@ public final class RootSolver: RootSolving {
     private var fdfFunction: UnsafeMutablePointer<gsl_multiroot_function_fdf>?
     private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
 
+    /// A GSL dense root solver for `system` (its error handler captured: failures become results, never aborts).
     /// - Parameters:
     ///   - system: the equations F(z) = 0 (with their Jacobian for `hybridsj`).
     ///   - method: `hybridsj` or `hybrids` (Newton–Krylov is `NewtonKrylovSolver`).

@@ -3,17 +3,20 @@ import Foundation
 /// A 2-D mixture of equally weighted isotropic Gaussians: the data sets of the GAN
 /// mode-coverage experiments.
 public struct GaussianMixture: Sendable, Equatable {
+    /// The name ("ring8", "grid25", "grid16").
     public let name: String
     /// Mode centres.
     public let means: [(Double, Double)]
     /// Standard deviation of every component.
     public let sigma: Double
 
+    /// Same name, σ and means.
     public static func == (a: GaussianMixture, b: GaussianMixture) -> Bool {
         a.name == b.name && a.sigma == b.sigma && a.means.count == b.means.count
             && zip(a.means, b.means).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
+    /// A mixture of equal-weight isotropic Gaussians.
     public init(name: String, means: [(Double, Double)], sigma: Double) {
         self.name = name
         self.means = means
@@ -52,6 +55,8 @@ public struct GaussianMixture: Sendable, Equatable {
         return means
     }
 
+    /// A built-in mixture by name.
+    /// - Throws: for an unknown name (the error lists the known ones).
     public static func named(_ s: String) throws -> GaussianMixture {
         switch s {
         case "ring8": return .ring8
@@ -96,6 +101,7 @@ public struct ModeCoverage: Sendable {
     /// Samples per mode within 3σ.
     public let countsWithin: [Int]
 
+    /// Counts the samples near each mode.
     /// - Parameters:
     ///   - samples: n × 2, row-major.
     ///   - mixture: the target whose modes are counted.

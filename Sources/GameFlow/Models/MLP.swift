@@ -3,9 +3,11 @@ import Foundation
 
 /// Hidden-layer nonlinearity of an `MLP` (the output layer is always linear).
 public enum Activation: String, Sendable, CaseIterable {
+    /// max(x, 0).
     case relu
     /// max(x, αx) with α = `MLP.leakySlope`.
     case leakyRelu = "leaky-relu"
+    /// tanh(x).
     case tanh
     /// No nonlinearity (a deep linear network).
     case linear
@@ -22,9 +24,13 @@ public enum Activation: String, Sendable, CaseIterable {
 public struct MLP: Sendable, Equatable {
     /// [input, hidden…, output].
     public let widths: [Int]
+    /// The hidden layers' activation (the output layer is linear).
     public let activation: Activation
+    /// Leaky ReLU's slope for negative inputs.
     public static let leakySlope = 0.2
 
+    /// An MLP with these layer widths (input first, at least two) and hidden activation.
+    /// - Throws: when a width is below 1 or there are fewer than two.
     public init(widths: [Int], activation: Activation) throws {
         guard widths.count >= 2, widths.allSatisfy({ $0 >= 1 }) else {
             throw GameFlowError.invalidInput("MLP widths must be at least two positive numbers (got \(widths))")
@@ -33,8 +39,11 @@ public struct MLP: Sendable, Equatable {
         self.activation = activation
     }
 
+    /// The number of affine layers (widths − 1).
     public var layers: Int { widths.count - 1 }
+    /// The input width.
     public var inputWidth: Int { widths[0] }
+    /// The output width.
     public var outputWidth: Int { widths[widths.count - 1] }
 
     /// Offset of W_l (l = 1…L) within the MLP's parameter slice; b_l follows W_l.
@@ -44,6 +53,7 @@ public struct MLP: Sendable, Equatable {
         return o
     }
 
+    /// Weights and biases in all.
     public var parameterCount: Int { weightOffset(layers + 1) }
 
     /// Xavier/Glorot-uniform weights, U(−√(6/(fan_in + fan_out)), +…), zero biases (the
@@ -213,6 +223,7 @@ public struct MLP: Sendable, Equatable {
 /// Which build of the dense kernels runs: 8-wide AVX-512, 4-wide AVX2/FMA or the portable
 /// baseline, the best the CPU supports (AVX-512 and AVX2 give bit-identical results).
 public enum MLPKernels {
+    /// Whether a vectorised (AVX2/FMA or AVX-512) kernel build runs.
     public static var vectorized: Bool { gf_kernels_vectorized() != 0 }
     /// "avx512", "avx2-fma" or "baseline" (for JSON).
     public static var name: String { build.name }
@@ -229,6 +240,7 @@ public enum MLPKernels {
 
 /// Preallocated buffers for one MLP at batches up to `capacity` (not thread-safe: one per thread).
 public final class MLPWorkspace {
+    /// The largest batch the workspace holds.
     public let capacity: Int
     var batch = 0
     /// Set by `tangentForward`: the last tangent pass had no direction at all (every R{·} = 0).
@@ -246,6 +258,7 @@ public final class MLPWorkspace {
     let scratch: UnsafeMutablePointer<Double>
     private var owned: [UnsafeMutablePointer<Double>] = []
 
+    /// Buffers for `mlp` on batches of up to `capacity` rows.
     public init(_ mlp: MLP, capacity: Int) {
         self.capacity = capacity
         // Cache-line aligned: the kernels' 32-byte loads then never straddle two lines.

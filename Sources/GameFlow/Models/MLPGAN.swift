@@ -29,32 +29,49 @@ import Foundation
 /// Buffers are preallocated; evaluations of one value are serialised by a lock (one game value
 /// may be shared, but use one per thread for parallel speed).
 public struct MLPGAN: Game {
+    /// The GAN objective in the players' utilities (f for D, g for G; both maximised).
     public enum Utility: String, Sendable, CaseIterable {
+        /// The minimax GAN: f = E log D(x) + E log(1 − D(G(z))), g = −f.
         case standard
+        /// The non-saturating GAN (the reference code's): G maximises E log D(G(z)) instead.
         case nonSaturating = "non-saturating"
+        /// The Wasserstein objective on the raw output: f = E t(x) − E t(G(z)), g = −f.
         case wgan
     }
 
+    /// Which network's parameters come first in x.
     public enum Layout: String, Sendable {
+        /// x = (θ_G, φ_D): the paper's player order (the default).
         case generatorFirst = "generator-first"
+        /// x = (φ_D, θ_G): AltGA then moves D first, as the reference code does.
         case discriminatorFirst = "discriminator-first"
     }
 
+    /// The generator network: latent → … → 2.
     public let generator: MLP
+    /// The discriminator network: 2 → … → 1 (a logit).
     public let discriminator: MLP
+    /// The target mixture.
     public let data: GaussianMixture
+    /// Real and fake samples per minibatch.
     public let batchSize: Int
+    /// The GAN objective.
     public let utility: Utility
+    /// The order of the two blocks in x.
     public let layout: Layout
+    /// Keys every minibatch together with the step index.
     public let seed: UInt64
     /// The step index of the fixed evaluation batch.
     public static let evaluationStep = -1
 
     /// Offsets of each network's parameters in x.
     public let generatorOffset: Int
+    /// Where D's parameters start in x.
     public let discriminatorOffset: Int
     private let workspace: GANWorkspace
 
+    /// A GAN of two MLPs on `data`.
+    /// - Throws: when the networks' widths do not fit (generator output 2, discriminator 2 → 1) or the batch is empty.
     /// - Parameters:
     ///   - generator: latent width → … → 2.
     ///   - discriminator: 2 → … → 1.
@@ -108,6 +125,7 @@ public struct MLPGAN: Game {
     }
     public var hasExactDerivatives: Bool { true }
     public var discriminatorPlayer: Int? { layout == .generatorFirst ? 1 : 0 }
+    /// The generator's input width.
     public var latentDimension: Int { generator.inputWidth }
 
     /// Xavier-uniform weights and zero biases for both networks, from `seed`.

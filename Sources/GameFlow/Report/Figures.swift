@@ -87,6 +87,7 @@ public enum Figures {
         return plot
     }
 
+    /// Figure 3: eigenvalue sets in the complex plane, clipped to the bulk (the 1st–99th percentiles widened by half) with the points outside counted in the legend and located in a note.
     public static func eigenvalueCloud(_ sets: [(label: String, eigenvalues: [Complex<Double>])], title: String) -> Plot {
         var plot = Plot(title: title, xLabel: "Re λ", yLabel: "Im λ")
         let pts = sets.flatMap { $0.eigenvalues }.filter { $0.real.isFinite && $0.imaginary.isFinite }
@@ -188,13 +189,19 @@ public enum Figures {
     /// One curve of a convergence figure: curves of the same `group` share a colour (one
     /// scheme), `dashed` tells its quantities apart (e.g. ‖v‖ solid, distance dashed).
     public struct Curve: Sendable {
+        /// The legend entry.
         public var label: String
+        /// The x values (step indices).
         public var steps: [Int]
+        /// The y values (drawn on a log axis).
         public var values: [Double]
+        /// Curves of one run share a group (and a colour when no scheme is named).
         public var group: Int
         /// The scheme the curve belongs to (its colour is that scheme's in every figure).
         public var scheme: String?
+        /// Draw dashed (distance to equilibrium next to ‖v‖).
         public var dashed: Bool
+        /// A curve; `scheme` (a command-line name) picks its colour from `schemeStyle`.
         public init(label: String, steps: [Int], values: [Double], group: Int = 0, dashed: Bool = false, scheme: String? = nil) {
             self.scheme = scheme
             self.label = label
@@ -215,6 +222,7 @@ public enum Figures {
         return (Plot.palette[k % Plot.palette.count], markers[k % markers.count])
     }
 
+    /// Convergence curves against the step on a log axis (‖v‖ and the distance to equilibrium), one colour per scheme.
     public static func convergence(_ curves: [Curve], title: String,
                                    yLabel: String = "‖v(x)‖₂ and ‖x − x̄‖₂ (log scale)") -> Plot {
         var plot = Plot(title: title, xLabel: "step", yLabel: yLabel)

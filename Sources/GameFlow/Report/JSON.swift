@@ -4,16 +4,25 @@ import Foundation
 /// shortest round-trip representation), used for every machine-readable output. Non-finite
 /// numbers are written as `null` (JSON has no NaN or infinity).
 public indirect enum JSON: Sendable, Equatable {
+    /// JSON null (also what a non-finite number is written as).
     case null
+    /// true or false.
     case bool(Bool)
+    /// An integer.
     case int(Int)
+    /// A number, written in Swift's shortest round-trip form.
     case number(Double)
+    /// A string (escaped on output).
     case string(String)
+    /// An array.
     case array([JSON])
+    /// An object with its keys in this order.
     case object([(String, JSON)])
 
+    /// Equal when they serialise to the same text.
     public static func == (a: JSON, b: JSON) -> Bool { a.serialized() == b.serialized() }
 
+    /// An array of numbers.
     public static func numbers(_ xs: [Double]) -> JSON { .array(xs.map { .number($0) }) }
 
     /// This object with `fields` appended (other values are returned unchanged).
@@ -21,6 +30,7 @@ public indirect enum JSON: Sendable, Equatable {
         guard case .object(let own) = self else { return self }
         return .object(own + fields)
     }
+    /// A number, or null for nil.
     public static func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
 
     /// Compact when `indent` is nil, otherwise pretty-printed with that many spaces per level.

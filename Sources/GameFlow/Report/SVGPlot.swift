@@ -5,10 +5,27 @@ import Foundation
 /// (contours) or arrows. Every series is one `<g class="series">` element, so a reader (or a
 /// test) can count them. Non-finite points (and non-positive ones on a log axis) are skipped.
 public struct Plot: Sendable {
-    public enum Scale: Sendable { case linear, log }
+    /// An axis scale.
+    public enum Scale: Sendable {
+        /// Linear.
+        case linear
+        /// Base-10 logarithmic (non-positive values are skipped).
+        case log
+    }
 
-    public enum Marker: Sendable { case circle, square, cross, diamond }
+    /// A point marker.
+    public enum Marker: Sendable {
+        /// A filled circle.
+        case circle
+        /// A filled square.
+        case square
+        /// A diagonal cross.
+        case cross
+        /// A filled diamond.
+        case diamond
+    }
 
+    /// How a series is drawn.
     public enum Kind: Sendable {
         /// A polyline through the points (broken at skipped points).
         case line([(Double, Double)], dashed: Bool = false)
@@ -30,18 +47,23 @@ public struct Plot: Sendable {
     /// Counts of points on a regular nx × ny grid over [x0, x1] × [y0, y1] (row j from y0 up);
     /// points outside the grid are counted in `outside`.
     public struct Histogram2D: Sendable {
+        /// The grid's extent.
         public let x0: Double, x1: Double, y0: Double, y1: Double
+        /// Cells across and up.
         public let nx: Int, ny: Int
         /// Row-major: cell (i, j) — column i, row j — at index j·nx + i.
         public private(set) var counts: [Int]
+        /// Points that fell outside the grid.
         public private(set) var outside = 0
 
+        /// An empty nx × ny grid over x × y.
         public init(x: ClosedRange<Double>, y: ClosedRange<Double>, nx: Int, ny: Int) {
             (x0, x1, y0, y1) = (x.lowerBound, x.upperBound, y.lowerBound, y.upperBound)
             (self.nx, self.ny) = (max(1, nx), max(1, ny))
             counts = [Int](repeating: 0, count: self.nx * self.ny)
         }
 
+        /// Counts one point (in `outside` when it is off the grid or not finite).
         public mutating func add(_ x: Double, _ y: Double) {
             let fx = (x - x0) / (x1 - x0), fy = (y - y0) / (y1 - y0)
             guard fx.isFinite, fy.isFinite, fx >= 0, fx <= 1, fy >= 0, fy <= 1 else { outside += 1; return }
@@ -49,13 +71,19 @@ public struct Plot: Sendable {
             counts[j * nx + i] += 1
         }
 
+        /// Every point added.
         public var total: Int { counts.reduce(0, +) + outside }
     }
 
+    /// One drawn series: its legend name, how it is drawn and its colour.
     public struct Series: Sendable {
+        /// The legend entry (nil: none).
         public var name: String?
+        /// How it is drawn.
         public var kind: Kind
+        /// A CSS colour.
         public var color: String
+        /// A series.
         public init(name: String?, kind: Kind, color: String) {
             self.name = name
             self.kind = kind
@@ -63,21 +91,32 @@ public struct Plot: Sendable {
         }
     }
 
+    /// The title, above the plot.
     public var title: String
+    /// The x axis label.
     public var xLabel: String
+    /// The y axis label.
     public var yLabel: String
+    /// The x axis scale.
     public var xScale: Scale = .linear
+    /// The y axis scale.
     public var yScale: Scale = .linear
+    /// The x range shown (nil: the data's).
     public var xRange: ClosedRange<Double>?
+    /// The y range shown (nil: the data's).
     public var yRange: ClosedRange<Double>?
     /// Same data units per pixel on both axes (complex plane, phase portraits).
     public var equalAspect = false
+    /// Width in pixels, before the legend.
     public var width = 720.0
+    /// Height in pixels.
     public var height = 540.0
+    /// The series, drawn in order (the last on top).
     public var series: [Series] = []
     /// Extra lines under the title (e.g. the equilibrium, the parameters).
     public var notes: [String] = []
 
+    /// An empty plot.
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title
         self.xLabel = xLabel
@@ -88,6 +127,7 @@ public struct Plot: Sendable {
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                  "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
+    /// Adds a series (colour: the next of the palette unless given).
     public mutating func add(_ name: String?, _ kind: Kind, color: String? = nil) {
         series.append(Series(name: name, kind: kind, color: color ?? Plot.palette[series.count % Plot.palette.count]))
     }
@@ -106,6 +146,7 @@ public struct Plot: Sendable {
         return 42 + 7.0 * Double(longest)
     }
 
+    /// The plot as a standalone SVG document.
     public func svg() -> String {
         var frame = Frame()
         frame.top += 16 * Double(notes.count)

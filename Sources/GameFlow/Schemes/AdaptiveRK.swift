@@ -16,12 +16,17 @@ import CGSL
 /// Reference: Hairer, Nørsett, Wanner, "Solving Ordinary Differential Equations I" (1993), §II.4;
 /// GSL odeiv2 manual (`gsl_odeiv2_evolve_apply`, `gsl_odeiv2_control_standard_new`).
 public struct AdaptiveRK: Scheme {
+    /// The embedded pair (rkf45, rkck or rk8pd).
     public let method: FlowMethod
+    /// The controller's relative tolerance.
     public let relativeTolerance: Double
+    /// The controller's absolute tolerance (> 0).
     public let absoluteTolerance: Double
     /// The smallest step the controller may take, as a fraction of the run's step size.
     public let minimumStepFraction: Double
 
+    /// An adaptive scheme; a step fails once the controller would need less than `minimumStepFraction` × h.
+    /// - Throws: for an implicit or multistep method, or tolerances out of range.
     public init(method: FlowMethod, relativeTolerance: Double, absoluteTolerance: Double, minimumStepFraction: Double = 1e-8) throws {
         guard [.rkf45, .rkck, .rk8pd].contains(method) else {
             throw GameFlowError.invalidInput("adaptive training schemes are rkf45, rkck and rk8pd (got \(method.rawValue))")
@@ -40,6 +45,7 @@ public struct AdaptiveRK: Scheme {
     public var order: Int { method == .rk8pd ? 8 : 4 }
     public var evaluationsPerStep: Int { method == .rk8pd ? 13 : 6 }
 
+    /// GSL's stepper, controller and evolve objects, and the controller's state.
     public final class Cache {
         let context: FlowContext
         let system: UnsafeMutablePointer<gsl_odeiv2_system>

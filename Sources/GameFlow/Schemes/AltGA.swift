@@ -34,11 +34,13 @@ public struct AltGA: Scheme {
     /// Stop a player's sub-steps once ‖its block of v‖₂ ≤ this (nil: always take all of them).
     public let innerTolerance: Double?
 
+    /// Plain AltGA: one step per player.
     public init() {
         substeps = nil
         innerTolerance = nil
     }
 
+    /// AltGA with `substeps[i]` sub-steps for player i and an optional inner tolerance.
     /// - Throws: unless every count is ≥ 1 and the tolerance (if any) is finite and ≥ 0.
     public init(substeps: [Int]?, innerTolerance: Double? = nil) throws {
         if let s = substeps {

@@ -15,10 +15,12 @@
 /// Reference: Mescheder, Nowozin, Geiger, "The Numerics of GANs" (NIPS 2017), Algorithm 2 and
 /// supplement Figure 7.
 public struct Consensus: Scheme {
+    /// γ ≥ 0, the weight of the consensus term.
     public let gamma: Double
     /// The player whose block gets the consensus term (nil: every player).
     public let onlyPlayer: Int?
 
+    /// Consensus optimisation with weight γ.
     /// - Parameters:
     ///   - gamma: γ ≥ 0, the weight of the consensus term.
     ///   - onlyPlayer: regularise only this player's block (nil: all).
@@ -35,6 +37,7 @@ public struct Consensus: Scheme {
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
+    /// The field buffers and the block the term applies to.
     public struct Cache {
         var buffers: Buffers
         /// The coordinates that get the term (nil: all).

@@ -18,6 +18,7 @@ public struct Extragradient: Scheme {
     /// The look-ahead's step η (nil: the step h itself).
     public let extrapolationStep: Double?
 
+    /// Extragradient with its own look-ahead step η (nil: h).
     /// - Throws: unless η is nil or a finite number > 0.
     public init(extrapolationStep: Double? = nil) throws {
         if let e = extrapolationStep, !(e.isFinite && e > 0) {
@@ -26,6 +27,7 @@ public struct Extragradient: Scheme {
         self.extrapolationStep = extrapolationStep
     }
 
+    /// Extragradient with η = h.
     public init() { extrapolationStep = nil }
 
     public var name: String { "extragradient" }

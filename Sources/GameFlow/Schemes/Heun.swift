@@ -10,6 +10,7 @@ import Numerics
 /// Reference: Qin et al., "Training Generative Adversarial Networks by Solving Ordinary
 /// Differential Equations" (NeurIPS 2020) — ODE-GAN.
 public struct Heun: Scheme {
+    /// Heun's method.
     public init() {}
     public var name: String { "heun" }
     public var order: Int { 2 }

@@ -24,10 +24,12 @@
 /// Reference: Mescheder, Nowozin, Geiger, "The Numerics of GANs" (NIPS 2017), §3.3 and
 /// Discussion; Rockafellar, "Monotone operators and the proximal point algorithm" (1976).
 public struct ImplicitEuler: ImplicitStageScheme {
+    /// How each step is solved.
     public let solverOptions: ImplicitSolverOptions
     /// Solve in this optimizer's metric (`ImplicitMetric`), nil for the plain scheme.
     public let metric: Preconditioner?
 
+    /// The scheme with these solver options (solving in `metric`'s metric when given).
     public init(_ options: ImplicitSolverOptions, metric: Preconditioner? = nil) throws {
         try options.validate()
         self.solverOptions = options
@@ -39,9 +41,12 @@ public struct ImplicitEuler: ImplicitStageScheme {
         try self.init(ImplicitSolverOptions(method: method ?? .auto, tolerance: tolerance, maxIterations: maxIterations))
     }
 
+    /// The root tolerance.
     public var tolerance: Double { solverOptions.tolerance }
+    /// The root solver's iteration cap.
     public var maxIterations: Int { solverOptions.maxIterations }
 
+    /// The scheme's stage (α, θ, β).
     public var stage: ImplicitStage { ImplicitStage(alpha: 1, theta: 1, beta: 0) }
 
     public var name: String { "implicit-euler" }

@@ -10,15 +10,18 @@
 ///
 /// Reference: Hairer, Lubich, Wanner, "Geometric Numerical Integration" (2006), §II.1 and §VI.3.
 public struct ImplicitMidpoint: ImplicitStageScheme {
+    /// How each step is solved.
     public let solverOptions: ImplicitSolverOptions
     public let metric: Preconditioner?
 
+    /// The scheme with these solver options (solving in `metric`'s metric when given).
     public init(_ options: ImplicitSolverOptions, metric: Preconditioner? = nil) throws {
         try options.validate()
         self.solverOptions = options
         self.metric = metric
     }
 
+    /// The scheme's stage (α, θ, β).
     public var stage: ImplicitStage { ImplicitStage(alpha: 1, theta: 0.5, beta: 0) }
 
     public var name: String { "implicit-midpoint" }

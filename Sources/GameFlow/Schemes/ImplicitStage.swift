@@ -26,6 +26,7 @@ public struct ImplicitSolverOptions: Sendable, Equatable {
     /// ‖z − x_k − h·v(z)‖₂/‖z − x_k‖₂ is at most this (nil: never; see `ImplicitStage`).
     public var stallTolerance: Double?
 
+    /// Options with these values (the defaults are the command line's).
     public init(method: RootMethod = .auto, tolerance: Double = 1e-10, maxIterations: Int = 100,
                 krylovDimension: Int = 50, budget: (newtonIterations: Int, krylovIterations: Int)? = nil,
                 predictor: Bool = true, stallTolerance: Double? = 0.1) {
@@ -38,6 +39,7 @@ public struct ImplicitSolverOptions: Sendable, Equatable {
         self.stallTolerance = stallTolerance
     }
 
+    /// Every option equal (the budget compared by value).
     public static func == (a: Self, b: Self) -> Bool {
         a.method == b.method && a.tolerance == b.tolerance && a.maxIterations == b.maxIterations
             && a.krylovDimension == b.krylovDimension && a.lineSearch == b.lineSearch && a.forcing == b.forcing
@@ -96,10 +98,14 @@ public struct ImplicitSolverOptions: Sendable, Equatable {
 /// exactly z = 0. The guess is the explicit predictor w₀ = d₀/s (one evaluation of v(x_k) per
 /// step, which the scale and the trapezoidal rule need anyway), or w₀ = 0 without it.
 public struct ImplicitStage: Sendable, Equatable {
+    /// α: the weight of the implicit field term.
     public var alpha: Double
+    /// θ: where the implicit field is evaluated, x + θ·d.
     public var theta: Double
+    /// β: the weight of the explicit term v(x).
     public var beta: Double
 
+    /// The stage d = h·α·v(x + θd) + h·β·v(x).
     public init(alpha: Double, theta: Double, beta: Double) {
         self.alpha = alpha
         self.theta = theta
@@ -158,7 +164,9 @@ public final class ImplicitStageCache {
 
 /// The schemes built on `ImplicitStage`; they share makeCache, step and the stability analysis.
 public protocol ImplicitStageScheme: Scheme where Cache == ImplicitStageCache {
+    /// The scheme's (α, θ, β).
     var stage: ImplicitStage { get }
+    /// How each step's implicit equation is solved.
     var solverOptions: ImplicitSolverOptions { get }
     /// Solve in the optimizer's metric (`ImplicitMetric`), nil for the plain scheme.
     var metric: Preconditioner? { get }
@@ -173,6 +181,7 @@ extension ImplicitStageScheme {
         try stage.stepMatrix(jacobian: jacobian, h: h)
     }
 
+    /// The solver for this game (dense GSL or KINSOL, as `solverOptions.method` resolves) and its buffers.
     public func makeCache<G: Game>(for game: G) throws -> ImplicitStageCache {
         try solverOptions.validate()
         let n = game.dimension
@@ -197,13 +206,16 @@ extension ImplicitStageScheme {
                                   metric: metric.map { ImplicitMetric($0, dimension: n) }, dimension: n)
     }
 
+    /// The optimizer's moments when solving in its metric; nothing otherwise.
     public func carried(_ cache: ImplicitStageCache) -> [Double] { cache.metric?.carried ?? [] }
 
+    /// Restores what `carried` returned.
     public func restoreCarried(_ values: [Double], into cache: inout ImplicitStageCache) throws {
         guard let m = cache.metric else { return try expectCarried(values, count: 0) }
         try m.restore(values, scheme: name)
     }
 
+    /// One implicit step: solves for the increment (scale-safe), from the explicit predictor.
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout ImplicitStageCache,
                               context: inout StepContext<G>) -> StepResult {
         let n = x.count

@@ -16,13 +16,17 @@
 /// Mescheder et al., "The Numerics of GANs" (2017), supplement eqs. (35)–(36) and Lemma 11;
 /// Gidel et al., "Negative Momentum for Improved Game Dynamics" (AISTATS 2019).
 public struct Momentum<Base: Scheme>: Scheme {
+    /// The two forms (`MomentumForm`).
     public typealias Form = MomentumForm
 
+    /// The scheme whose direction gets momentum.
     public let base: Base
+    /// Polyak or the supplement's form.
     public let form: Form
     /// β (Polyak) or the friction γ (supplement).
     public let weight: Double
 
+    /// Momentum around `base`; `weight` is β (Polyak) or γ (supplement).
     /// - Throws: unless the weight is finite; Polyak's β must lie in (−1, 1), the supplement's γ ≥ 0.
     public init(_ base: Base, form: Form, weight: Double) throws {
         switch form {
@@ -44,6 +48,7 @@ public struct Momentum<Base: Scheme>: Scheme {
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 
+    /// The base scheme's cache, the step's start and the memory (x_{k−1} or m).
     public struct Cache {
         var base: Base.Cache
         var start: [Double]
@@ -130,7 +135,10 @@ public struct Momentum<Base: Scheme>: Scheme {
 
 /// The two forms of `Momentum`.
 public enum MomentumForm: String, Sendable, CaseIterable {
-    case polyak, supplement
+    /// Polyak's heavy ball: x + h·d + β(x − x_prev).
+    case polyak
+    /// The supplement's eq. (35): (x, m) ← (x + h·m, m + h(d − γm)).
+    case supplement
 }
 
 /// `Momentum(scheme, form:, weight:)` for a scheme chosen at run time.

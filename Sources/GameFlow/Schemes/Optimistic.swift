@@ -23,6 +23,7 @@ public struct Optimistic: Scheme {
     /// b: the weight of the past field.
     public let pastWeight: Double
 
+    /// Optimistic with past weight b.
     /// - Throws: unless b is finite and ≥ 0 (b = 0 is explicit Euler).
     public init(pastWeight: Double = 1) throws {
         guard pastWeight.isFinite, pastWeight >= 0 else {
@@ -31,6 +32,7 @@ public struct Optimistic: Scheme {
         self.pastWeight = pastWeight
     }
 
+    /// Optimistic with b = 1: x + 2h·v_k − h·v_{k−1}.
     public init() { pastWeight = 1 }
 
     public var name: String { "optimistic" }

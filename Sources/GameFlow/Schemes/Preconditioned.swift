@@ -32,6 +32,7 @@ public enum Preconditioner: Sendable, Equatable {
     /// Adam's usual constants: β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
     public static let standardAdam = Preconditioner.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
 
+    /// "rmsprop" or "adam".
     public var name: String {
         switch self {
         case .rmsprop: return "rmsprop"
@@ -43,11 +44,14 @@ public enum Preconditioner: Sendable, Equatable {
 
 /// Wraps `base` with a `Preconditioner`; see `Preconditioner`.
 public struct Preconditioned<Base: Scheme>: Scheme {
+    /// The scheme whose update is rescaled.
     public let base: Base
+    /// RMSProp or Adam, with its constants.
     public let method: Preconditioner
     /// Per-player factors on the preconditioned update (nil: all 1).
     public let stepScale: StepScale?
 
+    /// `base` with its update rescaled by `method` (and multiplied by per-player time scales).
     public init(_ base: Base, method: Preconditioner, stepScale: StepScale? = nil) {
         self.base = base
         self.method = method
@@ -58,6 +62,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 
+    /// The base scheme's cache, the step's start and the optimizer's moments.
     public struct Cache {
         var base: Base.Cache
         var start: [Double]

@@ -12,6 +12,7 @@ import Numerics
 /// Reference: Qin et al., "Training Generative Adversarial Networks by Solving Ordinary
 /// Differential Equations" (NeurIPS 2020) — ODE-GAN.
 public struct RK4: Scheme {
+    /// Classical RK4.
     public init() {}
     public var name: String { "rk4" }
     public var order: Int { 4 }

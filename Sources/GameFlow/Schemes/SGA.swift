@@ -18,9 +18,12 @@
 /// Reference: Balduzzi et al., "The Mechanics of n-Player Differentiable Games" (ICML 2018),
 /// Algorithm 1; Letcher et al., "Differentiable Game Mechanics" (JMLR 2019).
 public struct SGA: Scheme {
+    /// λ ≥ 0, the weight of the adjustment.
     public let lambda: Double
+    /// Whether λ's sign follows the alignment rule.
     public let align: Bool
 
+    /// SGA with weight λ.
     /// - Parameters:
     ///   - lambda: λ ≥ 0, the weight of the adjustment (0 is SimGA).
     ///   - align: choose λ's sign by the alignment rule.

@@ -1,9 +1,14 @@
 /// The schemes by their command-line names, for front ends that choose one at run time.
 public enum SchemeName: String, CaseIterable, Sendable {
+    /// SimGA (explicit Euler), AltGA (alternating), consensus optimisation.
     case simga, altga, consensus
+    /// Implicit Euler (a root solve per step).
     case implicitEuler = "implicit-euler"
+    /// The implicit midpoint rule.
     case implicitMidpoint = "implicit-midpoint"
+    /// The trapezoidal rule (Crank–Nicolson).
     case trapezoidal
+    /// Heun's RK2, classical RK4, extragradient, optimistic.
     case heun, rk4, extragradient, optimistic
     /// Symplectic gradient adjustment (Balduzzi et al. 2018).
     case sga
@@ -26,6 +31,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var pastWeight: Double?
         /// AltGA's sub-steps per player (nil: one each) and inner tolerance.
         public var substeps: [Int]?
+        /// AltGA's inner-loop tolerance (with `substeps`).
         public var innerTolerance: Double?
         /// Consensus only on this player's block (nil: all players).
         public var consensusPlayer: Int?
@@ -34,6 +40,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
         public var sgaAlign = false
 
+        /// Knobs with these values and the others at their defaults.
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
                     implicitMetric: Preconditioner? = nil) {
             self.gamma = gamma
@@ -66,6 +73,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         return n
     }
 
+    /// The scheme with these knobs.
+    /// - Throws: when a required knob is missing (γ for consensus, λ for SGA) or one is out of range.
     public func make(_ knobs: Knobs) throws -> any Scheme {
         switch self {
         case .simga: return SimGA()

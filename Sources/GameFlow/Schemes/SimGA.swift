@@ -9,6 +9,7 @@ import Numerics
 ///
 /// Reference: Mescheder, Nowozin, Geiger, "The Numerics of GANs" (NIPS 2017), Algorithm 1.
 public struct SimGA: Scheme {
+    /// Explicit Euler.
     public init() {}
     public var name: String { "simga" }
     public var order: Int { 1 }

@@ -10,15 +10,18 @@
 ///
 /// Reference: Hairer, Wanner, "Solving Ordinary Differential Equations II" (1996), §IV.3.
 public struct Trapezoidal: ImplicitStageScheme {
+    /// How each step is solved.
     public let solverOptions: ImplicitSolverOptions
     public let metric: Preconditioner?
 
+    /// The scheme with these solver options (solving in `metric`'s metric when given).
     public init(_ options: ImplicitSolverOptions, metric: Preconditioner? = nil) throws {
         try options.validate()
         self.solverOptions = options
         self.metric = metric
     }
 
+    /// The scheme's stage (α, θ, β).
     public var stage: ImplicitStage { ImplicitStage(alpha: 0.5, theta: 1, beta: 0.5) }
 
     public var name: String { "trapezoidal" }
