@@ -262,6 +262,13 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(obj["commit"] as? String, GameFlowVersion.commit)
         XCTAssertEqual(obj["lambda"] as? Double, 0.5)
         XCTAssertEqual((obj["arguments"] as? [String])?.first, "run")
+        // A debug build's train says so, once (the tests run the debug build).
+        #if DEBUG
+        let t = try run(["train", "--scheme", "simga", "--lr", "0.001", "--steps", "3", "--batch", "8", "--hidden", "2", "--depth", "1",
+                         "--latent", "2", "--no-eigenvalues"])
+        XCTAssertEqual(t.code, 0, t.stderr)
+        XCTAssertEqual(t.stderr.components(separatedBy: "debug build").count - 1, 1, t.stderr)
+        #endif
         // compare takes --quiet too.
         XCTAssertEqual(try run(["compare", "--game", "dirac", "--step", "0.1", "--steps", "5", "--quiet", "--json"]).code, 0)
     }
