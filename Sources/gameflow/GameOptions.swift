@@ -4,7 +4,7 @@ import GameFlow
 
 /// How a command gets its game and starting state: a JSON game file or a built-in game.
 struct GameOptions: ParsableArguments {
-    @Option(name: .customLong("game-file"), help: "JSON game file (bilinear or affine; see README).")
+    @Option(name: .customLong("game-file"), help: "JSON game file: bilinear, affine or utilities (formulas; see README and zoo/).")
     var gameFile: String?
 
     @Option(help: "Built-in game: bilinear (f = φᵀAθ with a random N×N A: --dim N, --seed) or dirac (the Dirac-GAN: --r1).")

@@ -4,6 +4,12 @@ import Foundation
 ///
 ///     {"game": "bilinear", "A": [[…], …], "x0": [...]}
 ///     {"game": "affine", "players": [n1, n2], "M": [[…], …], "b": [...], "x0": [...]}
+///     {"game": "utilities", "players": [["x"], ["y"]], "utilities": ["x*y - x^4/4", "-x*y + y^4/4"],
+///      "x0": [1, 1], "equilibrium": [0, 0], "name": "quartic"}
+///
+/// A utilities game lists each player's scalar variables (names) and one formula per player
+/// (`Formula`'s grammar), or one formula for a two-player zero-sum game (the second player's
+/// utility is its negative); "equilibrium" and "name" are optional.
 ///
 /// Every problem (missing or misspelled key, wrong type, ragged or non-square matrix, size
 /// mismatch, non-finite number) is a `GameFlowError.invalidInput` that names it.
@@ -40,7 +46,7 @@ public struct GameFile: Sendable {
         if let key = firstDuplicateJSONKey(in: data) {
             throw GameFlowError.invalidInput("key '\(key)' appears twice in one object")
         }
-        guard let kind = dict["game"] as? String else { throw GameFlowError.invalidInput("missing string key 'game' (\"bilinear\" or \"affine\")") }
+        guard let kind = dict["game"] as? String else { throw GameFlowError.invalidInput("missing string key 'game' (\"bilinear\", \"affine\" or \"utilities\")") }
         let allowed: Set<String>
         let game: any Game
         switch kind {
@@ -53,8 +59,11 @@ public struct GameFile: Sendable {
             guard m.isSquare else { throw GameFlowError.invalidInput("'M' must be square (got \(m.rows)×\(m.columns))") }
             let sizes = try integers(dict, "players")
             game = try AffineGame(M: m, b: try vector(dict, "b"), playerSizes: sizes)
+        case "utilities":
+            allowed = ["game", "players", "utilities", "x0", "equilibrium", "name"]
+            game = try utilitiesGame(dict)
         default:
-            throw GameFlowError.invalidInput("unknown game '\(kind)' (expected \"bilinear\" or \"affine\")")
+            throw GameFlowError.invalidInput("unknown game '\(kind)' (expected \"bilinear\", \"affine\" or \"utilities\")")
         }
         if let extra = dict.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw GameFlowError.invalidInput("unknown key '\(extra)' for a \(kind) game (allowed: \(allowed.sorted().joined(separator: ", ")))")
@@ -64,6 +73,64 @@ public struct GameFile: Sendable {
             throw GameFlowError.invalidInput("'x0' has \(x0.count) entries, the game has dimension \(game.dimension)")
         }
         return GameFile(game: game, initialState: x0)
+    }
+
+    /// A formula game: players' variable names, their utilities, an optional equilibrium.
+    static func utilitiesGame(_ dict: [String: Any]) throws -> any Game {
+        guard let rawPlayers = dict["players"] as? [Any], !rawPlayers.isEmpty else {
+            throw GameFlowError.invalidInput("'players' must be a non-empty array of arrays of variable names, e.g. [[\"x\"], [\"y\"]]")
+        }
+        var names: [String] = [], sizes: [Int] = []
+        for (p, raw) in rawPlayers.enumerated() {
+            guard let list = raw as? [Any], !list.isEmpty else {
+                throw GameFlowError.invalidInput("'players'[\(p)] must be a non-empty array of variable names")
+            }
+            for (k, item) in list.enumerated() {
+                guard let name = item as? String else { throw GameFlowError.invalidInput("'players'[\(p)][\(k)] must be a string (a variable name)") }
+                let scalars = Array(name.unicodeScalars)
+                guard let first = scalars.first, first.properties.isAlphabetic || first == "_",
+                      scalars.allSatisfy({ $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) }) else {
+                    throw GameFlowError.invalidInput("'players'[\(p)][\(k)]: '\(name)' is not a name (letters, digits and _, not starting with a digit)")
+                }
+                guard Formula.functions[name] == nil else {
+                    throw GameFlowError.invalidInput("'players'[\(p)][\(k)]: '\(name)' is a function's name")
+                }
+                guard !names.contains(name) else { throw GameFlowError.invalidInput("variable '\(name)' is listed twice in 'players'") }
+                names.append(name)
+            }
+            sizes.append(list.count)
+        }
+        guard let rawUtilities = dict["utilities"] as? [Any], !rawUtilities.isEmpty else {
+            throw GameFlowError.invalidInput("'utilities' must be a non-empty array of formulas (strings)")
+        }
+        let zeroSum = rawUtilities.count == 1 && sizes.count == 2
+        guard zeroSum || rawUtilities.count == sizes.count else {
+            throw GameFlowError.invalidInput("'utilities' has \(rawUtilities.count) formulas for \(sizes.count) players (one per player, or one for a two-player zero-sum game)")
+        }
+        var formulas: [Formula] = []
+        for (u, raw) in rawUtilities.enumerated() {
+            guard let text = raw as? String else { throw GameFlowError.invalidInput("utility \(u + 1) must be a string (a formula)") }
+            do {
+                formulas.append(try Formula.parse(text, variables: names))
+            } catch GameFlowError.invalidInput(let m) {
+                throw GameFlowError.invalidInput("utility \(u + 1) \"\(text)\": \(m)")
+            }
+        }
+        if zeroSum { formulas.append(.negate(formulas[0])) }
+        let used = formulas.reduce(into: Set<Int>()) { $0.formUnion($1.variables) }
+        if let unused = names.indices.first(where: { !used.contains($0) }) {
+            throw GameFlowError.invalidInput("variable '\(names[unused])' appears in no utility")
+        }
+        let equilibrium = dict["equilibrium"] == nil ? nil : try vector(dict, "equilibrium")
+        if let e = equilibrium, e.count != names.count {
+            throw GameFlowError.invalidInput("'equilibrium' has \(e.count) entries, the game has \(names.count) variables")
+        }
+        var name = "utilities"
+        if let raw = dict["name"] {
+            guard let n = raw as? String, !n.isEmpty else { throw GameFlowError.invalidInput("'name' must be a non-empty string") }
+            name = n
+        }
+        return try UtilityGame(FormulaUtilities(formulas), playerSizes: sizes, name: name, equilibrium: equilibrium)
     }
 
     // MARK: - Field readers
