@@ -29,6 +29,10 @@ struct Main {
             finishStandardOutput()
             exit(0)
         }
+        if let p = error as? SweepProblems {   // every bad field of a sweep spec, one line each
+            for line in p.lines { writeStandardError("gameflow: error: \(line)\n") }
+            exit(1)
+        }
         let message: String
         if let e = error as? GameFlowError {
             message = e.description
@@ -51,7 +55,7 @@ struct GameFlowCommand: ParsableCommand {
             Mescheder et al. 2017). Start with: gameflow demo
             """,
         version: "gameflow " + GameFlowVersion.description,
-        subcommands: [Run.self, Compare.self, SpectrumCommand.self, FlowCommand.self, Train.self, Resume.self, Demo.self])
+        subcommands: [Run.self, Compare.self, SpectrumCommand.self, FlowCommand.self, Train.self, Resume.self, Sweep.self, Demo.self])
 }
 
 /// `dir/name` (Foundation's path functions trapped on one-letter relative paths).

@@ -46,6 +46,25 @@ struct Run: ParsableCommand {
     @Flag(help: "No progress line on stderr.")
     var quiet = false
 
+    /// The run as a sweep cell: validated, integrated without output files or progress, its
+    /// summary without the wall time (which goes to timings.csv) and the seconds it took.
+    /// `dryRun` only validates (nothing is integrated).
+    func cell(dryRun: Bool = false) throws -> (summary: JSON, seconds: Double)? {
+        let (game, start) = try gameOptions.makeGame()
+        let name = try SchemeName.parse(scheme)
+        let chosen = try knobs.make(name, discriminator: game.discriminatorPlayer)
+        let options = SolveOptions(stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound)
+        try options.validate()
+        if dryRun { return nil }
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let solution = try GameFlow.solve(game, scheme: chosen, from: start, options: options)
+        let elapsed = seconds(clock.now - begin)
+        let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: 0,
+                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
+        return (summary.removing("seconds"), elapsed)
+    }
+
     func run() throws {
         let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)

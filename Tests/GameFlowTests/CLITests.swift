@@ -342,6 +342,50 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testSweepValidatesThenRunsCellsAndShards() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A malformed spec: one line per problem, non-zero exit, nothing written.
+        let bad = dir.appendingPathComponent("bad.json")
+        try #"[{"game": "bilinear", "scheme": ["simga", "nosuch"], "step": 0.1, "steps": 10, "gamma": 1}, {"game": "dirac", "scheme": "simga", "step": -1, "steps": 10}, {"game": "dirac", "scheme": "simga", "step": 0.1, "steps": 10, "colour": 1}]"#
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let r = try run(["sweep", bad.path, "--output", out.path])
+        XCTAssertNotEqual(r.code, 0)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 4, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--gamma applies only to --scheme consensus"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("unknown scheme 'nosuch'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("step size must be") || r.stderr.contains("--step"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("unknown key 'colour'"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        for (text, expected) in [(#"{"game": "dirac", "scheme": "simga", "step": [], "steps": 10}"#, "empty list"),
+                                 (#"{"game": "dirac", "game": "dirac", "scheme": "simga", "step": 0.1, "steps": 10}"#, "appears twice")] {
+            try text.write(to: bad, atomically: true, encoding: .utf8)
+            let e = try run(["sweep", bad.path, "--output", out.path])
+            XCTAssertNotEqual(e.code, 0)
+            XCTAssertTrue(e.stderr.contains(expected), e.stderr)
+        }
+        // A good one: each cell is its run's summary; shards merge to the same results.csv.
+        let spec = dir.appendingPathComponent("spec.json")
+        try #"{"game": "dirac", "r1": 0.3, "scheme": ["simga", "rk4"], "step": [0.1, 0.2], "steps": 50}"#.write(to: spec, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run(["sweep", spec.path, "--output", out.path, "--quiet"]).code, 0)
+        let csv = try String(contentsOf: out.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 1 + 4)
+        XCTAssertTrue(csv[0].hasPrefix("cell,game,r1,scheme,step,steps,status,steps_completed,"), String(csv[0]))
+        let single = try run(["run", "--game", "dirac", "--r1", "0.3", "--scheme", "rk4", "--step", "0.2", "--steps", "50", "--json"])
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(single.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(csv[4].contains(GameFlow.csvNumber(obj["vector_field_norm"] as! Double)), String(csv[4]))
+        for i in 1...2 { XCTAssertEqual(try run(["sweep", spec.path, "--output", dir.appendingPathComponent("s\(i)").path, "--shard", "\(i)/2", "--quiet"]).code, 0) }
+        XCTAssertEqual(try run(["sweep", "merge", dir.appendingPathComponent("s1").path, dir.appendingPathComponent("s2").path,
+                                "--output", dir.appendingPathComponent("m").path]).code, 0)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("m/results.csv")), try Data(contentsOf: out.appendingPathComponent("results.csv")))
+        // A missing shard is named, not merged.
+        let partial = try run(["sweep", "merge", dir.appendingPathComponent("s1").path, "--output", dir.appendingPathComponent("m2").path])
+        XCTAssertNotEqual(partial.code, 0)
+        XCTAssertTrue(partial.stderr.contains("cells are missing"), partial.stderr)
+    }
+
     func testCtrlCSavesACheckpointThatResumes() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

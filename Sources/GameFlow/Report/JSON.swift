@@ -25,6 +25,46 @@ public indirect enum JSON: Sendable, Equatable {
     /// An array of numbers.
     public static func numbers(_ xs: [Double]) -> JSON { .array(xs.map { .number($0) }) }
 
+    /// Parses JSON text (objects' keys come back sorted; integers as `.int`, other numbers
+    /// exactly as `.number`).
+    /// - Throws: `GameFlowError.invalidInput` for malformed text.
+    public static func parse(_ data: Data) throws -> JSON {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw GameFlowError.invalidInput("malformed JSON")
+        }
+        return from(object)
+    }
+
+    static func from(_ any: Any) -> JSON {
+        switch any {
+        case is NSNull: return .null
+        case let s as String: return .string(s)
+        case let n as NSNumber:
+            if type(of: n) == type(of: NSNumber(value: true)) { return .bool(n.boolValue) }
+            let text = n.stringValue
+            if let i = Int(text) { return .int(i) }
+            return .number(Double(text) ?? n.doubleValue)
+        case let a as [Any]: return .array(a.map(from))
+        case let d as [String: Any]: return .object(d.keys.sorted().map { ($0, from(d[$0]!)) })
+        default: return .null
+        }
+    }
+
+    /// This object without the field `key` (other values are returned unchanged).
+    public func removing(_ key: String) -> JSON {
+        guard case .object(let own) = self else { return self }
+        return .object(own.filter { $0.0 != key })
+    }
+
+    /// The value under `key` of an object (nil for other values or a missing key).
+    public subscript(key: String) -> JSON? {
+        guard case .object(let own) = self else { return nil }
+        return own.first { $0.0 == key }?.1
+    }
+
     /// This object with `fields` appended (other values are returned unchanged).
     public func adding(_ fields: [(String, JSON)]) -> JSON {
         guard case .object(let own) = self else { return self }
