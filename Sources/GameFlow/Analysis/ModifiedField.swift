@@ -9,7 +9,7 @@
 /// (two players: ṽ_θ = v_θ − (h/2)·(v′_θθ v_θ − v′_θφ v_φ), the cross term's sign flipped).
 /// Derived by matching one step of the scheme with the h² Taylor term of the modified flow.
 /// Work per evaluation: one v and one JVP (SimGA), one v and one JVP per player (AltGA).
-public struct ModifiedField<G: Game>: Game {
+public struct ModifiedField<G: Game>: FieldModifier {
     /// Whose modified field.
     public enum Kind: String, Sendable {
         /// SimGA's: v − (h/2)·v′v.
@@ -19,6 +19,8 @@ public struct ModifiedField<G: Game>: Game {
     }
 
     /// The game whose flow is modified.
+    /// Its derivatives are the finite-difference defaults (v″ terms are not formed).
+    public var hasExactDerivatives: Bool { false }
     public let base: G
     /// The step size the modified field belongs to.
     public let h: Double
@@ -33,9 +35,6 @@ public struct ModifiedField<G: Game>: Game {
     }
 
     public var name: String { "\(base.name)-modified-\(kind.rawValue)" }
-    public var dimension: Int { base.dimension }
-    public var players: [Range<Int>] { base.players }
-    public var equilibrium: [Double]? { base.equilibrium }
 
     public func evaluate(at x: [Double], step: Int, into out: inout [Double]) {
         let n = dimension

@@ -2,8 +2,10 @@ import Foundation
 
 /// w = v − γ·v′ᵀv, the field consensus optimisation integrates with explicit Euler (so its
 /// iterates converge, as h → 0, to the flow of w, not of v). Derivatives: finite differences.
-public struct ConsensusField<G: Game>: Game {
+public struct ConsensusField<G: Game>: FieldModifier {
     /// The game whose field is modified.
+    /// Its derivatives are the finite-difference defaults (v″ terms are not formed).
+    public var hasExactDerivatives: Bool { false }
     public let base: G
     /// γ of w = v − γ·v′ᵀv.
     public let gamma: Double
@@ -15,9 +17,6 @@ public struct ConsensusField<G: Game>: Game {
     }
 
     public var name: String { "\(base.name)-consensus-field" }
-    public var dimension: Int { base.dimension }
-    public var players: [Range<Int>] { base.players }
-    public var equilibrium: [Double]? { base.equilibrium }
 
     public func evaluate(at x: [Double], step: Int, into v: inout [Double]) {
         base.evaluate(at: x, step: step, into: &v)

@@ -19,7 +19,7 @@
 ///
 /// Reference: Nagarajan and Kolter, "Gradient descent GAN optimization is locally stable"
 /// (NeurIPS 2017), eq. (6).
-public struct NKPenalizedGame<Base: Game>: Game {
+public struct NKPenalizedGame<Base: Game>: FieldModifier {
     /// The unpenalised game.
     public let base: Base
     /// η ≥ 0, the weight of the penalty.
@@ -42,14 +42,6 @@ public struct NKPenalizedGame<Base: Game>: Game {
         self.discriminator = base.players[d]
     }
 
-    public var name: String { base.name }
-    public var dimension: Int { base.dimension }
-    public var players: [Range<Int>] { base.players }
-    public var equilibrium: [Double]? { base.equilibrium }
-    public var hasExactDerivatives: Bool { base.hasExactDerivatives }
-    public var discriminatorPlayer: Int? { base.discriminatorPlayer }
-    public func distanceToEquilibria(from x: [Double]) -> Double? { base.distanceToEquilibria(from: x) }
-    public var equilibriumSetDimension: Int? { base.equilibriumSetDimension }
 
     /// v − 2η·P_G·v′ᵀ·P_D·w into `v`, given w (D's block is read only).
     private func subtractPenalty(at x: [Double], _ w: [Double], step: Int, into v: inout [Double]) {

@@ -56,7 +56,7 @@ public struct StepScale: Sendable, Equatable {
 /// the stability analysis and the flows. Derivatives stay exact when the base game's are:
 /// (S·v)′u = S·(v′u), (S·v)′ᵀu = v′ᵀ(S·u), (S·v)′ = S·v′. Work per product: the base game's
 /// plus n multiplications.
-public struct TimeScaledGame<Base: Game>: Game {
+public struct TimeScaledGame<Base: Game>: FieldModifier {
     /// The unscaled game.
     public let base: Base
     /// The factors.
@@ -72,14 +72,6 @@ public struct TimeScaledGame<Base: Game>: Game {
         self.coordinates = try scale.perCoordinate(base.players)
     }
 
-    public var name: String { base.name }
-    public var dimension: Int { base.dimension }
-    public var players: [Range<Int>] { base.players }
-    public var equilibrium: [Double]? { base.equilibrium }
-    public var hasExactDerivatives: Bool { base.hasExactDerivatives }
-    public var discriminatorPlayer: Int? { base.discriminatorPlayer }
-    public func distanceToEquilibria(from x: [Double]) -> Double? { base.distanceToEquilibria(from: x) }
-    public var equilibriumSetDimension: Int? { base.equilibriumSetDimension }
 
     @inline(__always)
     func scaleInPlace(_ v: inout [Double], _ range: Range<Int>) {
