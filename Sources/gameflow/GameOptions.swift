@@ -7,6 +7,9 @@ struct GameOptions: ParsableArguments {
     @Option(name: .customLong("game-file"), help: "JSON game file: bilinear, affine or utilities (formulas; see README and zoo/).")
     var gameFile: String?
 
+    @Option(name: .customLong("run"), help: "A `gameflow train --output` folder: its MLP GAN on the evaluation batch, at the run's last state (state.json, else the checkpoint's).")
+    var runDirectory: String?
+
     @Option(help: "Built-in game: bilinear (f = φᵀAθ with a random N×N A: --dim N, --seed) or dirac (the Dirac-GAN: --r1).")
     var game: String?
 
@@ -27,6 +30,26 @@ struct GameOptions: ParsableArguments {
     func makeGame() throws -> (any Game, [Double]) {
         var start: [Double]
         let game: any Game
+        if let dir = runDirectory {
+            guard gameFile == nil && self.game == nil else { throw GameFlowError.invalidInput("give one of --run, --game-file or --game") }
+            let checkpoint = try TrainingCheckpoint.load(from: dir)
+            let train = try Train.parse(checkpoint.arguments)
+            let gan = try train.makeGame()
+            var start = checkpoint.checkpoint.state
+            if let data = FileManager.default.contents(atPath: joinPath(dir, "state.json")) {
+                guard case .array(let values) = try JSON.parse(data) else { throw GameFlowError.invalidInput("'\(dir)/state.json' is not an array of numbers") }
+                start = try values.map { v -> Double in
+                    switch v {
+                    case .int(let i): return Double(i)
+                    case .number(let d): return d
+                    default: throw GameFlowError.invalidInput("'\(dir)/state.json' is not an array of numbers")
+                    }
+                }
+            }
+            guard start.count == gan.dimension else { throw GameFlowError.invalidInput("'\(dir)': the state has \(start.count) entries, the run's GAN \(gan.dimension)") }
+            if x0 != nil { throw GameFlowError.invalidInput("--x0 does not apply to --run (use --state)") }
+            return (try field.apply(to: FixedBatchGame(gan, step: MLPGAN.evaluationStep)), start)
+        }
         switch (gameFile, self.game) {
         case (.some, .some):
             throw GameFlowError.invalidInput("give either --game-file or --game, not both")

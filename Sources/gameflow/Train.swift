@@ -111,8 +111,8 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
-    func execute(resuming: TrainingCheckpoint?) throws {
+    /// The data, activation, utility and layout, with the sizes checked (memory included).
+    func networkSettings() throws -> (GaussianMixture, Activation, MLPGAN.Utility, MLPGAN.Layout) {
         let mixture = try GaussianMixture.named(data)
         guard let act = Activation(rawValue: activation) else {
             throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
@@ -141,6 +141,19 @@ struct Train: ParsableCommand {
             throw GameFlowError.invalidInput(String(format: "--hidden/--depth/--latent give %.3g parameters, which need about %.1f GB (limit 4 GB)",
                                                     parameters, 16 * parameters * 8 / 1e9))
         }
+        return (mixture, act, util, lay)
+    }
+
+    /// The run's GAN, as `execute` makes it (for `gameflow spectrum --run DIR`).
+    func makeGame() throws -> MLPGAN {
+        let (mixture, act, util, lay) = try networkSettings()
+        return try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
+                                     activation: act, utility: util, layout: lay, seed: seed)
+    }
+
+    /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
+    func execute(resuming: TrainingCheckpoint?) throws {
+        let (mixture, _, _, lay) = try networkSettings()
         let name = try SchemeName.parse(scheme)
         let preconditioner: Preconditioner?
         switch optimizer {
@@ -181,8 +194,7 @@ struct Train: ParsableCommand {
             }
         }
 
-        let game = try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
-                                         activation: act, utility: util, layout: lay, seed: seed)
+        let game = try makeGame()
         if name.isImplicit && !quiet {
             let method = try knobs.implicitOptions().method.resolved(dimension: game.dimension, exactDerivatives: true)
             if method == .hybridsj || method == .hybrids {

@@ -342,6 +342,23 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testSpectrumOfATrainedGAN() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("gan")
+        XCTAssertEqual(try run(["train", "--scheme", "consensus", "--gamma", "1", "--steps", "30", "--output", out.path] + Self.tinyTrain).code, 0)
+        let r = try run(["spectrum", "--run", out.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        // The same GAN, state and evaluation batch as the run's own final metrics.
+        XCTAssertEqual(obj["vector_field_norm"] as? Double, summary["vector_field_norm"] as? Double)
+        XCTAssertEqual(obj["dimension"] as? Int, summary["parameters"] as? Int)
+        let bad = try run(["spectrum", "--run", dir.appendingPathComponent("none").path])
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1)
+    }
+
     func testSweepValidatesThenRunsCellsAndShards() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
