@@ -353,20 +353,16 @@ struct TrainingRun {
         }
         defer { try? metricsFile?.close() }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
-        var trainingTime = Duration.seconds(resuming?.trainingSeconds ?? 0)
-        let clock = ContinuousClock()
-        var lastCheckpoint = clock.now
 
-        var lastMeasured = -1
-        func measure(_ x: [Double], step: Int, snapshot: Bool, row: Bool = true) throws -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
-            lastMeasured = step
+        func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws
+            -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
             let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
             let coverage = ModeCoverage(samples: samples, mixture: game.data)
             let vNorm = norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
             let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
             if let h = metricsFile, row {
                 let row = [String(step), String(coverage.modesCaptured), csvNumber(coverage.highQualityFraction), csvNumber(coverage.klModes),
-                           csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(seconds(trainingTime))]
+                           csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(trainingSeconds)]
                 try appendRow(row.joined(separator: ",") + "\n", to: h, path: joinPath(output!, "metrics.csv"))
             }
             if let dir = output, snapshot {
@@ -381,20 +377,19 @@ struct TrainingRun {
         var checkpointFailure: String?
         /// Writes checkpoint.json. A failed write does not end the run: it says so once, training
         /// goes on and the next checkpoint tries again; at the end the state goes elsewhere.
-        func saveCheckpoint(final: Bool = false) {
+        func saveCheckpoint(_ checkpoint: Checkpoint, seconds trainingSeconds: Double, final: Bool = false) {
             guard let dir = output else { return }
-            lastCheckpoint = clock.now
-            let c = TrainingCheckpoint(arguments: arguments, checkpoint: integrator.checkpoint, trainingSeconds: seconds(trainingTime))
+            let c = TrainingCheckpoint(arguments: arguments, checkpoint: checkpoint, trainingSeconds: trainingSeconds)
             let text = c.json.serialized() + "\n"
             do {
                 try write(text, to: joinPath(dir, TrainingCheckpoint.fileName))
                 if checkpointFailure != nil {
-                    writeStandardError("gameflow: checkpoint written again at step \(integrator.stepsCompleted)\n")
+                    writeStandardError("gameflow: checkpoint written again at step \(checkpoint.stepsCompleted)\n")
                     checkpointFailure = nil
                 }
             } catch {
                 if checkpointFailure == nil || final {
-                    writeStandardError("gameflow: warning: \(error) at step \(integrator.stepsCompleted)"
+                    writeStandardError("gameflow: warning: \(error) at step \(checkpoint.stepsCompleted)"
                                        + (final ? "\n" : "; training goes on and tries again\n"))
                 }
                 checkpointFailure = "\(error)"
@@ -419,34 +414,37 @@ struct TrainingRun {
         // after the checkpoint).
         let extending = resuming.map { r in r.finishedSteps == startStep } ?? false
         let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
-        var last = try measure(integrator.state, step: startStep, snapshot: snapshots.contains(startStep), row: resuming == nil || (onSchedule && !extending))
-        if resuming == nil { saveCheckpoint() }
-        Interrupt.install()
-        var interrupted = false
-        while true {
-            let begin = clock.now
-            let status = integrator.step()
-            trainingTime += clock.now - begin
-            let k = integrator.stepsCompleted, done = status != nil
-            interrupted = !done && Interrupt.requested
-            if k != lastMeasured && (done || interrupted || k % metricsEvery == 0 || snapshots.contains(k)) {
-                // A run that ends early still gets its final snapshot.
-                last = try measure(integrator.state, step: k, snapshot: done || snapshots.contains(k))
+        var last: (ModeCoverage, Double, (discriminator: Double, generator: Double))?
+        // The loop is the library's (RunLoop); the command configures three observers, in this
+        // order: metrics and snapshots on their schedule (and at the end: a run that ends early
+        // still gets its final snapshot), a checkpoint every --checkpoint-seconds of wall time
+        // whatever the metrics schedule (and at the start, the end and on a signal, after that
+        // step's metrics row), and the progress line.
+        let metrics = EveryNSteps(metricsEvery, at: snapshots) { e, _ in
+            if e.kind == .start {
+                last = try measure(e.state, step: e.step, seconds: e.trainingSeconds, snapshot: snapshots.contains(e.step),
+                                   row: resuming == nil || (onSchedule && !extending))
+            } else {
+                last = try measure(e.state, step: e.step, seconds: e.trainingSeconds, snapshot: e.status != nil || snapshots.contains(e.step))
             }
-            // A checkpoint every 10 s of wall time whatever the metrics schedule (a killed run
-            // loses at most that much), at the end and on a signal; after the step's metrics row.
-            if done || interrupted || (output != nil && clock.now - lastCheckpoint >= .seconds(checkpointInterval)) { saveCheckpoint(final: done || interrupted) }
-            progress.update(step: k)
-            if done || interrupted { break }
         }
+        let checkpoints = EveryNSeconds(checkpointInterval, atStart: resuming == nil) { e, checkpoint in
+            saveCheckpoint(checkpoint(), seconds: e.trainingSeconds, final: e.isLast && e.kind == .step)
+        }
+        let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }
+        var loop = RunLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)
+        Interrupt.install()
+        let interrupted = try loop.run(observers: [metrics, checkpoints, progressObserver], shouldStop: { _ in Interrupt.requested })
         Interrupt.uninstall()
         progress.finish()
+        integrator = loop.integrator
         if let dir = output {
             try write(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
         }
+        let final = last!
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
-                      metrics: last.0, vectorFieldNorm: last.1, losses: last.2, stats: integrator.stats,
-                      seconds: seconds(trainingTime), interrupted: interrupted)
+                      metrics: final.0, vectorFieldNorm: final.1, losses: final.2, stats: integrator.stats,
+                      seconds: loop.trainingSeconds, interrupted: interrupted)
     }
 
     /// metrics.csv: a new file with its header, or, when resuming from step k, the existing

@@ -227,3 +227,47 @@ final class Marker {}
         #expect(done.status == .completed && done.state == optimistic.state)
     }
 }
+
+/// The library's training loop: observers in order, schedules, stops, and resume bit for bit.
+@Suite struct RunLoopTests {
+    final class Log: RunObserver {
+        var events: [(String, Int, Bool)] = []
+        let tag: String
+        init(_ tag: String) { self.tag = tag }
+        func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws { events.append((tag, event.step, event.isLast)) }
+    }
+
+    @Test("Observers see the start, every step and the end, in order; EveryNSteps keeps its schedule (and the end, once)")
+    func schedule() throws {
+        let game = try DiracGAN(r1: 0.3)
+        let a = Log("a"), b = Log("b")
+        var every: [Int] = []
+        let tenth = EveryNSteps(10, at: [13]) { e, _ in every.append(e.step) }
+        var loop = RunLoop(try Integrator(game: game, scheme: SimGA(), initialState: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 25)))
+        let stopped = try loop.run(observers: [a, tenth, b])
+        #expect(!stopped && loop.integrator.stepsCompleted == 25)
+        #expect(a.events.map(\.1) == Array(0...25) && b.events.map(\.1) == Array(0...25))
+        #expect(a.events.last!.2 && !a.events.dropLast().contains { $0.2 })
+        #expect(every == [0, 10, 13, 20, 25])
+        #expect(loop.trainingSeconds > 0)
+    }
+
+    @Test("A stop after step k ends the loop there (isLast on that step); a checkpoint taken by an observer resumes bit for bit")
+    func stopAndResume() throws {
+        let game = try MLPGAN(generator: MLP(widths: [3, 6, 2], activation: .tanh), discriminator: MLP(widths: [2, 6, 1], activation: .tanh),
+                              data: .ring8, batchSize: 16, seed: 4)
+        let scheme = Preconditioned(Optimistic(), method: .standardAdam)
+        let options = SolveOptions(stepSize: 1e-2, maxSteps: 40)
+        var straight = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 4), options: options)
+        _ = straight.solve()
+        var saved: Checkpoint?
+        let keep = EveryNSeconds(1e9) { e, checkpoint in if e.isLast { saved = checkpoint() } }
+        var first = RunLoop(try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 4), options: options))
+        let stopped = try first.run(observers: [keep], shouldStop: { $0 >= 17 })
+        #expect(stopped && first.integrator.stepsCompleted == 17 && saved?.stepsCompleted == 17)
+        var second = RunLoop(try Integrator(game: game, scheme: scheme, resumingFrom: saved!, options: options))
+        try second.run(observers: [])
+        #expect(second.integrator.state == straight.state)
+        #expect(second.integrator.stats.fieldEvaluations == straight.stats.fieldEvaluations)
+    }
+}
