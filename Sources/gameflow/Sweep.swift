@@ -28,10 +28,16 @@ struct SweepCell {
     let index: Int
     let parameters: [(String, JSON)]
 
-    /// The `gameflow run` arguments of this cell.
+    /// The command the cell runs: "run" (default) or "train" (the spec key "command").
+    var command: String {
+        if case .string(let c)? = parameters.first(where: { $0.0 == "command" })?.1 { return c }
+        return "run"
+    }
+
+    /// The command's arguments of this cell.
     var arguments: [String] {
         var a: [String] = []
-        for (k, v) in parameters {
+        for (k, v) in parameters where k != "command" {
             switch v {
             case .bool(let b): if b { a.append("--\(k)") }
             default: a += ["--\(k)", SweepSpec.text(v)]
@@ -108,8 +114,15 @@ struct SweepSpec {
         var problems: [String] = []
         for cell in cells {
             do {
-                let run = try Run.parse(cell.arguments)
-                _ = try run.cell(dryRun: true)
+                switch cell.command {
+                case "run": _ = try Run.parse(cell.arguments).cell(dryRun: true)
+                case "train":
+                    let train = try Train.parse(cell.arguments)
+                    guard train.output == nil else { throw GameFlowError.invalidInput("a train cell writes no folder (no 'output')") }
+                    _ = try train.makeGame()
+                    _ = try train.knobs.make(try SchemeName.parse(train.scheme), metric: .referenceRMSProp)
+                default: throw GameFlowError.invalidInput("'command' must be run or train (got '\(cell.command)')")
+                }
             } catch {
                 var message = (error as? GameFlowError)?.description
                     ?? Run.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -140,8 +153,9 @@ enum SweepFolder {
         return try? JSON.parse(data)
     }
 
-    static let resultColumns = ["status", "steps_completed", "vector_field_norm", "distance_to_equilibrium", "field_evaluations",
-                                "jacobian_vector_products", "transpose_jacobian_vector_products", "root_iterations"]
+    static let resultColumns = ["status", "steps_completed", "vector_field_norm", "distance_to_equilibrium", "modes_captured",
+                                "high_quality_fraction", "field_evaluations", "jacobian_vector_products",
+                                "transpose_jacobian_vector_products", "root_iterations"]
 
     /// results.csv of these cell records (sorted by cell), byte-identical whoever computed them.
     static func resultsCSV(_ records: [JSON]) -> String {
@@ -238,8 +252,17 @@ struct SweepRun: ParsableCommand {
                 var secondsTaken = 0.0
                 var failed = false
                 do {
-                    let run = try Run.parse(cell.arguments)
-                    if let (summary, s) = try run.cell() {
+                    if cell.command == "train" {
+                        let clock = ContinuousClock()
+                        let begin = clock.now
+                        let train = try Train.parse(cell.arguments + ["--quiet", "--no-eigenvalues"])
+                        // Wall times go to timings.csv only: results stay identical for every --jobs.
+                        let summary = try train.execute(resuming: nil, sweepCell: true)
+                            .removing("seconds").removing("ms_per_step").removing("arguments").removing("commit")
+                        record.append(("result", summary))
+                        secondsTaken = seconds(clock.now - begin)
+                        failed = summary["status"].map { SweepSpec.text($0) } == "failed"
+                    } else if let (summary, s) = try Run.parse(cell.arguments).cell() {
                         record.append(("result", summary))
                         secondsTaken = s
                         failed = summary["status"].map { SweepSpec.text($0) } == "failed"

@@ -152,7 +152,10 @@ struct Train: ParsableCommand {
     }
 
     /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
-    func execute(resuming: TrainingCheckpoint?) throws {
+    /// `sweepCell`: run as a cell of `gameflow sweep` — no printing, no signal handling (the
+    /// sweep's cells are atomic files instead); returns the summary.
+    @discardableResult
+    func execute(resuming: TrainingCheckpoint?, sweepCell: Bool = false) throws -> JSON {
         let (mixture, _, _, lay) = try networkSettings()
         let name = try SchemeName.parse(scheme)
         let preconditioner: Preconditioner?
@@ -216,6 +219,7 @@ struct Train: ParsableCommand {
         var runner = TrainingRun(game: game, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         runner.checkpointInterval = checkpointSeconds
+        runner.handleSignals = !sweepCell
         let result = try runner.run()
 
         var obj: [(String, JSON)] = [
@@ -240,6 +244,7 @@ struct Train: ParsableCommand {
                 }
             }
         }
+        if sweepCell { return summary }
         if json {
             print(summary.serialized())
         } else {
@@ -255,6 +260,7 @@ struct Train: ParsableCommand {
                 + (output.map { "; continue with: gameflow resume \($0)" } ?? "") + "\n")
             throw ExitCode(130)
         }
+        return summary
     }
 
     /// The largest network the end-of-run eigenvalue figure is made for (three dense n × n
@@ -289,6 +295,8 @@ struct TrainingRun {
     let metricsEvery: Int
     /// Seconds of wall time between checkpoints at most.
     var checkpointInterval: Double = 10
+    /// Stop cleanly (checkpoint, status interrupted) on SIGINT/SIGTERM/SIGHUP.
+    var handleSignals = true
     let output: String?
     let quiet: Bool
     let arguments: [String]
@@ -433,9 +441,10 @@ struct TrainingRun {
         }
         let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }
         var loop = RunLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)
-        Interrupt.install()
-        let interrupted = try loop.run(observers: [metrics, checkpoints, progressObserver], shouldStop: { _ in Interrupt.requested })
-        Interrupt.uninstall()
+        if handleSignals { Interrupt.install() }
+        let interrupted = try loop.run(observers: [metrics, checkpoints, progressObserver],
+                                       shouldStop: { _ in handleSignals && Interrupt.requested })
+        if handleSignals { Interrupt.uninstall() }
         progress.finish()
         integrator = loop.integrator
         if let dir = output {
