@@ -11,7 +11,7 @@ let options = SolveOptions(stepSize: 1e-3, maxSteps: 200)
 var saved: Checkpoint?                                  // a real run writes it to disk
 let metrics = EveryNSteps(50) { event, _ in
     let samples = game.samples(at: event.state, count: 2_000, sampleSeed: 1)
-    let coverage = ModeCoverage(samples: samples, mixture: game.data)
+    let coverage = ModeCoverage(samples: samples, mixture: .ring8)
     print("step", event.step, "modes", coverage.modesCaptured, "‖v‖", norm2(game.vectorField(at: event.state, step: MLPGAN.evaluationStep)))
 }
 let checkpoints = EveryNSeconds(10) { _, checkpoint in saved = checkpoint() }

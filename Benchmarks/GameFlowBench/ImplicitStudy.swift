@@ -155,7 +155,7 @@ struct ImplicitStudy: ParsableCommand {
         func cost(_ s: Stats) -> Int { s.fieldEvaluations + s.jacobianVectorProducts + s.transposeJacobianVectorProducts }
         func measure(_ status: String) {
             let samples = game.samples(at: integrator.state, count: 10_000, sampleSeed: 0xE7A1)
-            let c = ModeCoverage(samples: samples, mixture: game.data)
+            let c = ModeCoverage(samples: samples, mixture: game.data!)
             let v = norm2(game.vectorField(at: integrator.state, step: MLPGAN.evaluationStep))
             rows.append(Row(method: m.label, seed: seed, step: integrator.stepsCompleted, cost: cost(integrator.stats),
                             seconds: seconds, modes: c.modesCaptured, highQuality: c.highQualityFraction, vNorm: v,

@@ -5,7 +5,7 @@ import Numerics
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an MLP GAN on a 2-D Gaussian mixture (the paper's Section 5 experiment).",
+        abstract: "Train an MLP GAN on a 2-D Gaussian mixture (the paper's Section 5 experiment) or on your data.",
         discussion: """
             The paper's run (consensus optimisation with RMSProp on 8 Gaussians):
               gameflow train --data ring8 --scheme consensus --gamma 10 \\
@@ -16,7 +16,7 @@ struct Train: ParsableCommand {
             is about 30 times slower.
             """)
 
-    @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05) or grid16 (4×4, σ 0.02).")
+    @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05), grid16 (4×4, σ 0.02), or a CSV file of points (one per row, any dimension d ≥ 1; the generator then outputs d numbers).")
     var data: String = "ring8"
 
     @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -56,6 +56,12 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Latent dimension.")
     var latent: Int = 16
 
+    @Option(name: .customLong("generator-hidden"), help: "The generator's hidden widths, one per layer (e.g. 64,64; default: --depth layers of --hidden).")
+    var generatorHidden: String?
+
+    @Option(name: .customLong("discriminator-hidden"), help: "The discriminator's hidden widths, one per layer (default: --depth layers of --hidden).")
+    var discriminatorHidden: String?
+
     @Option(help: "Hidden activation: relu, leaky-relu, tanh or linear.")
     var activation: String = "relu"
 
@@ -92,6 +98,8 @@ struct Train: ParsableCommand {
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments + field.arguments
+        if let g = generatorHidden { a += ["--generator-hidden", g] }
+        if let d = discriminatorHidden { a += ["--discriminator-hidden", d] }
         if let m = momentum { a += ["--momentum", "\(m)", "--momentum-form", momentumForm] }
         if let e = every { a += ["--every", "\(e)"] }
         a += ["--checkpoint-seconds", "\(checkpointSeconds)"]
@@ -112,8 +120,8 @@ struct Train: ParsableCommand {
     }
 
     /// The data, activation, utility and layout, with the sizes checked (memory included).
-    func networkSettings() throws -> (GaussianMixture, Activation, MLPGAN.Utility, MLPGAN.Layout) {
-        let mixture = try GaussianMixture.named(data)
+    func networkSettings() throws -> (any SampleSource, Activation, MLPGAN.Utility, MLPGAN.Layout) {
+        let source = try dataSource()
         guard let act = Activation(rawValue: activation) else {
             throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
         }
@@ -127,28 +135,53 @@ struct Train: ParsableCommand {
         guard (1...4096).contains(hidden), (1...64).contains(depth), (1...4096).contains(latent) else {
             throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
         }
+        let (gh, dh) = try hiddenWidths()
+        let d = source.dimension
         // Workspaces: 6 buffers of batch × (sum of widths) per network, three networks' worth.
-        let widthSum = Double(latent + 2 * depth * hidden + 2 + 2 + 1)
+        let widthSum = Double(latent + gh.reduce(0, +) + dh.reduce(0, +) + d + d + 1)
         let workspaceGB = 3 * 6 * Double(batch) * widthSum * 8 / 1e9
         guard workspaceGB <= 4 else {
             throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
         }
         // Parameters of both networks; a run keeps some sixteen vectors of that length (state,
         // field, scheme and optimizer buffers, network gradients), checked before anything is made.
-        let parameters = Double(latent * hidden + hidden) + 2 * Double(depth - 1) * Double(hidden * hidden + hidden)
-            + Double(2 * hidden + 2) + Double(3 * hidden) + Double(hidden + 1)
+        func count(_ widths: [Int]) -> Double { zip(widths, widths.dropFirst()).reduce(0) { $0 + Double($1.0 * $1.1 + $1.1) } }
+        let parameters = count([latent] + gh + [d]) + count([d] + dh + [1])
         guard 16 * parameters * 8 <= 4e9 else {
-            throw GameFlowError.invalidInput(String(format: "--hidden/--depth/--latent give %.3g parameters, which need about %.1f GB (limit 4 GB)",
+            throw GameFlowError.invalidInput(String(format: "the networks' widths give %.3g parameters, which need about %.1f GB (limit 4 GB)",
                                                     parameters, 16 * parameters * 8 / 1e9))
         }
-        return (mixture, act, util, lay)
+        return (source, act, util, lay)
     }
 
     /// The run's GAN, as `execute` makes it (for `gameflow spectrum --run DIR`).
     func makeGame() throws -> MLPGAN {
-        let (mixture, act, util, lay) = try networkSettings()
-        return try MLPGAN.paperSetup(data: mixture, hidden: hidden, depth: depth, latent: latent, batchSize: batch,
+        let (source, act, util, lay) = try networkSettings()
+        let (gh, dh) = try hiddenWidths()
+        return try MLPGAN.paperSetup(data: source, generatorHidden: gh, discriminatorHidden: dh, latent: latent, batchSize: batch,
                                      activation: act, utility: util, layout: lay, seed: seed)
+    }
+
+    /// The built-in mixture named by --data, or the points of the CSV file it names.
+    func dataSource() throws -> any SampleSource {
+        if let m = try? GaussianMixture.named(data) { return m }
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw GameFlowError.invalidInput("--data '\(data)' is neither ring8, grid25, grid16 nor a CSV file")
+        }
+        return try Dataset.load(path: data)
+    }
+
+    /// Each network's hidden widths: --generator-hidden / --discriminator-hidden, else --depth × --hidden.
+    func hiddenWidths() throws -> ([Int], [Int]) {
+        func parse(_ text: String?, _ flag: String) throws -> [Int] {
+            guard let t = text else { return [Int](repeating: hidden, count: depth) }
+            let w = t.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !w.isEmpty, w.count <= 64, w.allSatisfy({ $0 != nil && (1...4096).contains($0!) }) else {
+                throw GameFlowError.invalidInput("\(flag) must be 1 to 64 comma-separated widths in 1…4096 (got '\(t)')")
+            }
+            return w.map { $0! }
+        }
+        return (try parse(generatorHidden, "--generator-hidden"), try parse(discriminatorHidden, "--discriminator-hidden"))
     }
 
     /// Trains from the initial state, or continues the run saved in `resuming` (into `output`).
@@ -156,7 +189,7 @@ struct Train: ParsableCommand {
     /// sweep's cells are atomic files instead); returns the summary.
     @discardableResult
     func execute(resuming: TrainingCheckpoint?, sweepCell: Bool = false) throws -> JSON {
-        let (mixture, _, _, lay) = try networkSettings()
+        let (source, _, _, lay) = try networkSettings()
         let name = try SchemeName.parse(scheme)
         let preconditioner: Preconditioner?
         switch optimizer {
@@ -223,12 +256,14 @@ struct Train: ParsableCommand {
         let result = try runner.run()
 
         var obj: [(String, JSON)] = [
-            ("data", .string(mixture.name)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
+            ("data", .string(source.name)), ("data_dimension", .int(source.dimension)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
             ("momentum", momentum.map { .number($0) } ?? .null), ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null),
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
             ("batch", .int(batch)), ("parameters", .int(game.dimension)),
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
-            ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)), ("activation", .string(activation)),
+            ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)),
+            ("generator_hidden", .array(try hiddenWidths().0.map { .int($0) })), ("discriminator_hidden", .array(try hiddenWidths().1.map { .int($0) })),
+            ("activation", .string(activation)),
             ("utility", .string(utility)), ("layout", .string(layout)),
             ("optimizer_constants", optimizerConstants(preconditioner)),
         ] + reproduction(arguments: ["train"] + settingsArguments)
@@ -248,11 +283,14 @@ struct Train: ParsableCommand {
         if json {
             print(summary.serialized())
         } else {
-            let m = result.metrics
-            print("\(mixture.name), \(chosen.name), lr \(lr), seed \(seed): \(result.statusDescription) after \(result.steps) steps "
+            print("\(source.name), \(chosen.name), lr \(lr), seed \(seed): \(result.statusDescription) after \(result.steps) steps "
                   + String(format: "(%.2f s, %.3f ms/step)", result.seconds, result.msPerStep))
-            print("modes captured \(m.modesCaptured)/\(mixture.means.count), high-quality \(String(format: "%.3f", m.highQualityFraction)), "
-                  + "KL \(String(format: "%.4f", m.klModes)), ‖v‖ \(String(format: "%.4g", result.vectorFieldNorm))")
+            var line = ""
+            if let m = result.metrics, let mixture = source as? GaussianMixture {
+                line = "modes captured \(m.modesCaptured)/\(mixture.means.count), high-quality \(String(format: "%.3f", m.highQualityFraction)), "
+                    + "KL \(String(format: "%.4f", m.klModes)), "
+            }
+            print(line + "energy distance \(String(format: "%.4g", result.energyDistance)), ‖v‖ \(String(format: "%.4g", result.vectorFieldNorm))")
             if let dir = output { print("wrote \(dir)/") }
         }
         if result.interrupted {
@@ -309,7 +347,10 @@ struct TrainingRun {
         var status: Status
         var steps: Int
         var finalState: [Double]
-        var metrics: ModeCoverage
+        /// Mode metrics (mixtures only).
+        var metrics: ModeCoverage?
+        /// The energy distance between 2,000 generator samples and 2,000 reference points.
+        var energyDistance: Double
         var vectorFieldNorm: Double
         var losses: (discriminator: Double, generator: Double)
         var stats: Stats
@@ -323,8 +364,10 @@ struct TrainingRun {
         var statusDescription: String { interrupted ? "interrupted (\(Interrupt.signalName))" : "\(status)" }
 
         var summaryFields: [(String, JSON)] {
-            [("modes_captured", .int(metrics.modesCaptured)), ("high_quality_fraction", .number(metrics.highQualityFraction)),
-             ("kl_modes", .number(metrics.klModes)), ("vector_field_norm", .number(vectorFieldNorm)),
+            [("modes_captured", metrics.map { .int($0.modesCaptured) } ?? .null),
+             ("high_quality_fraction", metrics.map { .number($0.highQualityFraction) } ?? .null),
+             ("kl_modes", metrics.map { .number($0.klModes) } ?? .null), ("energy_distance", .number(energyDistance)),
+             ("vector_field_norm", .number(vectorFieldNorm)),
              ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
              ("steps", .int(steps)), ("status", .string(statusName)), ("reason", reason.map { .string($0) } ?? .null),
              ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep)),
@@ -362,25 +405,31 @@ struct TrainingRun {
         defer { try? metricsFile?.close() }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
 
+        let d = game.dataDimension
+        let reference = Self.referencePoints(game.source)
         func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws
-            -> (ModeCoverage, Double, (discriminator: Double, generator: Double)) {
+            -> (ModeCoverage?, Double, Double, (discriminator: Double, generator: Double)) {
             let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
-            let coverage = ModeCoverage(samples: samples, mixture: game.data)
+            let coverage = game.data.map { ModeCoverage(samples: samples, mixture: $0) }
+            let energy = energyDistance(samples, reference, dimension: d)
             let vNorm = norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
             let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
             if let h = metricsFile, row {
-                let row = [String(step), String(coverage.modesCaptured), csvNumber(coverage.highQualityFraction), csvNumber(coverage.klModes),
+                let modes = coverage.map { [String($0.modesCaptured), csvNumber($0.highQualityFraction), csvNumber($0.klModes)] } ?? ["", "", ""]
+                let row = [String(step)] + modes + [csvNumber(energy),
                            csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(trainingSeconds)]
                 try appendRow(row.joined(separator: ",") + "\n", to: h, path: joinPath(output!, "metrics.csv"))
             }
             if let dir = output, snapshot {
-                var csv = "x,y\n"
-                for r in 0..<(samples.count / 2) { csv += csvNumber(samples[2 * r]) + "," + csvNumber(samples[2 * r + 1]) + "\n" }
+                var csv = (d == 2 ? "x,y" : (0..<d).map { "x\($0)" }.joined(separator: ",")) + "\n"
+                for r in 0..<(samples.count / d) { csv += (0..<d).map { csvNumber(samples[d * r + $0]) }.joined(separator: ",") + "\n" }
                 try write(csv, to: joinPath(dir, "samples-\(step).csv"))
-                try write(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
-                try write(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
+                if d == 2 {
+                    try write(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
+                    try write(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
+                }
             }
-            return (coverage, vNorm, losses)
+            return (coverage, energy, vNorm, losses)
         }
         var checkpointFailure: String?
         /// Writes checkpoint.json. A failed write does not end the run: it says so once, training
@@ -422,7 +471,7 @@ struct TrainingRun {
         // after the checkpoint).
         let extending = resuming.map { r in r.finishedSteps == startStep } ?? false
         let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
-        var last: (ModeCoverage, Double, (discriminator: Double, generator: Double))?
+        var last: (ModeCoverage?, Double, Double, (discriminator: Double, generator: Double))?
         // The loop is the library's (RunLoop); the command configures three observers, in this
         // order: metrics and snapshots on their schedule (and at the end: a run that ends early
         // still gets its final snapshot), a checkpoint every --checkpoint-seconds of wall time
@@ -452,14 +501,14 @@ struct TrainingRun {
         }
         let final = last!
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
-                      metrics: final.0, vectorFieldNorm: final.1, losses: final.2, stats: integrator.stats,
+                      metrics: final.0, energyDistance: final.1, vectorFieldNorm: final.2, losses: final.3, stats: integrator.stats,
                       seconds: loop.trainingSeconds, interrupted: interrupted)
     }
 
     /// metrics.csv: a new file with its header, or, when resuming from step k, the existing
     /// file with rows of steps < k kept (rows written after the checkpoint are computed again).
     private func openMetrics(_ path: String, keepingBefore step: Int?) throws -> FileHandle {
-        let header = "step,modes_captured,high_quality_fraction,kl_modes,vector_field_norm,discriminator_loss,generator_loss,seconds\n"
+        let header = "step,modes_captured,high_quality_fraction,kl_modes,energy_distance,vector_field_norm,discriminator_loss,generator_loss,seconds\n"
         var contents = header
         if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
             for line in old.split(separator: "\n").dropFirst() {
@@ -476,11 +525,32 @@ struct TrainingRun {
 
     /// Figure 2: the generator's samples as a density (2-D histogram) with the target modes marked.
     private func densityFigure(_ samples: [Double], step: Int) -> Plot {
-        Figures.sampleDensity(samples, mixture: game.data, title: "Generator density at step \(step) of \(options.maxSteps)")
+        let title = "Generator density at step \(step) of \(options.maxSteps)"
+        if let m = game.data { return Figures.sampleDensity(samples, mixture: m, title: title) }
+        return Figures.sampleDensity(samples, data: game.source as! Dataset, title: title)
     }
 
     /// The same samples as a scatter (up to 4,000 points).
     private func scatterFigure(_ samples: [Double], step: Int) -> Plot {
-        Figures.sampleScatter(samples, mixture: game.data, title: "Generator samples at step \(step) of \(options.maxSteps)")
+        let title = "Generator samples at step \(step) of \(options.maxSteps)"
+        if let m = game.data { return Figures.sampleScatter(samples, mixture: m, title: title) }
+        return Figures.sampleScatter(samples, data: game.source as! Dataset, title: title)
+    }
+
+    /// 2,000 points of the target to measure the energy distance against: the data's rows
+    /// evenly spaced, or samples of the mixture from a fixed seed.
+    static func referencePoints(_ source: any SampleSource) -> [Double] {
+        let d = source.dimension, m = 2000
+        if let data = source as? Dataset {
+            let n = data.count, take = min(n, m)
+            var out: [Double] = []
+            out.reserveCapacity(take * d)
+            for k in 0..<take { let r = k * n / take; out += data.points[(r * d)..<((r + 1) * d)] }
+            return out
+        }
+        var out = [Double](repeating: 0, count: m * d)
+        var rng = SeededGenerator(seed: sampleSeed, stream: -4)
+        out.withUnsafeMutableBufferPointer { source.sample(m, into: $0.baseAddress!, rng: &rng) }
+        return out
     }
 }

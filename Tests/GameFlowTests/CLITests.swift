@@ -342,6 +342,48 @@ final class CLITests: XCTestCase {
         }
     }
 
+    func testTrainOnTheUsersData() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededGenerator(seed: 5)
+        for d in [3, 2] {
+            var csv = (0..<d).map { "c\($0)" }.joined(separator: ",") + "\n"
+            for _ in 0..<200 { csv += (0..<d).map { _ in String(rng.normal()) }.joined(separator: ",") + "\n" }
+            let data = dir.appendingPathComponent("data\(d).csv")
+            try csv.write(to: data, atomically: true, encoding: .utf8)
+            let out = dir.appendingPathComponent("run\(d)")
+            let args = ["train", "--data", data.path, "--scheme", "simga", "--optimizer", "adam", "--lr", "0.001", "--steps", "20",
+                        "--batch", "16", "--generator-hidden", "6,5", "--discriminator-hidden", "4", "--latent", "2", "--every", "10",
+                        "--no-eigenvalues", "--quiet", "--json", "--output", out.path]
+            let r = try run(args)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(obj["data_dimension"] as? Int, d)
+            XCTAssertTrue(obj["modes_captured"] is NSNull)
+            XCTAssertGreaterThan(try XCTUnwrap(obj["energy_distance"] as? Double), 0)
+            XCTAssertEqual(obj["generator_hidden"] as? [Int], [6, 5])
+            let samples = try String(contentsOf: out.appendingPathComponent("samples-20.csv"), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(samples.count, 1 + 10_000)
+            XCTAssertEqual(samples[1].split(separator: ",").count, d)
+            XCTAssertEqual(FileManager.default.fileExists(atPath: out.appendingPathComponent("density-20.svg").path), d == 2)
+            // Resumes bit for bit like any run.
+            let split = dir.appendingPathComponent("split\(d)")
+            var half = args
+            half[half.firstIndex(of: "20")!] = "10"
+            half[half.firstIndex(of: out.path)!] = split.path
+            XCTAssertEqual(try run(half).code, 0)
+            XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0)
+            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")), try Data(contentsOf: out.appendingPathComponent("state.json")))
+        }
+        let bad = dir.appendingPathComponent("bad.csv")
+        try "1,2\n3,4,5\n".write(to: bad, atomically: true, encoding: .utf8)
+        let r = try run(["train", "--data", bad.path, "--scheme", "simga", "--lr", "0.001", "--steps", "5", "--output", dir.appendingPathComponent("x").path])
+        XCTAssertNotEqual(r.code, 0)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("line 2"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
+    }
+
     func testSpectrumOfATrainedGAN() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

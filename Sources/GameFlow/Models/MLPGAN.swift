@@ -51,8 +51,12 @@ public struct MLPGAN: Game {
     public let generator: MLP
     /// The discriminator network: 2 → … → 1 (a logit).
     public let discriminator: MLP
-    /// The target mixture.
-    public let data: GaussianMixture
+    /// Where the real samples come from (a mixture or the user's data).
+    public let source: any SampleSource
+    /// The target mixture, when the data is one (mode metrics need it).
+    public var data: GaussianMixture? { source as? GaussianMixture }
+    /// d, the dimension of a sample (the generator's output, the discriminator's input).
+    public var dataDimension: Int { source.dimension }
     /// Real and fake samples per minibatch.
     public let batchSize: Int
     /// The GAN objective.
@@ -80,16 +84,17 @@ public struct MLPGAN: Game {
     ///   - utility: the GAN objective.
     ///   - layout: which network's parameters come first in x.
     ///   - seed: keys every minibatch, with the step index.
-    public init(generator: MLP, discriminator: MLP, data: GaussianMixture, batchSize: Int,
+    public init(generator: MLP, discriminator: MLP, data: some SampleSource, batchSize: Int,
                 utility: Utility = .nonSaturating, layout: Layout = .generatorFirst, seed: UInt64) throws {
-        guard generator.outputWidth == 2 else { throw GameFlowError.invalidInput("generator must output 2 numbers (got \(generator.outputWidth))") }
-        guard discriminator.inputWidth == 2, discriminator.outputWidth == 1 else {
-            throw GameFlowError.invalidInput("discriminator must map 2 numbers to 1 (got \(discriminator.inputWidth) → \(discriminator.outputWidth))")
+        let d = data.dimension
+        guard generator.outputWidth == d else { throw GameFlowError.invalidInput("generator must output \(d) numbers, the data's dimension (got \(generator.outputWidth))") }
+        guard discriminator.inputWidth == d, discriminator.outputWidth == 1 else {
+            throw GameFlowError.invalidInput("discriminator must map \(d) numbers to 1 (got \(discriminator.inputWidth) → \(discriminator.outputWidth))")
         }
         guard batchSize >= 1 else { throw GameFlowError.invalidInput("batch size must be at least 1 (got \(batchSize))") }
         self.generator = generator
         self.discriminator = discriminator
-        self.data = data
+        self.source = data
         self.batchSize = batchSize
         self.utility = utility
         self.layout = layout
@@ -99,20 +104,35 @@ public struct MLPGAN: Game {
         case .discriminatorFirst: (generatorOffset, discriminatorOffset) = (discriminator.parameterCount, 0)
         }
         self.workspace = GANWorkspace(generator: generator, discriminator: discriminator, batch: batchSize,
-                                      dimension: generator.parameterCount + discriminator.parameterCount)
+                                      dimension: generator.parameterCount + discriminator.parameterCount, dataDimension: d)
     }
 
     /// The paper's setup: hidden layers of `width` ReLU units, latent `latent`, on `data`.
-    public static func paperSetup(data: GaussianMixture, hidden width: Int = 16, depth: Int = 4, latent: Int = 16,
+    public static func paperSetup(data: some SampleSource, hidden width: Int = 16, depth: Int = 4, latent: Int = 16,
                                   batchSize: Int = 512, activation: Activation = .relu,
                                   utility: Utility = .nonSaturating, layout: Layout = .generatorFirst,
                                   seed: UInt64) throws -> MLPGAN {
         guard depth >= 1, width >= 1, latent >= 1 else {
             throw GameFlowError.invalidInput("hidden width, depth and latent size must be ≥ 1")
         }
-        let hidden = [Int](repeating: width, count: depth)
-        return try MLPGAN(generator: MLP(widths: [latent] + hidden + [2], activation: activation),
-                          discriminator: MLP(widths: [2] + hidden + [1], activation: activation),
+        return try paperSetup(data: data, generatorHidden: [Int](repeating: width, count: depth),
+                              discriminatorHidden: [Int](repeating: width, count: depth), latent: latent, batchSize: batchSize,
+                              activation: activation, utility: utility, layout: layout, seed: seed)
+    }
+
+    /// The paper's networks with their own hidden widths (`generatorHidden`, `discriminatorHidden`,
+    /// one width per hidden layer) on `data` of any dimension d: G maps latent → … → d, D d → … → 1.
+    public static func paperSetup(data: some SampleSource, generatorHidden: [Int], discriminatorHidden: [Int], latent: Int = 16,
+                                  batchSize: Int = 512, activation: Activation = .relu,
+                                  utility: Utility = .nonSaturating, layout: Layout = .generatorFirst,
+                                  seed: UInt64) throws -> MLPGAN {
+        guard latent >= 1, !generatorHidden.isEmpty, !discriminatorHidden.isEmpty,
+              (generatorHidden + discriminatorHidden).allSatisfy({ $0 >= 1 }) else {
+            throw GameFlowError.invalidInput("hidden widths and the latent size must be ≥ 1")
+        }
+        let d = data.dimension
+        return try MLPGAN(generator: MLP(widths: [latent] + generatorHidden + [d], activation: activation),
+                          discriminator: MLP(widths: [d] + discriminatorHidden + [1], activation: activation),
                           data: data, batchSize: batchSize, utility: utility, layout: layout, seed: seed)
     }
 
@@ -201,9 +221,10 @@ public struct MLPGAN: Game {
         }
     }
 
-    /// `count` generator samples (count × 2) for latents drawn from `sampleSeed`.
+    /// `count` generator samples (count × d) for latents drawn from `sampleSeed`.
     public func samples(at x: [Double], count: Int, sampleSeed: UInt64) -> [Double] {
-        var out = [Double](repeating: 0, count: 2 * count)
+        let d = dataDimension
+        var out = [Double](repeating: 0, count: d * count)
         let ws = MLPWorkspace(generator, capacity: min(count, 4096))
         var rng = SeededGenerator(seed: sampleSeed, stream: -3)
         var z = [Double](repeating: 0, count: min(count, 4096) * latentDimension)
@@ -213,7 +234,7 @@ public struct MLPGAN: Game {
                 let n = min(4096, count - done)
                 z.withUnsafeMutableBufferPointer { rng.fillNormals($0.baseAddress!, count: n * latentDimension) }
                 let o = z.withUnsafeBufferPointer { generator.forward(xs.baseAddress! + generatorOffset, input: $0.baseAddress!, batch: n, ws) }
-                for i in 0..<(2 * n) { out[2 * done + i] = o[i] }
+                for i in 0..<(d * n) { out[d * done + i] = o[i] }
                 done += n
             }
         }
@@ -295,10 +316,10 @@ public struct MLPGAN: Game {
     /// no complete forward state, and the next pass that needs one recomputes it.
     private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, real: Bool = true) {
         if ws.holdsForward(of: p, count: dimension, step: step) { return }
-        ws.prepareBatch(step: step, seed: seed, data: data, latent: latentDimension)
+        ws.prepareBatch(step: step, seed: seed, data: source, latent: latentDimension)
         let b = ws.batch
         let fake = generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g)
-        ws.fake.update(from: fake, count: 2 * b)
+        ws.fake.update(from: fake, count: dataDimension * b)
         let dp = p + discriminatorOffset
         if real { ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b) }
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
@@ -338,9 +359,9 @@ public struct MLPGAN: Game {
         if generatorBlock {
             // ∇_G g: ψ′·e₀ back through G.
             vG.update(repeating: 0, count: generator.parameterCount)
+            let d = dataDimension
             for r in 0..<b {
-                ws.dFakeInput[2 * r] = ws.psi1[r] * ws.fakeInputUnit[2 * r]
-                ws.dFakeInput[2 * r + 1] = ws.psi1[r] * ws.fakeInputUnit[2 * r + 1]
+                for j in 0..<d { ws.dFakeInput[d * r + j] = ws.psi1[r] * ws.fakeInputUnit[d * r + j] }
             }
             generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
         }
@@ -353,7 +374,7 @@ public struct MLPGAN: Game {
     private func tangentAll(_ p: UnsafePointer<Double>, wG: UnsafePointer<Double>?, wD: UnsafePointer<Double>?, _ ws: GANWorkspace) {
         let b = ws.batch
         let dp = p + discriminatorOffset
-        ws.rFake.update(from: generator.tangentForward(p + generatorOffset, direction: wG, inputDirection: nil, ws.g), count: 2 * b)
+        ws.rFake.update(from: generator.tangentForward(p + generatorOffset, direction: wG, inputDirection: nil, ws.g), count: dataDimension * b)
         ws.rRealLogit.update(from: discriminator.tangentForward(dp, direction: wD, inputDirection: nil, ws.dReal), count: b)
         ws.rFakeLogit.update(from: discriminator.tangentForward(dp, direction: wD, inputDirection: wG != nil ? ws.rFake : nil,
                                                                 ws.dFake), count: b)
@@ -438,11 +459,15 @@ public struct MLPGAN: Game {
         let gp = p + generatorOffset, dp = p + discriminatorOffset
         // Tangents: G along u_G; D on real data along u_D; D on the fakes along the merged direction.
         let gDot = generator.tangentForward(gp, direction: uG, inputDirection: nil, ws.g)
+        let d = dataDimension
         for r in 0..<b {
-            let g0 = gDot[2 * r], g1 = gDot[2 * r + 1]
-            ws.sA[r] = nb * (ws.fakeInputUnit[2 * r] * g0 + ws.fakeInputUnit[2 * r + 1] * g1)
-            ws.rFake[2 * r] = ws.psi1[r] * g0
-            ws.rFake[2 * r + 1] = ws.psi1[r] * g1
+            var s = 0.0
+            for j in 0..<d {
+                let g = gDot[d * r + j]
+                s += ws.fakeInputUnit[d * r + j] * g
+                ws.rFake[d * r + j] = ws.psi1[r] * g
+            }
+            ws.sA[r] = nb * s
         }
         let sReal = discriminator.tangentForward(dp, direction: uD, inputDirection: nil, ws.dReal)
         let sFake = discriminator.tangentForward(dp, direction: uD, inputDirection: ws.rFake, directionRowScale: ws.phiFake1,
@@ -503,7 +528,7 @@ final class GANWorkspace: @unchecked Sendable {
     private let lock = NSLock()
     private var owned: [UnsafeMutablePointer<Double>] = []
 
-    init(generator: MLP, discriminator: MLP, batch: Int, dimension: Int) {
+    init(generator: MLP, discriminator: MLP, batch: Int, dimension: Int, dataDimension d: Int) {
         self.batch = batch
         g = MLPWorkspace(generator, capacity: batch)
         dReal = MLPWorkspace(discriminator, capacity: batch)
@@ -515,12 +540,12 @@ final class GANWorkspace: @unchecked Sendable {
             owned.append(p)
             return p
         }
-        real = make(2 * batch); latents = make(generator.inputWidth * batch); fake = make(2 * batch)
-        rFake = make(2 * batch); dFakeInput = make(2 * batch); rDFakeInput = make(2 * batch)
+        real = make(d * batch); latents = make(generator.inputWidth * batch); fake = make(d * batch)
+        rFake = make(d * batch); dFakeInput = make(d * batch); rDFakeInput = make(d * batch)
         realLogit = make(batch); fakeLogit = make(batch); rRealLogit = make(batch); rFakeLogit = make(batch)
         upstream = make(batch); rUpstream = make(batch)
         realUpstream = make(batch); unitUpstream = make(batch); phiFake1 = make(batch); psi1 = make(batch)
-        fakeInputUnit = make(2 * batch); sA = make(batch); realSigma = make(batch); fakeSigma = make(batch)
+        fakeInputUnit = make(d * batch); sA = make(batch); realSigma = make(batch); fakeSigma = make(batch)
         fieldScratch = make(dimension)
         unitUpstream.update(repeating: 1 / Double(batch), count: batch)
         self.owned = owned
@@ -535,7 +560,7 @@ final class GANWorkspace: @unchecked Sendable {
     }
 
     /// Draws the batch of `step` unless it is already the current one.
-    func prepareBatch(step: Int, seed: UInt64, data: GaussianMixture, latent: Int) {
+    func prepareBatch(step: Int, seed: UInt64, data: any SampleSource, latent: Int) {
         if batchStep == step { return }
         var rng = SeededGenerator(seed: seed, stream: Int64(step))
         data.sample(batch, into: real, rng: &rng)

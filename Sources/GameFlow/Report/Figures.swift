@@ -42,8 +42,6 @@ public enum Figures {
         return plot
     }
 
-    /// Figure 3 of "The Numerics of GANs" for a large Jacobian: the eigenvalue clouds of v′ and of
-    /// v′ − γv′ᵀv′ in the complex plane (no step size, no stability regions), axes through 0.
     /// The view of a mixture's samples: ±(1.6 × the farthest mode + 6σ), a square.
     static func mixtureExtent(_ mixture: GaussianMixture) -> Double {
         (mixture.means.map { max(abs($0.0), abs($0.1)) }.max() ?? 1) * 1.6 + 6 * mixture.sigma
@@ -59,35 +57,79 @@ public enum Figures {
     /// histogram over the view, shaded by log(1 + count) so that unequal mass per mode shows —
     /// with the target modes marked. Samples outside the view are counted in a note.
     public static func sampleDensity(_ samples: [Double], mixture: GaussianMixture, title: String, bins: Int = 100) -> Plot {
-        var plot = Plot(title: title, xLabel: "x", yLabel: "y")
-        plot.equalAspect = true
         let e = mixtureExtent(mixture)
-        plot.xRange = -e...e
-        plot.yRange = -e...e
-        var hist = Plot.Histogram2D(x: -e...e, y: -e...e, nx: bins, ny: bins)
-        for r in 0..<(samples.count / 2) { hist.add(samples[2 * r], samples[2 * r + 1]) }
-        plot.add("density (\(bins)×\(bins) cells, shade ∝ log(1 + count))", .heatmap(hist), color: "#08306b")
-        plot.add("target modes", .markers(mixture.means, .cross), color: "#d62728")
-        plot.notes = ["\(samples.count / 2) samples; " + coverageNote(samples, mixture) + (hist.outside > 0 ? "; \(hist.outside) sample\(hist.outside == 1 ? "" : "s") outside the view" : "")]
-        return plot
+        return density(samples, x: -e...e, y: -e...e, marks: ("target modes", .markers(mixture.means, .cross)),
+                       note: coverageNote(samples, mixture), title: title, bins: bins)
+    }
+
+    /// The density of 2-D samples against the user's 2-D data (its points drawn as dots, up to
+    /// 2,000), over the data's bounding box widened by a quarter.
+    public static func sampleDensity(_ samples: [Double], data: Dataset, title: String, bins: Int = 100) -> Plot {
+        let (x, y) = dataView(data)
+        return density(samples, x: x, y: y, marks: ("data (\(min(data.count, 2000)) of \(data.count) points)", .dots(dataPoints(data))),
+                       note: data.name, title: title, bins: bins)
     }
 
     /// The samples as a scatter (the first 4,000), with the target modes marked.
     public static func sampleScatter(_ samples: [Double], mixture: GaussianMixture, title: String) -> Plot {
+        let e = mixtureExtent(mixture)
+        return scatter(samples, x: -e...e, y: -e...e, marks: ("target modes", .markers(mixture.means, .cross)),
+                       note: coverageNote(samples, mixture), title: title)
+    }
+
+    /// The samples as a scatter next to the user's 2-D data.
+    public static func sampleScatter(_ samples: [Double], data: Dataset, title: String) -> Plot {
+        let (x, y) = dataView(data)
+        return scatter(samples, x: x, y: y, marks: ("data", .dots(dataPoints(data))), note: data.name, title: title)
+    }
+
+    static func dataView(_ data: Dataset) -> (ClosedRange<Double>, ClosedRange<Double>) {
+        let xs = stride(from: 0, to: data.points.count, by: 2).map { data.points[$0] }
+        let ys = stride(from: 1, to: data.points.count, by: 2).map { data.points[$0] }
+        func widen(_ v: [Double]) -> ClosedRange<Double> {
+            let lo = v.min() ?? -1, hi = v.max() ?? 1, pad = max(0.25 * (hi - lo), 1e-9)
+            return (lo - pad)...(hi + pad)
+        }
+        return (widen(xs), widen(ys))
+    }
+
+    static func dataPoints(_ data: Dataset) -> [(Double, Double)] {
+        let n = data.count, take = min(n, 2000)
+        return (0..<take).map { k in let r = k * n / take; return (data.points[2 * r], data.points[2 * r + 1]) }
+    }
+
+    static func density(_ samples: [Double], x: ClosedRange<Double>, y: ClosedRange<Double>, marks: (String, Plot.Kind),
+                        note: String, title: String, bins: Int) -> Plot {
         var plot = Plot(title: title, xLabel: "x", yLabel: "y")
         plot.equalAspect = true
-        let e = mixtureExtent(mixture)
-        plot.xRange = -e...e
-        plot.yRange = -e...e
-        let shown = min(samples.count / 2, 4000)
-        plot.add("generator samples (\(shown) of \(samples.count / 2))", .dots((0..<shown).map { (samples[2 * $0], samples[2 * $0 + 1]) }),
-                 color: "#1f77b4")
-        plot.add("target modes", .markers(mixture.means, .cross), color: "#d62728")
-        plot.notes = [coverageNote(samples, mixture)]
+        plot.xRange = x
+        plot.yRange = y
+        var hist = Plot.Histogram2D(x: x, y: y, nx: bins, ny: bins)
+        for r in 0..<(samples.count / 2) { hist.add(samples[2 * r], samples[2 * r + 1]) }
+        plot.add("density (\(bins)×\(bins) cells, shade ∝ log(1 + count))", .heatmap(hist), color: "#08306b")
+        plot.add(marks.0, marks.1, color: "#d62728")
+        plot.notes = ["\(samples.count / 2) samples; " + note + (hist.outside > 0 ? "; \(hist.outside) sample\(hist.outside == 1 ? "" : "s") outside the view" : "")]
         return plot
     }
 
-    /// Figure 3: eigenvalue sets in the complex plane, clipped to the bulk (the 1st–99th percentiles widened by half) with the points outside counted in the legend and located in a note.
+    static func scatter(_ samples: [Double], x: ClosedRange<Double>, y: ClosedRange<Double>, marks: (String, Plot.Kind),
+                        note: String, title: String) -> Plot {
+        var plot = Plot(title: title, xLabel: "x", yLabel: "y")
+        plot.equalAspect = true
+        plot.xRange = x
+        plot.yRange = y
+        let shown = min(samples.count / 2, 4000)
+        plot.add("generator samples (\(shown) of \(samples.count / 2))", .dots((0..<shown).map { (samples[2 * $0], samples[2 * $0 + 1]) }),
+                 color: "#1f77b4")
+        plot.add(marks.0, marks.1, color: "#d62728")
+        plot.notes = [note]
+        return plot
+    }
+
+    /// Figure 3 of "The Numerics of GANs" for a large Jacobian: the eigenvalue clouds of v′ and of
+    /// v′ − γv′ᵀv′ in the complex plane (no step size, no stability regions), axes through 0,
+    /// clipped to the bulk (the 1st–99th percentiles widened by half) with the points outside
+    /// counted in the legend and located in a note.
     public static func eigenvalueCloud(_ sets: [(label: String, eigenvalues: [Complex<Double>])], title: String) -> Plot {
         var plot = Plot(title: title, xLabel: "Re λ", yLabel: "Im λ")
         let pts = sets.flatMap { $0.eigenvalues }.filter { $0.real.isFinite && $0.imaginary.isFinite }
