@@ -129,6 +129,9 @@ struct SchemeOptions: ParsableArguments {
     @Option(name: .customLong("consensus-on"), help: "Consensus: all (every player's block gets −γ·v′ᵀv, the default) or discriminator (only D's block: the supplement's smoothing variant; D as for --nk-penalty).")
     var consensusOn: String = "all"
 
+    @Option(help: "Consensus on minibatches: none (½‖v̄‖², biased by tr Var/(2B)), variance (minus the sample variance/(2B − 2)) or split (½⟨v_A, v_B⟩ of the two half batches); the last two need per-example fields.")
+    var debias: String = "none"
+
     @Option(parsing: .unconditional, help: "SGA: weight λ ≥ 0 of the adjustment −λ·Aᵀv, A = (v′ − v′ᵀ)/2 (required for sga).")
     var lambda: Double?
 
@@ -198,6 +201,7 @@ struct SchemeOptions: ParsableArguments {
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
+        if debias != "none" { a += ["--debias", debias] }
         if sgaAlign { a.append("--sga-align") }
         if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
         if let s = substeps { a += ["--substeps", s] }
@@ -214,7 +218,7 @@ struct SchemeOptions: ParsableArguments {
     func summaryFields(_ name: SchemeName) -> [(String, JSON)] {
         var f: [(String, JSON)] = []
         switch name {
-        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn))]
+        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
         case .optimistic: f = [("past_weight", .number(pastWeight ?? 1))]
@@ -265,7 +269,8 @@ struct SchemeOptions: ParsableArguments {
                                          (sgaAlign, "--sga-align", .sga), (extrapolationStep != nil, "--extrapolation-step", .extragradient),
                                          (pastWeight != nil, "--past-weight", .optimistic), (substeps != nil, "--substeps", .altga),
                                          (innerTolerance != nil, "--inner-tolerance", .altga),
-                                         (consensusOn != "all", "--consensus-on", .consensus)] where given && name != owner {
+                                         (consensusOn != "all", "--consensus-on", .consensus),
+                                         (debias != "none", "--debias", .consensus)] where given && name != owner {
                 throw GameFlowError.invalidInput("\(flag) applies only to --scheme \(owner.rawValue)")
             }
         }
@@ -308,6 +313,10 @@ struct SchemeOptions: ParsableArguments {
             knobs.consensusPlayer = d
         default: throw GameFlowError.invalidInput("--consensus-on must be all or discriminator (got '\(consensusOn)')")
         }
+        guard let d = ConsensusDebias(rawValue: debias) else {
+            throw GameFlowError.invalidInput("--debias must be none, variance or split (got '\(debias)')")
+        }
+        knobs.consensusDebias = d
         return try name.make(knobs)
     }
 

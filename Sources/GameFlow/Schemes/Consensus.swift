@@ -19,18 +19,22 @@ public struct Consensus: Scheme {
     public let gamma: Double
     /// The player whose block gets the consensus term (nil: every player).
     public let onlyPlayer: Int?
+    /// How L = ½‖v‖² is estimated on a minibatch (`.none`: ½‖v̄‖²; the others need a
+    /// `PerExampleGame`).
+    public let debias: ConsensusDebias
 
     /// Consensus optimisation with weight γ.
     /// - Parameters:
     ///   - gamma: γ ≥ 0, the weight of the consensus term.
     ///   - onlyPlayer: regularise only this player's block (nil: all).
-    public init(gamma: Double, onlyPlayer: Int? = nil) throws {
+    public init(gamma: Double, onlyPlayer: Int? = nil, debias: ConsensusDebias = .none) throws {
         guard gamma.isFinite, gamma >= 0 else {
             throw GameFlowError.invalidInput("consensus gamma must be a finite number ≥ 0 (got \(gamma))")
         }
         if let p = onlyPlayer, p < 0 { throw GameFlowError.invalidInput("consensus: player index must be ≥ 0 (got \(p))") }
         self.gamma = gamma
         self.onlyPlayer = onlyPlayer
+        self.debias = debias
     }
 
     public var name: String { "consensus" }
@@ -53,13 +57,23 @@ public struct Consensus: Scheme {
             }
             block = players[p]
         }
+        if debias != .none && !(game is any PerExampleGame) {
+            throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame); \(game.name) has none")
+        }
         return Cache(buffers: Buffers(dimension: game.dimension), block: block)
     }
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
-        context.evaluate(x, into: &cache.buffers.a)
-        context.transposeJacobianVectorProduct(x, cache.buffers.a, into: &cache.buffers.b)
+        if debias != .none, let g = context.game as? any PerExampleGame {
+            // Counted as one field evaluation and one v′ᵀu on the batch (their work).
+            context.stats.fieldEvaluations += 1
+            context.stats.transposeJacobianVectorProducts += 1
+            debiasedConsensusGradient(g, at: x, step: context.step, debias: debias, mean: &cache.buffers.a, into: &cache.buffers.b)
+        } else {
+            context.evaluate(x, into: &cache.buffers.a)
+            context.transposeJacobianVectorProduct(x, cache.buffers.a, into: &cache.buffers.b)
+        }
         if let block = cache.block {
             for i in 0..<x.count where !block.contains(i) { cache.buffers.b[i] = 0 }
         }

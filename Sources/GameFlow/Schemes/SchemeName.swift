@@ -35,6 +35,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var innerTolerance: Double?
         /// Consensus only on this player's block (nil: all players).
         public var consensusPlayer: Int?
+        /// Consensus's estimate of L on minibatches.
+        public var consensusDebias: ConsensusDebias = .none
         /// SGA's λ (required for sga).
         public var lambda: Double?
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
@@ -81,7 +83,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .altga: return try AltGA(substeps: knobs.substeps, innerTolerance: knobs.innerTolerance)
         case .consensus:
             guard let g = knobs.gamma else { throw GameFlowError.invalidInput("consensus needs --gamma G (γ ≥ 0)") }
-            return try Consensus(gamma: g, onlyPlayer: knobs.consensusPlayer)
+            return try Consensus(gamma: g, onlyPlayer: knobs.consensusPlayer, debias: knobs.consensusDebias)
         case .implicitEuler: return try ImplicitEuler(knobs.implicit, metric: knobs.implicitMetric)
         case .implicitMidpoint: return try ImplicitMidpoint(knobs.implicit, metric: knobs.implicitMetric)
         case .trapezoidal: return try Trapezoidal(knobs.implicit, metric: knobs.implicitMetric)

@@ -1,0 +1,134 @@
+/// A stochastic game whose field on a step's minibatch is the mean of per-example fields,
+/// v(x) = (1/B)·Σᵢ vᵢ(x), each a pure function of (x, step, i): what consensus needs to debias
+/// its estimate of L = ½‖v‖² (`ConsensusDebias`).
+public protocol PerExampleGame: Game {
+    /// B, the examples per minibatch.
+    var batchSize: Int { get }
+    /// vᵢ(x) for example i of the batch of `step`.
+    func evaluate(at x: [Double], step: Int, example i: Int, into v: inout [Double])
+    /// vᵢ′(x)ᵀ·u for example i of the batch of `step`.
+    func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, example i: Int, into out: inout [Double])
+}
+
+/// How consensus estimates L = ½‖v‖² from a minibatch (Lemma 15 of the supplement): the naive
+/// ½‖v̄‖² overestimates it by tr Var[v₁]/(2B).
+public enum ConsensusDebias: String, Sendable, CaseIterable {
+    /// ½‖v̄‖²: biased by tr Var[v₁]/(2B); its gradient v̄′ᵀv̄ costs one v and one v′ᵀu.
+    case none
+    /// ½‖v̄‖² − S/(2B − 2), S = (1/B)·Σ‖vᵢ − v̄‖² (the supplement's, after Huszár): unbiased; its
+    /// gradient (B/(B − 1))·v̄′ᵀv̄ − (1/(B(B − 1)))·Σᵢ vᵢ′ᵀvᵢ needs the B per-example fields and
+    /// their transpose products (the work of about one v and two v′ᵀu on the batch).
+    case variance
+    /// ½⟨v_A, v_B⟩ over the two halves of the batch: unbiased (the halves are independent); its
+    /// gradient ½(v_A′ᵀv_B + v_B′ᵀv_A) costs one v and one v′ᵀu on the batch, split in halves.
+    case split
+}
+
+/// The three estimates of L = ½‖v‖² from the per-example fields `fields` (B rows of length n).
+public func consensusEstimates(_ fields: [[Double]]) -> (naive: Double, variance: Double, split: Double) {
+    let b = fields.count, n = fields.first?.count ?? 0
+    precondition(b >= 2, "debiasing needs at least 2 examples")
+    var mean = [Double](repeating: 0, count: n), a = mean, c = mean
+    let half = b / 2
+    for (i, f) in fields.enumerated() {
+        for j in 0..<n {
+            mean[j] += f[j] / Double(b)
+            if i < half { a[j] += f[j] / Double(half) } else if i < 2 * half { c[j] += f[j] / Double(half) }
+        }
+    }
+    let naive = 0.5 * dot(mean, mean)
+    var s = 0.0
+    for f in fields { for j in 0..<n { let d = f[j] - mean[j]; s += d * d } }
+    s /= Double(b)
+    return (naive, naive - s / Double(2 * b - 2), 0.5 * dot(a, c))
+}
+
+/// The gradient of a debiased L estimate, ∇L̂, on the batch of `step` (with v̄ into `mean`).
+func debiasedConsensusGradient(_ game: any PerExampleGame, at x: [Double], step: Int, debias: ConsensusDebias,
+                               mean: inout [Double], into out: inout [Double]) {
+    let n = x.count, b = game.batchSize
+    var fields = [[Double]](repeating: [Double](repeating: 0, count: n), count: b)
+    for i in 0..<b { game.evaluate(at: x, step: step, example: i, into: &fields[i]) }
+    for j in 0..<n { mean[j] = 0; out[j] = 0 }
+    for f in fields { for j in 0..<n { mean[j] += f[j] / Double(b) } }
+    var t = [Double](repeating: 0, count: n)
+    switch debias {
+    case .none:
+        for i in 0..<b {
+            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &t)
+            for j in 0..<n { out[j] += t[j] / Double(b) }
+        }
+    case .variance:
+        let bb = Double(b)
+        for i in 0..<b {
+            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &t)
+            for j in 0..<n { out[j] += bb / (bb - 1) * t[j] / bb }
+            game.transposeJacobianVectorProduct(at: x, fields[i], step: step, example: i, into: &t)
+            for j in 0..<n { out[j] -= t[j] / (bb * (bb - 1)) }
+        }
+    case .split:
+        let half = b / 2
+        var va = [Double](repeating: 0, count: n), vb = va
+        for i in 0..<half { for j in 0..<n { va[j] += fields[i][j] / Double(half) } }
+        for i in half..<(2 * half) { for j in 0..<n { vb[j] += fields[i][j] / Double(half) } }
+        for i in 0..<(2 * half) {
+            // ½(v_A′ᵀv_B + v_B′ᵀv_A): example i belongs to A or B.
+            game.transposeJacobianVectorProduct(at: x, i < half ? vb : va, step: step, example: i, into: &t)
+            for j in 0..<n { out[j] += 0.5 * t[j] / Double(half) }
+        }
+    }
+}
+
+/// A linear game with per-example noise, for the debiasing theory: vᵢ(x) = M·x + b + ξᵢ with
+/// ξᵢ ~ N(0, σ²I) independent, a pure function of (seed, step, i); vᵢ′ = M. So L = ½‖Mx + b‖²
+/// and tr Var[v₁] = nσ².
+public struct NoisyLinearGame: PerExampleGame {
+    public let base: AffineGame
+    public let noise: Double
+    public let batchSize: Int
+    public let seed: UInt64
+
+    public init(M: Matrix, b: [Double], playerSizes: [Int], noise: Double, batchSize: Int, seed: UInt64) throws {
+        guard noise.isFinite, noise >= 0 else { throw GameFlowError.invalidInput("noise must be a finite number ≥ 0 (got \(noise))") }
+        guard batchSize >= 2 else { throw GameFlowError.invalidInput("the batch needs at least 2 examples (got \(batchSize))") }
+        self.base = try AffineGame(M: M, b: b, playerSizes: playerSizes)
+        self.noise = noise
+        self.batchSize = batchSize
+        self.seed = seed
+    }
+
+    public var name: String { "noisy-linear" }
+    public var dimension: Int { base.dimension }
+    public var players: [Range<Int>] { base.players }
+    public var equilibrium: [Double]? { base.equilibrium }
+    public var hasExactDerivatives: Bool { true }
+
+    public func evaluate(at x: [Double], step: Int, example i: Int, into v: inout [Double]) {
+        base.evaluate(at: x, step: step, into: &v)
+        var rng = SeededGenerator(seed: seed &+ UInt64(truncatingIfNeeded: i) &* 0x9E37_79B9_7F4A_7C15, stream: Int64(step))
+        for j in 0..<dimension { v[j] += noise * rng.normal() }
+    }
+
+    public func evaluate(at x: [Double], step: Int, into v: inout [Double]) {
+        var f = [Double](repeating: 0, count: dimension)
+        for j in 0..<dimension { v[j] = 0 }
+        for i in 0..<batchSize {
+            evaluate(at: x, step: step, example: i, into: &f)
+            for j in 0..<dimension { v[j] += f[j] / Double(batchSize) }
+        }
+    }
+
+    public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, example i: Int, into out: inout [Double]) {
+        base.transposeJacobianVectorProduct(at: x, u, step: step, into: &out)
+    }
+
+    public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        base.jacobianVectorProduct(at: x, u, step: step, into: &out)
+    }
+
+    public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
+        base.transposeJacobianVectorProduct(at: x, u, step: step, into: &out)
+    }
+
+    public func jacobian(at x: [Double], step: Int, into out: inout [Double]) { base.jacobian(at: x, step: step, into: &out) }
+}

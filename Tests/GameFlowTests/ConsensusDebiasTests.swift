@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import GameFlow
+
+@Suite struct ConsensusDebiasTests {
+    static func game(noise: Double, batch: Int = 8) throws -> NoisyLinearGame {
+        try NoisyLinearGame(M: Matrix(rows: 2, columns: 2, storage: [0.2, 1, -1, 0.1]), b: [0.3, -0.2], playerSizes: [1, 1],
+                            noise: noise, batchSize: batch, seed: 5)
+    }
+
+    @Test("Lemma 15: over 20,000 minibatches the naive ½‖v̄‖² averages L + nσ²/(2B); both debiased estimates average L (within 4 standard errors)")
+    func lemma15() throws {
+        let sigma = 0.5, batch = 8
+        let g = try Self.game(noise: sigma, batch: batch)
+        let x = [0.7, -0.4]
+        let clean = g.base.vectorField(at: x)
+        let l = 0.5 * dot(clean, clean)
+        let k = 20_000
+        var sums = [0.0, 0, 0], squares = [0.0, 0, 0]
+        var f = [[Double]](repeating: [0, 0], count: batch)
+        for step in 0..<k {
+            for i in 0..<batch { g.evaluate(at: x, step: step, example: i, into: &f[i]) }
+            let e = consensusEstimates(f)
+            for (j, v) in [e.naive, e.variance, e.split].enumerated() { sums[j] += v; squares[j] += v * v }
+        }
+        let means = sums.map { $0 / Double(k) }
+        let errors = (0..<3).map { ((squares[$0] / Double(k) - means[$0] * means[$0]) / Double(k)).squareRoot() }
+        let bias = 2 * sigma * sigma / (2 * Double(batch))   // n σ² / (2B), n = 2
+        #expect(abs(means[0] - (l + bias)) < 4 * errors[0], "naive \(means[0]) vs \(l + bias) ± \(errors[0])")
+        #expect(abs(means[0] - l) > 10 * errors[0], "the naive estimate's bias is resolved")
+        #expect(abs(means[1] - l) < 4 * errors[1], "variance \(means[1]) vs \(l) ± \(errors[1])")
+        #expect(abs(means[2] - l) < 4 * errors[2], "split \(means[2]) vs \(l) ± \(errors[2])")
+    }
+
+    @Test("Debiased consensus: without noise every form is plain consensus (1e-14); with noise the gradients average ∇L = Mᵀ(Mx + b)")
+    func steps() throws {
+        let quiet = try Self.game(noise: 0)
+        let x = [0.7, -0.4]
+        let plain = try oneStep(quiet.base, try Consensus(gamma: 0.5), from: x, h: 0.1)
+        for d in ConsensusDebias.allCases {
+            let s = try oneStep(quiet, try Consensus(gamma: 0.5, debias: d), from: x, h: 0.1)
+            #expect(maxRelativeDifference(s, plain) < 1e-14, "\(d)")
+        }
+        let noisy = try Self.game(noise: 0.5)
+        let clean = noisy.base.vectorField(at: x)
+        var grad = [0.0, 0]
+        noisy.base.transposeJacobianVectorProduct(at: x, clean, step: 0, into: &grad)
+        for d in [ConsensusDebias.variance, .split] {
+            var sum = [0.0, 0], mean = [0.0, 0], out = [0.0, 0]
+            let k = 4000
+            for step in 0..<k {
+                debiasedConsensusGradient(noisy, at: x, step: step, debias: d, mean: &mean, into: &out)
+                sum[0] += out[0]; sum[1] += out[1]
+            }
+            #expect(abs(sum[0] / Double(k) - grad[0]) < 0.02 && abs(sum[1] / Double(k) - grad[1]) < 0.02, "\(d)")
+        }
+        #expect(throws: GameFlowError.self) { try solve(try DiracGAN(r1: 0), scheme: try Consensus(gamma: 1, debias: .split), from: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 1)) }
+    }
+}
