@@ -56,6 +56,15 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Latent dimension.")
     var latent: Int = 16
 
+    @Option(parsing: .unconditional, help: "R1 penalty γ ≥ 0 on the discriminator: (γ/2)·E‖∇ₓD(x)‖² on real data (exact, by double backprop).")
+    var r1: Double = 0
+
+    @Option(parsing: .unconditional, help: "R2 penalty γ ≥ 0: (γ/2)·E‖∇ₓD(G(z))‖² on the fakes.")
+    var r2: Double = 0
+
+    @Option(parsing: .unconditional, help: "WGAN-GP λ ≥ 0: λ·E(‖∇ₓD(x̂)‖ − 1)² at interpolates x̂ = εx + (1 − ε)G(z) (use with --utility wgan).")
+    var gp: Double = 0
+
     @Option(name: .customLong("generator-hidden"), help: "The generator's hidden widths, one per layer (e.g. 64,64; default: --depth layers of --hidden).")
     var generatorHidden: String?
 
@@ -99,6 +108,9 @@ struct Train: ParsableCommand {
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments + field.arguments
         if let g = generatorHidden { a += ["--generator-hidden", g] }
+        if r1 != 0 { a += ["--r1", "\(r1)"] }
+        if r2 != 0 { a += ["--r2", "\(r2)"] }
+        if gp != 0 { a += ["--gp", "\(gp)"] }
         if let d = discriminatorHidden { a += ["--discriminator-hidden", d] }
         if let m = momentum { a += ["--momentum", "\(m)", "--momentum-form", momentumForm] }
         if let e = every { a += ["--every", "\(e)"] }
@@ -158,8 +170,10 @@ struct Train: ParsableCommand {
     func makeGame() throws -> MLPGAN {
         let (source, act, util, lay) = try networkSettings()
         let (gh, dh) = try hiddenWidths()
-        return try MLPGAN.paperSetup(data: source, generatorHidden: gh, discriminatorHidden: dh, latent: latent, batchSize: batch,
-                                     activation: act, utility: util, layout: lay, seed: seed)
+        var game = try MLPGAN.paperSetup(data: source, generatorHidden: gh, discriminatorHidden: dh, latent: latent, batchSize: batch,
+                                         activation: act, utility: util, layout: lay, seed: seed)
+        game.penalties = try GradientPenalties(r1: r1, r2: r2, gp: gp)
+        return game
     }
 
     /// The built-in mixture named by --data, or the points of the CSV file it names.
@@ -263,7 +277,7 @@ struct Train: ParsableCommand {
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
             ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)),
             ("generator_hidden", .array(try hiddenWidths().0.map { .int($0) })), ("discriminator_hidden", .array(try hiddenWidths().1.map { .int($0) })),
-            ("activation", .string(activation)),
+            ("activation", .string(activation)), ("r1", .number(r1)), ("r2", .number(r2)), ("gp", .number(gp)),
             ("utility", .string(utility)), ("layout", .string(layout)),
             ("optimizer_constants", optimizerConstants(preconditioner)),
         ] + reproduction(arguments: ["train"] + settingsArguments)

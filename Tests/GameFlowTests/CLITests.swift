@@ -316,7 +316,9 @@ final class CLITests: XCTestCase {
                                  ["--scheme", "sga", "--lambda", "0.5", "--sga-align"],
                                  ["--scheme", "optimistic", "--past-weight", "0.5"],
                                  ["--scheme", "extragradient", "--extrapolation-step", "0.002"],
-                                 ["--scheme", "altga", "--substeps", "1,3", "--inner-tolerance", "0.01", "--layout", "generator-first"]]
+                                 ["--scheme", "altga", "--substeps", "1,3", "--inner-tolerance", "0.01", "--layout", "generator-first"],
+                                 ["--scheme", "consensus", "--gamma", "1", "--r1", "0.5"],
+                                 ["--scheme", "simga", "--utility", "wgan", "--gp", "1", "--r2", "0.2"]]
         for (k, c) in cases.enumerated() {
             let straight = dir.appendingPathComponent("s\(k)"), split = dir.appendingPathComponent("p\(k)")
             XCTAssertEqual(try run(["train"] + c + tiny + ["--steps", "20", "--output", straight.path]).code, 0, "\(c)")

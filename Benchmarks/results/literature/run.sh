@@ -19,10 +19,15 @@ methods=(
   "optimistic b 1|--scheme optimistic --optimizer rmsprop"
   "optimistic b 0.5|--scheme optimistic --past-weight 0.5 --optimizer rmsprop"
   "simga + negative momentum β −0.5|--scheme simga --optimizer momentum --momentum -0.5"
+  "simga + R1 γ 1|--scheme simga --r1 1 --optimizer rmsprop"
+  "simga + R2 γ 1|--scheme simga --r2 1 --optimizer rmsprop"
+  "simga, WGAN utility + GP λ 1|--scheme simga --utility wgan --gp 1 --optimizer rmsprop"
 )
-: > "$OUT/runs.jsonl"
+# ONLY="label|label" runs just those methods and appends them to runs.jsonl.
+[ -n "${ONLY:-}" ] || : > "$OUT/runs.jsonl"
 for m in "${methods[@]}"; do
   label=${m%%|*}; flags=${m#*|}
+  if [ -n "${ONLY:-}" ] && ! printf '%s\n' "$ONLY" | tr '|' '\n' | grep -qxF "$label"; then continue; fi
   for seed in 0 1 2; do
     # shellcheck disable=SC2086
     line=$("$G" train $common $flags --seed "$seed")

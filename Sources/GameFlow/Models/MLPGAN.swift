@@ -57,6 +57,8 @@ public struct MLPGAN: Game {
     public var data: GaussianMixture? { source as? GaussianMixture }
     /// d, the dimension of a sample (the generator's output, the discriminator's input).
     public var dataDimension: Int { source.dimension }
+    /// Gradient penalties on the discriminator (R1, R2, WGAN-GP; none by default).
+    public var penalties = GradientPenalties()
     /// Real and fake samples per minibatch.
     public let batchSize: Int
     /// The GAN objective.
@@ -186,10 +188,12 @@ public struct MLPGAN: Game {
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         product(x, u, step: step, into: &out, jvpPass)
+        if penalties.isActive { product(x, u, step: step, into: &out) { p, u, step, ws, out in penaltyProduct(p, u, step, ws, transpose: false, into: out) } }
     }
 
     public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         product(x, u, step: step, into: &out, vjpPass)
+        if penalties.isActive { product(x, u, step: step, into: &out) { p, u, step, ws, out in penaltyProduct(p, u, step, ws, transpose: true, into: out) } }
     }
 
     /// Runs a product pass (v′u or v′ᵀu) on the arrays' storage with the workspace locked.
@@ -216,6 +220,7 @@ public struct MLPGAN: Game {
                     f += phiRealValue(ws.realLogit[r]) / nb + phiFakeValue(ws.fakeLogit[r]) / nb
                     g += psiValue(ws.fakeLogit[r]) / nb
                 }
+                if penalties.isActive { f -= penaltyPass(p, step: step, ws, gradD: nil, gradG: nil) }
                 return (f, g)
             }
         }
@@ -333,7 +338,7 @@ public struct MLPGAN: Game {
     /// through D's input as ψ′(t_r)·e₀. The δ's stay in the workspaces for `vjpPass`.
     /// With one block only (AltGA), the passes the other block alone needs are skipped.
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into v: UnsafeMutablePointer<Double>,
-                           discriminatorBlock: Bool = true, generatorBlock: Bool = true) {
+                           discriminatorBlock: Bool = true, generatorBlock: Bool = true, withPenalties: Bool = true) {
         forwardAll(p, step: step, ws, real: discriminatorBlock)
         let b = ws.batch, inv = 1 / Double(b)
         let dp = p + discriminatorOffset, gp = p + generatorOffset
@@ -364,6 +369,12 @@ public struct MLPGAN: Game {
                 for j in 0..<d { ws.dFakeInput[d * r + j] = ws.psi1[r] * ws.fakeInputUnit[d * r + j] }
             }
             generator.backward(gp, dOut: ws.dFakeInput, ws.g, gradient: vG, inputGradient: nil)
+        }
+        if discriminatorBlock && withPenalties && penalties.isActive {
+            // D maximises f − P: v_D −= ∇_D P (its own workspace: the δ's above stay current).
+            ws.penaltyGradient.update(repeating: 0, count: discriminator.parameterCount)
+            _ = penaltyPass(p, step: step, ws, gradD: ws.penaltyGradient, gradG: nil)
+            for i in 0..<discriminator.parameterCount { vD[i] -= ws.penaltyGradient[i] }
         }
         // vjpPass reuses these δ's only when every network's are current.
         ws.backwardIsCurrent = discriminatorBlock && generatorBlock
@@ -451,7 +462,7 @@ public struct MLPGAN: Game {
     private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
-        if !ws.backwardIsCurrent { fieldPass(p, step: step, ws, into: ws.fieldScratch) }
+        if !ws.backwardIsCurrent { fieldPass(p, step: step, ws, into: ws.fieldScratch, withPenalties: false) }
         out.update(repeating: 0, count: dimension)
         let b = ws.batch, nb = Double(b), inv = 1 / nb
         let uG = u + generatorOffset, uD = u + discriminatorOffset
@@ -506,6 +517,13 @@ final class GANWorkspace: @unchecked Sendable {
     let phiFake1: UnsafeMutablePointer<Double>, psi1: UnsafeMutablePointer<Double>
     let fakeInputUnit: UnsafeMutablePointer<Double>, sA: UnsafeMutablePointer<Double>
     let fieldScratch: UnsafeMutablePointer<Double>
+    /// Gradient penalties: D's own workspace, the penalised points, ∇ₓD, the input direction,
+    /// ∇²ₓD·w, ones, zeros, the interpolation weights, ∇_D P and ∇_G P, a perturbed state.
+    let pen: MLPWorkspace
+    let penX: UnsafeMutablePointer<Double>, penG: UnsafeMutablePointer<Double>, penW: UnsafeMutablePointer<Double>
+    let penH: UnsafeMutablePointer<Double>, penOnes: UnsafeMutablePointer<Double>, penZeros: UnsafeMutablePointer<Double>
+    let penEps: UnsafeMutablePointer<Double>, penaltyGradient: UnsafeMutablePointer<Double>, penaltyGradientG: UnsafeMutablePointer<Double>
+    let penFull: UnsafeMutablePointer<Double>, penFull2: UnsafeMutablePointer<Double>, penState: UnsafeMutablePointer<Double>
     /// The δ's of `fieldPass` at the current forward state are still in the workspaces.
     var backwardIsCurrent = false
     private var batchStep: Int?
@@ -547,6 +565,12 @@ final class GANWorkspace: @unchecked Sendable {
         realUpstream = make(batch); unitUpstream = make(batch); phiFake1 = make(batch); psi1 = make(batch)
         fakeInputUnit = make(d * batch); sA = make(batch); realSigma = make(batch); fakeSigma = make(batch)
         fieldScratch = make(dimension)
+        pen = MLPWorkspace(discriminator, capacity: batch)
+        penX = make(d * batch); penG = make(d * batch); penW = make(d * batch); penH = make(d * batch)
+        penOnes = make(batch); penZeros = make(batch); penEps = make(batch)
+        penaltyGradient = make(discriminator.parameterCount); penaltyGradientG = make(generator.parameterCount)
+        penFull = make(dimension); penFull2 = make(dimension); penState = make(dimension)
+        penOnes.update(repeating: 1, count: batch)
         unitUpstream.update(repeating: 1 / Double(batch), count: batch)
         self.owned = owned
     }
@@ -566,5 +590,123 @@ final class GANWorkspace: @unchecked Sendable {
         data.sample(batch, into: real, rng: &rng)
         rng.fillNormals(latents, count: batch * latent)
         batchStep = step
+    }
+}
+
+/// Gradient penalties on the discriminator D (its logit t(x)), which it pays in its utility
+/// (f − P); the generator's utility is unchanged:
+///
+///     R1:  (γ/2)·E_real ‖∇ₓt(x)‖²              (Mescheder, Geiger, Nowozin 2018)
+///     R2:  (γ/2)·E_fake ‖∇ₓt(G(z))‖²
+///     GP:  λ·E ‖∇ₓt(x̂)‖ − 1)²,  x̂ = εx + (1 − ε)G(z), ε ~ U(0, 1) per sample (Gulrajani et al. 2017)
+///
+/// over the step's batch. ∇_D P is exact: for each sample the input gradient gᵣ = ∇ₓt (one
+/// backward pass), then ∇_D⟨∇ₓt, wᵣ⟩ with wᵣ = cᵣ·gᵣ held fixed (a tangent pass along the
+/// input direction w and its R-backward: double backprop), cᵣ = γ/B (R1, R2) or
+/// 2λ(‖gᵣ‖ − 1)/(‖gᵣ‖B) (GP). The same passes give ∇²ₓt·w, and through G ∇_G P (R2, GP).
+/// v′u and v′ᵀu add the penalty's second derivatives as central differences of these exact
+/// gradients (−P_D·H·u and −H·P_D·u, H the Hessian of P): the checked fallback.
+public struct GradientPenalties: Sendable, Equatable {
+    /// R1's γ (0: off).
+    public var r1: Double
+    /// R2's γ (0: off).
+    public var r2: Double
+    /// WGAN-GP's λ (0: off).
+    public var gp: Double
+
+    /// - Throws: unless every weight is finite and ≥ 0.
+    public init(r1: Double = 0, r2: Double = 0, gp: Double = 0) throws {
+        for (name, w) in [("--r1", r1), ("--r2", r2), ("--gp", gp)] where !(w.isFinite && w >= 0) {
+            throw GameFlowError.invalidInput("\(name) must be a finite number ≥ 0 (got \(w))")
+        }
+        (self.r1, self.r2, self.gp) = (r1, r2, gp)
+    }
+
+    /// No penalty.
+    public init() { (r1, r2, gp) = (0, 0, 0) }
+
+    /// Whether any weight is > 0.
+    public var isActive: Bool { r1 > 0 || r2 > 0 || gp > 0 }
+}
+
+extension MLPGAN {
+    /// P at the state `p` on the batch of `step`; with `gradD`, ∇_D P is added there; with
+    /// `gradG`, ∇_G P too (R2 and GP; R1 does not depend on G).
+    fileprivate func penaltyPass(_ p: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace,
+                                 gradD: UnsafeMutablePointer<Double>?, gradG: UnsafeMutablePointer<Double>?) -> Double {
+        forwardAll(p, step: step, ws)
+        let b = ws.batch, d = dataDimension, nb = Double(b)
+        let dp = p + discriminatorOffset
+        var total = 0.0
+        var usedGenerator = false
+        for (kind, weight) in [(0, penalties.r1), (1, penalties.r2), (2, penalties.gp)] where weight > 0 {
+            switch kind {
+            case 0: ws.penX.update(from: ws.real, count: d * b)
+            case 1: ws.penX.update(from: ws.fake, count: d * b)
+            default:
+                var rng = SeededGenerator(seed: seed, stream: Int64(-1_000_000) - Int64(step))
+                for r in 0..<b {
+                    let e = rng.uniform()
+                    ws.penEps[r] = e
+                    for j in 0..<d { ws.penX[d * r + j] = e * ws.real[d * r + j] + (1 - e) * ws.fake[d * r + j] }
+                }
+            }
+            discriminator.forward(dp, input: ws.penX, batch: b, ws.pen)
+            discriminator.backward(dp, dOut: ws.penOnes, ws.pen, gradient: nil, inputGradient: ws.penG)
+            for r in 0..<b {
+                var sq = 0.0
+                for j in 0..<d { sq += ws.penG[d * r + j] * ws.penG[d * r + j] }
+                let norm = sq.squareRoot()
+                let c: Double
+                if kind == 2 {
+                    total += weight * (norm - 1) * (norm - 1) / nb
+                    c = norm > 0 ? 2 * weight * (norm - 1) / (norm * nb) : 0
+                } else {
+                    total += 0.5 * weight * sq / nb
+                    c = weight / nb
+                }
+                for j in 0..<d { ws.penW[d * r + j] = c * ws.penG[d * r + j] }
+            }
+            guard gradD != nil || gradG != nil else { continue }
+            discriminator.tangentForward(dp, direction: nil, inputDirection: ws.penW, ws.pen)
+            let throughG = gradG != nil && kind != 0
+            discriminator.backward(dp, dOut: ws.penOnes, ws.pen, gradient: nil, inputGradient: nil, dOutTangent: ws.penZeros,
+                                   gradientTangent: gradD ?? ws.penaltyGradient, inputGradientTangent: throughG ? ws.penH : nil)
+            if throughG, let gG = gradG {
+                // ∂P/∂x̂ᵣ = ∇²ₓt·wᵣ; x̂ᵣ moves with G(zᵣ) by 1 (R2) or 1 − εᵣ (GP).
+                if kind == 2 { for r in 0..<b { for j in 0..<d { ws.penH[d * r + j] *= 1 - ws.penEps[r] } } }
+                generator.backward(p + generatorOffset, dOut: ws.penH, ws.g, gradient: gG, inputGradient: nil)
+                usedGenerator = true
+            }
+        }
+        if usedGenerator { ws.backwardIsCurrent = false }
+        return total
+    }
+
+    /// The full ∇P (both blocks, zero elsewhere) at `x` into `out`.
+    fileprivate func penaltyGradientFull(_ x: UnsafePointer<Double>, step: Int, _ ws: GANWorkspace, into out: UnsafeMutablePointer<Double>) {
+        out.update(repeating: 0, count: dimension)
+        _ = penaltyPass(x, step: step, ws, gradD: out + discriminatorOffset, gradG: out + generatorOffset)
+    }
+
+    /// Adds the penalty's part of v′u (−P_D·H·u) or of v′ᵀu (−H·P_D·u) to `out`, H the Hessian of
+    /// P, by central differences of the exact ∇P.
+    fileprivate func penaltyProduct(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: GANWorkspace,
+                                    transpose: Bool, into out: UnsafeMutablePointer<Double>) {
+        let n = dimension
+        let dBlock = discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount)
+        var uMax = 0.0, xMax = 0.0
+        for i in 0..<n where !transpose || dBlock.contains(i) { uMax = max(uMax, abs(u[i])) }
+        for i in 0..<n { xMax = max(xMax, abs(p[i])) }
+        guard uMax > 0 else { return }
+        let eps = 6.0554544523933395e-06 * max(1, xMax) / uMax
+        func direction(_ i: Int) -> Double { transpose && !dBlock.contains(i) ? 0 : u[i] }
+        for i in 0..<n { ws.penState[i] = p[i] + eps * direction(i) }
+        penaltyGradientFull(ws.penState, step: step, ws, into: ws.penFull)
+        for i in 0..<n { ws.penState[i] = p[i] - eps * direction(i) }
+        penaltyGradientFull(ws.penState, step: step, ws, into: ws.penFull2)
+        for i in 0..<n where transpose || dBlock.contains(i) {
+            out[i] -= (ws.penFull[i] - ws.penFull2[i]) / (2 * eps)
+        }
     }
 }
