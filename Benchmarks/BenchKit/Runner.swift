@@ -77,12 +77,15 @@ public struct SuiteRunner {
     public let options: SuiteOptions
     public init(options: SuiteOptions) { self.options = options }
 
-    /// The fixed-step schemes the filters keep (SGA not yet: its cells would change the suite's
-    /// committed tables; `gameflow-bench gan-step --scheme sga` times it).
-    public var schemes: [SchemeName] { SchemeName.fixedStep.filter { $0 != .sga && options.keeps(scheme: $0.rawValue) } }
+    /// The fixed-step schemes the filters keep.
+    public var schemes: [SchemeName] { SchemeName.fixedStep.filter { options.keeps(scheme: $0.rawValue) } }
 
+    /// A scheme with the suite's knobs: consensus's γ, and the same weight as SGA's λ (on a
+    /// bilinear game the two then make the same update).
     func makeScheme(_ name: SchemeName) throws -> any Scheme {
-        try name.make(.init(gamma: options.consensusGamma, rootTolerance: 1e-14, rootMaxIterations: 50))
+        var knobs = SchemeName.Knobs(gamma: options.consensusGamma, rootTolerance: 1e-14, rootMaxIterations: 50)
+        knobs.lambda = options.consensusGamma
+        return try name.make(knobs)
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> SuiteResults {
