@@ -77,8 +77,12 @@ public struct SuiteRunner {
     public let options: SuiteOptions
     public init(options: SuiteOptions) { self.options = options }
 
-    /// The fixed-step schemes the filters keep.
-    public var schemes: [SchemeName] { SchemeName.fixedStep.filter { options.keeps(scheme: $0.rawValue) } }
+    /// The fixed-step schemes the filters keep. SGA only when asked for by name (`--filter sga`):
+    /// its frontier scan on bilinear-200 builds 400 × 400 step matrices on every bisection probe,
+    /// minutes of the suite's budget; `gameflow-bench gan-step --schemes sga` times it.
+    public var schemes: [SchemeName] {
+        SchemeName.fixedStep.filter { options.keeps(scheme: $0.rawValue) && ($0 != .sga || options.schemeFilter.contains("sga")) }
+    }
 
     /// A scheme with the suite's knobs: consensus's γ, and the same weight as SGA's λ (on a
     /// bilinear game the two then make the same update).
@@ -317,7 +321,7 @@ public struct SuiteRunner {
     /// Median µs per step over 5 repeats, after a warm-up, with repeats sized to `targetSeconds`.
     /// A run that ends (diverges) while being timed is restarted, so every timed step does work.
     func timePerStep<G: Game, S: Scheme>(_ game: G, _ scheme: S, x0: [Double], h: Double, targetSeconds: Double) throws -> Double {
-        let options = SolveOptions(stepSize: h, maxSteps: Int.max / 2)
+        let options = SolveOptions(stepSize: h, maxSteps: SolveOptions.maxStepsLimit)
         var integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: options)
         func advance(_ k: Int) throws {
             for _ in 0..<k {

@@ -36,16 +36,8 @@ struct GameOptions: ParsableArguments {
             let train = try Train.parse(checkpoint.arguments)
             let gan = try train.makeGame()
             var start = checkpoint.checkpoint.state
-            if let data = FileManager.default.contents(atPath: joinPath(dir, "state.json")) {
-                guard case .array(let values) = try JSON.parse(data) else { throw GameFlowError.invalidInput("'\(dir)/state.json' is not an array of numbers") }
-                start = try values.map { v -> Double in
-                    switch v {
-                    case .int(let i): return Double(i)
-                    case .number(let d): return d
-                    default: throw GameFlowError.invalidInput("'\(dir)/state.json' is not an array of numbers")
-                    }
-                }
-            }
+            let statePath = joinPath(dir, "state.json")
+            if FileManager.default.fileExists(atPath: statePath) { start = try readStateFile(statePath, dimension: gan.dimension) }
             guard start.count == gan.dimension else { throw GameFlowError.invalidInput("'\(dir)': the state has \(start.count) entries, the run's GAN \(gan.dimension)") }
             if x0 != nil { throw GameFlowError.invalidInput("--x0 does not apply to --run (use --state)") }
             return (try field.apply(to: FixedBatchGame(gan, step: MLPGAN.evaluationStep)), start)

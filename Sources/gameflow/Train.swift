@@ -74,6 +74,15 @@ struct Train: ParsableCommand {
     @Option(help: "Hidden activation: relu, leaky-relu, tanh or linear.")
     var activation: String = "relu"
 
+    @Option(name: .customLong("generator-activation"), help: "The generator's hidden activation (default: --activation).")
+    var generatorActivation: String?
+
+    @Option(name: .customLong("discriminator-activation"), help: "The discriminator's hidden activation (default: --activation).")
+    var discriminatorActivation: String?
+
+    @Option(name: .customLong("init"), help: "Start from these parameters (a state.json of another run with the same networks, e.g. to switch schemes mid-training) instead of the seed's initialisation.")
+    var initState: String?
+
     @Option(help: "Utility: non-saturating (default, the reference code's), standard or wgan.")
     var utility: String = "non-saturating"
 
@@ -108,6 +117,9 @@ struct Train: ParsableCommand {
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments + field.arguments
         if let g = generatorHidden { a += ["--generator-hidden", g] }
+        if let g = generatorActivation { a += ["--generator-activation", g] }
+        if let d = discriminatorActivation { a += ["--discriminator-activation", d] }
+        if let i = initState { a += ["--init", i] }
         if r1 != 0 { a += ["--r1", "\(r1)"] }
         if r2 != 0 { a += ["--r2", "\(r2)"] }
         if gp != 0 { a += ["--gp", "\(gp)"] }
@@ -170,8 +182,17 @@ struct Train: ParsableCommand {
     func makeGame() throws -> MLPGAN {
         let (source, act, util, lay) = try networkSettings()
         let (gh, dh) = try hiddenWidths()
-        var game = try MLPGAN.paperSetup(data: source, generatorHidden: gh, discriminatorHidden: dh, latent: latent, batchSize: batch,
-                                         activation: act, utility: util, layout: lay, seed: seed)
+        func parse(_ name: String?) throws -> Activation {
+            guard let n = name else { return act }
+            guard let a = Activation(rawValue: n) else {
+                throw GameFlowError.invalidInput("unknown activation '\(n)' (expected relu, leaky-relu, tanh or linear)")
+            }
+            return a
+        }
+        let d = source.dimension
+        var game = try MLPGAN(generator: MLP(widths: [latent] + gh + [d], activation: parse(generatorActivation)),
+                              discriminator: MLP(widths: [d] + dh + [1], activation: parse(discriminatorActivation)),
+                              data: source, batchSize: batch, utility: util, layout: lay, seed: seed)
         game.penalties = try GradientPenalties(r1: r1, r2: r2, gp: gp)
         return game
     }
@@ -255,7 +276,7 @@ struct Train: ParsableCommand {
                 writeStandardError((note + "\n"))
             }
         }
-        let x0 = game.initialState(seed: seed)
+        let x0 = try initState.map { try readStateFile($0, dimension: game.dimension) } ?? game.initialState(seed: seed)
         if let s = stepScale { _ = try s.perCoordinate(game.players) }
         if let e = field.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
         #if DEBUG
@@ -277,7 +298,8 @@ struct Train: ParsableCommand {
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
             ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)),
             ("generator_hidden", .array(try hiddenWidths().0.map { .int($0) })), ("discriminator_hidden", .array(try hiddenWidths().1.map { .int($0) })),
-            ("activation", .string(activation)), ("r1", .number(r1)), ("r2", .number(r2)), ("gp", .number(gp)),
+            ("activation", .string(activation)), ("generator_activation", .string(generatorActivation ?? activation)),
+            ("discriminator_activation", .string(discriminatorActivation ?? activation)), ("init_state", initState.map { .string($0) } ?? .null), ("r1", .number(r1)), ("r2", .number(r2)), ("gp", .number(gp)),
             ("utility", .string(utility)), ("layout", .string(layout)),
             ("optimizer_constants", optimizerConstants(preconditioner)),
         ] + reproduction(arguments: ["train"] + settingsArguments)
@@ -567,4 +589,21 @@ struct TrainingRun {
         out.withUnsafeMutableBufferPointer { source.sample(m, into: $0.baseAddress!, rng: &rng) }
         return out
     }
+}
+
+/// A state file (a JSON array of finite numbers) of `dimension` entries.
+func readStateFile(_ path: String, dimension: Int) throws -> [Double] {
+    let data = try readInput(path, what: "state file", limit: 1 << 30)
+    guard case .array(let values) = try JSON.parse(data) else { throw GameFlowError.invalidInput("'\(path)' is not a JSON array of numbers") }
+    let x = try values.map { v -> Double in
+        switch v {
+        case .int(let i): return Double(i)
+        case .number(let d) where d.isFinite: return d
+        default: throw GameFlowError.invalidInput("'\(path)' is not a JSON array of finite numbers")
+        }
+    }
+    guard x.count == dimension else {
+        throw GameFlowError.invalidInput("'\(path)' has \(x.count) parameters, these networks have \(dimension)")
+    }
+    return x
 }

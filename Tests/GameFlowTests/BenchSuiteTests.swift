@@ -87,3 +87,13 @@ import GameFlow
         #expect(orbit.status == "stalled")
     }
 }
+
+@Suite struct BenchSpeedViewTests {
+    @Test("The suite's speed view runs (its timing loop once asked for more steps than a run may take)")
+    func speedView() throws {
+        let options = SuiteOptions(quick: true, seeds: [0], gameFilter: ["dirac"], schemeFilter: ["simga"], includeGAN: false, includeSpeed: true)
+        let r = try SuiteRunner(options: options).run()
+        #expect(!r.speed.isEmpty)
+        #expect(r.speed.contains { ($0.microsecondsPerStep ?? 0) > 0 })
+    }
+}

@@ -386,6 +386,88 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x").path))
     }
 
+    func testMalformedFormulaFilesAreOneLineEach() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func file(_ players: String, _ utilities: String) -> String {
+            #"{"game": "utilities", "players": "# + players + #", "utilities": "# + utilities + #", "x0": [1, 1]}"#
+        }
+        let cases: [(String, String)] = [
+            (file(#"[["x"], ["y"]]"#, #"["(x*y", "-x*y"]"#), "expected ')'"),
+            (file(#"[["x"], ["y"]]"#, #"["foo(x)*y"]"#), "unknown function 'foo'"),
+            (file(#"[["x"], ["y"]]"#, #"["x*"]"#), "expected a number, a name or '('"),
+            (file(#"[["x"], ["x"]]"#, #"["x"]"#), "listed twice"),
+            (file(#"[["x"], ["y"]]"#, #"[""]"#), "column 1"),
+            (file(#"[["x"], ["y"]]"#, #"["x*y", "y", "x"]"#), "3 formulas for 2 players"),
+            (file(#"[["x"], ["y"]]"#, #"["x*z"]"#), "unknown name 'z'"),
+            (file(#"[["x"], ["y"]]"#, #"["x*y + 1e999"]"#), "finite number"),
+            (file(#"[["x"], ["y"]]"#, #"["min(x)*y"]"#), "min takes 2 arguments"),
+            (file(#"[["x"], ["y"]]"#, #"["x y"]"#), "expected an operator or the end"),
+            (file(#"[["x"], ["y"]]"#, #"["x*y)"]"#), "expected an operator or the end"),
+            (file(#"[["x"], ["y", "z"]]"#, #"["x*y"]"#), "appears in no utility"),
+            (file(#"[["x"], []]"#, #"["x"]"#), "non-empty array"),
+            (file(#"[["x"], ["y"]]"#, #"[3]"#), "must be a string"),
+            (file(#"[["x"], ["y"]]"#, #"["2..5*x*y"]"#), "expected a digit after '.'"),
+        ]
+        XCTAssertGreaterThanOrEqual(cases.count, 12)
+        for (k, (text, expected)) in cases.enumerated() {
+            let path = dir.appendingPathComponent("bad\(k).json")
+            try text.write(to: path, atomically: true, encoding: .utf8)
+            let out = dir.appendingPathComponent("out\(k)")
+            let r = try run(["run", "--game-file", path.path, "--scheme", "simga", "--step", "0.1", "--steps", "3", "--output", out.path])
+            XCTAssertNotEqual(r.code, 0, text)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), "\(text): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("bad\(k).json"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
+    }
+
+    func testTrainOnA3DMixtureLowersTheEnergyDistance() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 4 Gaussians in ℝ³ at (±2, ±2, 0) … , σ 0.1.
+        var rng = SeededGenerator(seed: 9)
+        var csv = "x,y,z\n"
+        for k in 0..<800 {
+            let c = [[2.0, 2, 0], [-2, 2, 1], [2, -2, -1], [-2, -2, 0]][k % 4]
+            csv += c.map { String($0 + 0.1 * rng.normal()) }.joined(separator: ",") + "\n"
+        }
+        let data = dir.appendingPathComponent("mix3.csv")
+        try csv.write(to: data, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run")
+        let r = try run(["train", "--data", data.path, "--scheme", "consensus", "--gamma", "1", "--optimizer", "rmsprop", "--lr", "0.01",
+                         "--steps", "300", "--batch", "64", "--hidden", "16", "--depth", "2", "--latent", "3", "--every", "100",
+                         "--no-eigenvalues", "--quiet", "--output", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rows = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        let header = rows[0].split(separator: ",").map(String.init)
+        let col = try XCTUnwrap(header.firstIndex(of: "energy_distance"))
+        let first = Double(rows[1].split(separator: ",", omittingEmptySubsequences: false)[col])!
+        let last = Double(rows[rows.count - 1].split(separator: ",", omittingEmptySubsequences: false)[col])!
+        XCTAssertLessThan(last, 0.5 * first, "energy distance \(first) → \(last)")
+    }
+
+    func testTrainInitFromAnotherRun() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a"), b = dir.appendingPathComponent("b")
+        let tiny = ["--lr", "0.001", "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2", "--no-eigenvalues", "--quiet"]
+        XCTAssertEqual(try run(["train", "--scheme", "simga", "--optimizer", "adam", "--steps", "10", "--output", a.path] + tiny).code, 0)
+        // Switch schemes: consensus from simga's parameters; at step 0 it starts where simga ended.
+        let r = try run(["train", "--scheme", "consensus", "--gamma", "1", "--steps", "5", "--init", a.appendingPathComponent("state.json").path,
+                         "--every", "5", "--output", b.path] + tiny)
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rowsA = try String(contentsOf: a.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        let rowsB = try String(contentsOf: b.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        // Same networks, same state: the last metrics of a are the first of b (but for the step and time columns).
+        let lastA = rowsA.last!.split(separator: ",").dropFirst().dropLast(), firstB = rowsB[1].split(separator: ",").dropFirst().dropLast()
+        XCTAssertEqual(Array(lastA), Array(firstB))
+        let wrong = try run(["train", "--scheme", "simga", "--steps", "5", "--hidden", "5", "--init", a.appendingPathComponent("state.json").path, "--lr", "0.1", "--quiet"])
+        XCTAssertNotEqual(wrong.code, 0)
+        XCTAssertTrue(wrong.stderr.contains("parameters, these networks have"), wrong.stderr)
+    }
+
     func testSpectrumOfATrainedGAN() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -398,6 +480,18 @@ final class CLITests: XCTestCase {
         // The same GAN, state and evaluation batch as the run's own final metrics.
         XCTAssertEqual(obj["vector_field_norm"] as? Double, summary["vector_field_norm"] as? Double)
         XCTAssertEqual(obj["dimension"] as? Int, summary["parameters"] as? Int)
+        // A ring8 run with its eigenvalue figure: spectrum --run gives the eigenvalues it was drawn from.
+        let fig = dir.appendingPathComponent("fig")
+        XCTAssertEqual(try run(["train", "--scheme", "consensus", "--gamma", "1", "--optimizer", "adam", "--lr", "0.001", "--steps", "30",
+                                "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2", "--quiet", "--output", fig.path]).code, 0)
+        let svg = try String(contentsOf: fig.appendingPathComponent("eigenvalues.svg"), encoding: .utf8)
+        let sr = try run(["spectrum", "--run", fig.path, "--gamma", "1", "--json"])
+        XCTAssertEqual(sr.code, 0, sr.stderr)
+        let so = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sr.stdout.utf8)) as? [String: Any])
+        let eig = try XCTUnwrap(so["eigenvalues"] as? [[Double]])
+        XCTAssertTrue(svg.contains("λ of v′ (\(eig.count)"), "the figure's count")
+        let q = try XCTUnwrap(so["max_imag_real_ratio"] as? Double)
+        XCTAssertTrue(svg.contains("max |Im λ/Re λ|: v′ " + String(format: "%.3g", q)), "q = \(q)")
         let bad = try run(["spectrum", "--run", dir.appendingPathComponent("none").path])
         XCTAssertNotEqual(bad.code, 0)
         XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1)

@@ -119,7 +119,7 @@ import Testing
         }
     }
 
-    @Test("Each snippet runs to completion (the built executables)", arguments: ["Quickstart", "DefiningAGame", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN"])
+    @Test("Each snippet runs to completion (the built executables)", arguments: ["Quickstart", "DefiningAGame", "UtilityGameExample", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN"])
     func snippetRuns(name: String) throws {
         let binary = gameflowBinary(near: Marker.self).deletingLastPathComponent().appendingPathComponent(name)
         let r = try runProcess(binary.path, [])

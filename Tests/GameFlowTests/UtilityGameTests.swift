@@ -157,3 +157,79 @@ struct QuarticUtility: ZeroSumUtility {
         #expect(file.game.vectorField(at: [1, 2]) == [2, -1] && file.initialState == [1, 2])
     }
 }
+
+/// The must-shows of games written as utilities against the hand-written built-ins.
+@Suite struct UtilityBuiltInAgreementTests {
+    /// Utility versions of f = φᵀAθ (A 2×2), of an affine field with three one-variable players,
+    /// and of the Dirac-GAN with R1 0.3.
+    static func pairs() throws -> [(String, any Game, any Game, [Double])] {
+        let a = Matrix(rows: 2, columns: 2, storage: [1.2, -0.4, 0.7, 2.1])
+        let bilinear = try GameFile.parse(Data(#"{"game": "utilities", "players": [["p1", "p2"], ["t1", "t2"]], "utilities": ["1.2*p1*t1 - 0.4*p1*t2 + 0.7*p2*t1 + 2.1*p2*t2"], "x0": [1, 0.5, -0.3, 0.8]}"#.utf8)).game
+        // v = Mx + b with one variable per player: player i maximises ½M_ii x_i² + Σ_{j≠i} M_ij x_i x_j + b_i x_i.
+        let m = Matrix(rows: 3, columns: 3, storage: [-0.5, 1.0, 0.2, -1.0, -0.3, 0.4, 0.1, -0.6, -0.2])
+        let b = [0.3, -0.1, 0.2]
+        var utilities: [String] = []
+        for i in 0..<3 {
+            var terms = ["\(m[i, i] / 2)*x\(i)^2", "\(b[i])*x\(i)"]
+            for j in 0..<3 where j != i { terms.append("\(m[i, j])*x\(i)*x\(j)") }
+            utilities.append(terms.joined(separator: " + "))
+        }
+        let affineJSON = #"{"game": "utilities", "players": [["x0"], ["x1"], ["x2"]], "utilities": ["# + utilities.map { "\"\($0)\"" }.joined(separator: ", ") + #"], "x0": [1, 1, 1]}"#
+        let affine = try GameFile.parse(Data(affineJSON.utf8)).game
+        let root = UtilityGameTests.root
+        let dirac = try GameFile.load(path: root.appendingPathComponent("zoo/dirac-r1.json").path).game
+        return [("bilinear", bilinear, try BilinearGame(A: a), [1, 0.5, -0.3, 0.8]),
+                ("affine", affine, try AffineGame(M: m, b: b, playerSizes: [1, 1, 1]), [1, -0.5, 0.7]),
+                ("dirac", dirac, try DiracGAN(r1: 0.3), [1, 1])]
+    }
+
+    @Test("Bilinear, affine and Dirac-GAN games as utilities: v, v′u, v′ᵀu and v′ equal the built-ins to 1e-14 relative")
+    func derivatives() throws {
+        var rng = SeededGenerator(seed: 12)
+        for (name, utility, builtIn, _) in try Self.pairs() {
+            let n = builtIn.dimension
+            for _ in 0..<3 {
+                let x = randomVector(n, &rng), u = randomVector(n, &rng)
+                #expect(maxRelativeDifference(utility.vectorField(at: x), builtIn.vectorField(at: x)) < 1e-14, "\(name) v")
+                var a = [Double](repeating: 0, count: n), c = a
+                utility.jacobianVectorProduct(at: x, u, step: 0, into: &a)
+                builtIn.jacobianVectorProduct(at: x, u, step: 0, into: &c)
+                #expect(maxRelativeDifference(a, c) < 1e-14, "\(name) v′u")
+                utility.transposeJacobianVectorProduct(at: x, u, step: 0, into: &a)
+                builtIn.transposeJacobianVectorProduct(at: x, u, step: 0, into: &c)
+                #expect(maxRelativeDifference(a, c) < 1e-14, "\(name) v′ᵀu")
+                #expect(maxRelativeDifference(utility.jacobianMatrix(at: x).storage, builtIn.jacobianMatrix(at: x).storage) < 1e-14, "\(name) v′")
+            }
+        }
+    }
+
+    @Test("Every fixed-step scheme ends at the same state on the utility game as on the built-in one (1e-13 relative)")
+    func runs() throws {
+        for (name, utility, builtIn, x0) in try Self.pairs() {
+            for scheme in SchemeName.fixedStep {
+                let s = try makeScheme(scheme)
+                let options = SolveOptions(stepSize: 0.05, maxSteps: 40)
+                let a = try solve(utility, scheme: s, from: x0, options: options)
+                let b = try solve(builtIn, scheme: s, from: x0, options: options)
+                #expect(maxRelativeDifference(a.finalState, b.finalState) < 1e-13, "\(name) \(scheme): \(a.finalState) vs \(b.finalState)")
+            }
+        }
+    }
+
+    @Test("On every zoo game the exact products agree with central finite differences (1e-7 relative)")
+    func zooFiniteDifferences() throws {
+        let dir = UtilityGameTests.root.appendingPathComponent("zoo")
+        var rng = SeededGenerator(seed: 21)
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".json") {
+            let g = try GameFile.load(path: dir.appendingPathComponent(file).path).game
+            let n = g.dimension
+            for _ in 0..<3 {
+                let x = randomVector(n, &rng).map { 0.5 * $0 }, u = randomVector(n, &rng)
+                var exact = [Double](repeating: 0, count: n), fd = exact
+                g.jacobianVectorProduct(at: x, u, step: 0, into: &exact)
+                g.finiteDifferenceJVP(at: x, u, step: 0, into: &fd)
+                #expect(maxRelativeDifference(exact, fd) < 1e-7, "\(file): \(exact) vs \(fd)")
+            }
+        }
+    }
+}
