@@ -201,7 +201,7 @@ struct Train: ParsableCommand {
     func dataSource() throws -> any SampleSource {
         if let m = try? GaussianMixture.named(data) { return m }
         guard FileManager.default.fileExists(atPath: data) else {
-            throw GameFlowError.invalidInput("--data '\(data)' is neither ring8, grid25, grid16 nor a CSV file")
+            throw GameFlowError.invalidInput("unknown data set '\(data)' (expected ring8, grid25, grid16 or a CSV file)")
         }
         return try Dataset.load(path: data)
     }
@@ -385,7 +385,7 @@ struct TrainingRun {
         var finalState: [Double]
         /// Mode metrics (mixtures only).
         var metrics: ModeCoverage?
-        /// The energy distance between 2,000 generator samples and 2,000 reference points.
+        /// The energy distance between 1,000 generator samples and 1,000 reference points.
         var energyDistance: Double
         var vectorFieldNorm: Double
         var losses: (discriminator: Double, generator: Double)
@@ -573,10 +573,10 @@ struct TrainingRun {
         return Figures.sampleScatter(samples, data: game.source as! Dataset, title: title)
     }
 
-    /// 2,000 points of the target to measure the energy distance against: the data's rows
+    /// 1,000 points of the target to measure the energy distance against: the data's rows
     /// evenly spaced, or samples of the mixture from a fixed seed.
     static func referencePoints(_ source: any SampleSource) -> [Double] {
-        let d = source.dimension, m = 2000
+        let d = source.dimension, m = 1000
         if let data = source as? Dataset {
             let n = data.count, take = min(n, m)
             var out: [Double] = []

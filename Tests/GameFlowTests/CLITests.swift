@@ -317,7 +317,7 @@ final class CLITests: XCTestCase {
                                  ["--scheme", "optimistic", "--past-weight", "0.5"],
                                  ["--scheme", "extragradient", "--extrapolation-step", "0.002"],
                                  ["--scheme", "altga", "--substeps", "1,3", "--inner-tolerance", "0.01", "--layout", "generator-first"],
-                                 ["--scheme", "consensus", "--gamma", "1", "--r1", "0.5"],
+                                 ["--scheme", "simga", "--r1", "0.5"],
                                  ["--scheme", "simga", "--utility", "wgan", "--gp", "1", "--r2", "0.2"]]
         for (k, c) in cases.enumerated() {
             let straight = dir.appendingPathComponent("s\(k)"), split = dir.appendingPathComponent("p\(k)")
@@ -485,7 +485,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run(["train", "--scheme", "consensus", "--gamma", "1", "--optimizer", "adam", "--lr", "0.001", "--steps", "30",
                                 "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2", "--quiet", "--output", fig.path]).code, 0)
         let svg = try String(contentsOf: fig.appendingPathComponent("eigenvalues.svg"), encoding: .utf8)
-        let sr = try run(["spectrum", "--run", fig.path, "--gamma", "1", "--json"])
+        let sr = try run(["spectrum", "--run", fig.path, "--json"])
         XCTAssertEqual(sr.code, 0, sr.stderr)
         let so = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sr.stdout.utf8)) as? [String: Any])
         let eig = try XCTUnwrap(so["eigenvalues"] as? [[Double]])

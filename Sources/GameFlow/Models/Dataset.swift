@@ -88,9 +88,9 @@ public struct Dataset: SampleSource {
 ///     D² = 2·E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖,
 ///
 /// estimated with U-statistics (pairs i ≠ j within a sample) on the first `limit` points of each
-/// (default 2,000; O(limit²·d) work). D² ≥ 0 in expectation and 0 iff the distributions are
+/// (default 1,000; O(limit²·d) work). D² ≥ 0 in expectation and 0 iff the distributions are
 /// equal; it needs no modes, so it serves any data.
-public func energyDistance(_ a: [Double], _ b: [Double], dimension d: Int, limit: Int = 2000) -> Double {
+public func energyDistance(_ a: [Double], _ b: [Double], dimension d: Int, limit: Int = 1000) -> Double {
     let na = min(a.count / d, limit), nb = min(b.count / d, limit)
     guard na >= 2, nb >= 2 else { return .nan }
     func dist(_ x: UnsafeBufferPointer<Double>, _ i: Int, _ y: UnsafeBufferPointer<Double>, _ j: Int) -> Double {
