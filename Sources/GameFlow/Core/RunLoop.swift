@@ -9,6 +9,7 @@ public struct RunEvent {
         case step
     }
 
+    /// Why the observer is called.
     public let kind: Kind
     /// Steps completed so far.
     public let step: Int
@@ -37,10 +38,12 @@ public protocol RunObserver: AnyObject {
 /// every observer about the start, every step and the end, in order. The command line only
 /// configures observers (and stops on a signal).
 public struct RunLoop<G: Game, S: Scheme> {
+    /// The integrator stepped (its state when the loop returns).
     public var integrator: Integrator<G, S>
     /// Seconds inside `step()`, including `trainingSeconds` given at init (a resumed run's past).
     public private(set) var trainingSeconds: Double
 
+    /// A loop over `integrator`; `trainingSeconds`: the time already spent (a resumed run's).
     public init(_ integrator: Integrator<G, S>, trainingSeconds: Double = 0) {
         self.integrator = integrator
         self.trainingSeconds = trainingSeconds
@@ -75,11 +78,14 @@ public struct RunLoop<G: Game, S: Scheme> {
 /// Calls `body` at the start, every `every` steps (step k with k mod every = 0), at the steps in
 /// `at`, and at the last event — at most once per step.
 public final class EveryNSteps: RunObserver {
+    /// The period in steps.
     public let every: Int
+    /// Further steps to call at.
     public let at: Set<Int>
     private let body: (RunEvent, () -> Checkpoint) throws -> Void
     private var lastStep = -1
 
+    /// Calls `body` every `every` steps, at the steps in `at`, at the start and at the end.
     public init(_ every: Int, at: Set<Int> = [], body: @escaping (RunEvent, () -> Checkpoint) throws -> Void) {
         self.every = max(1, every)
         self.at = at
@@ -97,11 +103,14 @@ public final class EveryNSteps: RunObserver {
 /// Calls `body` once at least `interval` seconds of wall time have passed since its last call,
 /// and at the last event (and at the start when `atStart`): checkpoints on a wall-clock schedule.
 public final class EveryNSeconds: RunObserver {
+    /// Seconds of wall time between calls at most.
     public let interval: Double
+    /// Whether to call at the start too.
     public let atStart: Bool
     private let body: (RunEvent, () -> Checkpoint) throws -> Void
     private var last = ContinuousClock.now
 
+    /// Calls `body` once `interval` seconds have passed since its last call, and at the end.
     public init(_ interval: Double, atStart: Bool = true, body: @escaping (RunEvent, () -> Checkpoint) throws -> Void) {
         self.interval = interval
         self.atStart = atStart

@@ -2,6 +2,7 @@
 /// scheme's modified field) while keeping its players, equilibria and the rest: the members
 /// below forward to `base` unless the modifier says otherwise.
 public protocol FieldModifier: Game {
+    /// The game modified.
     associatedtype Base: Game
     /// The game whose field is modified.
     var base: Base { get }
@@ -25,6 +26,7 @@ public struct FixedBatchGame<Base: Game>: FieldModifier {
     /// The step index every evaluation passes to `base`.
     public let step: Int
 
+    /// `base` seen at the batch of `step`.
     public init(_ base: Base, step: Int) {
         self.base = base
         self.step = step

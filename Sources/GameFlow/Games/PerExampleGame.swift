@@ -83,11 +83,15 @@ func debiasedConsensusGradient(_ game: any PerExampleGame, at x: [Double], step:
 /// ξᵢ ~ N(0, σ²I) independent, a pure function of (seed, step, i); vᵢ′ = M. So L = ½‖Mx + b‖²
 /// and tr Var[v₁] = nσ².
 public struct NoisyLinearGame: PerExampleGame {
+    /// The noiseless field v = M·x + b.
     public let base: AffineGame
+    /// σ, the per-example noise level.
     public let noise: Double
     public let batchSize: Int
+    /// Keys the noise with (step, example).
     public let seed: UInt64
 
+    /// The noisy game around v = M·x + b with B = `batchSize` examples per batch.
     public init(M: Matrix, b: [Double], playerSizes: [Int], noise: Double, batchSize: Int, seed: UInt64) throws {
         guard noise.isFinite, noise >= 0 else { throw GameFlowError.invalidInput("noise must be a finite number ≥ 0 (got \(noise))") }
         guard batchSize >= 2 else { throw GameFlowError.invalidInput("the batch needs at least 2 examples (got \(batchSize))") }

@@ -614,6 +614,7 @@ public struct GradientPenalties: Sendable, Equatable {
     /// WGAN-GP's λ (0: off).
     public var gp: Double
 
+    /// The penalties with these weights (0: off).
     /// - Throws: unless every weight is finite and ≥ 0.
     public init(r1: Double = 0, r2: Double = 0, gp: Double = 0) throws {
         for (name, w) in [("--r1", r1), ("--r2", r2), ("--gp", gp)] where !(w.isFinite && w >= 0) {

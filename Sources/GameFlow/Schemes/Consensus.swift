@@ -27,6 +27,7 @@ public struct Consensus: Scheme {
     /// - Parameters:
     ///   - gamma: γ ≥ 0, the weight of the consensus term.
     ///   - onlyPlayer: regularise only this player's block (nil: all).
+    ///   - debias: how L = ½‖v‖² is estimated on a minibatch (`ConsensusDebias`).
     public init(gamma: Double, onlyPlayer: Int? = nil, debias: ConsensusDebias = .none) throws {
         guard gamma.isFinite, gamma >= 0 else {
             throw GameFlowError.invalidInput("consensus gamma must be a finite number ≥ 0 (got \(gamma))")

@@ -19,17 +19,25 @@ import Foundation
 /// +1 at 0, `min`/`max` the first argument's at a tie. A constant that is not finite (`1e999`)
 /// and an unknown name are errors.
 public indirect enum Formula: Sendable, Equatable {
+    /// A number.
     case constant(Double)
+    /// Variable i (a player's scalar).
     case variable(Int)
+    /// −a.
     case negate(Formula)
+    /// a + b.
     case add(Formula, Formula)
+    /// a − b.
     case subtract(Formula, Formula)
+    /// a·b.
     case multiply(Formula, Formula)
+    /// a/b.
     case divide(Formula, Formula)
     /// x^n, n a constant integer.
     case integerPower(Formula, Int)
     /// x^y = exp(y·log x).
     case power(Formula, Formula)
+    /// A function of `functions` with its arguments.
     case function(String, [Formula])
 
     /// The functions a formula may call, with their number of arguments.
@@ -230,8 +238,10 @@ struct FormulaParser {
 /// The utilities of a formula game: `formulas[p]` is player p's (a zero-sum game's second
 /// player has −f).
 public struct FormulaUtilities: Utilities {
+    /// Player p's utility is `formulas[p]`.
     public let formulas: [Formula]
 
+    /// The utilities, one per player.
     public init(_ formulas: [Formula]) { self.formulas = formulas }
 
     public func utility<T: GameScalar>(_ player: Int, at x: [T]) -> T { formulas[player].evaluate(x) }

@@ -28,12 +28,14 @@ extension ZeroSumUtility {
 /// symmetric) takes P·n such passes; the dense v′ takes n² of them. Each call allocates its
 /// dual arrays (length n); these games are meant for n up to a few hundred.
 public struct UtilityGame<U: Utilities>: Game {
+    /// The players' utilities.
     public let utilities: U
     public let name: String
     public let players: [Range<Int>]
     public let equilibrium: [Double]?
     let owner: [Int]
 
+    /// A game from its players' utilities.
     /// - Parameters:
     ///   - utilities: the players' utilities.
     ///   - playerSizes: the sizes of the players' blocks of x, in order.
