@@ -19,12 +19,7 @@ import Testing
         #expect(g.dataDimension == 3 && g.generator.outputWidth == 3 && g.discriminator.inputWidth == 3)
         let x = MLPGANDerivativeTests.state(g, seed: 2)
         let v = g.vectorField(at: x, step: 4)
-        let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
-        var fd = [Double](repeating: 0, count: g.dimension)
-        for i in 0..<g.dimension {
-            fd[i] = gBlock.contains(i) ? MLPGANDerivativeTests.partial({ g.utilities(at: $0, step: 4).generator }, x, i)
-                                       : MLPGANDerivativeTests.partial({ g.utilities(at: $0, step: 4).discriminator }, x, i)
-        }
+        let fd = MLPGANDerivativeTests.utilityGradient(g, at: x, step: 4)
         #expect(maxRelativeDifference(v, fd) < 1e-6, "\(activation)")
         let u = randomVector(g.dimension, &rng), w = randomVector(g.dimension, &rng)
         var jvp = [Double](repeating: 0, count: g.dimension), fdj = jvp, jtu = jvp, jw = jvp

@@ -20,11 +20,7 @@ import Testing
             let x = MLPGANDerivativeTests.state(g, seed: 3)
             let v = g.vectorField(at: x, step: 2)
             let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
-            var fd = [Double](repeating: 0, count: g.dimension)
-            for i in 0..<g.dimension {
-                fd[i] = gBlock.contains(i) ? MLPGANDerivativeTests.partial({ g.utilities(at: $0, step: 2).generator }, x, i)
-                                           : MLPGANDerivativeTests.partial({ g.utilities(at: $0, step: 2).discriminator }, x, i)
-            }
+            let fd = MLPGANDerivativeTests.utilityGradient(g, at: x, step: 2)
             #expect(maxRelativeDifference(v, fd) < 1e-6, "\(activation) kind \(kind) \(layout)")
             // The penalty changes D's block only, and does change it.
             var plain = g

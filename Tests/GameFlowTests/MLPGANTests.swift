@@ -25,18 +25,22 @@ import Testing
         return (f(xp) - f(xm)) / (2 * h)
     }
 
+    /// ∇ of each player's utility with respect to its own block, by central differences.
+    static func utilityGradient(_ g: MLPGAN, at x: [Double], step: Int) -> [Double] {
+        let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
+        return (0..<g.dimension).map { i in
+            gBlock.contains(i) ? partial({ g.utilities(at: $0, step: step).generator }, x, i)
+                               : partial({ g.utilities(at: $0, step: step).discriminator }, x, i)
+        }
+    }
+
     @Test("v = (∇_G g, ∇_D f) matches finite differences of the utilities (1e-6 relative)", arguments: cases)
     func gradients(activation: Activation, utility: MLPGAN.Utility) throws {
         for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
             let g = try Self.game(activation, utility, layout: layout)
             let x = Self.state(g, seed: 1)
             let v = g.vectorField(at: x, step: 3)
-            var fd = [Double](repeating: 0, count: g.dimension)
-            let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
-            for i in 0..<g.dimension {
-                fd[i] = gBlock.contains(i) ? Self.partial({ g.utilities(at: $0, step: 3).generator }, x, i)
-                                           : Self.partial({ g.utilities(at: $0, step: 3).discriminator }, x, i)
-            }
+            let fd = Self.utilityGradient(g, at: x, step: 3)
             #expect(maxRelativeDifference(v, fd) < 1e-6, "\(activation) \(utility) \(layout)")
         }
     }
