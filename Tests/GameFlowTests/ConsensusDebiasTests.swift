@@ -47,9 +47,10 @@ import Testing
         noisy.base.transposeJacobianVectorProduct(at: x, clean, step: 0, into: &grad)
         for d in [ConsensusDebias.variance, .split] {
             var sum = [0.0, 0], mean = [0.0, 0], out = [0.0, 0]
+            var buffers = DebiasBuffers(batchSize: noisy.batchSize, dimension: 2)
             let k = 4000
             for step in 0..<k {
-                debiasedConsensusGradient(noisy, at: x, step: step, debias: d, mean: &mean, into: &out)
+                debiasedConsensusGradient(noisy, at: x, step: step, debias: d, buffers: &buffers, mean: &mean, into: &out)
                 sum[0] += out[0]; sum[1] += out[1]
             }
             #expect(abs(sum[0] / Double(k) - grad[0]) < 0.02 && abs(sum[1] / Double(k) - grad[1]) < 0.02, "\(d)")

@@ -216,7 +216,7 @@ struct QuarticUtility: ZeroSumUtility {
         }
     }
 
-    @Test("On every zoo game the exact products agree with central finite differences (1e-7 relative)")
+    @Test("On every zoo game v′u, v′ᵀu and the dense v′ agree with central finite differences (1e-7 relative)")
     func zooFiniteDifferences() throws {
         let dir = UtilityGameTests.root.appendingPathComponent("zoo")
         var rng = SeededGenerator(seed: 21)
@@ -229,6 +229,19 @@ struct QuarticUtility: ZeroSumUtility {
                 g.jacobianVectorProduct(at: x, u, step: 0, into: &exact)
                 g.finiteDifferenceJVP(at: x, u, step: 0, into: &fd)
                 #expect(maxRelativeDifference(exact, fd) < 1e-7, "\(file): \(exact) vs \(fd)")
+                // v′ᵀu and the dense v′ against the finite-difference Jacobian (column j = FD along eⱼ).
+                var columns = [[Double]]()
+                for j in 0..<n {
+                    var e = [Double](repeating: 0, count: n), c = e
+                    e[j] = 1
+                    g.finiteDifferenceJVP(at: x, e, step: 0, into: &c)
+                    columns.append(c)
+                }
+                let dense = g.jacobianMatrix(at: x)
+                #expect(maxRelativeDifference(dense.storage, (0..<(n * n)).map { columns[$0 % n][$0 / n] }) < 1e-7, "\(file) v′")
+                g.transposeJacobianVectorProduct(at: x, u, step: 0, into: &exact)
+                let fdT = columns.map { c in zip(c, u).reduce(0) { $0 + $1.0 * $1.1 } }
+                #expect(maxRelativeDifference(exact, fdT) < 1e-7, "\(file) v′ᵀu")
             }
         }
     }

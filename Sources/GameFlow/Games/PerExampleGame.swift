@@ -43,38 +43,50 @@ public func consensusEstimates(_ fields: [[Double]]) -> (naive: Double, variance
     return (naive, naive - s / Double(2 * b - 2), 0.5 * dot(a, c))
 }
 
+/// Work arrays of `debiasedConsensusGradient`, made once per run (B per-example fields and
+/// three vectors of length n).
+public struct DebiasBuffers {
+    var fields: [[Double]]
+    var t: [Double], va: [Double], vb: [Double]
+
+    public init(batchSize b: Int, dimension n: Int) {
+        fields = [[Double]](repeating: [Double](repeating: 0, count: n), count: b)
+        t = [Double](repeating: 0, count: n)
+        va = t
+        vb = t
+    }
+}
+
 /// The gradient of a debiased L estimate, ∇L̂, on the batch of `step` (with v̄ into `mean`).
 func debiasedConsensusGradient(_ game: any PerExampleGame, at x: [Double], step: Int, debias: ConsensusDebias,
-                               mean: inout [Double], into out: inout [Double]) {
+                               buffers w: inout DebiasBuffers, mean: inout [Double], into out: inout [Double]) {
     let n = x.count, b = game.batchSize
-    var fields = [[Double]](repeating: [Double](repeating: 0, count: n), count: b)
-    for i in 0..<b { game.evaluate(at: x, step: step, example: i, into: &fields[i]) }
+    for i in 0..<b { game.evaluate(at: x, step: step, example: i, into: &w.fields[i]) }
     for j in 0..<n { mean[j] = 0; out[j] = 0 }
-    for f in fields { for j in 0..<n { mean[j] += f[j] / Double(b) } }
-    var t = [Double](repeating: 0, count: n)
+    for f in w.fields { for j in 0..<n { mean[j] += f[j] / Double(b) } }
     switch debias {
     case .none:
         for i in 0..<b {
-            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &t)
-            for j in 0..<n { out[j] += t[j] / Double(b) }
+            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &w.t)
+            for j in 0..<n { out[j] += w.t[j] / Double(b) }
         }
     case .variance:
         let bb = Double(b)
         for i in 0..<b {
-            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &t)
-            for j in 0..<n { out[j] += bb / (bb - 1) * t[j] / bb }
-            game.transposeJacobianVectorProduct(at: x, fields[i], step: step, example: i, into: &t)
-            for j in 0..<n { out[j] -= t[j] / (bb * (bb - 1)) }
+            game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &w.t)
+            for j in 0..<n { out[j] += bb / (bb - 1) * w.t[j] / bb }
+            game.transposeJacobianVectorProduct(at: x, w.fields[i], step: step, example: i, into: &w.t)
+            for j in 0..<n { out[j] -= w.t[j] / (bb * (bb - 1)) }
         }
     case .split:
         let half = b / 2
-        var va = [Double](repeating: 0, count: n), vb = va
-        for i in 0..<half { for j in 0..<n { va[j] += fields[i][j] / Double(half) } }
-        for i in half..<(2 * half) { for j in 0..<n { vb[j] += fields[i][j] / Double(half) } }
+        for j in 0..<n { w.va[j] = 0; w.vb[j] = 0 }
+        for i in 0..<half { for j in 0..<n { w.va[j] += w.fields[i][j] / Double(half) } }
+        for i in half..<(2 * half) { for j in 0..<n { w.vb[j] += w.fields[i][j] / Double(half) } }
         for i in 0..<(2 * half) {
             // ½(v_A′ᵀv_B + v_B′ᵀv_A): example i belongs to A or B.
-            game.transposeJacobianVectorProduct(at: x, i < half ? vb : va, step: step, example: i, into: &t)
-            for j in 0..<n { out[j] += 0.5 * t[j] / Double(half) }
+            game.transposeJacobianVectorProduct(at: x, i < half ? w.vb : w.va, step: step, example: i, into: &w.t)
+            for j in 0..<n { out[j] += 0.5 * w.t[j] / Double(half) }
         }
     }
 }

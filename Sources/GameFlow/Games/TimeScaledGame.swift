@@ -42,14 +42,6 @@ public struct StepScale: Sendable, Equatable {
         for (p, block) in players.enumerated() { for i in block { s[i] = factors[p] } }
         return s
     }
-
-    /// S·J for a dense row-major Jacobian J of a game with these player blocks (row i times sᵢ).
-    public func scaleRows(_ jacobian: Matrix, players: [Range<Int>]) throws -> Matrix {
-        let s = try perCoordinate(players)
-        var out = jacobian
-        for i in 0..<out.rows { for j in 0..<out.columns { out[i, j] *= s[i] } }
-        return out
-    }
 }
 
 /// The game whose field is S·v (see `StepScale`): a field modifier usable under every scheme,

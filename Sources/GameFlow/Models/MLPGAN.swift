@@ -518,11 +518,11 @@ final class GANWorkspace: @unchecked Sendable {
     let fakeInputUnit: UnsafeMutablePointer<Double>, sA: UnsafeMutablePointer<Double>
     let fieldScratch: UnsafeMutablePointer<Double>
     /// Gradient penalties: D's own workspace, the penalised points, ∇ₓD, the input direction,
-    /// ∇²ₓD·w, ones, zeros, the interpolation weights, ∇_D P and ∇_G P, a perturbed state.
+    /// ∇²ₓD·w, ones, zeros, the interpolation weights, ∇_D P, two full gradients and a perturbed state.
     let pen: MLPWorkspace
     let penX: UnsafeMutablePointer<Double>, penG: UnsafeMutablePointer<Double>, penW: UnsafeMutablePointer<Double>
     let penH: UnsafeMutablePointer<Double>, penOnes: UnsafeMutablePointer<Double>, penZeros: UnsafeMutablePointer<Double>
-    let penEps: UnsafeMutablePointer<Double>, penaltyGradient: UnsafeMutablePointer<Double>, penaltyGradientG: UnsafeMutablePointer<Double>
+    let penEps: UnsafeMutablePointer<Double>, penaltyGradient: UnsafeMutablePointer<Double>
     let penFull: UnsafeMutablePointer<Double>, penFull2: UnsafeMutablePointer<Double>, penState: UnsafeMutablePointer<Double>
     /// The δ's of `fieldPass` at the current forward state are still in the workspaces.
     var backwardIsCurrent = false
@@ -568,7 +568,7 @@ final class GANWorkspace: @unchecked Sendable {
         pen = MLPWorkspace(discriminator, capacity: batch)
         penX = make(d * batch); penG = make(d * batch); penW = make(d * batch); penH = make(d * batch)
         penOnes = make(batch); penZeros = make(batch); penEps = make(batch)
-        penaltyGradient = make(discriminator.parameterCount); penaltyGradientG = make(generator.parameterCount)
+        penaltyGradient = make(discriminator.parameterCount)
         penFull = make(dimension); penFull2 = make(dimension); penState = make(dimension)
         penOnes.update(repeating: 1, count: batch)
         unitUpstream.update(repeating: 1 / Double(batch), count: batch)

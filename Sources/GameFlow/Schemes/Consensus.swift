@@ -47,6 +47,8 @@ public struct Consensus: Scheme {
         var buffers: Buffers
         /// The coordinates that get the term (nil: all).
         let block: Range<Int>?
+        /// The per-example work arrays when debiasing.
+        var debias: DebiasBuffers?
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
@@ -58,19 +60,25 @@ public struct Consensus: Scheme {
             }
             block = players[p]
         }
-        if debias != .none && !(game is any PerExampleGame) {
-            throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame); \(game.name) has none")
+        var buffers: DebiasBuffers?
+        if debias != .none {
+            guard let g = game as? any PerExampleGame else {
+                throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame); \(game.name) has none")
+            }
+            buffers = DebiasBuffers(batchSize: g.batchSize, dimension: game.dimension)
         }
-        return Cache(buffers: Buffers(dimension: game.dimension), block: block)
+        return Cache(buffers: Buffers(dimension: game.dimension), block: block, debias: buffers)
     }
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
-        if debias != .none, let g = context.game as? any PerExampleGame {
+        if var w = cache.debias, let g = context.game as? any PerExampleGame {
             // Counted as one field evaluation and one v′ᵀu on the batch (their work).
             context.stats.fieldEvaluations += 1
             context.stats.transposeJacobianVectorProducts += 1
-            debiasedConsensusGradient(g, at: x, step: context.step, debias: debias, mean: &cache.buffers.a, into: &cache.buffers.b)
+            cache.debias = nil   // hand the buffers over without a copy
+            debiasedConsensusGradient(g, at: x, step: context.step, debias: debias, buffers: &w, mean: &cache.buffers.a, into: &cache.buffers.b)
+            cache.debias = w
         } else {
             context.evaluate(x, into: &cache.buffers.a)
             context.transposeJacobianVectorProduct(x, cache.buffers.a, into: &cache.buffers.b)
