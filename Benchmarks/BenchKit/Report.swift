@@ -203,40 +203,14 @@ public struct SuiteReport {
     }
 
     public func json() -> JSON {
-        func optional(_ i: Int?) -> JSON { i.map { .int($0) } ?? .null }
-        func boundJSON(_ b: StableStepBound) -> JSON {
-            switch b {
-            case .none: return .string("none")
-            case .unbounded: return .string("unbounded")
-            case .upTo(let h): return .number(h)
-            }
-        }
         let o = results.options
         return .object([
             ("environment", .object(results.environment.map { ($0.0, .string($0.1)) })),
             ("options", .object([("quick", .bool(o.quick)), ("seeds", .array(o.seeds.map { .int(Int($0)) })),
                                  ("tolerance", .number(o.tolerance)), ("cost_budget", .int(o.costBudget)),
                                  ("consensus_gamma", .number(o.consensusGamma))])),
-            ("cells", .array(cells.map { c in .object([
-                ("game", .string(c.game)), ("seed", .int(Int(c.seed))), ("scheme", .string(c.scheme)), ("h", .number(c.h)),
-                ("status", .string(c.status)), ("steps", .int(c.steps)), ("steps_to_tolerance", optional(c.stepsToTolerance)),
-                ("cost_to_tolerance", optional(c.costToTolerance)), ("root_iterations", .int(c.rootIterations)),
-                ("cost", .int(c.cost)), ("seconds", .number(c.seconds)), ("initial_error", .number(c.initialError)),
-                ("final_error", .number(c.finalError)), ("measured_rate", .optional(c.measuredRate)),
-                ("predicted_rate", .optional(c.predictedRate)),
-            ]) })),
-            ("frontiers", .array(results.frontiers.map { f in .object([
-                ("game", .string(f.game)), ("seed", .int(Int(f.seed))), ("scheme", .string(f.scheme)),
-                ("predicted", boundJSON(f.predicted)),
-                ("measured", {
-                    switch f.measured {
-                    case .bound(let b): return boundJSON(b)
-                    case .atLeast(let h): return .object([("at_least", .number(h))])
-                    case .bracket(let a, let b): return .object([("stable", .number(a)), ("unstable", .number(b))])
-                    case .undecided: return .string("undecided")
-                    }
-                }()),
-            ]) })),
+            ("cells", .array(cells.map { $0.json(trace: false) })),
+            ("frontiers", .array(results.frontiers.map(\.json))),
             ("speed", .array(results.speed.map { r in .object([
                 ("workload", .string(r.workload)), ("scheme", .string(r.scheme)),
                 ("microseconds_per_step", .optional(r.microsecondsPerStep)), ("note", r.note.map { .string($0) } ?? .null),

@@ -73,7 +73,7 @@ public struct SuiteResults: Sendable {
 }
 
 /// Runs the suite. `progress` receives one short line per unit of work.
-public struct SuiteRunner {
+public struct SuiteRunner: Sendable {
     public let options: SuiteOptions
     public init(options: SuiteOptions) { self.options = options }
 
@@ -92,26 +92,85 @@ public struct SuiteRunner {
         return try name.make(knobs)
     }
 
-    public func run(progress: (String) -> Void = { _ in }) throws -> SuiteResults {
+    /// The suite as a sweep spec: one grid per game, over its seeds and the schemes it runs, each
+    /// with the options that change results (so a folder of another suite is refused). A cell is
+    /// one (game, seed, scheme): its runs over the game's step grid and, for the first seed, its
+    /// stability frontier.
+    public func spec() throws -> SweepSpec {
+        var grids: [[(String, JSON)]] = []
+        var seedsOf: [(String, [UInt64], BenchGame)] = []
+        for g in try SuiteGames.all(options) {
+            if let k = seedsOf.firstIndex(where: { $0.0 == g.name }) { seedsOf[k].1.append(g.seed) } else { seedsOf.append((g.name, [g.seed], g)) }
+        }
+        for (name, seeds, g) in seedsOf {
+            let kept = schemes.filter { g.skip[$0] == nil }
+            guard !kept.isEmpty else { continue }
+            grids.append([("game", .string(name)), ("seed", .array(seeds.map { .int(Int($0)) })),
+                          ("scheme", .array(kept.map { .string($0.rawValue) })), ("quick", .bool(options.quick)),
+                          ("tolerance", .number(options.tolerance)), ("cost-budget", .int(options.costBudget)),
+                          ("gamma", .number(options.consensusGamma)), ("frontier-seed", .int(Int(options.seeds[0]))),
+                          ("frontier-work", .int(options.frontierWork))])
+        }
+        return try SweepSpec(grids: grids)
+    }
+
+    /// Runs the suite's cells on the library's sweep engine (`jobs` at once; with `output`, each
+    /// cell's file goes into `output/cells/` and a re-run skips the finished ones), then the
+    /// speed view alone on the machine. The results are the same for every `jobs`: budgets are
+    /// counted in work, never in wall time.
+    public func run(jobs: Int = 1, output: String? = nil, progressLine: Bool = false,
+                    progress: (String) -> Void = { _ in }) throws -> SuiteResults {
         var results = SuiteResults(options: options)
         results.environment = environment()
-        let games = try SuiteGames.all(options)
-        for (k, g) in games.enumerated() {
-            progress("[\(k + 1)/\(games.count)] \(g.name) seed \(g.seed)")
-            for name in schemes {
-                if g.skip[name] != nil { continue }
-                let scheme = try makeScheme(name)
-                for h in g.stepGrid { results.cells.append(try runCell(g.game, g, scheme, name: name, h: h)) }
-                if g.game.equilibrium != nil, g.seed == options.seeds[0] {
-                    results.frontiers.append(try frontier(g.game, g, scheme, name: name))
-                }
+        var engine = SweepEngine(spec: try spec(), output: output, jobs: jobs)
+        engine.resultsTable = nil      // the report writes its own tables
+        engine.progress = progressLine
+        let total = engine.spec.cells.count
+        progress("\(total) cells (game, seed, scheme) on \(jobs) thread\(jobs == 1 ? "" : "s")")
+        let runner = self
+        let records = try engine.run { cell in try runner.unit(cell) }
+        for r in records {
+            guard let result = r["result"] else { continue }
+            if case .string("error")? = result["status"] {
+                throw GameFlowError.invalidInput("suite cell \(SweepFolder.index(r)) failed: \(result["reason"].map(SweepSpec.text) ?? "?")")
             }
+            if case .array(let cs)? = result["cells"] { results.cells += cs.compactMap(Cell.init(json:)) }
+            if let f = result["frontier"].flatMap(Frontier.init(json:)) { results.frontiers.append(f) }
         }
+        // The tables in suite order: games as listed (by seed), then schemes, then steps.
+        let gameOrder = try SuiteGames.all(options).map { "\($0.name)#\($0.seed)" }
+        let schemeOrder = schemes.map(\.rawValue)
+        func key(_ game: String, _ seed: UInt64, _ scheme: String) -> (Int, Int) {
+            (gameOrder.firstIndex(of: "\(game)#\(seed)") ?? .max, schemeOrder.firstIndex(of: scheme) ?? .max)
+        }
+        results.cells = results.cells.enumerated().sorted { a, b in
+            let (ka, kb) = (key(a.element.game, a.element.seed, a.element.scheme), key(b.element.game, b.element.seed, b.element.scheme))
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+        results.frontiers.sort { key($0.game, $0.seed, $0.scheme) < key($1.game, $1.seed, $1.scheme) }
         if options.includeSpeed {
             progress("speed view")
             (results.speed, results.throughput) = try speedView()
         }
         return results
+    }
+
+    /// One cell of the suite's spec: the game's runs over its step grid with this scheme, and its
+    /// frontier for the first seed when the equilibrium is known.
+    func unit(_ cell: SweepCell) throws -> SweepOutcome {
+        let start = ContinuousClock.now
+        guard let name = cell.text("game"), let seed = cell.number("seed").map({ UInt64($0) }),
+              let schemeName = cell.text("scheme").flatMap(SchemeName.init(rawValue:)) else {
+            throw GameFlowError.invalidInput("suite cell \(cell.index) lacks game, seed or scheme")
+        }
+        let g = try SuiteGames.game(named: name, seed: seed, options: options)
+        let scheme = try makeScheme(schemeName)
+        var cells: [JSON] = []
+        for h in g.stepGrid { cells.append(try runCell(g.game, g, scheme, name: schemeName, h: h).json(trace: true)) }
+        var frontier = JSON.null
+        if g.game.equilibrium != nil, g.seed == options.seeds[0] { frontier = try self.frontier(g.game, g, scheme, name: schemeName).json }
+        return SweepOutcome(result: .object([("status", .string("done")), ("cells", .array(cells)), ("frontier", frontier)]),
+                            seconds: seconds(ContinuousClock.now - start))
     }
 
     // MARK: - Cells
@@ -122,7 +181,7 @@ public struct SuiteRunner {
     func runCell<G: Game, S: Scheme>(_ game: G, _ g: BenchGame, _ scheme: S, name: SchemeName, h: Double) throws -> Cell {
         let start = ContinuousClock.now
         var integrator = try Integrator(game: game, scheme: scheme, initialState: g.start,
-                                        options: SolveOptions(stepSize: h, maxSteps: g.maxSteps, divergenceBound: 1e150))
+                                        options: SolveOptions(stepSize: h, maxSteps: g.stepCap(name), divergenceBound: 1e150))
         let e0 = g.error(g.start)
         // Run until round-off: distance to x̄ can shrink to ε·|x̄| (to 1e-250·e₀ when x̄ = 0).
         let floor = max(1e-9 * maxAbs(g.game.equilibrium ?? [1e-2]), 1e-250 * e0), ceiling = 1e100 * max(e0, 1)
@@ -132,12 +191,10 @@ public struct SuiteRunner {
         var stepsToTol: Int?, costToTol: Int?, rootToTol: Int?
         var status = "stalled"
         var error = e0
-        let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.cellSeconds))
         while true {
             let s = integrator.step()
             let k = integrator.stepsCompleted
             if let s, !s.isSuccessful { status = s.name; break }
-            if k % 64 == 0 && ContinuousClock.now > deadline { break }   // time budget: "stalled" unless converged
             if k % every == 0 || s != nil {
                 error = g.error(integrator.state)
                 trace.append((integrator.stats.cost, error))
@@ -163,7 +220,30 @@ public struct SuiteRunner {
         return Cell(game: g.name, seed: g.seed, scheme: name.rawValue, h: h, status: status, steps: integrator.stepsCompleted,
                     stepsToTolerance: stepsToTol, costToTolerance: costToTol, rootIterations: rootToTol ?? integrator.stats.rootIterations,
                     cost: integrator.stats.cost, seconds: seconds(ContinuousClock.now - start), finalError: g.error(integrator.state),
-                    initialError: e0, measuredRate: resolvedRate(logs), predictedRate: predicted, trace: trace)
+                    initialError: e0, measuredRate: resolvedRate(logs), predictedRate: predicted, trace: Self.thinned(trace, budget: options.costBudget))
+    }
+
+    /// The (cost, error) trace kept for the equal-cost view and its figures: the running minimum
+    /// of the error at costs 10^(k/20) and at the view's budget (exactly the best error within
+    /// each), instead of one point per step.
+    static func thinned(_ trace: [(Int, Double)], budget: Int) -> [(Int, Double)] {
+        guard let last = trace.last?.0 else { return [] }
+        var marks = Set<Int>([budget, last, 0])
+        var t = 1.0
+        while t <= Double(last) { marks.insert(Int(t)); t *= pow(10, 1.0 / 20) }
+        let sortedMarks = marks.sorted()
+        var out: [(Int, Double)] = []
+        var best = Double.infinity, k = 0
+        for (i, p) in trace.enumerated() {
+            if p.1 < best || (best.isNaN) { best = p.1 }
+            let nextCost = i + 1 < trace.count ? trace[i + 1].0 : Int.max
+            // The last point at or below each mark carries the minimum so far.
+            while k < sortedMarks.count && sortedMarks[k] < p.0 { k += 1 }
+            if k < sortedMarks.count && p.0 <= sortedMarks[k] && nextCost > sortedMarks[k] {
+                if out.last?.0 != p.0 { out.append((p.0, best)) }
+            }
+        }
+        return out
     }
 
     /// exp of the least-squares slope of log error against step, over the last half of the
@@ -212,25 +292,28 @@ public struct SuiteRunner {
         let firstChunk = options.quick ? 1000 : 2000
         let cap = max(firstChunk, min(options.quick ? 20_000 : 100_000, 10_000_000 / max(g.game.dimension, 1)))
         // A budget for the whole search: once spent, further verdicts are undecided.
-        var budget = options.quick ? 400_000 : 4_000_000
-        budget = max(budget / max(g.game.dimension / 10, 1), 20 * firstChunk)
+        var budget = max(options.frontierWork / max(g.game.dimension / 10, 1), 20 * firstChunk)
+        // Work of a verdict's run: its steps, or for an implicit scheme its root iterations
+        // plus n per dense Jacobian formed, if more. Counted, not timed: the verdicts do not
+        // depend on the machine or on what runs beside them.
+        let n = g.game.dimension
+        func work(_ s: Stats, steps: Int) -> Int { max(steps, s.rootIterations + n * s.jacobianEvaluations, 1) }
         /// −1 stable, +1 unstable, 0 undecided, 2 out of budget. Decided when the error leaves [1e-4, 1e4]·e₀, or
         /// when the tail rates of the last two quarters of the run agree (their logarithms to 0.1 %)
         /// and differ from 1 (|log rate| ≥ 1e-6); otherwise the run is extended (doubling) up to `cap` steps. Two windows
         /// guard against a mixture of modes that has not settled, and against neutral orbits.
-        let deadline = ContinuousClock.now + .milliseconds(Int(1000 * options.frontierSeconds))
         func verdict(_ h: Double) throws -> Int {
-            if budget <= 0 || ContinuousClock.now > deadline { return 2 }
+            if budget <= 0 { return 2 }
             var integrator = try Integrator(game: game, scheme: scheme, initialState: near,
                                             options: SolveOptions(stepSize: h, maxSteps: cap, divergenceBound: 1e150))
-            defer { budget -= max(integrator.stepsCompleted, 1) }
+            defer { budget -= work(integrator.stats, steps: integrator.stepsCompleted) }
             var logs: [(Int, Double)] = []
             let e0 = distance(near, eq)
             var target = firstChunk
             while true {
                 let status = integrator.step()
                 if let s = status, !s.isSuccessful { return 1 }
-                if integrator.stepsCompleted % 256 == 0 && ContinuousClock.now > deadline { return 2 }
+                if integrator.stepsCompleted % 256 == 0 && work(integrator.stats, steps: integrator.stepsCompleted) >= budget { return 2 }
                 let e = distance(integrator.state, eq)
                 if e >= 1e4 * e0 { return 1 }
                 if e <= 1e-4 * e0 { return -1 }
@@ -409,7 +492,3 @@ public struct SuiteRunner {
     }
 }
 
-/// A duration in seconds.
-public func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-}

@@ -16,6 +16,15 @@ public struct BenchGame {
     public let isLinear: Bool
     /// Schemes not run on this game, with the reason (e.g. dense solves on the MLP GAN).
     public let skip: [SchemeName: String]
+    /// Steps per cell at most for the implicit schemes (a root solve per step), when fewer
+    /// than `maxSteps`: the suite's budgets are counted in work, never in wall time, so its
+    /// results do not depend on the machine, the load or `--jobs`.
+    public var maxImplicitSteps: Int?
+
+    /// The step cap of a cell of `scheme`.
+    public func stepCap(_ scheme: SchemeName) -> Int {
+        scheme.isImplicit ? min(maxSteps, maxImplicitSteps ?? maxSteps) : maxSteps
+    }
 
     /// The measure of progress: distance to the known equilibrium, or ‖v‖ on the game's
     /// evaluation batch when none is known.
@@ -41,14 +50,14 @@ public struct SuiteOptions: Sendable {
     /// Include the speed view.
     public var includeSpeed: Bool
     public var consensusGamma: Double
-    /// Wall-time budget of one cell, in seconds (a cell over it ends "stalled" unless converged).
-    public var cellSeconds: Double
-    /// Wall-time budget of one frontier search (game, scheme); verdicts after it are undecided.
-    public var frontierSeconds: Double
+    /// Work budget of one frontier search (game, scheme), in steps, an implicit step counted
+    /// as its root iterations plus n per dense Jacobian; verdicts after it are undecided.
+    /// Deterministic (no wall-time budget), so results are the same at every `--jobs`.
+    public var frontierWork: Int
 
     public init(quick: Bool, seeds: [UInt64] = [0, 1, 2], gameFilter: [String] = [], schemeFilter: [String] = [],
                 tolerance: Double = 1e-6, costBudget: Int? = nil, includeGAN: Bool = true, includeSpeed: Bool = true,
-                consensusGamma: Double = 0.5, cellSeconds: Double? = nil) {
+                consensusGamma: Double = 0.5) {
         self.quick = quick
         self.seeds = seeds
         self.gameFilter = gameFilter
@@ -58,8 +67,7 @@ public struct SuiteOptions: Sendable {
         self.includeGAN = includeGAN
         self.includeSpeed = includeSpeed
         self.consensusGamma = consensusGamma
-        self.cellSeconds = cellSeconds ?? (quick ? 0.5 : 3)
-        self.frontierSeconds = quick ? 1 : 6
+        self.frontierWork = quick ? 400_000 : 4_000_000
     }
 
     func keeps(game: String) -> Bool { gameFilter.isEmpty || gameFilter.contains { game.contains($0) } }
@@ -84,9 +92,12 @@ public enum SuiteGames {
         }
         let game = try BilinearGame(A: u * d * v)
         let start = (0..<(2 * n)).map { _ in rng.normal() }
-        return BenchGame(name: "bilinear-\(n)", seed: seed, game: game, start: start,
-                         stepGrid: logGrid(0.02, 2, count: quick ? 4 : 7), maxSteps: quick ? 3000 : 20000, isLinear: true,
-                         skip: n >= 200 && quick ? [.implicitEuler: "dense 400×400 solves skipped in --quick"] : [:])
+        var g = BenchGame(name: "bilinear-\(n)", seed: seed, game: game, start: start,
+                          stepGrid: logGrid(0.02, 2, count: quick ? 4 : 7), maxSteps: quick ? 3000 : 20000, isLinear: true,
+                          skip: n >= 200 && quick ? [.implicitEuler: "dense 400×400 solves skipped in --quick"] : [:])
+        // Newton–Krylov at n = 400 takes some 8 ms a step (measured): 400 steps a cell.
+        if n >= 200 { g.maxImplicitSteps = 400 }
+        return g
     }
 
     /// v = M·x with M = Q·blockdiag([aᵢ, bᵢ; −bᵢ, aᵢ])·Qᵀ: eigenvalues aᵢ ± ibᵢ with |bᵢ/aᵢ| from
@@ -153,6 +164,24 @@ public enum SuiteGames {
         return BenchGame(name: "mog-ring8", seed: seed, game: game, start: game.initialState(seed: seed),
                          stepGrid: quick ? [0.01, 0.03] : [0.01, 0.03, 0.1], maxSteps: quick ? 100 : 400, isLinear: false,
                          skip: [.implicitEuler: "a dense 2003×2003 Jacobian per root iteration is out of budget"])
+    }
+
+    /// The suite's game of this name and seed (what `all` lists), made afresh: a cell of the
+    /// suite's sweep builds its own game, so cells on different threads share nothing.
+    public static func game(named name: String, seed: UInt64, options o: SuiteOptions) throws -> BenchGame {
+        if name.hasPrefix("bilinear-"), let n = Int(name.dropFirst("bilinear-".count)) { return try bilinear(n: n, seed: seed, quick: o.quick) }
+        if name.hasPrefix("affine-near-imaginary-"), let n = Int(name.dropFirst("affine-near-imaginary-".count)), n % 2 == 0 {
+            return try nearImaginary(blocks: n / 2, seed: seed, quick: o.quick)
+        }
+        switch name {
+        case "affine-pair": return try affinePair(seed: seed, quick: o.quick)
+        case "dirac": return try dirac(r1: 0, quick: o.quick)
+        case "quartic": return quartic(quick: o.quick)
+        case "mog-ring8": return try ring8(seed: seed, quick: o.quick)
+        default:
+            if name.hasPrefix("dirac-r1-"), let r1 = Double(name.dropFirst("dirac-r1-".count)) { return try dirac(r1: r1, quick: o.quick) }
+            throw GameFlowError.invalidInput("no suite game '\(name)'")
+        }
     }
 
     public static func all(_ o: SuiteOptions) throws -> [BenchGame] {

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gameflow-bench",
         abstract: "Benchmarks for GameFlow (release builds only).",
-        subcommands: [SuiteCommand.self, GANStep.self, KernelsCommand.self, ImplicitStudy.self, OrderCommand.self],
+        subcommands: [SuiteCommand.self, SuiteScaling.self, GANStep.self, KernelsCommand.self, ImplicitStudy.self, OrderCommand.self],
         defaultSubcommand: SuiteCommand.self)
 
     static func requireRelease(allowDebug: Bool) throws {
@@ -247,6 +247,7 @@ struct SuiteCommand: ParsableCommand {
         discussion: """
             Prints Markdown tables; --output DIR writes results.csv, results.json, results.md and
             equal-cost-GAME.svg figures. --quick is a reduced suite (under a minute in release).
+            The suite is a sweep spec run by the library's sweep engine (--jobs N).
             """)
 
     @Flag(help: "The reduced suite.") var quick = false
@@ -259,7 +260,10 @@ struct SuiteCommand: ParsableCommand {
     @Option(help: "Consensus γ used throughout.") var gamma = 0.5
     @Flag(name: .customLong("no-gan"), help: "Leave out the ring8 MLP GAN.") var noGAN = false
     @Flag(name: .customLong("no-speed"), help: "Leave out the speed view.") var noSpeed = false
-    @Option(help: "Write results.csv, results.json, results.md and SVG figures here.") var output: String?
+    @Option(help: "Write results.csv, results.json, results.md and SVG figures here (and each cell's file in cells/: a re-run skips the finished cells).")
+    var output: String?
+    @Option(help: "Cells (game, seed, scheme) run at once on the library's sweep engine; the results are the same for every N (the speed view runs alone afterwards).")
+    var jobs = 1
     @Flag(help: "Print results.json on stdout instead of the Markdown tables.") var json = false
     @Flag(name: .customLong("allow-debug")) var allowDebug = false
 
@@ -279,12 +283,59 @@ struct SuiteCommand: ParsableCommand {
                                    tolerance: tolerance, costBudget: costBudget, includeGAN: !noGAN, includeSpeed: !noSpeed,
                                    consensusGamma: gamma)
         let begin = ContinuousClock.now
-        let results = try SuiteRunner(options: options).run { line in
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        let results = try SuiteRunner(options: options).run(jobs: jobs, output: output, progressLine: true) { line in
             let elapsed = seconds(ContinuousClock.now - begin)
             FileHandle.standardError.write(Data((String(format: "[%6.1fs] ", elapsed) + line + "\n").utf8))
         }
         let report = SuiteReport(results)
         if let dir = output { try report.write(to: dir) }
         print(json ? report.json().serialized() : report.markdown())
+    }
+}
+
+/// The suite on all cores against one: the quick suite (without the speed view) run with
+/// `--jobs 1` and `--jobs N` alternately, its results compared (every field but wall times),
+/// and the wall times and their ratio printed.
+struct SuiteScaling: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suite-scaling",
+        abstract: "Time the quick suite at --jobs 1 and --jobs N (alternated) and check the results are identical.")
+
+    @Option(help: "Threads of the parallel runs.") var jobs = 2
+    @Option(help: "Pairs of runs (1, N), alternated.") var repeats = 2
+    @Flag(name: .customLong("allow-debug")) var allowDebug = false
+
+    func run() throws {
+        try Bench.requireRelease(allowDebug: allowDebug)
+        BLAS.useSingleThreadUnlessConfigured()
+        guard jobs >= 2, repeats >= 1 else { throw ValidationError("--jobs must be at least 2 and --repeats at least 1") }
+        let runner = SuiteRunner(options: SuiteOptions(quick: true, includeSpeed: false))
+        /// The report without what may differ: wall times and the environment (its date).
+        func comparable(_ r: SuiteResults) -> String {
+            var r = r
+            r.environment = []
+            for i in r.cells.indices { r.cells[i].seconds = 0 }
+            return SuiteReport(r).json().serialized()
+        }
+        var times: [Int: [Double]] = [:]
+        var reference: String?
+        for k in 0..<repeats {
+            for j in [1, jobs] {
+                let begin = ContinuousClock.now
+                let r = try runner.run(jobs: j)
+                let t = seconds(ContinuousClock.now - begin)
+                times[j, default: []].append(t)
+                let text = comparable(r)
+                let same = reference.map { $0 == text } ?? true
+                if reference == nil { reference = text }
+                print(String(format: "pair %d, --jobs %d: %.2f s, %d runs, %d frontiers, results %@", k + 1, j, t, r.cells.count,
+                             r.frontiers.count, same ? "identical" : "DIFFER"))
+                guard same else { throw ValidationError("the results at --jobs \(j) differ from those at --jobs 1") }
+            }
+        }
+        let one = times[1]!.min()!, many = times[jobs]!.min()!
+        print(String(format: "best of %d: --jobs 1 %.2f s, --jobs %d %.2f s: ratio %.3f (%d cores available)", repeats, one, jobs, many,
+                     many / one, ProcessInfo.processInfo.activeProcessorCount))
     }
 }

@@ -167,7 +167,7 @@ struct ImplicitStudy: ParsableCommand {
         while cost(integrator.stats) < budget {
             let t0 = clock.now
             let status = integrator.step()
-            seconds += GameFlowBenchKit.seconds(clock.now - t0)
+            seconds += GameFlow.seconds(clock.now - t0)
             if let s = status, !s.isSuccessful { measure(s.name); return rows }
             if cost(integrator.stats) >= nextMark {
                 measure(cost(integrator.stats) >= budget ? "completed" : "running")

@@ -75,8 +75,8 @@ struct Compare: ParsableCommand {
         progress.finish()
         let all = JSON.object([("runs", .array(summaries))] + reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
-            try createDirectory(dir)
-            try write(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            try createOutputDirectory(dir)
+            try writeAtomically(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: runs, start: start, h: step, steps: steps,
                                  title: "\(game.name): schemes from the same start, h = \(step)", into: dir)
         }

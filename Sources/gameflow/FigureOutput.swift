@@ -24,7 +24,7 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         }
     }
     let convergence = Figures.convergence(curves, title: title)
-    try write(convergence.svg(), to: joinPath(dir, "convergence.svg"))
+    try writeAtomically(convergence.svg(), to: joinPath(dir, "convergence.svg"))
     written.append("convergence.svg")
 
     if game.dimension == 2 {
@@ -38,7 +38,7 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         var plot = Figures.phasePortrait(game, flow: flow, iterates: iterates, title: title)
         plot.notes = ["flow: dx/dt = v(x) over t = \(String(format: "%.4g", time)) (GSL rk8pd with error control); iterates: h = \(h)"
                       + (runs.contains { $0.solution.stats.acceptedSteps > 0 } ? " (adaptive schemes: the largest step)" : "")]
-        try write(plot.svg(), to: joinPath(dir, "phase.svg"))
+        try writeAtomically(plot.svg(), to: joinPath(dir, "phase.svg"))
         written.append("phase.svg")
     }
     return written

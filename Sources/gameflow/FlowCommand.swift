@@ -68,7 +68,7 @@ struct FlowCommand: ParsableCommand {
             ("stats", flow.stats.json), ("seconds", .number(elapsed)),
         ])
         if let dir = output {
-            try createDirectory(dir)
+            try createOutputDirectory(dir)
             var csv = "t,vector_field_norm,distance_to_equilibrium,energy," + (0..<game.dimension).map { "x\($0)" }.joined(separator: ",") + "\n"
             for (t, s) in zip(flow.times, flow.states) {
                 let d: Double? = game.equilibrium.map { GameFlow.distance(s, $0) }
@@ -77,12 +77,12 @@ struct FlowCommand: ParsableCommand {
                 fields += s.map(csvNumber)
                 csv += fields.joined(separator: ",") + "\n"
             }
-            try write(csv, to: joinPath(dir, "trajectory.csv"))
-            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            try writeAtomically(csv, to: joinPath(dir, "trajectory.csv"))
+            try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if game.dimension == 2 {
                 var plot = Figures.phasePortrait(game, flow: flow.states, iterates: [], title: "\(game.name): the flow dx/dt = v(x)")
                 plot.notes = ["GSL \(m.rawValue), rtol \(rtol), atol \(atol), t from 0 to \(flow.times.last!)"]
-                try write(plot.svg(), to: joinPath(dir, "phase.svg"))
+                try writeAtomically(plot.svg(), to: joinPath(dir, "phase.svg"))
             }
         }
         if json {

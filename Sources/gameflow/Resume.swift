@@ -66,7 +66,6 @@ struct Resume: ParsableCommand {
 /// training time so far.
 struct TrainingCheckpoint {
     static let fileName = "checkpoint.json"
-    static let format = "gameflow-train-checkpoint-1"
 
     var arguments: [String]
     var checkpoint: Checkpoint
@@ -79,60 +78,26 @@ struct TrainingCheckpoint {
         return total
     }
 
-    var json: JSON {
-        .object([
-            ("format", .string(Self.format)),
-            ("arguments", .array(arguments.map { .string($0) })),
-            ("steps_completed", .int(checkpoint.stepsCompleted)),
-            ("training_seconds", .number(trainingSeconds)),
-            ("stats", checkpoint.stats.json),
-            ("state", .numbers(checkpoint.state)),
-            ("carried", .numbers(checkpoint.carried)),
-        ])
+    /// The library's checkpoint file, with the run's settings and training time.
+    var file: CheckpointFile {
+        CheckpointFile(checkpoint, fields: [("arguments", .array(arguments.map { .string($0) })), ("training_seconds", .number(trainingSeconds))])
     }
 
     static func load(from directory: String) throws -> TrainingCheckpoint {
         let path = joinPath(directory, fileName)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw GameFlowError.invalidInput("cannot read '\(path)' (is '\(directory)' the --output of a gameflow train run?)")
         }
+        let (checkpoint, obj) = try CheckpointFile.load(path)
         func bad(_ why: String) -> GameFlowError { .invalidInput("'\(path)' is not a train checkpoint: \(why)") }
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw bad("malformed JSON") }
-        if let key = firstDuplicateJSONKey(in: data) { throw bad("key '\(key)' appears twice in one object") }
-        guard obj["format"] as? String == format else { throw bad("format is not \(format)") }
         guard let arguments = obj["arguments"] as? [String] else { throw bad("no 'arguments'") }
-        /// A whole number in 0…limit, the field named when it is not one.
-        func count(_ value: Any?, _ name: String, limit: Int = SolveOptions.maxStepsLimit) throws -> Int {
-            guard let n = value as? NSNumber else { throw bad("'\(name)' is missing or not a number") }
-            let d = n.doubleValue
-            guard d.isFinite, d == d.rounded(), d >= 0, d <= Double(limit), let i = Int(exactly: d) else {
-                throw bad("'\(name)' must be a whole number from 0 to \(limit) (got \(n))")
-            }
-            return i
-        }
-        func numbers(_ key: String) throws -> [Double] {
-            guard let a = obj[key] as? [Any] else { throw bad("no '\(key)'") }
-            do { return a.isEmpty ? [] : try GameFile.vector([key: a], key) } catch { throw bad("\(error)") }
-        }
-        let steps = try count(obj["steps_completed"], "steps_completed")
-        if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]), steps > total {
-            throw bad("'steps_completed' is \(steps), more than the run's --steps \(total)")
-        }
-        var stats = Stats()
-        if let given = obj["stats"] {
-            guard let st = given as? [String: Any] else { throw bad("'stats' is not an object") }
-            for (key, path) in Stats.jsonKeys where st[key] != nil {
-                stats[keyPath: path] = try count(st[key], "stats.\(key)", limit: Int.max / 4)
-            }
+        if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]), checkpoint.stepsCompleted > total {
+            throw bad("'steps_completed' is \(checkpoint.stepsCompleted), more than the run's --steps \(total)")
         }
         guard let secondsValue = obj["training_seconds"] as? NSNumber, secondsValue.doubleValue.isFinite, secondsValue.doubleValue >= 0 else {
             throw bad("'training_seconds' must be a finite number ≥ 0")
         }
-        let seconds = secondsValue.doubleValue
-        return TrainingCheckpoint(arguments: arguments,
-                                  checkpoint: Checkpoint(state: try numbers("state"), stepsCompleted: steps, stats: stats,
-                                                         carried: try numbers("carried")),
-                                  trainingSeconds: seconds)
+        return TrainingCheckpoint(arguments: arguments, checkpoint: checkpoint, trainingSeconds: secondsValue.doubleValue)
     }
 }
 
@@ -182,9 +147,3 @@ func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
     }
 }
 
-/// The system's reason for a failed file operation, one line.
-func errorText(_ error: Error) -> String {
-    if let e = error as? CocoaError, let u = e.underlying as? POSIXError { return String(cString: strerror(u.code.rawValue)) }
-    if let e = error as? POSIXError { return String(cString: strerror(e.code.rawValue)) }
-    return error.localizedDescription
-}

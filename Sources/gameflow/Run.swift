@@ -62,7 +62,10 @@ struct Run: ParsableCommand {
         let elapsed = seconds(clock.now - begin)
         let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: 0,
                                            configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
-        return (summary.removing("seconds"), elapsed)
+        // Where the run started, for the stable-region figures of `sweep merge` (error not grown).
+        let initial: [(String, JSON)] = [("initial_vector_field_norm", .number(norm2(game.vectorField(at: start)))),
+                                         ("initial_distance_to_equilibrium", .optional(game.distanceToEquilibria(from: start)))]
+        return (summary.removing("seconds").adding(initial), elapsed)
     }
 
     func run() throws {
@@ -86,7 +89,7 @@ struct Run: ParsableCommand {
                                            configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
         summary = summary.adding(reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
-            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,
                                  steps: steps, title: "\(game.name), \(name.rawValue), h = \(step)", into: dir)
         }
@@ -103,7 +106,7 @@ struct Run: ParsableCommand {
         var integrator = try Integrator(game: game, scheme: scheme, initialState: start, options: options)
         var file: FileHandle?
         if let dir = output {
-            try createDirectory(dir)
+            try createOutputDirectory(dir)
             let path = joinPath(dir, "trajectory.csv")
             guard FileManager.default.createFile(atPath: path, contents: Data(integrator.recording!.csvHeader().utf8)),
                   let h = FileHandle(forWritingAtPath: path) else { throw GameFlowError.invalidInput("cannot write '\(path)'") }

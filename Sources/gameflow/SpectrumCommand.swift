@@ -105,7 +105,7 @@ struct SpectrumCommand: ParsableCommand {
             if let c = consensusSpectrum { sets.append((label: "v′ − γv′ᵀv′ (γ = \(gamma!))", eigenvalues: c.eigenvalues)) }
             let schemes: [any Scheme] = [SimGA(), Heun(), RK4(), Extragradient(), try ImplicitEuler(tolerance: 1e-10, maxIterations: 1)]
             let plot = Figures.spectrum(sets, h: h, schemes: schemes, title: "\(game.name): eigenvalues of h·v′ and stability regions")
-            try write(plot.svg(), to: path)
+            try writeAtomically(plot.svg(), to: path)
         }
 
         if json {

@@ -302,11 +302,13 @@ struct Train: ParsableCommand {
             ("discriminator_activation", .string(discriminatorActivation ?? activation)), ("init_state", initState.map { .string($0) } ?? .null), ("r1", .number(r1)), ("r2", .number(r2)), ("gp", .number(gp)),
             ("utility", .string(utility)), ("layout", .string(layout)),
             ("optimizer_constants", optimizerConstants(preconditioner)),
-        ] + reproduction(arguments: ["train"] + settingsArguments)
+        ]
+        obj += knobs.summaryFields(name).filter { $0.0 != "gamma" }
+        obj += reproduction(arguments: ["train"] + settingsArguments)
         obj += result.summaryFields
         let summary = JSON.object(obj)
         if let dir = output {
-            try write(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if !noEigenvalues && !result.interrupted {
                 if game.dimension <= Self.eigenvalueLimit {
                     try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
@@ -352,7 +354,7 @@ struct Train: ParsableCommand {
         let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         let qc = Spectrum(eigenvalues: consensus).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         plot.notes = ["\(game.dimension) parameters, evaluation batch; max |Im λ/Re λ|: v′ \(q), consensus \(qc)"] + plot.notes
-        try write(plot.svg(), to: joinPath(dir, "eigenvalues.svg"))
+        try writeAtomically(plot.svg(), to: joinPath(dir, "eigenvalues.svg"))
     }
 }
 
@@ -435,7 +437,7 @@ struct TrainingRun {
         let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])
         var metricsFile: FileHandle?
         if let dir = output {
-            try createDirectory(dir)
+            try createOutputDirectory(dir)
             metricsFile = try openMetrics(joinPath(dir, "metrics.csv"), keepingBefore: resuming.map { r in r.finishedSteps == startStep ? startStep + 1 : startStep })
         }
         defer { try? metricsFile?.close() }
@@ -459,10 +461,10 @@ struct TrainingRun {
             if let dir = output, snapshot {
                 var csv = (d == 2 ? "x,y" : (0..<d).map { "x\($0)" }.joined(separator: ",")) + "\n"
                 for r in 0..<(samples.count / d) { csv += (0..<d).map { csvNumber(samples[d * r + $0]) }.joined(separator: ",") + "\n" }
-                try write(csv, to: joinPath(dir, "samples-\(step).csv"))
+                try writeAtomically(csv, to: joinPath(dir, "samples-\(step).csv"))
                 if d == 2 {
-                    try write(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
-                    try write(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
+                    try writeAtomically(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
+                    try writeAtomically(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
                 }
             }
             return (coverage, energy, vNorm, losses)
@@ -473,9 +475,9 @@ struct TrainingRun {
         func saveCheckpoint(_ checkpoint: Checkpoint, seconds trainingSeconds: Double, final: Bool = false) {
             guard let dir = output else { return }
             let c = TrainingCheckpoint(arguments: arguments, checkpoint: checkpoint, trainingSeconds: trainingSeconds)
-            let text = c.json.serialized() + "\n"
+            let text = c.file.json.serialized() + "\n"
             do {
-                try write(text, to: joinPath(dir, TrainingCheckpoint.fileName))
+                try writeAtomically(text, to: joinPath(dir, TrainingCheckpoint.fileName))
                 if checkpointFailure != nil {
                     writeStandardError("gameflow: checkpoint written again at step \(checkpoint.stepsCompleted)\n")
                     checkpointFailure = nil
@@ -493,7 +495,7 @@ struct TrainingRun {
         func rescue(_ text: String) {
             for base in [ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", FileManager.default.currentDirectoryPath] {
                 let path = joinPath(base, "gameflow-rescued-checkpoint-\(getpid()).json")
-                if (try? write(text, to: path)) != nil {
+                if (try? writeAtomically(text, to: path)) != nil {
                     writeStandardError("gameflow: the run's checkpoint was saved to '\(path)' instead; copy it to \(TrainingCheckpoint.fileName) in the run folder to resume\n")
                     return
                 }
@@ -533,7 +535,7 @@ struct TrainingRun {
         progress.finish()
         integrator = loop.integrator
         if let dir = output {
-            try write(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
+            try writeAtomically(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
         }
         let final = last!
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,

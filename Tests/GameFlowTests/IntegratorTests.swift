@@ -119,7 +119,7 @@ import Testing
         }
     }
 
-    @Test("Each snippet runs to completion (the built executables)", arguments: ["Quickstart", "DefiningAGame", "UtilityGameExample", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN"])
+    @Test("Each snippet runs to completion (the built executables)", arguments: ["Quickstart", "DefiningAGame", "UtilityGameExample", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN", "ExperimentsAtScale"])
     func snippetRuns(name: String) throws {
         let binary = gameflowBinary(near: Marker.self).deletingLastPathComponent().appendingPathComponent(name)
         let r = try runProcess(binary.path, [])
@@ -127,6 +127,16 @@ import Testing
         #expect(!r.stdout.isEmpty)
         if name == "Quickstart" { #expect(r.stdout.hasPrefix("converged")) }
         if name == "DefiningAGame" { #expect(r.stdout.contains("converged")) }
+        if name == "ExperimentsAtScale" {
+            // The sweep's cells against consensus's closed form on φθ (stable iff h < 2γ/(γ² + 1)),
+            // and the training run resumed from its checkpoint file, bit for bit.
+            #expect(r.stdout.contains("resumed from step 100: bit for bit"))
+            for line in r.stdout.split(separator: "\n") where line.hasPrefix("γ ") {
+                let f = line.split(whereSeparator: { " ,:".contains($0) }).compactMap { Double($0) }
+                let (gamma, h, distance) = (f[0], f[1], f[2])
+                #expect((distance < 2.squareRoot()) == (h < 2 * gamma / (gamma * gamma + 1)), "\(line)")
+            }
+        }
     }
 
     @Test("The README's library example converges (checked, not only run)")

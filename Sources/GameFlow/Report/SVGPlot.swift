@@ -42,6 +42,9 @@ public struct Plot: Sendable {
         /// A 2-D histogram drawn as shaded cells (darker: more samples; the shade is linear in
         /// log(1 + count), so a mode with 1 % of the mass stays visible next to one with 50 %).
         case heatmap(Histogram2D)
+        /// Filled rectangles [x0, x1] × [y0, y1] in data units, each with its own opacity in
+        /// (0, 1] (a heatmap over a grid of parameters: one series per class or colour).
+        case tiles([(x0: Double, x1: Double, y0: Double, y1: Double, opacity: Double)])
     }
 
     /// Counts of points on a regular nx × ny grid over [x0, x1] × [y0, y1] (row j from y0 up);
@@ -115,6 +118,9 @@ public struct Plot: Sendable {
     public var series: [Series] = []
     /// Extra lines under the title (e.g. the equilibrium, the parameters).
     public var notes: [String] = []
+    /// The y axis's ticks at these positions with these labels, instead of computed ones (a
+    /// categorical axis: grid values drawn at equal spacing).
+    public var yTicks: [(position: Double, label: String)]?
 
     /// An empty plot.
     public init(title: String, xLabel: String, yLabel: String) {
@@ -188,11 +194,11 @@ public struct Plot: Sendable {
             out += "<line x1=\"\(f(x))\" y1=\"\(f(frame.top + ph))\" x2=\"\(f(x))\" y2=\"\(f(frame.top + ph + 5))\"/>\n"
             out += "<text x=\"\(f(x))\" y=\"\(f(frame.top + ph + 19))\" text-anchor=\"middle\" stroke=\"none\">\(xml(tickLabel(t, xScale)))</text>\n"
         }
-        for t in ticks(yr, yScale) {
+        for (t, label) in yTicks ?? ticks(yr, yScale).map({ ($0, tickLabel($0, yScale)) }) {
             let y = ty(t)
             out += "<line x1=\"\(f(frame.left))\" y1=\"\(f(y))\" x2=\"\(f(frame.left + pw))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>\n"
             out += "<line x1=\"\(f(frame.left - 5))\" y1=\"\(f(y))\" x2=\"\(f(frame.left))\" y2=\"\(f(y))\"/>\n"
-            out += "<text x=\"\(f(frame.left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\" stroke=\"none\">\(xml(tickLabel(t, yScale)))</text>\n"
+            out += "<text x=\"\(f(frame.left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\" stroke=\"none\">\(xml(label))</text>\n"
         }
         out += "<rect x=\"\(f(frame.left))\" y=\"\(f(frame.top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\"/>\n</g>\n"
         out += "<text x=\"\(f(frame.left + pw / 2))\" y=\"\(f(height - 14))\" text-anchor=\"middle\">\(xml(xLabel))</text>\n"
@@ -237,6 +243,12 @@ public struct Plot: Sendable {
                     }
                 }
                 out += "</g>\n"
+            case .tiles(let tiles):
+                for t in tiles where ok((t.x0, t.y0)) && ok((t.x1, t.y1)) {
+                    let ax = tx(t.x0), bx = tx(t.x1), ay = ty(t.y1), by = ty(t.y0)
+                    out += "<rect class=\"tile\" x=\"\(f(min(ax, bx)))\" y=\"\(f(min(ay, by)))\" width=\"\(f(abs(bx - ax)))\" "
+                        + "height=\"\(f(abs(by - ay)))\" fill=\"\(s.color)\" fill-opacity=\"\(String(format: "%.3f", t.opacity))\" stroke=\"white\"/>\n"
+                }
             }
             out += "</g>\n"
         }
@@ -298,7 +310,7 @@ public struct Plot: Sendable {
             case .markers(_, let m): out += marker(m, x + 14, cy, s.color)
             case .dots: out += marker(.circle, x + 14, cy, s.color, size: 2.5)
             case .arrows: out += arrow(x + 6, cy, x + 22, cy, s.color)
-            case .heatmap: out += "<rect x=\"\(x + 6)\" y=\"\(cy - 6)\" width=\"16\" height=\"12\" fill=\"\(s.color)\" fill-opacity=\"0.7\"/>\n"
+            case .heatmap, .tiles: out += "<rect x=\"\(x + 6)\" y=\"\(cy - 6)\" width=\"16\" height=\"12\" fill=\"\(s.color)\" fill-opacity=\"0.7\"/>\n"
             case .line(_, let dashed):
                 out += String(format: "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%@\" stroke-width=\"2\"%@/>\n",
                               x + 6, cy, x + 22, cy, s.color, dashed ? " stroke-dasharray=\"6 4\"" : "")
@@ -328,6 +340,7 @@ public struct Plot: Sendable {
             case .segments(let segs): segs.forEach { see($0.0); see($0.1) }
             case .arrows(let a): a.forEach { see(($0.x, $0.y)); see(($0.x + $0.dx, $0.y + $0.dy)) }
             case .heatmap(let h): see((h.x0, h.y0)); see((h.x1, h.y1))
+            case .tiles(let ts): for t in ts { see((t.x0, t.y0)); see((t.x1, t.y1)) }
             }
         }
         return lo <= hi ? lo...hi : nil
