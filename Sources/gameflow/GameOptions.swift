@@ -40,6 +40,10 @@ struct GameOptions: ParsableArguments {
             if FileManager.default.fileExists(atPath: statePath) { start = try readStateFile(statePath, dimension: gan.dimension) }
             guard start.count == gan.dimension else { throw GameFlowError.invalidInput("'\(dir)': the state has \(start.count) entries, the run's GAN \(gan.dimension)") }
             if x0 != nil { throw GameFlowError.invalidInput("--x0 does not apply to --run (use --state)") }
+            // The evaluation batch as the run drew it: whole, or in its parts (debiased consensus).
+            if let parts = try train.batchParts().parts {
+                return (try field.apply(to: FixedBatchGame(try SubBatchedGame(gan, parts: parts), step: MLPGAN.evaluationStep)), start)
+            }
             return (try field.apply(to: FixedBatchGame(gan, step: MLPGAN.evaluationStep)), start)
         }
         switch (gameFile, self.game) {

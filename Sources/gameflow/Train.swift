@@ -192,9 +192,24 @@ struct Train: ParsableCommand {
         let d = source.dimension
         var game = try MLPGAN(generator: MLP(widths: [latent] + gh + [d], activation: parse(generatorActivation)),
                               discriminator: MLP(widths: [d] + dh + [1], activation: parse(discriminatorActivation)),
-                              data: source, batchSize: batch, utility: util, layout: lay, seed: seed)
+                              data: source, batchSize: try batchParts().size, utility: util, layout: lay, seed: seed)
         game.penalties = try GradientPenalties(r1: r1, r2: r2, gp: gp)
         return game
+    }
+
+    /// How each minibatch of --batch samples is drawn: one batch (parts nil), or, for debiased
+    /// consensus, independent parts that the debiased estimate of L = ½‖v‖² needs (`SubBatchedGame`):
+    /// `split` two halves of B/2, `variance` B parts of one sample.
+    func batchParts() throws -> (size: Int, parts: Int?) {
+        switch knobs.debias {
+        case "split":
+            guard batch >= 2, batch % 2 == 0 else { throw GameFlowError.invalidInput("--debias split needs an even --batch ≥ 2 (two halves; got \(batch))") }
+            return (batch / 2, 2)
+        case "variance":
+            guard batch >= 2 else { throw GameFlowError.invalidInput("--debias variance needs --batch ≥ 2 (got \(batch))") }
+            return (1, batch)
+        default: return (batch, nil)
+        }
     }
 
     /// The built-in mixture named by --data, or the points of the CSV file it names.
@@ -284,7 +299,7 @@ struct Train: ParsableCommand {
         // debug build against 0.44 ms in release on the paper's GAN.
         if !quiet { writeStandardError("gameflow: note: this is a debug build, about 30× slower at training: use swift build -c release (.build/release/gameflow)\n") }
         #endif
-        var runner = TrainingRun(game: game, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        var runner = TrainingRun(game: game, parts: try batchParts().parts, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
         runner.checkpointInterval = checkpointSeconds
         runner.handleSignals = !sweepCell
@@ -294,7 +309,7 @@ struct Train: ParsableCommand {
             ("data", .string(source.name)), ("data_dimension", .int(source.dimension)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
             ("momentum", momentum.map { .number($0) } ?? .null), ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null),
             ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
-            ("batch", .int(batch)), ("parameters", .int(game.dimension)),
+            ("batch", .int(batch)), ("batch_parts", try batchParts().parts.map { .int($0) } ?? .null), ("parameters", .int(game.dimension)),
             ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
             ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)),
             ("generator_hidden", .array(try hiddenWidths().0.map { .int($0) })), ("discriminator_hidden", .array(try hiddenWidths().1.map { .int($0) })),
@@ -360,7 +375,10 @@ struct Train: ParsableCommand {
 
 /// The training loop with periodic metrics, streamed to disk as they are computed.
 struct TrainingRun {
+    /// The GAN on one part's batch (on the whole batch when `parts` is nil).
     let game: MLPGAN
+    /// Independent sub-batches per minibatch (debiased consensus; `SubBatchedGame`), or nil.
+    let parts: Int?
     /// Time scales put into the field (TTUR without an optimizer; nil: the plain field).
     let fieldScale: StepScale?
     /// The Nagarajan–Kolter penalty η on the generator's utility (nil: none).
@@ -420,8 +438,19 @@ struct TrainingRun {
     }
 
     private func run<F: Game>(on field: F) throws -> Result {
-        if let s = fieldScale { return try runOpened(scheme, field: TimeScaledGame(field, scale: s)) }
+        if let s = fieldScale { return try run(parted: TimeScaledGame(field, scale: s)) }
+        return try run(parted: field)
+    }
+
+    private func run<F: Game>(parted field: F) throws -> Result {
+        if let p = parts { return try runOpened(scheme, field: SubBatchedGame(field, parts: p)) }
         return try runOpened(scheme, field: field)
+    }
+
+    /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).
+    func evaluationFieldNorm(_ x: [Double]) -> Double {
+        if let p = parts, let g = try? SubBatchedGame(game, parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
+        return norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
     }
 
     /// The loop, on `field` (the game or its time-scaled version); metrics, samples and losses
@@ -450,7 +479,7 @@ struct TrainingRun {
             let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
             let coverage = game.data.map { ModeCoverage(samples: samples, mixture: $0) }
             let energy = energyDistance(samples, reference, dimension: d)
-            let vNorm = norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
+            let vNorm = evaluationFieldNorm(x)
             let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
             if let h = metricsFile, row {
                 let modes = coverage.map { [String($0.modesCaptured), csvNumber($0.highQualityFraction), csvNumber($0.klModes)] } ?? ["", "", ""]

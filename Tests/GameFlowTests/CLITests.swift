@@ -242,6 +242,27 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cannot read"), bad.stderr)
     }
 
+    func testDebiasedConsensusTrainsTheGANAndResumesBitForBit() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for debias in ["split", "variance"] {
+            let straight = dir.appendingPathComponent("straight-\(debias)"), split = dir.appendingPathComponent("split-\(debias)")
+            let args = ["train", "--scheme", "consensus", "--gamma", "1", "--debias", debias, "--every", "5", "--lr", "0.01", "--batch", "8",
+                        "--hidden", "4", "--depth", "1", "--latent", "2", "--quiet"]
+            XCTAssertEqual(try run(args + ["--steps", "20", "--output", straight.path]).code, 0)
+            XCTAssertEqual(try run(args + ["--steps", "10", "--output", split.path]).code, 0)
+            XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0)
+            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
+                           try Data(contentsOf: straight.appendingPathComponent("state.json")))
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: straight.appendingPathComponent("summary.json"))) as? [String: Any])
+            XCTAssertEqual(summary["batch_parts"] as? Int, debias == "split" ? 2 : 8)
+            XCTAssertEqual(summary["debias"] as? String, debias)
+        }
+        let odd = try run(["train", "--scheme", "consensus", "--gamma", "1", "--debias", "split", "--batch", "7", "--lr", "0.01", "--steps", "2"])
+        XCTAssertNotEqual(odd.code, 0)
+        XCTAssertTrue(odd.stderr.contains("even --batch"), odd.stderr)
+    }
+
     func testHelpVersionAndQuiet() throws {
         // --help fits 80 columns everywhere, so no line is re-wrapped mid-sentence.
         for command in [[], ["run"], ["compare"], ["spectrum"], ["flow"], ["train"], ["resume"], ["demo"]] {

@@ -63,7 +63,7 @@ public struct Consensus: Scheme {
         var buffers: DebiasBuffers?
         if debias != .none {
             guard let g = game as? any PerExampleGame else {
-                throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame); \(game.name) has none")
+                throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame, or a stochastic game split into parts by SubBatchedGame, as train does); \(game.name) has none")
             }
             buffers = DebiasBuffers(batchSize: g.batchSize, dimension: game.dimension)
         }
