@@ -242,6 +242,17 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cannot read"), bad.stderr)
     }
 
+    /// Trains `args` for 20 steps into `straight`, and for 10 into `split` then resumes it to 20:
+    /// the two state.json files must be the same bytes. Returns the straight run's summary.json.
+    func assertResumesBitForBit(_ args: [String], straight: URL, split: URL, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        XCTAssertEqual(try run(args + ["--steps", "20", "--output", straight.path]).code, 0, file: file, line: line)
+        XCTAssertEqual(try run(args + ["--steps", "10", "--output", split.path]).code, 0, file: file, line: line)
+        XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0, file: file, line: line)
+        XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
+                       try Data(contentsOf: straight.appendingPathComponent("state.json")), file: file, line: line)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: straight.appendingPathComponent("summary.json"))) as? [String: Any])
+    }
+
     func testDebiasedConsensusTrainsTheGANAndResumesBitForBit() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -249,12 +260,7 @@ final class CLITests: XCTestCase {
             let straight = dir.appendingPathComponent("straight-\(debias)"), split = dir.appendingPathComponent("split-\(debias)")
             let args = ["train", "--scheme", "consensus", "--gamma", "1", "--debias", debias, "--every", "5", "--lr", "0.01", "--batch", "8",
                         "--hidden", "4", "--depth", "1", "--latent", "2", "--quiet"]
-            XCTAssertEqual(try run(args + ["--steps", "20", "--output", straight.path]).code, 0)
-            XCTAssertEqual(try run(args + ["--steps", "10", "--output", split.path]).code, 0)
-            XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0)
-            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
-                           try Data(contentsOf: straight.appendingPathComponent("state.json")))
-            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: straight.appendingPathComponent("summary.json"))) as? [String: Any])
+            let summary = try assertResumesBitForBit(args, straight: straight, split: split)
             XCTAssertEqual(summary["batch_parts"] as? Int, debias == "split" ? 2 : 8)
             XCTAssertEqual(summary["debias"] as? String, debias)
         }
@@ -309,12 +315,7 @@ final class CLITests: XCTestCase {
             let straight = dir.appendingPathComponent("s-\(optimizer)"), split = dir.appendingPathComponent("p-\(optimizer)")
             var args = ["train", "--scheme", "simga", "--every", "5", "--step-scale", "1,4"] + Self.tinyTrain
             args[args.firstIndex(of: "adam")!] = optimizer
-            XCTAssertEqual(try run(args + ["--steps", "20", "--output", straight.path]).code, 0)
-            XCTAssertEqual(try run(args + ["--steps", "10", "--output", split.path]).code, 0)
-            XCTAssertEqual(try run(["resume", split.path, "--steps", "20", "--quiet"]).code, 0)
-            XCTAssertEqual(try Data(contentsOf: split.appendingPathComponent("state.json")),
-                           try Data(contentsOf: straight.appendingPathComponent("state.json")))
-            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: straight.appendingPathComponent("summary.json"))) as? [String: Any])
+            let summary = try assertResumesBitForBit(args, straight: straight, split: split)
             XCTAssertEqual(summary["step_scale"] as? [Double], [1, 4])
             // An unscaled run differs.
             let plain = dir.appendingPathComponent("u-\(optimizer)")
