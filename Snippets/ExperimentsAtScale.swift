@@ -24,22 +24,27 @@ for r in records {
 }
 for (name, plot) in SweepMerge.stableRegions(records) { try plot.svg().write(toFile: "\(folder)/\(name).svg", atomically: true, encoding: .utf8) }
 
-// Then a GAN training run with checkpoints on disk: metrics every 50 steps, a checkpoint file at
-// least every 10 s and at the end, stopped at step 100 (as a kill would), resumed from the file
-// and compared with a run never stopped: bit for bit the same.
+// Then a GAN training run with the library's observers: metrics every 50 steps into
+// metrics.csv (with density figures at steps 0 and 200), the checkpoint file at least every
+// 10 s and at the end. It stops at step 100 (as a kill would), resumes from the file, and is
+// compared with a run never stopped: bit for bit the same.
 let gan = try MLPGAN.paperSetup(data: .ring8, hidden: 8, depth: 2, latent: 4, batchSize: 64, seed: 0)
 let scheme = Preconditioned(try Consensus(gamma: 10), method: .referenceRMSProp)
 let options = SolveOptions(stepSize: 1e-3, maxSteps: 200)
 let path = folder + "/checkpoint.json"
-let metrics = EveryNSteps(50) { event, _ in
-    print("step", event.step, "‖v‖", norm2(gan.vectorField(at: event.state, step: MLPGAN.evaluationStep)))
+func saver(atStart: Bool) -> CheckpointWriter {     // the file keeps the training time too
+    CheckpointWriter(path: path, every: 10, atStart: atStart) { event in [("training_seconds", .number(event.trainingSeconds))] }
 }
-let saver = EveryNSeconds(10) { _, checkpoint in try CheckpointFile(checkpoint()).write(to: path) }
-var first = RunLoop(try Integrator(game: gan, scheme: scheme, initialState: gan.initialState(seed: 0), options: options))
-try first.run(observers: [metrics, saver], shouldStop: { steps in steps >= 100 })
+let metrics = try GANMetricsRecorder(game: gan, every: 50, snapshots: [0, 200], totalSteps: 200, output: folder)
+var first = TrainingLoop(try Integrator(game: gan, scheme: scheme, initialState: gan.initialState(seed: 0), options: options))
+try first.run(observers: [metrics, saver(atStart: true)], shouldStop: { steps in steps >= 100 })
 
-let saved = try CheckpointFile.load(path).checkpoint
-var resumed = RunLoop(try Integrator(game: gan, scheme: scheme, resumingFrom: saved, options: options))
-try resumed.run(observers: [metrics, saver])
+let (saved, fields) = try CheckpointFile.load(path)
+let resumedMetrics = try GANMetricsRecorder(game: gan, every: 50, snapshots: [0, 200], totalSteps: 200, output: folder,
+                                            resumedAt: (saved.stepsCompleted, false))
+var resumed = TrainingLoop(try Integrator(game: gan, scheme: scheme, resumingFrom: saved, options: options),
+                      trainingSeconds: (fields["training_seconds"] as! NSNumber).doubleValue)
+try resumed.run(observers: [resumedMetrics, saver(atStart: false)])
 let whole = try solve(gan, scheme: scheme, from: gan.initialState(seed: 0), options: options)
+print(try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8))
 print("resumed from step \(saved.stepsCompleted):", resumed.integrator.state == whole.finalState ? "bit for bit" : "DIFFERENT")

@@ -16,9 +16,9 @@ let metrics = EveryNSteps(50) { event, _ in
 }
 let checkpoints = EveryNSeconds(10) { _, checkpoint in saved = checkpoint() }
 
-var loop = RunLoop(try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 0), options: options))
+var loop = TrainingLoop(try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 0), options: options))
 try loop.run(observers: [metrics, checkpoints], shouldStop: { steps in steps >= 100 })
 
-var resumed = RunLoop(try Integrator(game: game, scheme: scheme, resumingFrom: saved!, options: options))
+var resumed = TrainingLoop(try Integrator(game: game, scheme: scheme, resumingFrom: saved!, options: options))
 try resumed.run(observers: [metrics, checkpoints])
 print(resumed.integrator.status!, resumed.integrator.stepsCompleted)

@@ -78,9 +78,10 @@ struct TrainingCheckpoint {
         return total
     }
 
-    /// The library's checkpoint file, with the run's settings and training time.
-    var file: CheckpointFile {
-        CheckpointFile(checkpoint, fields: [("arguments", .array(arguments.map { .string($0) })), ("training_seconds", .number(trainingSeconds))])
+    /// The fields checkpoint.json adds to the library's checkpoint file: the run's settings and
+    /// its training time so far.
+    static func fields(arguments: [String], trainingSeconds: Double) -> [(String, JSON)] {
+        [("arguments", .array(arguments.map { .string($0) })), ("training_seconds", .number(trainingSeconds))]
     }
 
     static func load(from directory: String) throws -> TrainingCheckpoint {
@@ -134,16 +135,4 @@ enum Interrupt {
     }
 }
 
-/// Appends one or more complete rows to a streamed CSV: all of them or, when the write fails
-/// (a full disk, a file-size limit), none — the file is cut back to its last complete row and the
-/// error names the file.
-func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
-    let before = handle.offsetInFile
-    do {
-        try handle.write(contentsOf: Data(text.utf8))
-    } catch {
-        try? handle.truncate(atOffset: before)
-        throw GameFlowError.invalidInput("cannot write '\(path)': \(errorText(error))")
-    }
-}
 

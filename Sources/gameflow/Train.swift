@@ -396,19 +396,16 @@ struct TrainingRun {
     let arguments: [String]
     let resuming: TrainingCheckpoint?
 
-    static let evaluationSamples = 10_000
-    static let sampleSeed: UInt64 = 0xE7A1
-
     struct Result {
         var status: Status
         var steps: Int
         var finalState: [Double]
-        /// Mode metrics (mixtures only).
-        var metrics: ModeCoverage?
-        /// The energy distance between 1,000 generator samples and 1,000 reference points.
-        var energyDistance: Double
-        var vectorFieldNorm: Double
-        var losses: (discriminator: Double, generator: Double)
+        /// The metrics at the end (`GANMetricsRecorder`).
+        var final: GANMetrics
+        var metrics: ModeCoverage? { final.coverage }
+        var energyDistance: Double { final.energyDistance }
+        var vectorFieldNorm: Double { final.vectorFieldNorm }
+        var losses: (discriminator: Double, generator: Double) { final.utilities }
         var stats: Stats
         var seconds: Double
         /// Stopped by SIGINT (after writing a checkpoint when there is an output directory).
@@ -464,101 +461,29 @@ struct TrainingRun {
         }
         let startStep = integrator.stepsCompleted
         let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])
-        var metricsFile: FileHandle?
-        if let dir = output {
-            try createOutputDirectory(dir)
-            metricsFile = try openMetrics(joinPath(dir, "metrics.csv"), keepingBefore: resuming.map { r in r.finishedSteps == startStep ? startStep + 1 : startStep })
-        }
-        defer { try? metricsFile?.close() }
+        if let dir = output { try createOutputDirectory(dir) }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
 
-        let d = game.dataDimension
-        let reference = Self.referencePoints(game.source)
-        func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws
-            -> (ModeCoverage?, Double, Double, (discriminator: Double, generator: Double)) {
-            let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
-            let coverage = game.data.map { ModeCoverage(samples: samples, mixture: $0) }
-            let energy = energyDistance(samples, reference, dimension: d)
-            let vNorm = evaluationFieldNorm(x)
-            let losses = game.utilities(at: x, step: MLPGAN.evaluationStep)
-            if let h = metricsFile, row {
-                let modes = coverage.map { [String($0.modesCaptured), csvNumber($0.highQualityFraction), csvNumber($0.klModes)] } ?? ["", "", ""]
-                let row = [String(step)] + modes + [csvNumber(energy),
-                           csvNumber(vNorm), csvNumber(-losses.discriminator), csvNumber(-losses.generator), csvNumber(trainingSeconds)]
-                try appendRow(row.joined(separator: ",") + "\n", to: h, path: joinPath(output!, "metrics.csv"))
+        // The loop is the library's (TrainingLoop); the command configures three library observers, in
+        // this order: metrics and snapshots on their schedule (and at the end: a run that ends
+        // early still gets its final snapshot), a checkpoint every --checkpoint-seconds of wall
+        // time whatever the metrics schedule (and at the start, the end and on a signal, after
+        // that step's metrics row), and the progress line. A resumed run writes the checkpoint
+        // step's row only where the original run would have (a run extended past its old end
+        // keeps that end's row as history), so its metrics.csv is the uninterrupted run's.
+        let metrics = try GANMetricsRecorder(game: game, every: metricsEvery, snapshots: snapshots, totalSteps: options.maxSteps, output: output,
+                                             resumedAt: resuming.map { r in (startStep, r.finishedSteps == startStep) },
+                                             fieldNorm: evaluationFieldNorm)
+        let arguments = self.arguments
+        let checkpoints = output.map { dir in
+            CheckpointWriter(path: joinPath(dir, TrainingCheckpoint.fileName), every: checkpointInterval, atStart: resuming == nil) { e in
+                TrainingCheckpoint.fields(arguments: arguments, trainingSeconds: e.trainingSeconds)
             }
-            if let dir = output, snapshot {
-                var csv = (d == 2 ? "x,y" : (0..<d).map { "x\($0)" }.joined(separator: ",")) + "\n"
-                for r in 0..<(samples.count / d) { csv += (0..<d).map { csvNumber(samples[d * r + $0]) }.joined(separator: ",") + "\n" }
-                try writeAtomically(csv, to: joinPath(dir, "samples-\(step).csv"))
-                if d == 2 {
-                    try writeAtomically(densityFigure(samples, step: step).svg(), to: joinPath(dir, "density-\(step).svg"))
-                    try writeAtomically(scatterFigure(samples, step: step).svg(), to: joinPath(dir, "scatter-\(step).svg"))
-                }
-            }
-            return (coverage, energy, vNorm, losses)
-        }
-        var checkpointFailure: String?
-        /// Writes checkpoint.json. A failed write does not end the run: it says so once, training
-        /// goes on and the next checkpoint tries again; at the end the state goes elsewhere.
-        func saveCheckpoint(_ checkpoint: Checkpoint, seconds trainingSeconds: Double, final: Bool = false) {
-            guard let dir = output else { return }
-            let c = TrainingCheckpoint(arguments: arguments, checkpoint: checkpoint, trainingSeconds: trainingSeconds)
-            let text = c.file.json.serialized() + "\n"
-            do {
-                try writeAtomically(text, to: joinPath(dir, TrainingCheckpoint.fileName))
-                if checkpointFailure != nil {
-                    writeStandardError("gameflow: checkpoint written again at step \(checkpoint.stepsCompleted)\n")
-                    checkpointFailure = nil
-                }
-            } catch {
-                if checkpointFailure == nil || final {
-                    writeStandardError("gameflow: warning: \(error) at step \(checkpoint.stepsCompleted)"
-                                       + (final ? "\n" : "; training goes on and tries again\n"))
-                }
-                checkpointFailure = "\(error)"
-                if final { rescue(text) }
-            }
-        }
-        /// The last checkpoint could not be written into the run folder: put it where it can be.
-        func rescue(_ text: String) {
-            for base in [ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", FileManager.default.currentDirectoryPath] {
-                let path = joinPath(base, "gameflow-rescued-checkpoint-\(getpid()).json")
-                if (try? writeAtomically(text, to: path)) != nil {
-                    writeStandardError("gameflow: the run's checkpoint was saved to '\(path)' instead; copy it to \(TrainingCheckpoint.fileName) in the run folder to resume\n")
-                    return
-                }
-            }
-            writeStandardError("gameflow: error: the final checkpoint could not be saved anywhere\n")
-        }
-
-        // A resumed run writes the checkpoint step's row only where the original run would
-        // have, so its metrics.csv is the uninterrupted run's.
-        // A run extended past its old end keeps that end's row (it is history, not a row written
-        // after the checkpoint).
-        let extending = resuming.map { r in r.finishedSteps == startStep } ?? false
-        let onSchedule = startStep % metricsEvery == 0 || snapshots.contains(startStep)
-        var last: (ModeCoverage?, Double, Double, (discriminator: Double, generator: Double))?
-        // The loop is the library's (RunLoop); the command configures three observers, in this
-        // order: metrics and snapshots on their schedule (and at the end: a run that ends early
-        // still gets its final snapshot), a checkpoint every --checkpoint-seconds of wall time
-        // whatever the metrics schedule (and at the start, the end and on a signal, after that
-        // step's metrics row), and the progress line.
-        let metrics = EveryNSteps(metricsEvery, at: snapshots) { e, _ in
-            if e.kind == .start {
-                last = try measure(e.state, step: e.step, seconds: e.trainingSeconds, snapshot: snapshots.contains(e.step),
-                                   row: resuming == nil || (onSchedule && !extending))
-            } else {
-                last = try measure(e.state, step: e.step, seconds: e.trainingSeconds, snapshot: e.status != nil || snapshots.contains(e.step))
-            }
-        }
-        let checkpoints = EveryNSeconds(checkpointInterval, atStart: resuming == nil) { e, checkpoint in
-            saveCheckpoint(checkpoint(), seconds: e.trainingSeconds, final: e.isLast && e.kind == .step)
         }
         let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }
-        var loop = RunLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)
+        var loop = TrainingLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)
         if handleSignals { Interrupt.install() }
-        let interrupted = try loop.run(observers: [metrics, checkpoints, progressObserver],
+        let interrupted = try loop.run(observers: [metrics] + (checkpoints.map { [$0] } ?? []) + [progressObserver],
                                        shouldStop: { _ in handleSignals && Interrupt.requested })
         if handleSignals { Interrupt.uninstall() }
         progress.finish()
@@ -566,59 +491,8 @@ struct TrainingRun {
         if let dir = output {
             try writeAtomically(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
         }
-        let final = last!
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
-                      metrics: final.0, energyDistance: final.1, vectorFieldNorm: final.2, losses: final.3, stats: integrator.stats,
-                      seconds: loop.trainingSeconds, interrupted: interrupted)
-    }
-
-    /// metrics.csv: a new file with its header, or, when resuming from step k, the existing
-    /// file with rows of steps < k kept (rows written after the checkpoint are computed again).
-    private func openMetrics(_ path: String, keepingBefore step: Int?) throws -> FileHandle {
-        let header = "step,modes_captured,high_quality_fraction,kl_modes,energy_distance,vector_field_norm,discriminator_loss,generator_loss,seconds\n"
-        var contents = header
-        if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
-            for line in old.split(separator: "\n").dropFirst() {
-                guard let first = line.split(separator: ",").first, let s = Int(first), s < step else { continue }
-                contents += line + "\n"
-            }
-        }
-        guard FileManager.default.createFile(atPath: path, contents: Data(contents.utf8)), let h = FileHandle(forWritingAtPath: path) else {
-            throw GameFlowError.invalidInput("cannot write '\(path)'")
-        }
-        h.seekToEndOfFile()
-        return h
-    }
-
-    /// Figure 2: the generator's samples as a density (2-D histogram) with the target modes marked.
-    private func densityFigure(_ samples: [Double], step: Int) -> Plot {
-        let title = "Generator density at step \(step) of \(options.maxSteps)"
-        if let m = game.data { return Figures.sampleDensity(samples, mixture: m, title: title) }
-        return Figures.sampleDensity(samples, data: game.source as! Dataset, title: title)
-    }
-
-    /// The same samples as a scatter (up to 4,000 points).
-    private func scatterFigure(_ samples: [Double], step: Int) -> Plot {
-        let title = "Generator samples at step \(step) of \(options.maxSteps)"
-        if let m = game.data { return Figures.sampleScatter(samples, mixture: m, title: title) }
-        return Figures.sampleScatter(samples, data: game.source as! Dataset, title: title)
-    }
-
-    /// 1,000 points of the target to measure the energy distance against: the data's rows
-    /// evenly spaced, or samples of the mixture from a fixed seed.
-    static func referencePoints(_ source: any SampleSource) -> [Double] {
-        let d = source.dimension, m = 1000
-        if let data = source as? Dataset {
-            let n = data.count, take = min(n, m)
-            var out: [Double] = []
-            out.reserveCapacity(take * d)
-            for k in 0..<take { let r = k * n / take; out += data.points[(r * d)..<((r + 1) * d)] }
-            return out
-        }
-        var out = [Double](repeating: 0, count: m * d)
-        var rng = SeededGenerator(seed: sampleSeed, stream: -4)
-        out.withUnsafeMutableBufferPointer { source.sample(m, into: $0.baseAddress!, rng: &rng) }
-        return out
+                      final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted)
     }
 }
 

@@ -131,6 +131,9 @@ import Testing
             // The sweep's cells against consensus's closed form on φθ (stable iff h < 2γ/(γ² + 1)),
             // and the training run resumed from its checkpoint file, bit for bit.
             #expect(r.stdout.contains("resumed from step 100: bit for bit"))
+            // metrics.csv after the resume is the uninterrupted run's schedule: one row per 50 steps.
+            let rows = r.stdout.split(separator: "\n").filter { $0.first?.isNumber == true && $0.contains(",") }
+            #expect(rows.map { $0.split(separator: ",")[0] } == ["0", "50", "100", "150", "200"])
             for line in r.stdout.split(separator: "\n") where line.hasPrefix("γ ") {
                 let f = line.split(whereSeparator: { " ,:".contains($0) }).compactMap { Double($0) }
                 let (gamma, h, distance) = (f[0], f[1], f[2])
@@ -239,7 +242,7 @@ final class Marker {}
 }
 
 /// The library's training loop: observers in order, schedules, stops, and resume bit for bit.
-@Suite struct RunLoopTests {
+@Suite struct TrainingLoopTests {
     final class Log: RunObserver {
         var events: [(String, Int, Bool)] = []
         let tag: String
@@ -253,7 +256,7 @@ final class Marker {}
         let a = Log("a"), b = Log("b")
         var every: [Int] = []
         let tenth = EveryNSteps(10, at: [13]) { e, _ in every.append(e.step) }
-        var loop = RunLoop(try Integrator(game: game, scheme: SimGA(), initialState: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 25)))
+        var loop = TrainingLoop(try Integrator(game: game, scheme: SimGA(), initialState: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 25)))
         let stopped = try loop.run(observers: [a, tenth, b])
         #expect(!stopped && loop.integrator.stepsCompleted == 25)
         #expect(a.events.map(\.1) == Array(0...25) && b.events.map(\.1) == Array(0...25))
@@ -272,10 +275,10 @@ final class Marker {}
         _ = straight.solve()
         var saved: Checkpoint?
         let keep = EveryNSeconds(1e9) { e, checkpoint in if e.isLast { saved = checkpoint() } }
-        var first = RunLoop(try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 4), options: options))
+        var first = TrainingLoop(try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 4), options: options))
         let stopped = try first.run(observers: [keep], shouldStop: { $0 >= 17 })
         #expect(stopped && first.integrator.stepsCompleted == 17 && saved?.stepsCompleted == 17)
-        var second = RunLoop(try Integrator(game: game, scheme: scheme, resumingFrom: saved!, options: options))
+        var second = TrainingLoop(try Integrator(game: game, scheme: scheme, resumingFrom: saved!, options: options))
         try second.run(observers: [])
         #expect(second.integrator.state == straight.state)
         #expect(second.integrator.stats.fieldEvaluations == straight.stats.fieldEvaluations)

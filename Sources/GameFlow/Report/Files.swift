@@ -138,6 +138,19 @@ public func errorText(_ error: Error) -> String {
     return error.localizedDescription
 }
 
+/// Appends one or more complete rows to a streamed CSV: all of them or, when the write fails
+/// (a full disk, a file-size limit), none — the file is cut back to its last complete row and the
+/// error names the file.
+public func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
+    let before = handle.offsetInFile
+    do {
+        try handle.write(contentsOf: Data(text.utf8))
+    } catch {
+        try? handle.truncate(atOffset: before)
+        throw GameFlowError.invalidInput("cannot write '\(path)': \(errorText(error))")
+    }
+}
+
 /// Seconds in a `Duration`, as a `Double`.
 public func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18

@@ -25,7 +25,7 @@ public struct RunEvent {
     public let trainingSeconds: Double
 }
 
-/// An observer of a `RunLoop`: metrics, snapshots, checkpoints, progress. Errors thrown end
+/// An observer of a `TrainingLoop`: metrics, snapshots, checkpoints, progress. Errors thrown end
 /// the run (the loop rethrows them).
 public protocol RunObserver: AnyObject {
     /// `checkpoint` makes the checkpoint at this step on demand (a resumed run continues from it
@@ -37,7 +37,7 @@ public protocol RunObserver: AnyObject {
 /// `shouldStop`, given the steps completed, says so after a step), timing the steps, and tells
 /// every observer about the start, every step and the end, in order. The command line only
 /// configures observers (and stops on a signal).
-public struct RunLoop<G: Game, S: Scheme> {
+public struct TrainingLoop<G: Game, S: Scheme> {
     /// The integrator stepped (its state when the loop returns).
     public var integrator: Integrator<G, S>
     /// Seconds inside `step()`, including `trainingSeconds` given at init (a resumed run's past).
@@ -92,10 +92,16 @@ public final class EveryNSteps: RunObserver {
         self.body = body
     }
 
-    public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
-        guard event.step != lastStep else { return }
-        guard event.kind == .start || event.isLast || event.step % every == 0 || at.contains(event.step) else { return }
+    /// Whether `event` is on the schedule and its step not yet called at (it then counts as called).
+    public func isDue(_ event: RunEvent) -> Bool {
+        guard event.step != lastStep else { return false }
+        guard event.kind == .start || event.isLast || event.step % every == 0 || at.contains(event.step) else { return false }
         lastStep = event.step
+        return true
+    }
+
+    public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
+        guard isDue(event) else { return }
         try withoutActuallyEscaping(checkpoint) { try body(event, $0) }
     }
 }
