@@ -123,15 +123,19 @@ public final class EveryNSeconds: RunObserver {
         self.body = body
     }
 
-    public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
+    /// Whether `event` is on the schedule (then the interval restarts from now).
+    public func isDue(_ event: RunEvent) -> Bool {
         let now = ContinuousClock.now
         switch event.kind {
-        case .start: if !atStart && !event.isLast { return }
-        case .step:
-            let d = (now - last).components
-            if !event.isLast && Double(d.seconds) + Double(d.attoseconds) * 1e-18 < interval { return }
+        case .start: if !atStart && !event.isLast { return false }
+        case .step: if !event.isLast && seconds(now - last) < interval { return false }
         }
         last = now
+        return true
+    }
+
+    public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
+        guard isDue(event) else { return }
         try withoutActuallyEscaping(checkpoint) { try body(event, $0) }
     }
 }

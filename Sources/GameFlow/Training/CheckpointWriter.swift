@@ -24,7 +24,7 @@ public final class CheckpointWriter: RunObserver {
     public private(set) var failure: String?
     /// Where the last checkpoint went when it could not go to `path` (nil otherwise).
     public private(set) var rescuedPath: String?
-    private var last = ContinuousClock.now
+    private let schedule: EveryNSeconds
 
     /// A writer of `path` at least every `interval` seconds, at the start (`atStart`) and at the end.
     public init(path: String, every interval: Double, atStart: Bool = true, fields: @escaping (RunEvent) -> [(String, JSON)] = { _ in [] },
@@ -34,15 +34,11 @@ public final class CheckpointWriter: RunObserver {
         self.atStart = atStart
         self.fields = fields
         self.report = report
+        self.schedule = EveryNSeconds(interval, atStart: atStart) { _, _ in }
     }
 
     public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
-        let now = ContinuousClock.now
-        switch event.kind {
-        case .start: if !atStart && !event.isLast { return }
-        case .step: if !event.isLast && seconds(now - last) < interval { return }
-        }
-        last = now
+        guard schedule.isDue(event) else { return }
         write(CheckpointFile(checkpoint(), fields: fields(event)), final: event.isLast && event.kind == .step)
     }
 
