@@ -235,7 +235,7 @@ public struct SuiteRunner: Sendable {
         var out: [(Int, Double)] = []
         var best = Double.infinity, k = 0
         for (i, p) in trace.enumerated() {
-            if p.1 < best || (best.isNaN) { best = p.1 }
+            if p.1 < best { best = p.1 }
             let nextCost = i + 1 < trace.count ? trace[i + 1].0 : Int.max
             // The last point at or below each mark carries the minimum so far.
             while k < sortedMarks.count && sortedMarks[k] < p.0 { k += 1 }
