@@ -72,7 +72,14 @@ struct GANStep: ParsableCommand {
     @Option(name: .customLong("krylov-iterations"), help: "Inexact implicit schemes: Krylov iterations per Newton iteration.") var krylovIterations: Int?
     @Option(help: "Consensus γ.") var gamma = 10.0
     @Option(help: "SGA λ (its cost does not depend on it).") var lambda = 10.0
-    @Option(help: "Wrap every scheme in Polyak momentum with this β.") var momentum: Double?
+    @Option(parsing: .unconditional, help: "Wrap every scheme in Polyak momentum with this β (negative: negative momentum).") var momentum: Double?
+    @Option(name: .customLong("step-scale"), help: "TTUR: per-player factors (generator, discriminator), multiplying the optimizer's update (or the field without one).")
+    var stepScale: String?
+    @Option(help: "AltGA: sub-steps per player (generator, discriminator), each on its own minibatch.") var substeps: String?
+    @Option(name: .customLong("consensus-on"), help: "Consensus: all or discriminator (the smoothing optimizer).") var consensusOn = "all"
+    @Option(help: "Consensus: none, split (two halves of the batch) or variance (one-sample parts).") var debias = "none"
+    @Option(name: .customLong("nk-penalty"), help: "Nagarajan–Kolter penalty η on the generator's utility.") var nkPenalty: Double?
+    @Option(help: "R1 penalty γ on the discriminator (exact gradient by double backprop).") var r1 = 0.0
     @Option(help: "Minibatch size.") var batch = 512
     @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
     var kernelWidth: Int?
@@ -93,19 +100,58 @@ struct GANStep: ParsableCommand {
         else if newtonIterations != nil || krylovIterations != nil { throw ValidationError("--newton-iterations and --krylov-iterations go together") }
         var rows: [(name: String, median: Double, all: [Double], madds: Double)] = []
         var counts: [(String, Stats)] = []
+        func factors(_ text: String?, _ flag: String) throws -> [Double]? {
+            guard let t = text else { return nil }
+            let f = t.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard f.count == 2 else { throw ValidationError("\(flag) takes two numbers: generator, discriminator") }
+            return f
+        }
+        // The paper's GAN (generator first, then the discriminator), with the field modifiers asked for.
+        guard let debiasing = ConsensusDebias(rawValue: debias) else { throw ValidationError("--debias must be none, split or variance") }
+        var parts: Int?
+        var partBatch = batch
+        switch debiasing {
+        case .none: break
+        case .split: guard batch % 2 == 0 else { throw ValidationError("--debias split needs an even --batch") }; (parts, partBatch) = (2, batch / 2)
+        case .variance: (parts, partBatch) = (batch, 1)
+        }
+        var gan = try MLPGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
+        gan.penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
+        var game: any Game = gan
+        if let eta = nkPenalty { game = try NKPenalizedGame(gan, eta: eta) }
+        let scale = try factors(stepScale, "--step-scale").map { try StepScale($0) }
+        func scaled<G: Game>(_ g: G, _ s: StepScale) throws -> any Game { try TimeScaledGame(g, scale: s) }
+        func split<G: Game>(_ g: G, _ p: Int) throws -> any Game { try SubBatchedGame(g, parts: p) }
+        if let s = scale, optimizer == "none" { game = try scaled(game, s) }
+        if let p = parts { game = try split(game, p) }
         for name in schemes.split(separator: ",").map(String.init) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
             knobs.lambda = lambda
+            knobs.substeps = try factors(substeps, "--substeps").map { $0.map { Int($0) } }
+            knobs.consensusDebias = debiasing
+            switch consensusOn {
+            case "all": break
+            case "discriminator": knobs.consensusPlayer = gan.discriminatorPlayer
+            default: throw ValidationError("--consensus-on must be all or discriminator")
+            }
             let scheme = try SchemeName.parse(name).make(knobs)
-            var timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp)
+            var timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp, stepScale: scale)
             if let beta = momentum { timed = try withMomentum(timed, form: .polyak, weight: beta) }
-            let (median, all, madds, stats) = try time(timed)
+            let (median, all, madds, stats) = try time(timed, on: game, from: gan.initialState(seed: 1))
             rows.append((name, median, all, madds))
             counts.append((name, stats))
         }
+        var modifiers: [String] = []
+        if let s = stepScale { modifiers.append("step scale \(s)") }
+        if let s = substeps { modifiers.append("substeps \(s)") }
+        if consensusOn != "all" { modifiers.append("consensus on \(consensusOn)") }
+        if debias != "none" { modifiers.append("debias \(debias) (\(parts ?? 1) parts of \(partBatch))") }
+        if let e = nkPenalty { modifiers.append("NK η \(e)") }
+        if r1 != 0 { modifiers.append("R1 γ \(r1)") }
+        if let b = momentum { modifiers.append("momentum β \(b)") }
         if json {
             print(JSON.object([
-                ("benchmark", .string("gan-step")), ("build", .string(Bench.buildConfiguration)),
+                ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
                 ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
@@ -115,7 +161,7 @@ struct GANStep: ParsableCommand {
             ]).serialized())
         } else {
             print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(MLPKernels.description), 1 thread")
+                  + "\(MLPKernels.description), 1 thread" + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
@@ -137,9 +183,8 @@ struct GANStep: ParsableCommand {
 
     /// Median and all ms per step, the products' multiply-adds per step (kernel counter) and the
     /// work counters of the timed steps.
-    private func time<S: Scheme>(_ scheme: S) throws -> (Double, [Double], Double, Stats) {
-        let game = try MLPGAN.paperSetup(data: .ring8, batchSize: batch, seed: 1)
-        var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 1),
+    private func time<S: Scheme, G: Game>(_ scheme: S, on game: G, from x0: [Double]) throws -> (Double, [Double], Double, Stats) {
+        var integrator = try Integrator(game: game, scheme: scheme, initialState: x0,
                                         options: SolveOptions(stepSize: step, maxSteps: warmup + steps * repeats + 1))
         for _ in 0..<warmup { integrator.step() }
         let before = gf_multiply_adds(), statsBefore = integrator.stats
