@@ -66,13 +66,13 @@ func debiasedConsensusGradient(_ game: any PerExampleGame, at x: [Double], step:
     for f in w.fields { for j in 0..<n { mean[j] += f[j] / Double(b) } }
     switch debias {
     case .none:
-        for i in 0..<b {
+        for i in (0..<b).reversed() {
             game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &w.t)
             for j in 0..<n { out[j] += w.t[j] / Double(b) }
         }
     case .variance:
         let bb = Double(b)
-        for i in 0..<b {
+        for i in (0..<b).reversed() {
             game.transposeJacobianVectorProduct(at: x, mean, step: step, example: i, into: &w.t)
             for j in 0..<n { out[j] += bb / (bb - 1) * w.t[j] / bb }
             game.transposeJacobianVectorProduct(at: x, w.fields[i], step: step, example: i, into: &w.t)
@@ -83,8 +83,9 @@ func debiasedConsensusGradient(_ game: any PerExampleGame, at x: [Double], step:
         for j in 0..<n { w.va[j] = 0; w.vb[j] = 0 }
         for i in 0..<half { for j in 0..<n { w.va[j] += w.fields[i][j] / Double(half) } }
         for i in half..<(2 * half) { for j in 0..<n { w.vb[j] += w.fields[i][j] / Double(half) } }
-        for i in 0..<(2 * half) {
-            // ½(v_A′ᵀv_B + v_B′ᵀv_A): example i belongs to A or B.
+        for i in (0..<(2 * half)).reversed() {
+            // ½(v_A′ᵀv_B + v_B′ᵀv_A): example i belongs to A or B. Last example first: a game
+            // that caches its latest pass (the MLP GAN) reuses the one `evaluate` left.
             game.transposeJacobianVectorProduct(at: x, i < half ? w.vb : w.va, step: step, example: i, into: &w.t)
             for j in 0..<n { out[j] += 0.5 * w.t[j] / Double(half) }
         }
