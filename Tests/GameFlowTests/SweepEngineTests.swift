@@ -131,6 +131,13 @@ import Testing
         #expect(seen == Self.gammas.count * Self.steps.count)
     }
 
+    @Test("Figure file names stay inside the output folder whatever a game is called")
+    func fileNames() {
+        #expect(SweepMerge.fileSafe("../etc/passwd") == "___etc_passwd")
+        #expect(SweepMerge.fileSafe("my game/v2") == "my_game_v2")
+        #expect(SweepMerge.fileSafe("dirac-r1-0.3") == "dirac-r1-0.3")
+    }
+
     @Test("The suite's thinned trace keeps the exact best error within the equal-cost budget")
     func thinnedTrace() {
         var trace: [(Int, Double)] = []

@@ -14,10 +14,16 @@ public enum SweepMerge {
         defer { close(lock) }
         var files: [(String, String)] = [("results.csv", SweepTable.csv(records)),
                                          ("results.json", JSON.array(records.map { $0.removing("seconds") }).serialized(indent: 1) + "\n")]
-        for (name, plot) in workPrecision(records) { files.append(("work-precision-\(name).svg", plot.svg())) }
+        for (name, plot) in workPrecision(records) { files.append(("work-precision-\(fileSafe(name)).svg", plot.svg())) }
         for (name, plot) in stableRegions(records) { files.append(("stable-region-\(name).svg", plot.svg())) }
         for (name, text) in files { try writeAtomically(text, to: joinPath(output, name)) }
         return files.map(\.0)
+    }
+
+    /// A name as part of a file name: letters, digits, '-' and '.' kept, anything else '_' (a
+    /// game file's name may hold '/' or spaces).
+    static func fileSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }).replacingOccurrences(of: "..", with: "__")
     }
 
     /// A run's final error: its distance to the equilibrium (set), else ‖v‖.
@@ -127,8 +133,7 @@ public enum SweepMerge {
                                            ("mixed (some runs stable)", "#ff7f0e")].enumerated() where !classes[k].isEmpty {
                     plot.add(name, .tiles(classes[k]), color: color)
                 }
-                let safe = { (s: String) in String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }) }
-                out.append(("\(safe(key.game))-\(safe(key.scheme))-\(safe(knob))", plot))
+                out.append(("\(fileSafe(key.game))-\(fileSafe(key.scheme))-\(fileSafe(knob))", plot))
             }
         }
         return out
