@@ -239,3 +239,50 @@ private func scalarBilinear(_ sigma: Double) throws -> BilinearGame {
         #expect(s.stats.krylovIterations > 0 && s.stats.jacobianVectorProducts >= s.stats.krylovIterations)
     }
 }
+
+@Suite struct DenseImplicitSolverTests {
+    /// A random n×n M: stable (spectrum shifted left of −0.5) or near-rotational (skew − 0.01·I).
+    static func game(n: Int, rotational: Bool, seed: UInt64) throws -> (AffineGame, Matrix, [Double], [Double]) {
+        var rng = SeededGenerator(seed: seed)
+        let a = Matrix(rows: n, columns: n, storage: randomVector(n * n, &rng))
+        var m = Matrix(zeros: n, n)
+        for i in 0..<n { for k in 0..<n { m[i, k] = rotational ? a[i, k] - a[k, i] : a[i, k] } }
+        let shift = rotational ? 0.01 : try Spectrum(matrix: a).spectralAbscissa + 0.5
+        for i in 0..<n { m[i, i] -= shift }
+        let b = randomVector(n, &rng)
+        return (try AffineGame(M: m, b: b, playerSizes: [n / 2, n - n / 2]), m, b, randomVector(n, &rng))
+    }
+
+    @Test("hybrids and hybridsj equal (I − hM)⁻¹(x + hb) over 5 steps, h from 1e-2 to 1e4, τ = 1e-10 and 1e-14, no stall accepted",
+          arguments: [RootMethod.hybrids, .hybridsj])
+    func affineClosedForm(method: RootMethod) throws {
+        for (seed, n, rotational) in [(UInt64(1), 12, false), (2, 6, true), (3, 12, false), (4, 6, true)] {
+            let (game, m, b, x0) = try Self.game(n: n, rotational: rotational, seed: seed)
+            for h in [1e-2, 0.1, 1, 10, 100, 1e4] {
+                var iMinusHM = Matrix.identity(n)
+                for i in 0..<(n * n) { iMinusHM.storage[i] -= h * m.storage[i] }
+                for tau in [1e-10, 1e-14] {
+                    let scheme = try ImplicitEuler(ImplicitSolverOptions(method: method, tolerance: tau, maxIterations: 100, stallTolerance: nil))
+                    let s = try integrate(game, scheme, from: x0, h: h, steps: 5)
+                    #expect(s.status == .completed, "seed \(seed) h \(h) τ \(tau): \(s.status)")
+                    var z = x0
+                    for _ in 0..<5 { z = try iMinusHM.solve(zip(z, b).map { $0 + h * $1 }) }
+                    // The solve's own error is τ (relative); the linear solves' is cond·ε.
+                    #expect(maxRelativeDifference(s.finalState, z) < 1e3 * max(tau, 1e-13), "seed \(seed) h \(h) τ \(tau)")
+                }
+            }
+        }
+    }
+
+    @Test("A stiff linear game diag(−1, −1e12) at h = 1: every solver's step is x/(1 − hλ) (the Newton-correction test)",
+          arguments: [RootMethod.hybridsj, .hybrids])
+    func stiffLinear(method: RootMethod) throws {
+        let game = try AffineGame(M: Matrix(rows: 2, columns: 2, storage: [-1, 0, 0, -1e12]), b: [0, 0], playerSizes: [1, 1])
+        let scheme = try ImplicitEuler(ImplicitSolverOptions(method: method, tolerance: 1e-10, maxIterations: 100, stallTolerance: nil))
+        let s = try integrate(game, scheme, from: [1, 1], h: 1, steps: 3)
+        #expect(s.status == .completed, "\(s.status)")
+        #expect(relativeError(s.finalState[0], 0.125) < 1e-9)
+        // The stiff component is 1e-36 exactly; the tolerance is relative to the state (0.25).
+        #expect(abs(s.finalState[1]) < 1e-10 * 0.25)
+    }
+}

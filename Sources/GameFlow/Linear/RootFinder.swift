@@ -98,6 +98,18 @@ public struct RootResult: Sendable {
 /// `system.toleranceScale(at: z)`, not by GSL's
 /// iteration status alone: on (nearly) linear systems hybridsj's first step is exact and GSL
 /// then reports "not making progress" although the residual is at round-off (toolchain §10).
+///
+/// **Stiff systems.** When F's round-off exceeds that bound (a stiff game: z − x − h·v(z) with
+/// h‖v′‖ ≫ 1 has round-off of order ε·h‖v′‖·|z| while the tolerance is relative to |z|), a solve
+/// whose residual stagnates or that GSL gives up on is also accepted once the Newton correction
+/// is: max |(J_F⁻¹F)ᵢ| ≤ tolerance × `toleranceScale` (the convergence test of stiff ODE
+/// solvers), by an LU of the solver's latest Jacobian (preallocated; no allocation per solve).
+///
+/// **Both methods run GSL's `hybridsj`.** `hybrids` differs only in its Jacobian: forward
+/// differences of F with increments δⱼ = √ε·max(|zⱼ|, `toleranceScale(at: z)`), in the scale of
+/// the whole iterate. (GSL's own `hybrids` takes δⱼ = √ε·|zⱼ| per component: for the implicit
+/// schemes' unknowns, increments whose components can be many orders below the state's scale, that
+/// made Jacobian columns of round-off and ended solves "not making progress" at h ≥ 10.)
 public final class RootSolver: RootSolving {
     /// The number of unknowns.
     public let dimension: Int
@@ -117,12 +129,15 @@ public final class RootSolver: RootSolving {
     fileprivate var zBuffer: [Double]
     fileprivate var fBuffer: [Double]
     fileprivate var jBuffer: [Double]
+    fileprivate var f1Buffer: [Double]
 
     private let guess: UnsafeMutablePointer<gsl_vector>
     private var fdfSolver: UnsafeMutablePointer<gsl_multiroot_fdfsolver>?
-    private var fSolver: UnsafeMutablePointer<gsl_multiroot_fsolver>?
     private var fdfFunction: UnsafeMutablePointer<gsl_multiroot_function_fdf>?
-    private var fFunction: UnsafeMutablePointer<gsl_multiroot_function>?
+    // The Newton-correction test's LU (see the type's docs).
+    private let luMatrix: UnsafeMutablePointer<gsl_matrix>
+    private let luPermutation: UnsafeMutablePointer<gsl_permutation>
+    private let luVector: UnsafeMutablePointer<gsl_vector>
 
     /// A GSL dense root solver for `system` (its error handler captured: failures become results, never aborts).
     /// - Parameters:
@@ -159,63 +174,57 @@ public final class RootSolver: RootSolving {
         self.system = system
         self.zBuffer = [Double](repeating: 0, count: n)
         self.fBuffer = [Double](repeating: 0, count: n)
-        self.jBuffer = method == .hybridsj ? [Double](repeating: 0, count: n * n) : []
-        guard let g = gsl_vector_alloc(n) else { throw GameFlowError.invalidInput("GSL could not allocate a vector of length \(n)") }
-        self.guess = g
-        let params = Unmanaged.passUnretained(self).toOpaque()
-        switch method {
-        case .hybridsj:
-            // On a throw here deinit still runs (every stored property is set) and frees `guess`:
-            // freeing it here as well was a double free when GSL could not allocate.
-            guard let s = gsl_multiroot_fdfsolver_alloc(cgsl_fdf_hybridsj(), n) else {
-                throw GameFlowError.invalidInput("GSL could not allocate a hybridsj solver of size \(n)")
-            }
-            fdfSolver = s
-            // GSL keeps a pointer to this struct, so it lives on the heap as long as the solver.
-            let fn = UnsafeMutablePointer<gsl_multiroot_function_fdf>.allocate(capacity: 1)
-            fn.initialize(to: gsl_multiroot_function_fdf(
-                f: { z, p, f in solverFrom(p).callResidual(z!, f!) },
-                df: { z, p, j in solverFrom(p).callJacobian(z!, j!) },
-                fdf: { z, p, f, j in
-                    let s = solverFrom(p)
-                    let st = s.callResidual(z!, f!)
-                    return st != Int32(GSL_SUCCESS) ? st : s.callJacobian(z!, j!)
-                },
-                n: n, params: params))
-            fdfFunction = fn
-        default:
-            guard let s = gsl_multiroot_fsolver_alloc(cgsl_f_hybrids(), n) else {
-                throw GameFlowError.invalidInput("GSL could not allocate a hybrids solver of size \(n)")
-            }
-            fSolver = s
-            let fn = UnsafeMutablePointer<gsl_multiroot_function>.allocate(capacity: 1)
-            fn.initialize(to: gsl_multiroot_function(
-                f: { z, p, f in solverFrom(p).callResidual(z!, f!) }, n: n, params: params))
-            fFunction = fn
+        self.jBuffer = [Double](repeating: 0, count: n * n)
+        self.f1Buffer = [Double](repeating: 0, count: n)
+        guard let g = gsl_vector_alloc(n), let lu = gsl_matrix_alloc(n, n), let perm = gsl_permutation_alloc(n),
+              let lv = gsl_vector_alloc(n) else {
+            throw GameFlowError.invalidInput("GSL could not allocate a dense solver of size \(n)")
         }
+        self.guess = g
+        self.luMatrix = lu
+        self.luPermutation = perm
+        self.luVector = lv
+        let params = Unmanaged.passUnretained(self).toOpaque()
+        // On a throw here deinit still runs (every stored property is set) and frees the
+        // vectors: freeing them here as well was a double free when GSL could not allocate.
+        guard let solver = gsl_multiroot_fdfsolver_alloc(cgsl_fdf_hybridsj(), n) else {
+            throw GameFlowError.invalidInput("GSL could not allocate a \(method.rawValue) solver of size \(n)")
+        }
+        fdfSolver = solver
+        // GSL keeps a pointer to this struct, so it lives on the heap as long as the solver.
+        let fn = UnsafeMutablePointer<gsl_multiroot_function_fdf>.allocate(capacity: 1)
+        fn.initialize(to: gsl_multiroot_function_fdf(
+            f: { z, p, f in solverFrom(p).callResidual(z!, f!) },
+            df: { z, p, j in solverFrom(p).callJacobian(z!, j!, residualKnown: false) },
+            fdf: { z, p, f, j in
+                let s = solverFrom(p)
+                let st = s.callResidual(z!, f!)
+                return st != Int32(GSL_SUCCESS) ? st : s.callJacobian(z!, j!, residualKnown: true)
+            },
+            n: n, params: params))
+        fdfFunction = fn
     }
 
     deinit {
         if let s = fdfSolver { gsl_multiroot_fdfsolver_free(s) }
-        if let s = fSolver { gsl_multiroot_fsolver_free(s) }
         fdfFunction?.deallocate()
-        fFunction?.deallocate()
         gsl_vector_free(guess)
+        gsl_matrix_free(luMatrix)
+        gsl_permutation_free(luPermutation)
+        gsl_vector_free(luVector)
     }
 
     /// Solves F(z) = 0 from the initial guess `z` and writes the root (or the last iterate) into `z`.
     public func solve(_ z: inout [Double]) -> RootResult {
         precondition(z.count == dimension, "RootSolver.solve: guess has \(z.count) entries, expected \(dimension)")
+        let solver = fdfSolver!
         residualEvaluations = 0
         jacobianEvaluations = 0
         failedEvaluation = false
         for i in 0..<dimension { gsl_vector_set(guess, i, z[i]) }
         var result = RootResult(failure: nil, iterations: 0, residual: .infinity,
                                 residualEvaluations: 0, jacobianEvaluations: 0)
-        let setStatus = withExtendedLifetime(self) { () -> Int32 in
-            if let s = fdfSolver { return gsl_multiroot_fdfsolver_set(s, fdfFunction, guess) }
-            return gsl_multiroot_fsolver_set(fSolver!, fFunction, guess)
-        }
+        let setStatus = withExtendedLifetime(self) { gsl_multiroot_fdfsolver_set(solver, fdfFunction, guess) }
         if setStatus != Int32(GSL_SUCCESS) {
             result.failure = describe(setStatus, "setting up the solver")
             finish(&result, &z)
@@ -225,18 +234,23 @@ public final class RootSolver: RootSolving {
         func accepted() -> Bool { result.residual <= tolerance * currentScale() }
         while !accepted() {
             if result.iterations >= maxIterations {
+                if newtonCorrectionAccepted() { break }
                 result.failure = "no root within \(maxIterations) iterations (residual max|F| = \(result.residual), relative tolerance \(tolerance))"
                 break
             }
-            let status = withExtendedLifetime(self) { () -> Int32 in
-                if let s = fdfSolver { return gsl_multiroot_fdfsolver_iterate(s) }
-                return gsl_multiroot_fsolver_iterate(fSolver!)
-            }
+            let before = result.residual
+            let status = withExtendedLifetime(self) { gsl_multiroot_fdfsolver_iterate(solver) }
             result.iterations += 1
             result.residual = currentResidual()
-            if status != Int32(GSL_SUCCESS) && !accepted() {
-                result.failure = describe(status, "iteration \(result.iterations)") + " (residual max|F| = \(result.residual))"
-                break
+            if accepted() { break }
+            // A residual that stagnates (or a solver that gives up) at round-off: the Newton
+            // correction decides (stiff systems; see the type's docs).
+            if status != Int32(GSL_SUCCESS) || !(result.residual < 0.5 * before) {
+                if !failedEvaluation, newtonCorrectionAccepted() { break }
+                if status != Int32(GSL_SUCCESS) {
+                    result.failure = describe(status, "iteration \(result.iterations)") + " (residual max|F| = \(result.residual))"
+                    break
+                }
             }
         }
         if result.failure != nil, !failedEvaluation, let eta = stallTolerance,
@@ -254,7 +268,7 @@ public final class RootSolver: RootSolving {
     }
 
     private func currentResidual() -> Double {
-        let f = fdfSolver?.pointee.f ?? fSolver!.pointee.f!
+        let f = fdfSolver!.pointee.f!
         var m = 0.0
         for i in 0..<dimension {
             let v = abs(gsl_vector_get(f, i))
@@ -264,17 +278,36 @@ public final class RootSolver: RootSolving {
         return m
     }
 
+    /// max|(J⁻¹F)ᵢ| ≤ tolerance × scale at the current iterate, with J the solver's latest
+    /// Jacobian (an LU into preallocated storage; a singular J decides nothing).
+    private func newtonCorrectionAccepted() -> Bool {
+        let s = fdfSolver!
+        guard let j = s.pointee.J, let f = s.pointee.f, currentResidual().isFinite else { return false }
+        gsl_matrix_memcpy(luMatrix, j)
+        var signum: Int32 = 0
+        guard gsl_linalg_LU_decomp(luMatrix, luPermutation, &signum) == Int32(GSL_SUCCESS) else { return false }
+        for i in 0..<dimension where gsl_matrix_get(luMatrix, i, i) == 0 { return false }
+        guard gsl_linalg_LU_solve(luMatrix, luPermutation, f, luVector) == Int32(GSL_SUCCESS) else { return false }
+        var m = 0.0
+        for i in 0..<dimension {
+            let v = abs(gsl_vector_get(luVector, i))
+            guard v.isFinite else { return false }
+            m = max(m, v)
+        }
+        return m <= tolerance * currentScale()
+    }
+
     /// The system's backward error at the solver's current iterate and residual.
     private func currentBackwardError() -> Double {
-        let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
-        let f = fdfSolver?.pointee.f ?? fSolver!.pointee.f!
+        let x = fdfSolver!.pointee.x!
+        let f = fdfSolver!.pointee.f!
         for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i); fBuffer[i] = gsl_vector_get(f, i) }
         return system.backwardError(residual: fBuffer, at: zBuffer)
     }
 
     /// The system's tolerance scale at the solver's current iterate.
     private func currentScale() -> Double {
-        let x = fdfSolver?.pointee.x ?? fSolver!.pointee.x!
+        let x = fdfSolver!.pointee.x!
         for i in 0..<dimension { zBuffer[i] = gsl_vector_get(x, i) }
         return system.toleranceScale(at: zBuffer)
     }
@@ -282,8 +315,7 @@ public final class RootSolver: RootSolving {
     private func finish(_ result: inout RootResult, _ z: inout [Double]) {
         result.residualEvaluations = residualEvaluations
         result.jacobianEvaluations = jacobianEvaluations
-        let root = fdfSolver?.pointee.x ?? fSolver?.pointee.x
-        guard let r = root else { return }
+        guard let r = fdfSolver?.pointee.x else { return }
         for i in 0..<dimension { z[i] = gsl_vector_get(r, i) }
     }
 
@@ -298,12 +330,38 @@ public final class RootSolver: RootSolving {
         return Int32(GSL_SUCCESS)
     }
 
-    fileprivate func callJacobian(_ z: UnsafePointer<gsl_vector>, _ j: UnsafeMutablePointer<gsl_matrix>) -> Int32 {
-        jacobianEvaluations += 1
+    /// The exact Jacobian (`hybridsj`) or forward differences in the iterate's scale (`hybrids`;
+    /// `residualKnown`: fBuffer already holds F(z), as after `callResidual` at the same z).
+    fileprivate func callJacobian(_ z: UnsafePointer<gsl_vector>, _ j: UnsafeMutablePointer<gsl_matrix>,
+                                  residualKnown: Bool) -> Int32 {
         let n = dimension
         for i in 0..<n { zBuffer[i] = gsl_vector_get(z, i) }
-        let ok = system.jacobian(at: zBuffer, into: &jBuffer)
-        guard ok, jBuffer.allSatisfy(\.isFinite) else { failedEvaluation = true; return Int32(GSL_EBADFUNC) }
+        if method == .hybridsj {
+            jacobianEvaluations += 1
+            let ok = system.jacobian(at: zBuffer, into: &jBuffer)
+            guard ok, jBuffer.allSatisfy(\.isFinite) else { failedEvaluation = true; return Int32(GSL_EBADFUNC) }
+        } else {
+            if !residualKnown {
+                residualEvaluations += 1
+                guard system.residual(at: zBuffer, into: &fBuffer), fBuffer.allSatisfy(\.isFinite) else {
+                    failedEvaluation = true; return Int32(GSL_EBADFUNC)
+                }
+            }
+            let root = Double.ulpOfOne.squareRoot()
+            let scale = system.toleranceScale(at: zBuffer)
+            for k in 0..<n {
+                let zk = zBuffer[k]
+                var delta = root * max(abs(zk), scale)
+                if !(delta > 0 && delta.isFinite) { delta = root }
+                zBuffer[k] = zk + delta
+                delta = zBuffer[k] - zk          // the increment actually taken
+                residualEvaluations += 1
+                let ok = system.residual(at: zBuffer, into: &f1Buffer)
+                zBuffer[k] = zk
+                guard ok, f1Buffer.allSatisfy(\.isFinite) else { failedEvaluation = true; return Int32(GSL_EBADFUNC) }
+                for i in 0..<n { jBuffer[i * n + k] = (f1Buffer[i] - fBuffer[i]) / delta }
+            }
+        }
         for i in 0..<n { for k in 0..<n { gsl_matrix_set(j, i, k, jBuffer[i * n + k]) } }
         return Int32(GSL_SUCCESS)
     }
