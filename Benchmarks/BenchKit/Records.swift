@@ -85,6 +85,7 @@ extension Frontier {
                 case .undecided: return .string("undecided")
                 }
             }()),
+            ("predicted_set", predictedSet.map { .string($0) } ?? .null),
         ])
     }
 
@@ -97,6 +98,7 @@ extension Frontier {
         else if let h = number(m["at_least"]) { measured = .atLeast(h) }
         else if let a = number(m["stable"]), let b = number(m["unstable"]) { measured = .bracket(stable: a, unstable: b) }
         else { return nil }
-        self.init(game: game, seed: UInt64(seed), scheme: scheme, measured: measured, predicted: predicted)
+        self.init(game: game, seed: UInt64(seed), scheme: scheme, measured: measured, predicted: predicted,
+                  predictedSet: string(json["predicted_set"]))
     }
 }

@@ -101,7 +101,9 @@ public struct SuiteReport {
             out += "Measured: runs from near the equilibrium, scanned up by doubling then bisected; a step is stable when the error falls 10⁴-fold "
                 + "or two tail windows agree on a rate below 1, unstable when it grows 10⁴-fold or they agree above 1, undecided otherwise "
                 + "(a contraction too slow to call within the run budget); a range a–b means stable at a, unstable at b, undecided between.\n\n"
-            out += Self.table(["game", "seed", "scheme", "predicted", "measured", "relative difference"], results.frontiers.map { f in
+            out += "Predicted stable set: every h classified by the linearisation's amplification (stable, neutral, unstable; "
+                + "`Stability.stableSteps`), which need not be an interval from 0.\n\n"
+            out += Self.table(["game", "seed", "scheme", "predicted", "predicted stable set", "measured", "relative difference"], results.frontiers.map { f in
                 var diff = "—", measured = "undecided"
                 switch f.measured {
                 case .bound(let b):
@@ -118,7 +120,7 @@ public struct SuiteReport {
                     measured = "≥ " + String(format: "%.6g", h) + " (undecided above)"
                 case .undecided: break
                 }
-                return [f.game, String(f.seed), f.scheme, Self.bound(f.predicted), measured, diff]
+                return [f.game, String(f.seed), f.scheme, Self.bound(f.predicted), f.predictedSet ?? "—", measured, diff]
             })
             out += "\n"
         }

@@ -47,6 +47,8 @@ public struct Frontier: Sendable {
     public var scheme: String
     public var measured: MeasuredFrontier
     public var predicted: StableStepBound
+    /// The predicted stable and neutral sets (`StableSet`'s description), beside the first interval.
+    public var predictedSet: String?
 }
 
 /// Time per step of a scheme on one workload.
@@ -281,11 +283,12 @@ public struct SuiteRunner: Sendable {
     func frontier<G: Game, S: Scheme>(_ game: G, _ g: BenchGame, _ scheme: S, name: SchemeName) throws -> Frontier {
         let eq = g.game.equilibrium!
         let j = g.game.jacobianMatrix(at: eq)
+        let predictedSet = try Stability.stableSteps(scheme, jacobian: j, players: g.game.players)
         let predicted: StableStepBound
         if name == .simga {
             predicted = try Spectrum(matrix: j).maxStableEulerStep.map { .upTo($0) } ?? .none
         } else {
-            predicted = try Stability.largestStableStep(scheme, jacobian: j, players: g.game.players)
+            predicted = predictedSet.maxStableStep
         }
         // Start close to x̄ so a nonlinear game stays in its linear regime.
         let near = zip(eq, g.start).map { $0 + (g.isLinear ? 1 : 1e-6) * ($1 - $0) }
@@ -332,7 +335,8 @@ public struct SuiteRunner: Sendable {
         }
         let scale = max(try Spectrum(matrix: j).spectralRadius, 1e-300)
         func result(_ m: MeasuredFrontier) -> Frontier {
-            Frontier(game: g.name, seed: g.seed, scheme: name.rawValue, measured: m, predicted: predicted)
+            Frontier(game: g.name, seed: g.seed, scheme: name.rawValue, measured: m, predicted: predicted,
+                     predictedSet: predictedSet.description)
         }
         // Scan up by doubling: stable steps are remembered, undecided ones (a contraction too slow to
         // call within the run) are passed over, the first unstable step ends the scan.

@@ -72,6 +72,7 @@ struct SpectrumCommand: ParsableCommand {
         let spectrum = try Spectrum(matrix: jacobian)
         let vNorm = norm2(game.vectorField(at: x))
         var stable: [(String, StableStepBound)] = []
+        var sets: [(String, StableSet)] = []
         var skipped: [String] = []
         for name in SchemeName.fixedStep {
             if name == .consensus && gamma == nil || name == .sga && lambda == nil { continue }
@@ -87,10 +88,13 @@ struct SpectrumCommand: ParsableCommand {
                 skipped.append(name.rawValue)
                 continue
             }
-            let bound = name == .simga
-                ? (spectrum.maxStableEulerStep.map { StableStepBound.upTo($0) } ?? .none)
-                : try Stability.largestStableStep(scheme, jacobian: jacobian, players: game.players, spectrum: spectrum)
+            let set = try Stability.stableSteps(scheme, jacobian: jacobian, players: game.players, spectrum: spectrum)
+            // SimGA's first interval is Lemma 4's closed form where it applies.
+            let bound = name == .simga && set.zeroEigenvalues == 0
+                ? (spectrum.maxStableEulerStep.map { StableStepBound.upTo($0) } ?? set.maxStableStep)
+                : set.maxStableStep
             stable.append((name.rawValue, bound))
+            sets.append((name.rawValue, set))
         }
         var consensusSpectrum: Spectrum?
         var lemma9: Lemma9?
@@ -119,6 +123,9 @@ struct SpectrumCommand: ParsableCommand {
                 b == .unbounded ? nil : (name, b.value.map { .number($0) } ?? .null)
             })))
             obj.append(("unconditionally_stable", .array(stable.filter { $0.1 == .unbounded }.map { .string($0.0) })))
+            obj.append(("stable_steps", .object(sets.map { ($0.0, StableSet.json($0.1.stable)) })))
+            obj.append(("neutral_steps", .object(sets.map { ($0.0, StableSet.json($0.1.neutral)) })))
+            obj.append(("zero_eigenvalues", .int(sets.first?.1.zeroEigenvalues ?? 0)))
             obj.append(("stability_not_computed", .array(skipped.map { .string($0) })))
             if let c = consensusSpectrum {
                 let lemma: JSON = lemma9.map { l in
@@ -138,18 +145,21 @@ struct SpectrumCommand: ParsableCommand {
             if spectrum.eigenvalues.count > 24 { print("  … \(spectrum.eigenvalues.count - 24) more (use --json)") }
             print("spectral abscissa max Re λ = \(String(format: "%.6g", spectrum.spectralAbscissa))")
             print("q = max |Im λ / Re λ| = " + (spectrum.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))
-            print("largest stable step (linearisation at this state):")
-            for (name, b) in stable {
-                let text: String
-                switch b {
-                case .none: text = "none (unstable for every h)"
-                case .upTo(let h): text = String(format: "h < %.6g", h)
-                case .unbounded: text = "every h"
+            print("stable steps (linearisation at this state):")
+            if let z = sets.first?.1.zeroEigenvalues, z > 0 {
+                print("  (\(z) zero eigenvalue\(z == 1 ? "" : "s") set aside: R(0) = 1 for every scheme; the sets are for the others)")
+            }
+            for (name, set) in sets {
+                var text = set.description
+                if name == SchemeName.simga.rawValue, case .upTo(let h) = stable.first(where: { $0.0 == name })?.1,
+                   set.zeroEigenvalues == 0 {
+                    text = String(format: "stable for h < %.6g", h)
+                    if !set.neutral.isEmpty { text += "; neutral (radius 1) for " + set.neutral.map(\.description).joined(separator: " and ") }
                 }
-                print("  \(name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(text)")
+                print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(text)")
             }
             for name in skipped {
-                print("  \(name.padding(toLength: 15, withPad: " ", startingAt: 0)) not computed above n = \(Self.stepMatrixLimit) (a step-matrix scan)")
+                print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) not computed above n = \(Self.stepMatrixLimit) (a step-matrix scan)")
             }
             if let c = consensusSpectrum {
                 print("consensus Jacobian v′ − γv′ᵀv′ (γ = \(gamma!)): max Re λ = \(String(format: "%.6g", c.spectralAbscissa)), q = "

@@ -146,6 +146,47 @@ func sameMultiset(_ a: [Complex<Double>], _ b: [Complex<Double>], tolerance: Dou
         #expect(try Stability.largestStableStep(AltGA(), jacobian: j, players: players) == StableStepBound.none)
     }
 
+    @Test("Stable sets from R(hλ)'s closed forms: half-lines from 2Re λ/|λ|², neutral rotations, zero eigenvalues set aside")
+    func stableSets() throws {
+        let players = [0..<1, 1..<2]
+        let ie = try ImplicitEuler(tolerance: 1e-12, maxIterations: 20)
+        // λ = a ± ib with a > 0: implicit Euler stable iff h > 2a/(a² + b²), on R and on the step map.
+        for (a, b) in [(1.0, 1.0), (0.3, 2.0), (2.0, 0.5)] {
+            let j = Matrix(rows: 2, columns: 2, storage: [a, b, -b, a])
+            for useR in [true, false] {
+                let set = try Stability.stableSteps(ie, jacobian: j, players: players, useStabilityFunction: useR)
+                #expect(set.stable.count == 1 && set.neutral.isEmpty, "\(set)")
+                #expect(relativeError(set.stable[0].lower, 2 * a / (a * a + b * b)) < 1e-9, "\(set)")
+                #expect(set.stable[0].upper == nil && set.maxStableStep == .none)
+                let mid = try Stability.stableSteps(try ImplicitMidpoint(ImplicitSolverOptions()), jacobian: j, players: players)
+                #expect(mid.stable.isEmpty && mid.neutral.isEmpty)
+            }
+        }
+        // A rotation σ: |R(iy)| = 1 for midpoint and trapezoidal at every h; AltGA's map has
+        // determinant 1 and is neutral while hσ < 2.
+        let sigma = 1.7
+        let rot = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma])).jacobianMatrix(at: [0, 0])
+        for scheme in [try ImplicitMidpoint(ImplicitSolverOptions()), try Trapezoidal(ImplicitSolverOptions())] as [any Scheme] {
+            let set = try Stability.stableSteps(scheme, jacobian: rot, players: players)
+            #expect(set.stable.isEmpty && set.neutral == [StepInterval(lower: 0, upper: nil)], "\(scheme.name) \(set)")
+        }
+        let alt = try Stability.stableSteps(AltGA(), jacobian: rot, players: players)
+        #expect(alt.stable.isEmpty && alt.neutral.count == 1 && alt.neutral[0].lower == 0)
+        #expect(relativeError(try #require(alt.neutral[0].upper), 2 / sigma) < 1e-9)
+        // Heun (|R(iy)|² = 1 + y⁴/4) is unstable at every h, RK4 stable up to 2√2/σ.
+        #expect(try Stability.stableSteps(Heun(), jacobian: rot, players: players).description == "none (unstable for every h)")
+        // A 3×2 bilinear game: one zero eigenvalue, set aside; implicit Euler stable for every h.
+        let j32 = try BilinearGame(A: Matrix(rows: 3, columns: 2, storage: [1, 0, 0, 2, 1, 1])).jacobianMatrix(at: [0, 0, 0, 0, 0])
+        let p32 = [0..<3, 3..<5]
+        for useR in [true, false] {
+            let set = try Stability.stableSteps(ie, jacobian: j32, players: p32, useStabilityFunction: useR)
+            #expect(set.zeroEigenvalues == 1 && set.stable == [StepInterval(lower: 0, upper: nil)], "\(set)")
+        }
+        // Only zero eigenvalues: every h is neutral.
+        let zero = try Stability.stableSteps(SimGA(), jacobian: Matrix(zeros: 2, 2), players: players)
+        #expect(zero.neutral == [StepInterval(lower: 0, upper: nil)] && zero.stable.isEmpty)
+    }
+
     @Test("max |R(hλ)| equals the step map's spectral radius on linear games", arguments: [0.05, 0.3, 1.2])
     func amplificationMatchesStepMap(h: Double) throws {
         let m = Self.stableMatrix(seed: 7)

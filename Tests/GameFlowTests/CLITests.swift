@@ -143,6 +143,38 @@ final class CLITests: XCTestCase {
         XCTAssertTrue((p["max_stable_step"] as? [String: Any])?["simga"] is NSNull)
     }
 
+    /// Issue 32: stable sets are unions of intervals, "neutral" and "none", from R(hλ)'s closed forms.
+    func testSpectrumStableSetsAreNotIntervalsFromZeroOnly() throws {
+        let zoo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("zoo/quartic.json")
+        let r = try run(["spectrum", "--game-file", zoo.path, "--x0", "0,0", "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let stable = try XCTUnwrap(obj["stable_steps"] as? [String: [[Any]]])
+        // λ = 1 ± i: |1/(1 − hλ)| < 1 ⇔ h > 2Re λ/|λ|² = 1.
+        let ie = try XCTUnwrap(stable["implicit-euler"])
+        XCTAssertEqual(ie.count, 1)
+        XCTAssertEqual(try XCTUnwrap(ie[0][0] as? Double), 1, accuracy: 1e-9)
+        XCTAssertTrue(ie[0][1] is NSNull)
+        for name in ["simga", "implicit-midpoint", "trapezoidal", "heun"] { XCTAssertEqual(stable[name]?.count, 0, name) }
+        let text = try run(["spectrum", "--game-file", zoo.path, "--x0", "0,0"])
+        XCTAssertTrue(text.stdout.contains("implicit-euler    stable for h > 1\n"), text.stdout)
+
+        // A rotation (bilinear σ = 2): midpoint and trapezoidal neutral for every h, AltGA neutral
+        // for h < 2/σ, implicit Euler stable for every h.
+        let rot = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--json"])
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rot.stdout.utf8)) as? [String: Any])
+        let neutral = try XCTUnwrap(o["neutral_steps"] as? [String: [[Any]]])
+        for name in ["implicit-midpoint", "trapezoidal"] {
+            XCTAssertEqual(neutral[name]?.count, 1, name)
+            XCTAssertEqual(neutral[name]?[0][0] as? Double, 0)
+            XCTAssertTrue(neutral[name]?[0][1] is NSNull, name)
+        }
+        // Dirac-GAN without R1: v′ = [[0, −½], [½, 0]], σ = ½, so AltGA is neutral for h < 4.
+        XCTAssertEqual(try XCTUnwrap(neutral["altga"]?[0][1] as? Double), 4, accuracy: 1e-9)
+        XCTAssertEqual((o["stable_steps"] as? [String: [[Any]]])?["implicit-euler"]?.count, 1)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
