@@ -62,7 +62,7 @@ import GameFlow
         }
         let tableLines = md.split(separator: "\n").filter { $0.hasPrefix("| affine-pair | 0 | simga |") }
         #expect(tableLines.count == 1)
-        #expect(tableLines.first?.split(separator: "|").count == 6)
+        #expect(tableLines.first?.split(separator: "|").count == 7)
         // The frontier table has the predicted stable set beside the first interval.
         let frontierLines = md.split(separator: "\n").filter { $0.hasPrefix("| game | seed | scheme | predicted |") }
         #expect(frontierLines.first?.contains("predicted stable set") == true)
