@@ -18,8 +18,8 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         guard let rec = r.solution.recording else { continue }
         let prefix = runs.count > 1 ? "\(r.label): " : ""
         curves.append(.init(label: prefix + "‖v(x)‖", steps: rec.steps, values: rec.series(.vectorFieldNorm), group: k, scheme: r.label))
-        if game.equilibrium != nil {
-            curves.append(.init(label: prefix + "‖x − x̄‖ (dashed)", steps: rec.steps,
+        if game.distanceToEquilibria(from: start) != nil {
+            curves.append(.init(label: prefix + "distance to equilibria (dashed)", steps: rec.steps,
                                 values: rec.series(.distanceToEquilibrium), group: k, dashed: true, scheme: r.label))
         }
     }

@@ -58,22 +58,23 @@ struct FlowCommand: ParsableCommand {
         let elapsed = seconds(clock.now - begin)
         let x = flow.finalState
         let vNorm = norm2(game.vectorField(at: x))
-        let toEquilibrium: Double? = game.equilibrium.map { GameFlow.distance(x, $0) }
+        // The same distance as `run`'s: to the set of equilibria where there is a continuum.
+        let toEquilibrium = game.distanceToEquilibria(from: x)
         let summary = JSON.object([
             ("game", .string(game.name)), ("method", .string(m.rawValue)), ("time", .number(flow.times.last!)),
             ("requested_time", .number(time)), ("rtol", .number(rtol)), ("atol", .number(atol)),
             ("status", .string(flow.status.name)), ("reason", flow.status.reason.map { .string($0) } ?? .null),
             ("final_state", .numbers(x)), ("vector_field_norm", .number(vNorm)),
             ("distance_to_equilibrium", toEquilibrium.map { .number($0) } ?? .null),
+            ("equilibrium_set_dimension", game.equilibriumSetDimension.map { .int($0) } ?? .null),
             ("stats", flow.stats.json), ("seconds", .number(elapsed)),
         ])
         if let dir = output {
             try createOutputDirectory(dir)
             var csv = "t,vector_field_norm,distance_to_equilibrium,energy," + (0..<game.dimension).map { "x\($0)" }.joined(separator: ",") + "\n"
             for (t, s) in zip(flow.times, flow.states) {
-                let d: Double? = game.equilibrium.map { GameFlow.distance(s, $0) }
-                let r: Double = d ?? norm2(s)
-                var fields: [String] = [csvNumber(t), csvNumber(norm2(game.vectorField(at: s))), d.map(csvNumber) ?? "", csvNumber(0.5 * r * r)]
+                let d = game.distanceToEquilibria(from: s)
+                var fields: [String] = [csvNumber(t), csvNumber(norm2(game.vectorField(at: s))), d.map(csvNumber) ?? "", csvNumber(game.energy(at: s))]
                 fields += s.map(csvNumber)
                 csv += fields.joined(separator: ",") + "\n"
             }

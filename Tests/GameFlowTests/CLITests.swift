@@ -175,6 +175,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual((o["stable_steps"] as? [String: [[Any]]])?["implicit-euler"]?.count, 1)
     }
 
+    /// Issue 32: `flow` and `run` measure the distance to the same set (the README's 3×2 game).
+    func testFlowAndRunMeasureTheSameDistance() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("g.json")
+        try #"{"game": "bilinear", "A": [[1, 0], [0, 2], [1, 1]], "x0": [1, 0, 0, 1, 1]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let game = try GameFile.load(path: file.path).game
+        let flow = try run(["flow", "--game-file", file.path, "--time", "0.5", "--json"])
+        XCTAssertEqual(flow.code, 0, flow.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(flow.stdout.utf8)) as? [String: Any])
+        let x = try XCTUnwrap(o["final_state"] as? [Double])
+        let d = try XCTUnwrap(o["distance_to_equilibrium"] as? Double)
+        // The distance to the line of equilibria, not to the origin.
+        XCTAssertEqual(d, try XCTUnwrap(game.distanceToEquilibria(from: x)), accuracy: 1e-12)
+        XCTAssertGreaterThan(abs(d - norm2(x)), 0.05)
+        XCTAssertEqual(o["equilibrium_set_dimension"] as? Int, 1)
+        let start = try run(["run", "--game-file", file.path, "--scheme", "simga", "--step", "0.1", "--steps", "0", "--json"])
+        let s = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(start.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(s["distance_to_equilibrium"] as? Double), try XCTUnwrap(game.distanceToEquilibria(from: [1, 0, 0, 1, 1])), accuracy: 1e-12)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

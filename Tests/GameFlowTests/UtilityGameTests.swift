@@ -246,3 +246,38 @@ struct QuarticUtility: ZeroSumUtility {
         }
     }
 }
+
+@Suite struct EquilibriumSetDeclarationTests {
+    static func tandem(directions: String?) throws -> any Game {
+        let extra = directions.map { #", "equilibrium_directions": "# + $0 } ?? ""
+        let json = #"{"game": "utilities", "players": [["x"], ["y"]], "utilities": ["-((x + y)^2 - 2*x)", "-((x + y)^2 - 2*y)"], "x0": [1, 1], "equilibrium": [0.5, 0.5]"# + extra + "}"
+        return try GameFile.parse(Data(json.utf8)).game
+    }
+
+    @Test("Tandem's equilibria are the line x + y = 1: v = 0 there, distance 0 on it and |x + y − 1|/√2 off it, dimension 1")
+    func tandemLine() throws {
+        let game = try Self.tandem(directions: "[[2, -2]]")
+        #expect(game.equilibriumSetDimension == 1)
+        for t in [-3.0, 0, 0.25, 7] {
+            let p = [0.5 + t, 0.5 - t]
+            #expect(norm2(game.vectorField(at: p)) < 1e-12)
+            #expect(try #require(game.distanceToEquilibria(from: p)) < 1e-12)
+        }
+        for p in [[1.0, 1.0], [0.0, 0.0], [3.0, -1.5]] {
+            #expect(relativeError(try #require(game.distanceToEquilibria(from: p)), abs(p[0] + p[1] - 1) / 2.0.squareRoot()) < 1e-12)
+        }
+    }
+
+    @Test("An equilibrium whose v′ is singular beyond the declared directions has no distance (unknown set); a regular one keeps it")
+    func unknownSet() throws {
+        let game = try Self.tandem(directions: nil)
+        #expect(game.distanceToEquilibria(from: [1, 0]) == nil && game.equilibriumSetDimension == nil)
+        let quartic = try GameFile.load(path: UtilityGameTests.root.appendingPathComponent("zoo/quartic.json").path).game
+        #expect(relativeError(try #require(quartic.distanceToEquilibria(from: [0.3, 0.4])), 0.5) < 1e-15)
+        #expect(quartic.equilibriumSetDimension == 0)
+        // Dependent or mis-sized directions are one error each.
+        for bad in ["[[1, -1], [-2, 2]]", "[[1, -1, 0]]", "[[0, 0]]"] {
+            #expect(throws: GameFlowError.self) { _ = try Self.tandem(directions: bad) }
+        }
+    }
+}

@@ -66,6 +66,13 @@ extension Game {
     public func distanceToEquilibria(from x: [Double]) -> Double? { equilibrium.map { distance(x, $0) } }
     public var equilibriumSetDimension: Int? { equilibrium == nil ? nil : 0 }
 
+    /// ½·d², d the distance to the equilibria (`distanceToEquilibria`), or to 0 when they are
+    /// unknown: the `energy` column of every trajectory (runs and flows alike).
+    public func energy(at x: [Double]) -> Double {
+        let d = distanceToEquilibria(from: x) ?? norm2(x)
+        return 0.5 * d * d
+    }
+
     /// Central finite difference of v along u: (v(x + εu) − v(x − εu)) / 2ε, with ε scaled to x and u.
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         finiteDifferenceJVP(at: x, u, step: step, into: &out)

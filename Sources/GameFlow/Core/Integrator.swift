@@ -331,8 +331,7 @@ public struct Integrator<G: Game, S: Scheme> {
             case .distanceToEquilibrium:
                 quantityRow[q] = game.distanceToEquilibria(from: state) ?? .nan
             case .energy:
-                let d = game.equilibrium.map { distance(state, $0) } ?? norm2(state)
-                quantityRow[q] = 0.5 * d * d
+                quantityRow[q] = game.energy(at: state)
             }
         }
         let stepSize = scheme.lastStepSize(cache)

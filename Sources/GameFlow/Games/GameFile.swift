@@ -60,7 +60,7 @@ public struct GameFile: Sendable {
             let sizes = try integers(dict, "players")
             game = try AffineGame(M: m, b: try vector(dict, "b"), playerSizes: sizes)
         case "utilities":
-            allowed = ["game", "players", "utilities", "x0", "equilibrium", "name"]
+            allowed = ["game", "players", "utilities", "x0", "equilibrium", "equilibrium_directions", "name"]
             game = try utilitiesGame(dict)
         default:
             throw GameFlowError.invalidInput("unknown game '\(kind)' (expected \"bilinear\", \"affine\" or \"utilities\")")
@@ -125,12 +125,24 @@ public struct GameFile: Sendable {
         if let e = equilibrium, e.count != names.count {
             throw GameFlowError.invalidInput("'equilibrium' has \(e.count) entries, the game has \(names.count) variables")
         }
+        var directions: [[Double]] = []
+        if dict["equilibrium_directions"] != nil {
+            guard equilibrium != nil else {
+                throw GameFlowError.invalidInput("'equilibrium_directions' needs 'equilibrium' (a point of the set)")
+            }
+            let m = try matrix(dict, "equilibrium_directions")
+            guard m.columns == names.count else {
+                throw GameFlowError.invalidInput("'equilibrium_directions' rows have \(m.columns) entries, the game has \(names.count) variables")
+            }
+            directions = (0..<m.rows).map { r in (0..<m.columns).map { m[r, $0] } }
+        }
         var name = "utilities"
         if let raw = dict["name"] {
             guard let n = raw as? String, !n.isEmpty else { throw GameFlowError.invalidInput("'name' must be a non-empty string") }
             name = n
         }
-        return try UtilityGame(FormulaUtilities(formulas), playerSizes: sizes, name: name, equilibrium: equilibrium)
+        return try UtilityGame(FormulaUtilities(formulas), playerSizes: sizes, name: name, equilibrium: equilibrium,
+                               equilibriumDirections: directions)
     }
 
     // MARK: - Field readers

@@ -33,6 +33,11 @@ public struct UtilityGame<U: Utilities>: Game {
     public let name: String
     public let players: [Range<Int>]
     public let equilibrium: [Double]?
+    /// An orthonormal basis of the directions along which the equilibria continue from
+    /// `equilibrium` (the affine set x̄ + span(directions)); empty for an isolated equilibrium.
+    public let equilibriumDirections: [[Double]]
+    /// Whether the declared set accounts for v′(x̄)'s null space (see `distanceToEquilibria`).
+    let setIsKnown: Bool
     let owner: [Int]
 
     /// A game from its players' utilities.
@@ -41,7 +46,11 @@ public struct UtilityGame<U: Utilities>: Game {
     ///   - playerSizes: the sizes of the players' blocks of x, in order.
     ///   - name: a short name for reports.
     ///   - equilibrium: a known zero of v, if any.
-    public init(_ utilities: U, playerSizes: [Int], name: String = "utilities", equilibrium: [Double]? = nil) throws {
+    ///   - equilibriumDirections: directions along which the equilibria form an affine set
+    ///     through `equilibrium` (the Tandem game's line x + y = 1: [[1, −1]]); orthonormalised
+    ///     here, and they must be independent.
+    public init(_ utilities: U, playerSizes: [Int], name: String = "utilities", equilibrium: [Double]? = nil,
+                equilibriumDirections: [[Double]] = []) throws {
         guard !playerSizes.isEmpty, playerSizes.allSatisfy({ $0 >= 1 }) else {
             throw GameFlowError.invalidInput("utility game: every player needs at least one variable (got sizes \(playerSizes))")
         }
@@ -55,7 +64,54 @@ public struct UtilityGame<U: Utilities>: Game {
             throw GameFlowError.invalidInput("utility game: the equilibrium has \(e.count) entries, the game has dimension \(owner.count)")
         }
         self.equilibrium = equilibrium
+        guard equilibriumDirections.isEmpty || equilibrium != nil else {
+            throw GameFlowError.invalidInput("utility game: equilibrium directions need an equilibrium (a point of the set)")
+        }
+        var basis: [[Double]] = []
+        for (k, d) in equilibriumDirections.enumerated() {
+            guard d.count == owner.count, d.allSatisfy(\.isFinite) else {
+                throw GameFlowError.invalidInput("utility game: equilibrium direction \(k + 1) must have \(owner.count) finite entries")
+            }
+            // Gram–Schmidt (twice, for orthogonality to round-off).
+            var w = d
+            for _ in 0..<2 { for q in basis { let c = dot(q, w); for i in w.indices { w[i] -= c * q[i] } } }
+            let size = norm2(w)
+            guard size > 1e-10 * max(norm2(d), .leastNormalMagnitude) else {
+                throw GameFlowError.invalidInput("utility game: equilibrium direction \(k + 1) depends on the ones before it")
+            }
+            basis.append(w.map { $0 / size })
+        }
+        self.equilibriumDirections = basis
+        // The set is known when v′(x̄)'s null space is no larger than the declared directions:
+        // otherwise the equilibria may continue along directions nobody declared, and a
+        // distance to x̄ alone would be wrong (checked once, by the SVD of the exact v′(x̄)).
+        var known = true
+        if let e = equilibrium, owner.count <= EquilibriumSet.dimensionLimit {
+            let n = owner.count
+            var j = [Double](repeating: 0, count: n * n)
+            Self.jacobian(utilities, owner: owner, at: e, into: &j)
+            if j.allSatisfy(\.isFinite), let nullity = EquilibriumSet(dimension: n, bNorm: 0, matrix: { [j] in
+                Matrix(rows: n, columns: n, storage: j) }).dimension {
+                known = nullity <= basis.count
+            } else {
+                known = false
+            }
+        }
+        self.setIsKnown = known
     }
+
+    /// The distance to the declared equilibrium set x̄ + span(directions); nil when no
+    /// equilibrium is declared, or when v′(x̄) is singular beyond the declared directions (the
+    /// equilibria may form a larger set there, so the distance to the declared one is unknown).
+    public func distanceToEquilibria(from x: [Double]) -> Double? {
+        guard let e = equilibrium, setIsKnown else { return nil }
+        var r = zip(x, e).map { $0 - $1 }
+        for q in equilibriumDirections { let c = dot(q, r); for i in r.indices { r[i] -= c * q[i] } }
+        return norm2(r)
+    }
+
+    /// The declared set's dimension (nil when unknown, as for the distance).
+    public var equilibriumSetDimension: Int? { equilibrium != nil && setIsKnown ? equilibriumDirections.count : nil }
 
     public var dimension: Int { owner.count }
     public var hasExactDerivatives: Bool { true }
@@ -106,12 +162,21 @@ public struct UtilityGame<U: Utilities>: Game {
     }
 
     public func jacobian(at x: [Double], step: Int, into out: inout [Double]) {
-        let n = dimension
+        Self.jacobian(utilities, owner: owner, at: x, into: &out)
+    }
+
+    /// The dense v′(x) (also used before `self` exists, by `init`).
+    static func jacobian(_ utilities: U, owner: [Int], at x: [Double], into out: inout [Double]) {
+        let n = owner.count
         var e = [Double](repeating: 0, count: n)
         for j in 0..<n {
             e[j] = 1
-            var d = seeded(x, e)
-            for i in 0..<n { out[i * n + j] = hessianEntry(&d, owner[i], i) }
+            var d = (0..<n).map { Dual(Dual(x[$0], 0), Dual(e[$0], 0)) }
+            for i in 0..<n {
+                d[i].value.tangent = 1
+                out[i * n + j] = utilities.utility(owner[i], at: d).tangent.tangent
+                d[i].value.tangent = 0
+            }
             e[j] = 0
         }
     }
