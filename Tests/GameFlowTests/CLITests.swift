@@ -191,9 +191,10 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(d, try XCTUnwrap(game.distanceToEquilibria(from: x)), accuracy: 1e-12)
         XCTAssertGreaterThan(abs(d - norm2(x)), 0.05)
         XCTAssertEqual(o["equilibrium_set_dimension"] as? Int, 1)
-        let start = try run(["run", "--game-file", file.path, "--scheme", "simga", "--step", "0.1", "--steps", "0", "--json"])
-        let s = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(start.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(try XCTUnwrap(s["distance_to_equilibrium"] as? Double), try XCTUnwrap(game.distanceToEquilibria(from: [1, 0, 0, 1, 1])), accuracy: 1e-12)
+        let one = try run(["run", "--game-file", file.path, "--scheme", "simga", "--step", "0.1", "--steps", "1", "--json"])
+        let s = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        let y = try XCTUnwrap(s["final_state"] as? [Double])
+        XCTAssertEqual(try XCTUnwrap(s["distance_to_equilibrium"] as? Double), try XCTUnwrap(game.distanceToEquilibria(from: y)), accuracy: 1e-12)
     }
 
     func testSpectrumBadInput() throws {
