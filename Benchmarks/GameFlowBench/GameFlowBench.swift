@@ -135,7 +135,7 @@ struct GANStep: ParsableCommand {
             default: throw ValidationError("--consensus-on must be all or discriminator")
             }
             let scheme = try SchemeName.parse(name).make(knobs)
-            var timed: any Scheme = optimizer == "none" ? scheme : preconditioned(scheme, .referenceRMSProp, stepScale: scale)
+            var timed: any Scheme = optimizer == "none" ? scheme : try preconditioned(scheme, .referenceRMSProp, stepScale: scale)
             if let beta = momentum { timed = try withMomentum(timed, form: .polyak, weight: beta) }
             let (median, all, madds, stats) = try time(timed, on: game, from: gan.initialState(seed: 1))
             rows.append((name, median, all, madds))

@@ -44,8 +44,8 @@ struct ImplicitStudy: ParsableCommand {
     static var methods: [Method] {
         let rms = Preconditioner.referenceRMSProp
         return [
-            Method(label: "SimGA + RMSProp, h 1e-4", scheme: { preconditioned(SimGA(), rms) }, h: 1e-4),
-            Method(label: "consensus γ 10 + RMSProp, h 1e-4", scheme: { preconditioned(try Consensus(gamma: 10), rms) }, h: 1e-4),
+            Method(label: "SimGA + RMSProp, h 1e-4", scheme: { try preconditioned(SimGA(), rms) }, h: 1e-4),
+            Method(label: "consensus γ 10 + RMSProp, h 1e-4", scheme: { try preconditioned(try Consensus(gamma: 10), rms) }, h: 1e-4),
             Method(label: "implicit Euler, RMSProp metric, h 1e-4", scheme: { try ImplicitEuler(implicit(), metric: rms) }, h: 1e-4),
             Method(label: "implicit Euler, RMSProp metric, h 3e-4", scheme: { try ImplicitEuler(implicit(), metric: rms) }, h: 3e-4),
             Method(label: "implicit midpoint, RMSProp metric, h 1e-4", scheme: { try ImplicitMidpoint(implicit(), metric: rms) }, h: 1e-4),

@@ -255,7 +255,7 @@ struct Train: ParsableCommand {
         }
         // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
         // scales multiply the optimizer's update; without an optimizer they scale the field.
-        var chosen: any Scheme = preconditioner.map { knobs.solvesInMetric(name) ? base : preconditioned(base, $0, stepScale: stepScale) } ?? base
+        var chosen: any Scheme = try preconditioner.map { knobs.solvesInMetric(name) ? base : try preconditioned(base, $0, stepScale: stepScale) } ?? base
         if optimizer == "momentum" {
             guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
             guard let form = MomentumForm(rawValue: momentumForm) else {

@@ -75,3 +75,30 @@ import Testing
         for (k, (key, path)) in Stats.jsonKeys.enumerated() { #expect(sum[keyPath: path] == 2 * (k + 1), "\(key)") }
     }
 }
+
+@Suite struct AdaptiveOptimizerRefusalTests {
+    @Test("RMSProp, Adam and momentum refuse an adaptive base (they read every step as h), in one line; fixed-step bases pass")
+    func refused() throws {
+        let adaptive = try AdaptiveRK(method: .rkf45, relativeTolerance: 1e-6, absoluteTolerance: 1e-9)
+        #expect(adaptive.choosesStepSizes)
+        for method in [Preconditioner.referenceRMSProp, .standardAdam] {
+            #expect(throws: GameFlowError.self) { _ = try preconditioned(adaptive, method) }
+            // Built directly, the wrapper refuses when its run starts.
+            #expect(throws: GameFlowError.self) {
+                _ = try Integrator(game: try DiracGAN(r1: 0.3), scheme: Preconditioned(adaptive, method: method),
+                                   initialState: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 1))
+            }
+        }
+        for form in [MomentumForm.polyak, .supplement] {
+            #expect(throws: GameFlowError.self) { _ = try Momentum(adaptive, form: form, weight: 0.5) }
+            #expect(throws: GameFlowError.self) { _ = try Momentum(Preconditioned(adaptive, method: .referenceRMSProp), form: form, weight: 0.5) }
+        }
+        do {
+            _ = try preconditioned(adaptive, .referenceRMSProp)
+        } catch GameFlowError.invalidInput(let message) {
+            #expect(!message.contains("\n") && message.contains("rkf45") && message.contains("fixed-step"))
+        }
+        _ = try preconditioned(SimGA(), .referenceRMSProp)
+        _ = try Momentum(AltGA(), form: .polyak, weight: -0.5)
+    }
+}

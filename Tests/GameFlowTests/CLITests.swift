@@ -661,6 +661,8 @@ final class CLITests: XCTestCase {
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
             (base + ["--lr", "0.1", "--activation", "gelu"], "unknown activation 'gelu'"),
             (["train", "--scheme", "consensus", "--lr", "0.1", "--steps", "5"], "--gamma"),
+            (["train", "--scheme", "rkf45", "--optimizer", "rmsprop", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
+            (["train", "--scheme", "rk8pd", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
         ]
         for (args, expected) in cases {
             let r = try run(args)

@@ -100,6 +100,11 @@ public protocol Scheme: Sendable {
     /// (nil for fixed-step schemes: the time is h × steps).
     func timeCovered(_ cache: Cache) -> Double?
 
+    /// Whether the scheme chooses its own step sizes (≤ h) by error control (the adaptive
+    /// Runge–Kutta schemes). The optimizer wrappers (`Preconditioned`, `Momentum`) refuse such a
+    /// base: both read the step taken as h, and the adaptive scheme's is not. Default: false.
+    var choosesStepSizes: Bool { get }
+
     /// Puts `values` (from `carried`) back into a fresh cache.
     /// - Throws: `GameFlowError.invalidInput` when they do not fit this scheme and dimension.
     func restoreCarried(_ values: [Double], into cache: inout Cache) throws
@@ -114,6 +119,8 @@ extension Scheme {
     public func lastStepSize(_ cache: Cache) -> Double? { nil }
 
     public func timeCovered(_ cache: Cache) -> Double? { nil }
+
+    public var choosesStepSizes: Bool { false }
 
     /// Accepts only an empty list by default.
     public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {

@@ -112,6 +112,8 @@ public struct AdaptiveRK: Scheme {
 
     public func lastStepSize(_ cache: Cache) -> Double? { cache.last }
 
+    public var choosesStepSizes: Bool { true }
+
     public func timeCovered(_ cache: Cache) -> Double? { cache.time }
 
     /// [the controller's next step size, the ODE time covered].

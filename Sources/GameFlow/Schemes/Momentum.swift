@@ -27,8 +27,9 @@ public struct Momentum<Base: Scheme>: Scheme {
     public let weight: Double
 
     /// Momentum around `base`; `weight` is β (Polyak) or γ (supplement).
-    /// - Throws: unless the weight is finite; Polyak's β must lie in (−1, 1), the supplement's γ ≥ 0.
+    /// - Throws: for a base that chooses its own step sizes (`Scheme.choosesStepSizes`), and unless the weight is finite; Polyak's β must lie in (−1, 1), the supplement's γ ≥ 0.
     public init(_ base: Base, form: Form, weight: Double) throws {
+        try refuseAdaptive(base)
         switch form {
         case .polyak:
             guard weight.isFinite, weight > -1, weight < 1 else {
@@ -45,6 +46,7 @@ public struct Momentum<Base: Scheme>: Scheme {
     }
 
     public var name: String { "\(base.name)+momentum" }
+    public var choosesStepSizes: Bool { base.choosesStepSizes }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 

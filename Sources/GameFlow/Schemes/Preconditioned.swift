@@ -59,6 +59,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
     }
 
     public var name: String { "\(base.name)+\(method.name)" }
+    public var choosesStepSizes: Bool { base.choosesStepSizes }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 
@@ -73,6 +74,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
+        try refuseAdaptive(base)
         let n = game.dimension
         let initial: Double
         if case .rmsprop(_, _, let i) = method { initial = i } else { initial = 0 }
@@ -150,6 +152,15 @@ public struct Preconditioned<Base: Scheme>: Scheme {
 }
 
 /// `Preconditioned(scheme, method:)` for a scheme chosen at run time.
-public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner, stepScale: StepScale? = nil) -> any Scheme {
-    Preconditioned(scheme, method: method, stepScale: stepScale)
+public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner, stepScale: StepScale? = nil) throws -> any Scheme {
+    try refuseAdaptive(scheme)
+    return Preconditioned(scheme, method: method, stepScale: stepScale)
+}
+
+/// The optimizer wrappers' one-line refusal of a base that chooses its own step sizes
+/// (`Scheme.choosesStepSizes`): RMSProp's and Adam's moments and momentum's memory are built
+/// from (Φ(x) − x)/h, which is not the field's direction when the step taken was t < h.
+func refuseAdaptive<S: Scheme>(_ base: S) throws {
+    guard base.choosesStepSizes else { return }
+    throw GameFlowError.invalidInput("\(base.name) chooses its own step sizes, and the optimizer wrappers read every step as h: --optimizer needs a fixed-step scheme (or --optimizer none)")
 }
