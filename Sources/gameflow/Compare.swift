@@ -21,6 +21,8 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var knobs: SchemeOptions
 
+    @OptionGroup var optimizerOptions: OptimizerOptions
+
     @Option(parsing: .unconditional, help: "Step size h > 0 (required; there is no default).")
     var step: Double
 
@@ -51,7 +53,11 @@ struct Compare: ParsableCommand {
         } else {
             names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) }
         }
-        let chosen = try names.map { try knobs.make($0, allowUnusedGamma: true, discriminator: game.discriminatorPlayer) }
+        let metric = try optimizerOptions.preconditioner()
+        let chosen = try names.map {
+            try optimizerOptions.wrap(try knobs.make($0, allowUnusedGamma: true, metric: metric, discriminator: game.discriminatorPlayer),
+                                      solvesInMetric: knobs.solvesInMetric($0))
+        }
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let options = SolveOptions(stepSize: step, maxSteps: steps, divergenceBound: divergenceBound,
                                    recording: Recording.Options(every: every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1)),
@@ -70,7 +76,7 @@ struct Compare: ParsableCommand {
             let label = name == .consensus ? "consensus γ=\(knobs.gamma!)" : name.rawValue
             runs.append(RunCurves(label: label, solution: s))
             summaries.append(s.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: seconds(clock.now - begin),
-                                             configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name)))
+                                             configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name) + optimizerOptions.summaryFields))
         }
         progress.finish()
         let all = JSON.object([("runs", .array(summaries))] + reproduction(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -319,3 +319,60 @@ struct SchemeOptions: ParsableArguments {
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
     func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == "optimizer" && name.isImplicit }
 }
+
+/// The optimizer around a scheme (`run`, `compare`, `train`, `spectrum`, sweep keys): RMSProp or
+/// Adam (`Preconditioned`), or momentum — Gidel et al.'s per-player momentum for AltGA in the
+/// Polyak form (`AlternatingMomentum`), the whole-step wrapper `Momentum` otherwise.
+struct OptimizerOptions: ParsableArguments {
+    @Option(help: "Optimizer around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1), adam, or momentum (--momentum; with altga each player's update carries its momentum, Gidel et al.).")
+    var optimizer: String = "none"
+
+    @Option(parsing: .unconditional, help: "--optimizer momentum: β in (−1, 1) of x + h·d + β(x − x_prev) (polyak; negative is negative momentum), or the friction γ ≥ 0 of the supplement's form (required).")
+    var momentum: Double?
+
+    @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
+    var momentumForm: String = "polyak"
+
+    /// RMSProp's or Adam's constants (nil for none and momentum).
+    func preconditioner() throws -> Preconditioner? {
+        switch optimizer {
+        case "none", "momentum": return nil
+        case "rmsprop": return .referenceRMSProp
+        case "adam": return .standardAdam
+        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
+        }
+    }
+
+    /// The momentum form and weight for `--optimizer momentum` (nil otherwise); checks the flags go together.
+    func momentumSettings() throws -> (form: MomentumForm, weight: Double)? {
+        guard optimizer == "momentum" else {
+            if momentum != nil { throw GameFlowError.invalidInput("--momentum applies only to --optimizer momentum") }
+            return nil
+        }
+        guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
+        guard let form = MomentumForm(rawValue: momentumForm) else {
+            throw GameFlowError.invalidInput("unknown --momentum-form '\(momentumForm)' (expected polyak or supplement)")
+        }
+        return (form, weight)
+    }
+
+    /// `base` with the optimizer: RMSProp/Adam around it (unless an implicit scheme solves in
+    /// the optimizer's metric itself), or momentum.
+    func wrap(_ base: any Scheme, solvesInMetric: Bool = false, stepScale: StepScale? = nil) throws -> any Scheme {
+        var chosen = base
+        if let p = try preconditioner(), !solvesInMetric { chosen = try preconditioned(base, p, stepScale: stepScale) }
+        if let (form, weight) = try momentumSettings() { chosen = try withMomentum(chosen, form: form, weight: weight) }
+        return chosen
+    }
+
+    /// These options as command-line arguments (for `gameflow resume`).
+    var arguments: [String] {
+        ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm] } ?? [])
+    }
+
+    /// summary.json fields (none without an optimizer, so plain runs keep their summary).
+    var summaryFields: [(String, JSON)] {
+        optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
+                                    ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)]
+    }
+}

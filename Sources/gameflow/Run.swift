@@ -34,6 +34,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var knobs: SchemeOptions
 
+    @OptionGroup var optimizerOptions: OptimizerOptions
+
     @Flag(help: "Print one JSON summary object on stdout.")
     var json = false
 
@@ -52,7 +54,8 @@ struct Run: ParsableCommand {
     func cell(dryRun: Bool = false) throws -> (summary: JSON, seconds: Double)? {
         let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)
-        let chosen = try knobs.make(name, discriminator: game.discriminatorPlayer)
+        let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: try optimizerOptions.preconditioner(), discriminator: game.discriminatorPlayer),
+                                               solvesInMetric: knobs.solvesInMetric(name))
         let options = SolveOptions(stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound)
         try options.validate()
         if dryRun { return nil }
@@ -61,7 +64,7 @@ struct Run: ParsableCommand {
         let solution = try GameFlow.solve(game, scheme: chosen, from: start, options: options)
         let elapsed = seconds(clock.now - begin)
         let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: 0,
-                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
+                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name) + optimizerOptions.summaryFields)
         // Where the run started, for the stable-region figures of `sweep merge` (error not grown).
         let initial: [(String, JSON)] = [("initial_vector_field_norm", .number(norm2(game.vectorField(at: start)))),
                                          ("initial_distance_to_equilibrium", .optional(game.distanceToEquilibria(from: start)))]
@@ -71,7 +74,8 @@ struct Run: ParsableCommand {
     func run() throws {
         let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)
-        let chosen = try knobs.make(name, discriminator: game.discriminatorPlayer)
+        let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: try optimizerOptions.preconditioner(), discriminator: game.discriminatorPlayer),
+                                               solvesInMetric: knobs.solvesInMetric(name))
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let recordEvery = every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1))
         let options = SolveOptions(
@@ -86,7 +90,7 @@ struct Run: ParsableCommand {
         let elapsed = seconds(clock.now - begin)
 
         var summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed,
-                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name))
+                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name) + optimizerOptions.summaryFields)
         summary = summary.adding(reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))

@@ -40,6 +40,8 @@ struct SpectrumCommand: ParsableCommand {
     @Option(help: "Write the eigenvalues of h·v′ (and of h·(v′ − γv′ᵀv′) with --gamma) with the schemes' stability regions to this SVG file.")
     var figure: String?
 
+    @OptionGroup var optimizerOptions: OptimizerOptions
+
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -68,29 +70,39 @@ struct SpectrumCommand: ParsableCommand {
             throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(h))")
         }
 
+        if try optimizerOptions.preconditioner() != nil {
+            throw GameFlowError.invalidInput("spectrum analyses linear step maps: --optimizer \(optimizerOptions.optimizer) has none (its metric changes with the state); use --optimizer none or momentum")
+        }
+        let momentum = try optimizerOptions.momentumSettings()
         let jacobian = game.jacobianMatrix(at: x)
         let spectrum = try Spectrum(matrix: jacobian)
         let vNorm = norm2(game.vectorField(at: x))
         var stable: [(String, StableStepBound)] = []
         var sets: [(String, StableSet)] = []
-        var skipped: [String] = []
+        var skipped: [(name: String, why: String)] = []
         for name in SchemeName.fixedStep {
             if name == .consensus && gamma == nil || name == .sga && lambda == nil { continue }
             var knobs = SchemeName.Knobs(gamma: gamma)
             knobs.lambda = lambda
             knobs.extrapolationStep = extrapolationStep
             knobs.pastWeight = pastWeight
-            let scheme = try name.make(knobs)
+            // With --optimizer momentum each scheme's 2n × 2n map (AltGA: Gidel et al.'s).
+            let plain = try name.make(knobs)
+            let scheme = try momentum.map { try withMomentum(plain, form: $0.form, weight: $0.weight) } ?? plain
             // Schemes without a stability function (AltGA, optimistic, consensus) are scanned on
             // their step matrix: some sixty dense eigen-decompositions of an n×n (2n×2n) matrix,
             // minutes at n = 1000 here, so they are skipped above `stepMatrixLimit`.
             if scheme.stabilityFunction(Complex(0)) == nil && game.dimension > Self.stepMatrixLimit {
-                skipped.append(name.rawValue)
+                skipped.append((name.rawValue, "not computed above n = \(Self.stepMatrixLimit) (a step-matrix scan)"))
+                continue
+            }
+            if momentum != nil && name == .optimistic {
+                skipped.append((name.rawValue, "not computed: momentum around a multistep scheme has no step matrix here"))
                 continue
             }
             let set = try Stability.stableSteps(scheme, jacobian: jacobian, players: game.players, spectrum: spectrum)
             // SimGA's first interval is Lemma 4's closed form where it applies.
-            let bound = name == .simga && set.zeroEigenvalues == 0
+            let bound = name == .simga && set.zeroEigenvalues == 0 && momentum == nil
                 ? (spectrum.maxStableEulerStep.map { StableStepBound.upTo($0) } ?? set.maxStableStep)
                 : set.maxStableStep
             stable.append((name.rawValue, bound))
@@ -123,10 +135,11 @@ struct SpectrumCommand: ParsableCommand {
                 b == .unbounded ? nil : (name, b.value.map { .number($0) } ?? .null)
             })))
             obj.append(("unconditionally_stable", .array(stable.filter { $0.1 == .unbounded }.map { .string($0.0) })))
+            obj += optimizerOptions.summaryFields
             obj.append(("stable_steps", .object(sets.map { ($0.0, StableSet.json($0.1.stable)) })))
             obj.append(("neutral_steps", .object(sets.map { ($0.0, StableSet.json($0.1.neutral)) })))
             obj.append(("zero_eigenvalues", .int(sets.first?.1.zeroEigenvalues ?? 0)))
-            obj.append(("stability_not_computed", .array(skipped.map { .string($0) })))
+            obj.append(("stability_not_computed", .array(skipped.map { .string($0.name) })))
             if let c = consensusSpectrum {
                 let lemma: JSON = lemma9.map { l in
                     .object([("c", .number(l.c)), ("rho", .number(l.rho)), ("bound", .number(l.bound)),
@@ -145,21 +158,21 @@ struct SpectrumCommand: ParsableCommand {
             if spectrum.eigenvalues.count > 24 { print("  … \(spectrum.eigenvalues.count - 24) more (use --json)") }
             print("spectral abscissa max Re λ = \(String(format: "%.6g", spectrum.spectralAbscissa))")
             print("q = max |Im λ / Re λ| = " + (spectrum.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))
-            print("stable steps (linearisation at this state):")
+            print("stable steps (linearisation at this state" + (momentum.map { ", with \($0.form.rawValue) momentum \($0.weight)" } ?? "") + "):")
             if let z = sets.first?.1.zeroEigenvalues, z > 0 {
                 print("  (\(z) zero eigenvalue\(z == 1 ? "" : "s") set aside: R(0) = 1 for every scheme; the sets are for the others)")
             }
             for (name, set) in sets {
                 var text = set.description
                 if name == SchemeName.simga.rawValue, case .upTo(let h) = stable.first(where: { $0.0 == name })?.1,
-                   set.zeroEigenvalues == 0 {
+                   set.zeroEigenvalues == 0, momentum == nil {
                     text = String(format: "stable for h < %.6g", h)
                     if !set.neutral.isEmpty { text += "; neutral (radius 1) for " + set.neutral.map(\.description).joined(separator: " and ") }
                 }
                 print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(text)")
             }
-            for name in skipped {
-                print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) not computed above n = \(Self.stepMatrixLimit) (a step-matrix scan)")
+            for (name, why) in skipped {
+                print("  \(name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(why)")
             }
             if let c = consensusSpectrum {
                 print("consensus Jacobian v′ − γv′ᵀv′ (γ = \(gamma!)): max Re λ = \(String(format: "%.6g", c.spectralAbscissa)), q = "

@@ -26,14 +26,10 @@ struct Train: ParsableCommand {
 
     @OptionGroup var field: FieldOptions
 
-    @Option(help: "Optimizer around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1), adam, or momentum (--momentum).")
-    var optimizer: String = "none"
-
-    @Option(parsing: .unconditional, help: "--optimizer momentum: β in (−1, 1) of x + h·d + β(x − x_prev) (polyak; negative is negative momentum), or the friction γ ≥ 0 of the supplement's form (required).")
-    var momentum: Double?
-
-    @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
-    var momentumForm: String = "polyak"
+    @OptionGroup var optimizerOptions: OptimizerOptions
+    var optimizer: String { optimizerOptions.optimizer }
+    var momentum: Double? { optimizerOptions.momentum }
+    var momentumForm: String { optimizerOptions.momentumForm }
 
     @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required).")
     var lr: Double
@@ -241,13 +237,7 @@ struct Train: ParsableCommand {
     func execute(resuming: TrainingCheckpoint?, sweepCell: Bool = false) throws -> JSON {
         let (source, _, _, lay) = try networkSettings()
         let name = try SchemeName.parse(scheme)
-        let preconditioner: Preconditioner?
-        switch optimizer {
-        case "none", "momentum": preconditioner = nil
-        case "rmsprop": preconditioner = .referenceRMSProp
-        case "adam": preconditioner = .standardAdam
-        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
-        }
+        let preconditioner = try optimizerOptions.preconditioner()
         let base = try knobs.make(name, metric: preconditioner, discriminator: lay == .generatorFirst ? 1 : 0)
         let stepScale = try field.stepScale()
         if stepScale != nil && knobs.solvesInMetric(name) {
@@ -255,16 +245,7 @@ struct Train: ParsableCommand {
         }
         // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
         // scales multiply the optimizer's update; without an optimizer they scale the field.
-        var chosen: any Scheme = try preconditioner.map { knobs.solvesInMetric(name) ? base : try preconditioned(base, $0, stepScale: stepScale) } ?? base
-        if optimizer == "momentum" {
-            guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
-            guard let form = MomentumForm(rawValue: momentumForm) else {
-                throw GameFlowError.invalidInput("unknown --momentum-form '\(momentumForm)' (expected polyak or supplement)")
-            }
-            chosen = try withMomentum(chosen, form: form, weight: weight)
-        } else if momentum != nil {
-            throw GameFlowError.invalidInput("--momentum applies only to --optimizer momentum")
-        }
+        let chosen = try optimizerOptions.wrap(base, solvesInMetric: knobs.solvesInMetric(name), stepScale: stepScale)
         let fieldScale = preconditioner == nil ? stepScale : nil
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {

@@ -197,6 +197,43 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(s["distance_to_equilibrium"] as? Double), try XCTUnwrap(game.distanceToEquilibria(from: y)), accuracy: 1e-12)
     }
 
+    /// Issue 32: momentum on run, compare and spectrum; AltGA with momentum is Gidel et al.'s method.
+    func testMomentumOnRunCompareAndSpectrum() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sigma = 1.3
+        let file = dir.appendingPathComponent("g.json")
+        try #"{"game": "bilinear", "A": [[1.3]], "x0": [1, 0.5]}"#.write(to: file, atomically: true, encoding: .utf8)
+        func norm(_ steps: Int, _ h: Double, _ beta: Double) throws -> Double {
+            let r = try run(["run", "--game-file", file.path, "--scheme", "altga", "--optimizer", "momentum", "--momentum", "\(beta)",
+                             "--step", "\(h)", "--steps", "\(steps)", "--divergence-bound", "1e300", "--json"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(o["optimizer"] as? String, "momentum")
+            return norm2(try XCTUnwrap(o["final_state"] as? [Double]))
+        }
+        for a in [0.5, 1.2] {
+            for beta in [-0.6, -0.3, 0.2] {
+                let predicted = try AlternatingMomentumTests.gidelRate(a: a, beta: beta)
+                let measured = pow(try norm(600, a / sigma, beta) / norm(300, a / sigma, beta), 1.0 / 300)
+                XCTAssertEqual(measured, predicted, accuracy: 3e-3, "a \(a) β \(beta)")
+            }
+        }
+        let cmp = try run(["compare", "--game-file", file.path, "--schemes", "simga,altga", "--optimizer", "momentum", "--momentum", "-0.5",
+                           "--step", "0.5", "--steps", "50", "--json"])
+        XCTAssertEqual(cmp.code, 0, cmp.stderr)
+        let runs = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(cmp.stdout.utf8)) as? [String: Any])?["runs"] as? [[String: Any]])
+        XCTAssertEqual(runs.compactMap { $0["momentum"] as? Double }, [-0.5, -0.5])
+        // spectrum: the 2n×2n maps; with σ = 1.3 and β = −½ Gidel's rate is below 1 iff hσ < 1.
+        let sp = try run(["spectrum", "--game-file", file.path, "--x0", "0,0", "--optimizer", "momentum", "--momentum", "-0.5", "--json"])
+        XCTAssertEqual(sp.code, 0, sp.stderr)
+        let stable = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(sp.stdout.utf8)) as? [String: Any])?["stable_steps"] as? [String: [[Any]]])
+        XCTAssertEqual(try XCTUnwrap(stable["altga"]?.first?[1] as? Double), 1 / sigma, accuracy: 1e-6)
+        let bad = try run(["spectrum", "--game-file", file.path, "--optimizer", "rmsprop"])
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -79,20 +79,26 @@ public struct AltGA: Scheme {
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
+        for player in cache.players.indices { stepPlayer(player, &x, h: h, cache: &cache, context: &context) }
+        return .success
+    }
+
+    /// Player `player`'s part of a step: its sub-steps on its own block, at the current x (the
+    /// earlier players already moved). `AlternatingMomentum` adds momentum between players.
+    func stepPlayer<G: Game>(_ player: Int, _ x: inout [Double], h: Double, cache: inout Cache,
+                             context: inout StepContext<G>) {
         let outer = context.step
         defer { context.step = outer }
-        for (player, block) in cache.players.enumerated() {
-            for s in 0..<cache.counts[player] {
-                context.step = s == 0 ? outer : G.subStepIndex(outer, s)
-                context.evaluate(x, player: player, into: &cache.v)
-                if let t = innerTolerance, cache.counts[player] > 1 {
-                    var sq = 0.0
-                    for i in block { sq += cache.v[i] * cache.v[i] }
-                    if sq.squareRoot() <= t { break }
-                }
-                for i in block { x[i] += h * cache.v[i] }
+        let block = cache.players[player]
+        for s in 0..<cache.counts[player] {
+            context.step = s == 0 ? outer : G.subStepIndex(outer, s)
+            context.evaluate(x, player: player, into: &cache.v)
+            if let t = innerTolerance, cache.counts[player] > 1 {
+                var sq = 0.0
+                for i in block { sq += cache.v[i] * cache.v[i] }
+                if sq.squareRoot() <= t { break }
             }
+            for i in block { x[i] += h * cache.v[i] }
         }
-        return .success
     }
 }

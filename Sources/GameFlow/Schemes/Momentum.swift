@@ -4,8 +4,10 @@
 ///     Polyak (heavy ball):   x_{k+1} = x_k + h·d_k + β·(x_k − x_{k−1})       (x_{−1} := x₀)
 ///     supplement, eq. (35):  x_{k+1} = x_k + h·m_k,  m_{k+1} = m_k + h·(d_k − γ·m_k)   (m₀ = 0)
 ///
-/// Polyak's β may be negative (negative momentum, Gidel et al. 2019, which makes alternating
-/// updates contract on bilinear games). The supplement's form is the explicit Euler step of
+/// Polyak's β may be negative (negative momentum, Gidel et al. 2019). This wrapper adds the
+/// momentum after the base scheme's whole step; for AltGA that is not Gidel et al.'s method
+/// (there each player's update carries its momentum before the next player moves), which is
+/// `AlternatingMomentum`, the scheme `withMomentum` gives for AltGA in the Polyak form. The supplement's form is the explicit Euler step of
 /// the second-order system x″ = v(x) − γx′; by its Lemma 11 the eigenvalues λ of that system's
 /// Jacobian G′ = [[0, I], [v′, −γI]] satisfy λ(λ + γ) = μ for the eigenvalues μ of v′, and the
 /// step map is I + hG′. Order 1 (in the Polyak form for β fixed as h → 0 the iteration is not a
@@ -143,7 +145,10 @@ public enum MomentumForm: String, Sendable, CaseIterable {
     case supplement
 }
 
-/// `Momentum(scheme, form:, weight:)` for a scheme chosen at run time.
+/// Momentum for a scheme chosen at run time: `AlternatingMomentum` (each player's update
+/// carries its momentum, Gidel et al.) for AltGA in the Polyak form, the whole-step wrapper
+/// `Momentum(scheme, form:, weight:)` for every other scheme and form.
 public func withMomentum<S: Scheme>(_ scheme: S, form: MomentumForm, weight: Double) throws -> any Scheme {
-    try Momentum(scheme, form: form, weight: weight)
+    if form == .polyak, let alt = scheme as? AltGA { return try AlternatingMomentum(alt, beta: weight) }
+    return try Momentum(scheme, form: form, weight: weight)
 }
