@@ -96,3 +96,14 @@ func reproduction(arguments: [String]) -> [(String, JSON)] {
     [("gameflow_version", .string(GameFlowVersion.version)), ("commit", .string(GameFlowVersion.commit)),
      ("arguments", .array(arguments.map { .string($0) }))]
 }
+
+/// One line for why stored arguments (a checkpoint's, a sweep cell's, a run folder's) do not
+/// parse as `command`: a help or version request is not a run (ArgumentParser's message for it
+/// is the whole help text), and any other problem is its first line.
+func storedArgumentsProblem<C: ParsableCommand>(_ command: C.Type, _ error: Error) -> String {
+    if let e = error as? GameFlowError { return e.description }
+    if command.exitCode(for: error) == .success {
+        return "they ask for help or the version (--help, -h, --version), not a run"
+    }
+    return command.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+}

@@ -33,7 +33,12 @@ struct GameOptions: ParsableArguments {
         if let dir = runDirectory {
             guard gameFile == nil && self.game == nil else { throw GameFlowError.invalidInput("give one of --run, --game-file or --game") }
             let checkpoint = try TrainingCheckpoint.load(from: dir)
-            let train = try Train.parse(checkpoint.arguments)
+            let train: Train
+            do {
+                train = try Train.parse(checkpoint.arguments)
+            } catch {
+                throw GameFlowError.invalidInput("'\(dir)': the run's stored settings do not parse: " + storedArgumentsProblem(Train.self, error))
+            }
             let gan = try train.makeGame()
             var start = checkpoint.checkpoint.state
             let statePath = joinPath(dir, "state.json")

@@ -53,7 +53,7 @@ struct Resume: ParsableCommand {
             train = try Train.parse(arguments)
         } catch {
             throw GameFlowError.invalidInput("\(TrainingCheckpoint.fileName) in '\(directory)' has settings train refuses: "
-                                             + Train.message(for: error))
+                                             + storedArgumentsProblem(Train.self, error))
         }
         train.output = directory
         train.json = json

@@ -49,8 +49,7 @@ func validateSweepCell(_ cell: SweepCell) throws {
 
 /// One line for a cell's problem; a key that is no flag of the command says so.
 func sweepProblemText(_ error: Error) -> String {
-    var message = (error as? GameFlowError)?.description
-        ?? Run.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    var message = storedArgumentsProblem(Run.self, error)
     if message.hasPrefix("Unknown option '--") {
         message = "unknown key '" + message.dropFirst("Unknown option '--".count).dropLast() + "' (keys are gameflow run's flag names)"
     }

@@ -234,6 +234,28 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, bad.stderr)
     }
 
+    /// Issue 32: stored arguments asking for help are a one-line error, not the 172-line help.
+    func testResumeOfAHelpCheckpointIsOneLine() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run")
+        let r = try run(["train", "--scheme", "simga", "--lr", "1e-3", "--steps", "10", "--output", out.path, "--quiet", "--no-eigenvalues"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let path = out.appendingPathComponent("checkpoint.json")
+        var obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any])
+        for flag in ["--help", "-h", "--version"] {
+            obj["arguments"] = (obj["arguments"] as? [String] ?? []).filter { !["--help", "-h", "--version"].contains($0) } + [flag]
+            try JSONSerialization.data(withJSONObject: obj).write(to: path)
+            for args in [["resume", out.path], ["spectrum", "--run", out.path]] {
+                let bad = try run(args)
+                XCTAssertEqual(bad.code, 1, "\(args) \(flag)")
+                XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1, "\(args) \(flag): \(bad.stderr)")
+                XCTAssertTrue(bad.stderr.contains("help") || bad.stderr.contains("--version"), bad.stderr)
+                XCTAssertEqual(bad.stdout, "")
+            }
+        }
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
