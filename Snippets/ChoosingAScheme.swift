@@ -13,9 +13,10 @@ for name in SchemeName.fixedStep {
     print(name.rawValue, s.status, "distance", s.distanceToEquilibrium!, "work", work)
 }
 
-// Wrappers compose with any scheme: RMSProp around consensus, two time scales, momentum.
+// Wrappers compose with any scheme: RMSProp around consensus, two time scales, momentum
+// (for AltGA, Gidel et al.'s negative momentum: each player's update carries its own).
 let rms = Preconditioned(try Consensus(gamma: 0.5), method: .referenceRMSProp, stepScale: try StepScale([1, 4]))
-let heavyBall = try Momentum(AltGA(), form: .polyak, weight: -0.3)
+let heavyBall = try withMomentum(AltGA(), form: .polyak, weight: -0.3)
 for scheme in [rms, heavyBall] as [any Scheme] {
     let s = try solve(game, scheme: scheme, from: x0, options: SolveOptions(stepSize: 0.05, maxSteps: 500))
     print(scheme.name, s.status, s.distanceToEquilibrium!)

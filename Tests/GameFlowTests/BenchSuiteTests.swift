@@ -95,7 +95,12 @@ import GameFlow
     func speedView() throws {
         let options = SuiteOptions(quick: true, seeds: [0], gameFilter: ["dirac"], schemeFilter: ["simga"], includeGAN: false, includeSpeed: true)
         let r = try SuiteRunner(options: options).run()
-        #expect(!r.speed.isEmpty)
-        #expect(r.speed.contains { ($0.microsecondsPerStep ?? 0) > 0 })
+        // One row per workload for the one scheme, each timed (a finite positive time, no note),
+        // and the throughput probe's figures finite and positive.
+        #expect(r.speed.map(\.workload) == ["bilinear n=10", "bilinear n=100", "mog-ring8 (batch 512)"])
+        #expect(r.speed.allSatisfy { $0.scheme == "simga" && $0.note == nil })
+        #expect(r.speed.allSatisfy { t in t.microsecondsPerStep.map { $0.isFinite && $0 > 0 } ?? false })
+        let t = try #require(r.throughput)
+        #expect(t.n == 500 && t.fieldGBps.isFinite && t.fieldGBps > 0 && t.dgemvGBps.isFinite && t.dgemvGBps > 0)
     }
 }

@@ -256,6 +256,23 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// The same seed gives the same bits in two processes (ASLR, thread start-up and memory
+    /// reuse differ between them), and another seed does not.
+    func testSameSeedIsTheSameRunAcrossProcesses() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func state(_ name: String, seed: Int) throws -> Data {
+            let out = dir.appendingPathComponent(name)
+            let r = try run(["train", "--scheme", "consensus", "--gamma", "10", "--optimizer", "rmsprop", "--lr", "1e-3", "--steps", "20",
+                             "--hidden", "8", "--depth", "2", "--batch", "16", "--seed", "\(seed)", "--output", out.path, "--quiet", "--no-eigenvalues"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            return try Data(contentsOf: out.appendingPathComponent("state.json"))
+        }
+        let a = try state("a", seed: 3), b = try state("b", seed: 3), c = try state("c", seed: 4)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

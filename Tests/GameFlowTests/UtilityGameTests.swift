@@ -220,7 +220,15 @@ struct QuarticUtility: ZeroSumUtility {
     func zooFiniteDifferences() throws {
         let dir = UtilityGameTests.root.appendingPathComponent("zoo")
         var rng = SeededGenerator(seed: 21)
-        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".json") {
+        // Every game the zoo's README lists, and no other file: an empty or renamed zoo fails.
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+        let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+        let listed = readme.components(separatedBy: "\n| `").dropFirst().map { String($0.prefix { $0 != "`" }) }.sorted()
+        #expect(files.count >= 7 && files == listed, "zoo files \(files), README lists \(listed)")
+        var checked = 0
+        defer { #expect(checked == files.count) }
+        for file in files {
+            checked += 1
             let g = try GameFile.load(path: dir.appendingPathComponent(file).path).game
             let n = g.dimension
             for _ in 0..<3 {
