@@ -273,6 +273,26 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(a, c)
     }
 
+    /// Issue 32: the demo's measured rates agree with theory (no transient, no Jordan block);
+    /// only AltGA's neutral ellipse on the bilinear game oscillates around 1, as it says.
+    func testDemoMeasuresWhereThePredictionApplies() throws {
+        let r = try run(["demo"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        var rows = 0
+        for line in r.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count >= 6, let measured = Double(f[f.count - 4]), let predicted = Double(f[f.count - 3]),
+                  f.last == "completed" else { continue }
+            rows += 1
+            if f[0] == "altga" && rows <= SchemeName.fixedStep.count {
+                XCTAssertEqual(measured, 1, accuracy: 0.02, String(line))
+            } else {
+                XCTAssertEqual(measured, predicted, accuracy: 2e-5 * predicted, String(line))
+            }
+        }
+        XCTAssertEqual(rows, 2 * SchemeName.fixedStep.count)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
