@@ -102,7 +102,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
 }
 
 /// Integrates `game` from `initialState` with `scheme`: `Integrator(...).solve()` in one call,
-/// usable with existentials (`any Game`, `any Scheme`), which it opens once.
+/// usable with existentials (`any Game`, `any Scheme`), which it opens once (the loop then runs
+/// as unspecialised generic code; `gameflow-bench existential` measures what that costs).
 public func solve<G: Game, S: Scheme>(_ game: G, scheme: S, from initialState: [Double],
                                       options: SolveOptions, progressEvery: Int = 1000,
                                       progress: ((Int, Stats) -> Void)? = nil) throws -> Solution {
