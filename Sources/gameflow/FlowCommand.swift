@@ -29,6 +29,9 @@ struct FlowCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Absolute tolerance (> 0).")
     var atol: Double = 1e-12
 
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Work bound: end the flow failed (bound exceeded) after this many accepted steps (a stiff game under an explicit stepper needs steps of order 1/max|λ|).")
+    var maxSteps: Int = 1_000_000
+
     @Option(parsing: .unconditional, help: "Output interval in time (default T/1000).")
     var every: Double?
 
@@ -48,7 +51,7 @@ struct FlowCommand: ParsableCommand {
         guard intervals <= 1_000_000 else { throw GameFlowError.invalidInput("--time/--every asks for \(intervals) outputs (limit 1000000)") }
         let count = max(1, Int(intervals))
         let times = (0...count).map { min(time, Double($0) * dt) }.reduce(into: [Double]()) { if $0.last != $1 { $0.append($1) } }
-        let options = FlowOptions(method: m, relativeTolerance: rtol, absoluteTolerance: atol)
+        let options = FlowOptions(method: m, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
         try options.validate()
         if let dir = output { try validateOutputDirectory(dir) }
 
@@ -62,7 +65,7 @@ struct FlowCommand: ParsableCommand {
         let toEquilibrium = game.distanceToEquilibria(from: x)
         let summary = JSON.object([
             ("game", .string(game.name)), ("method", .string(m.rawValue)), ("time", .number(flow.times.last!)),
-            ("requested_time", .number(time)), ("rtol", .number(rtol)), ("atol", .number(atol)),
+            ("requested_time", .number(time)), ("rtol", .number(rtol)), ("atol", .number(atol)), ("max_steps", .int(maxSteps)),
             ("status", .string(flow.status.name)), ("reason", flow.status.reason.map { .string($0) } ?? .null),
             ("final_state", .numbers(x)), ("vector_field_norm", .number(vNorm)),
             ("distance_to_equilibrium", toEquilibrium.map { .number($0) } ?? .null),

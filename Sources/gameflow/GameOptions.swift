@@ -42,7 +42,9 @@ struct GameOptions: ParsableArguments {
             let gan = try train.makeGame()
             var start = checkpoint.checkpoint.state
             let statePath = joinPath(dir, "state.json")
-            if FileManager.default.fileExists(atPath: statePath) { start = try readStateFile(statePath, dimension: gan.dimension) }
+            if FileManager.default.fileExists(atPath: statePath) {
+                start = try readStateFile(statePath, dimension: gan.dimension, networks: Train.networksJSON(gan))
+            }
             guard start.count == gan.dimension else { throw GameFlowError.invalidInput("'\(dir)': the state has \(start.count) entries, the run's GAN \(gan.dimension)") }
             if x0 != nil { throw GameFlowError.invalidInput("--x0 does not apply to --run (use --state)") }
             // The evaluation batch as the run drew it: whole, or in its parts (debiased consensus).

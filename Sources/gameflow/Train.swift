@@ -175,6 +175,14 @@ struct Train: ParsableCommand {
     }
 
     /// The run's GAN, as `execute` makes it (for `gameflow spectrum --run DIR`).
+    /// The shapes a state of `game` belongs to (state.json's "networks"): the two networks'
+    /// widths and their order in x.
+    static func networksJSON(_ game: MLPGAN) -> JSON {
+        .object([("generator", .array(game.generator.widths.map { .int($0) })),
+                 ("discriminator", .array(game.discriminator.widths.map { .int($0) })),
+                 ("layout", .string(game.layout.rawValue))])
+    }
+
     func makeGame() throws -> MLPGAN {
         let (source, act, util, lay) = try networkSettings()
         let (gh, dh) = try hiddenWidths()
@@ -272,7 +280,11 @@ struct Train: ParsableCommand {
                 writeStandardError((note + "\n"))
             }
         }
-        let x0 = try initState.map { try readStateFile($0, dimension: game.dimension) } ?? game.initialState(seed: seed)
+        // A resumed run starts from its checkpoint: the --init file is not read again (it may
+        // have moved since).
+        let x0 = try resuming.map { $0.checkpoint.state }
+            ?? initState.map { try readStateFile($0, dimension: game.dimension, networks: Self.networksJSON(game)) }
+            ?? game.initialState(seed: seed)
         if let s = stepScale { _ = try s.perCoordinate(game.players) }
         if let e = field.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
         #if DEBUG
@@ -470,26 +482,68 @@ struct TrainingRun {
         progress.finish()
         integrator = loop.integrator
         if let dir = output {
-            try writeAtomically(JSON.numbers(integrator.state).serialized() + "\n", to: joinPath(dir, "state.json"))
+            try writeAtomically(stateFileJSON(integrator.state, networks: Train.networksJSON(game)).serialized() + "\n",
+                                to: joinPath(dir, "state.json"))
         }
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
                       final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted)
     }
 }
 
-/// A state file (a JSON array of finite numbers) of `dimension` entries.
-func readStateFile(_ path: String, dimension: Int) throws -> [Double] {
+/// A state file: `{"networks": {…}, "state": [numbers]}` as `train` writes it (the shapes the
+/// parameters belong to, checked against `networks` when given), or a bare JSON array of finite
+/// numbers (checked by its length only). Every problem names the file.
+func readStateFile(_ path: String, dimension: Int, networks: JSON? = nil) throws -> [Double] {
     let data = try readInput(path, what: "state file", limit: 1 << 30)
-    guard case .array(let values) = try JSON.parse(data) else { throw GameFlowError.invalidInput("'\(path)' is not a JSON array of numbers") }
+    let parsed: JSON
+    do { parsed = try JSON.parse(data) } catch {
+        throw GameFlowError.invalidInput("state file '\(path)' is not valid JSON (truncated or damaged?)")
+    }
+    let values: [JSON]
+    switch parsed {
+    case .array(let v): values = v
+    case .object:
+        guard case .array(let v)? = parsed["state"] else {
+            throw GameFlowError.invalidInput("state file '\(path)' has no \"state\" array")
+        }
+        values = v
+        if let expected = networks {
+            guard let stored = parsed["networks"] else {
+                throw GameFlowError.invalidInput("state file '\(path)' does not say which networks it belongs to (no \"networks\")")
+            }
+            // Compared field by field (a parsed object need not keep the writer's key order).
+            guard describeNetworks(stored) == describeNetworks(expected) else {
+                throw GameFlowError.invalidInput("state file '\(path)' holds the parameters of other networks (\(describeNetworks(stored))), not of these (\(describeNetworks(expected)))")
+            }
+        }
+    default:
+        throw GameFlowError.invalidInput("state file '\(path)' is not a JSON array of numbers nor a train state")
+    }
     let x = try values.map { v -> Double in
         switch v {
         case .int(let i): return Double(i)
         case .number(let d) where d.isFinite: return d
-        default: throw GameFlowError.invalidInput("'\(path)' is not a JSON array of finite numbers")
+        default: throw GameFlowError.invalidInput("state file '\(path)' is not an array of finite numbers")
         }
     }
     guard x.count == dimension else {
-        throw GameFlowError.invalidInput("'\(path)' has \(x.count) parameters, these networks have \(dimension)")
+        throw GameFlowError.invalidInput("state file '\(path)' has \(x.count) parameters, these networks have \(dimension)")
     }
     return x
+}
+
+/// state.json as `train` writes it: the shapes, then the parameters.
+func stateFileJSON(_ x: [Double], networks: JSON) -> JSON {
+    .object([("networks", networks), ("parameters", .int(x.count)), ("state", .numbers(x))])
+}
+
+/// "generator 4-8-2, discriminator 2-8-1, discriminator-first".
+func describeNetworks(_ j: JSON) -> String {
+    func widths(_ k: String) -> String {
+        guard case .array(let a)? = j[k] else { return "?" }
+        return a.map { v -> String in if case .int(let i) = v { return "\(i)" }; return "?" }.joined(separator: "-")
+    }
+    let layout: String
+    if case .string(let l)? = j["layout"] { layout = l } else { layout = "?" }
+    return "generator \(widths("generator")), discriminator \(widths("discriminator")), \(layout)"
 }

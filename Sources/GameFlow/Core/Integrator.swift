@@ -230,7 +230,8 @@ public struct Integrator<G: Game, S: Scheme> {
         recording?.tracksStepSize = scheme.lastStepSize(cache) != nil
         let vNorm = options.tolerance == nil ? nil : monitoredNorm()
         record(vNorm: vNorm)
-        if let tol = options.tolerance, let v = vNorm, v <= tol { status = .converged }
+        if let v = vNorm, !v.isFinite { status = .diverged("step 0: the field v is not finite at the initial state (non-finite field)") }
+        else if let tol = options.tolerance, let v = vNorm, v <= tol { status = .converged }
     }
 
     /// The run so far, to save and continue later with `init(game:scheme:resumingFrom:options:)`.
@@ -277,6 +278,13 @@ public struct Integrator<G: Game, S: Scheme> {
         if let tol = options.tolerance {
             let v = monitoredNorm()
             vNorm = v
+            // A field that is NaN or infinite at a finite state (log of a negative number, say)
+            // ends the run: it is no convergence, whatever the norm's comparison says.
+            if !v.isFinite {
+                stepsCompleted -= 1
+                copyValues(previous, into: &state)
+                return finish(.diverged("step \(stepsCompleted + 1): the field v is not finite at the new state (non-finite field); the last state with a finite field kept"))
+            }
             if v <= tol {
                 record(vNorm: v, force: true)
                 return finish(.converged)
@@ -296,6 +304,11 @@ public struct Integrator<G: Game, S: Scheme> {
             if let p = progress, stepsCompleted % max(1, progressEvery) == 0 { p(self) }
         }
         let vNorm = monitoredNorm()
+        // A run that ends where v is not finite (its last step landed where the field is NaN,
+        // with no tolerance to look at v each step) has not completed: it diverged.
+        if !vNorm.isFinite, status!.isSuccessful {
+            status = .diverged("step \(stepsCompleted): the field v is not finite at the final state (non-finite field)")
+        }
         return Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
                         vectorFieldNorm: vNorm,
                         distanceToEquilibrium: game.distanceToEquilibria(from: state),

@@ -54,24 +54,33 @@ public struct FlowOptions: Sendable {
     public var absoluteTolerance: Double
     /// The driver's first trial step (GSL adapts it); nil: 1e-6 × the first output interval.
     public var initialStep: Double?
-    /// Cap on the driver's step attempts per output interval (without one, rk4imp and bsimp can
-    /// creep on with steps of 1e-17 when v fails).
-    public var maxStepsPerInterval: Int
+    /// The work bound of the whole flow: accepted steps at most (`--max-steps`); reaching it ends
+    /// the flow `failed` with reason code `bound exceeded` (a stiff game under an explicit
+    /// stepper needs steps of order 1/max|λ| and would otherwise run for hours).
+    public var maxSteps: Int
 
-    /// Options for a flow: the stepper, its tolerances (the absolute one > 0: GSL aborts on 0), an optional first step and the cap on step attempts per output interval.
+    /// The smallest relative tolerance a flow accepts: 4ε ≈ 8.9e-16. GSL's control asks
+    /// |err| ≤ atol + rtol·|x| per component, and an error estimate below the spacing of doubles
+    /// cannot be met: at rtol 1e-300 the steppers shrank the step forever.
+    public static let minimumRelativeTolerance = 4 * Double.ulpOfOne
+
+    /// Options for a flow: the stepper, its tolerances (the absolute one > 0: GSL aborts on 0), an optional first step and the bound on accepted steps.
     public init(method: FlowMethod, relativeTolerance: Double = 1e-10, absoluteTolerance: Double = 1e-12,
-                initialStep: Double? = nil, maxStepsPerInterval: Int = 10_000_000) {
+                initialStep: Double? = nil, maxSteps: Int = 1_000_000) {
         self.method = method
         self.relativeTolerance = relativeTolerance
         self.absoluteTolerance = absoluteTolerance
         self.initialStep = initialStep
-        self.maxStepsPerInterval = maxStepsPerInterval
+        self.maxSteps = maxSteps
     }
 
     /// Throws a clear error for the values that make GSL abort or hang.
     public func validate() throws {
-        guard relativeTolerance.isFinite, relativeTolerance > 0, relativeTolerance < 1 else {
+        guard relativeTolerance.isFinite, relativeTolerance < 1 else {
             throw GameFlowError.invalidInput("--rtol must be a number in (0, 1) (got \(relativeTolerance))")
+        }
+        guard relativeTolerance >= Self.minimumRelativeTolerance else {
+            throw GameFlowError.invalidInput("--rtol \(relativeTolerance) is below what float64 can meet (the smallest is 4ε ≈ \(String(Self.minimumRelativeTolerance)))")
         }
         guard absoluteTolerance.isFinite, absoluteTolerance > 0 else {
             throw GameFlowError.invalidInput("--atol must be a finite number > 0 (got \(absoluteTolerance))")
@@ -79,8 +88,8 @@ public struct FlowOptions: Sendable {
         if let h = initialStep, !(h.isFinite && h > 0) {
             throw GameFlowError.invalidInput("initial step must be a finite number > 0 (got \(h))")
         }
-        guard maxStepsPerInterval >= 1 else {
-            throw GameFlowError.invalidInput("step cap must be at least 1 (got \(maxStepsPerInterval))")
+        guard maxSteps >= 1 else {
+            throw GameFlowError.invalidInput("--max-steps must be at least 1 (got \(maxSteps))")
         }
     }
 }
@@ -131,34 +140,48 @@ public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double]
         throw GameFlowError.invalidInput("GSL could not allocate the \(options.method.rawValue) driver for \(n) unknowns")
     }
     defer { gsl_odeiv2_driver_free(driver) }
-    gsl_odeiv2_driver_set_nmax(driver, UInt(options.maxStepsPerInterval))
 
+    // The driver's stepper, control and evolve objects, stepped here one accepted step at a
+    // time: the accepted steps are counted exactly and the work bound holds for the whole flow.
+    let d = driver.pointee
     var y = x0
     var t = times[0]
+    var h = h0
     var states = [x0]
     var reached = [times[0]]
     var status = Status.completed
-    for target in times.dropFirst() {
-        let code = withExtendedLifetime(context) {
-            y.withUnsafeMutableBufferPointer { gsl_odeiv2_driver_apply(driver, &t, target, $0.baseAddress) }
+    var accepted = 0
+    outer: for target in times.dropFirst() {
+        while t < target {
+            if accepted >= options.maxSteps {
+                status = .failed("bound exceeded: \(options.maxSteps) accepted steps (--max-steps) before t = \(target) (at t = \(t))")
+                break outer
+            }
+            let before = t
+            let code = withExtendedLifetime(context) {
+                y.withUnsafeMutableBufferPointer { gsl_odeiv2_evolve_apply(d.e, d.c, d.s, system, &t, target, &h, $0.baseAddress) }
+            }
+            if code != Int32(GSL_SUCCESS) {
+                var why = "GSL odeiv2 \(options.method.rawValue) failed before t = \(target) (at t = \(t)): \(GSL.reason(code)) (GSL status \(code))"
+                if let e = context.failure { why += "; \(e)" }
+                status = .failed(why)
+                break outer
+            }
+            guard t > before else {
+                status = .failed("step size underflow at t = \(t): the error control needs steps below the spacing of doubles there")
+                break outer
+            }
+            accepted += 1
         }
-        if code != Int32(GSL_SUCCESS) {
-            var why = "GSL odeiv2 \(options.method.rawValue) failed before t = \(target) (at t = \(t)): \(GSL.reason(code)) (GSL status \(code))"
-            if code == Int32(GSL_EMAXITER) { why += "; more than \(options.maxStepsPerInterval) step attempts in one output interval" }
-            if let e = context.failure { why += "; \(e)" }
-            status = .failed(why)
-            break
-        }
-        // bsimp can leave y corrupted after a failed f: only states from successful calls are kept.
+        // bsimp can leave y corrupted after a failed f: only states from successful steps are kept.
         states.append(y)
         reached.append(t)
     }
     var stats = Stats()
     stats.fieldEvaluations = context.fieldEvaluations
     stats.jacobianEvaluations = context.jacobianEvaluations
-    let attempts = Int(driver.pointee.e.pointee.count), rejected = Int(driver.pointee.e.pointee.failed_steps)
-    stats.acceptedSteps = attempts - rejected
-    stats.rejectedSteps = rejected
+    stats.acceptedSteps = accepted
+    stats.rejectedSteps = Int(d.e.pointee.failed_steps)
     return FlowSolution(status: status, times: reached, states: states, stats: stats)
 }
 

@@ -113,7 +113,9 @@ public struct GameFile: Sendable {
             do {
                 formulas.append(try Formula.parse(text, variables: names))
             } catch GameFlowError.invalidInput(let m) {
-                throw GameFlowError.invalidInput("utility \(u + 1) \"\(text)\": \(m)")
+                // A long formula is quoted by its start: the message stays one readable line.
+                let quoted = text.count <= 80 ? text : String(text.prefix(60)) + "…"
+                throw GameFlowError.invalidInput("utility \(u + 1) \"\(quoted)\": \(m)")
             }
         }
         if zeroSum { formulas.append(.negate(formulas[0])) }

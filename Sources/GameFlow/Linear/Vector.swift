@@ -66,14 +66,19 @@ public func dot(_ x: [Double], _ y: [Double]) -> Double {
 @inlinable
 public func norm2(_ x: [Double]) -> Double {
     var scale = 0.0
-    for v in x { scale = max(scale, abs(v)) }
+    for v in x {
+        // NaN compares false with everything: without this test `max` skipped it, and a NaN
+        // field had norm 0 (a run "converged" on it).
+        if v.isNaN { return .nan }
+        scale = max(scale, abs(v))
+    }
     guard scale > 0, scale.isFinite else { return scale }
     var s = 0.0
     for v in x { let t = v / scale; s += t * t }
     return scale * s.squareRoot()
 }
 
-/// ‖x − y‖₂.
+/// ‖x − y‖₂ (NaN when either has a NaN).
 @inlinable
 public func distance(_ x: [Double], _ y: [Double]) -> Double {
     precondition(x.count == y.count, "distance: length mismatch")

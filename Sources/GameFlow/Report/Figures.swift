@@ -283,7 +283,7 @@ public enum Figures {
         let times = (0...substeps).map { time * Double($0) / Double(substeps) }
         // GSL's rk8pd with error control; where it fails (v blows up), the states reached.
         guard let s = try? integrateFlow(game, from: x0, times: times,
-                                         options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-10, maxStepsPerInterval: 100_000))
+                                         options: FlowOptions(method: .rk8pd, relativeTolerance: 1e-10, maxSteps: 100_000))
         else { return [x0] }
         return s.states
     }

@@ -73,6 +73,16 @@ public indirect enum JSON: Sendable, Equatable {
     /// A number, or null for nil.
     public static func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
 
+    /// A number's value, integral or not (JSON writes 0.0 as 0, which parses back as an
+    /// integer); nil for anything else.
+    public var numberValue: Double? {
+        switch self {
+        case .number(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+
     /// Compact when `indent` is nil, otherwise pretty-printed with that many spaces per level.
     public func serialized(indent: Int? = nil) -> String {
         var out = ""

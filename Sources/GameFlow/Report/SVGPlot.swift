@@ -330,8 +330,12 @@ public struct Plot: Sendable {
     private func dataBounds(_ scale: Scale, _ pick: ((Double, Double)) -> Double) -> ClosedRange<Double>? {
         var lo = Double.infinity, hi = -Double.infinity
         func see(_ p: (Double, Double)) {
-            let v = pick(p)
+            var v = pick(p)
             guard v.isFinite, scale == .linear || v > 0 else { return }
+            // The view stays within what its arithmetic can hold: 10^±300 on a log axis (a
+            // subnormal 5e-324 once made a tick at 10^−336 = 0), ±1e300 on a linear one (a span
+            // of 2e308 is infinite). Points beyond are drawn outside the clipped plot area.
+            v = scale == .log ? min(max(v, Self.logFloor), 1 / Self.logFloor) : min(max(v, -Self.linearLimit), Self.linearLimit)
             lo = min(lo, v); hi = max(hi, v)
         }
         for s in series {
@@ -345,6 +349,11 @@ public struct Plot: Sendable {
         }
         return lo <= hi ? lo...hi : nil
     }
+
+    /// The smallest value a log axis shows (its largest is the reciprocal).
+    static let logFloor = 1e-300
+    /// The largest magnitude a linear axis shows.
+    static let linearLimit = 1e300
 
     private func padded(_ r: ClosedRange<Double>?, _ scale: Scale) -> ClosedRange<Double> {
         guard var r = r else { return scale == .log ? 0.1...10 : -1...1 }
@@ -380,8 +389,11 @@ public struct Plot: Sendable {
     }
 
     private func ticks(_ r: ClosedRange<Double>, _ scale: Scale) -> [Double] {
+        guard r.lowerBound.isFinite, r.upperBound.isFinite, r.upperBound > r.lowerBound else { return [] }
         if scale == .log {
-            let a = Int(floor(log10(r.lowerBound))), b = Int(ceil(log10(r.upperBound)))
+            guard r.lowerBound > 0 else { return [] }
+            // Exponents of doubles lie within ±324: the conversions to Int cannot trap.
+            let a = Int(max(-330, floor(log10(r.lowerBound)))), b = Int(min(330, ceil(log10(r.upperBound))))
             // Up to three decades, decades alone leave too few ticks: add 2× and 5×.
             let mantissas: [Double] = b - a <= 3 ? [1, 2, 5] : [1]
             let stride = max(1, (b - a) / 8)
@@ -389,7 +401,9 @@ public struct Plot: Sendable {
                 .filter { r.contains($0) }
         }
         let span = r.upperBound - r.lowerBound
+        guard span.isFinite else { return [] }
         let raw = span / 7, mag = pow(10, floor(log10(raw)))
+        guard mag.isFinite, mag > 0 else { return [] }
         let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
         var t = ceil(r.lowerBound / step) * step, out: [Double] = []
         while t <= r.upperBound + 1e-9 * step {

@@ -28,16 +28,12 @@ public enum SweepMerge {
 
     /// A run's final error: its distance to the equilibrium (set), else ‖v‖.
     static func finalError(_ result: JSON) -> Double? {
-        if case .number(let d)? = result["distance_to_equilibrium"] { return d }
-        if case .number(let v)? = result["vector_field_norm"] { return v }
-        return nil
+        result["distance_to_equilibrium"]?.numberValue ?? result["vector_field_norm"]?.numberValue
     }
 
     /// The same at the start (`run` cells record both).
     static func initialError(_ result: JSON) -> Double? {
-        if case .number(let d)? = result["initial_distance_to_equilibrium"] { return d }
-        if case .number(let v)? = result["initial_vector_field_norm"] { return v }
-        return nil
+        result["initial_distance_to_equilibrium"]?.numberValue ?? result["initial_vector_field_norm"]?.numberValue
     }
 
     /// Per game: final error against cost, one line per scheme (log–log).

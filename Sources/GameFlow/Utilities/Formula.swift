@@ -92,12 +92,24 @@ public indirect enum Formula: Sendable, Equatable {
     /// - Throws: `GameFlowError.invalidInput` naming the position (1-based column) and what was
     ///   expected, an unknown name, or a non-finite constant.
     public static func parse(_ text: String, variables names: [String]) throws -> Formula {
+        guard text.utf8.count <= maxLength else {
+            throw GameFlowError.invalidInput("the formula has \(text.utf8.count) bytes; the limit is \(maxLength)")
+        }
         var p = FormulaParser(text: Array(text.unicodeScalars), names: names)
-        let f = try p.expression()
+        let f = try p.expression().formula
         p.skipSpace()
         if p.position < p.text.count { throw p.error("expected an operator or the end") }
         return f
     }
+
+    /// The longest formula accepted, in bytes (1 MB).
+    public static let maxLength = 1_000_000
+    /// The deepest formula accepted: at most this many operations on any path from the whole
+    /// formula to a number or variable (a sum of up to 1,000 terms; evaluation recurses this
+    /// deep, and must fit the 512 KB stack of a sweep's worker threads).
+    public static let maxDepth = 1_000
+    /// The most parentheses, function calls and exponents nested inside one another.
+    public static let maxNesting = 200
 }
 
 struct FormulaParser {
@@ -119,41 +131,65 @@ struct FormulaParser {
         return position < text.count ? text[position] : nil
     }
 
-    mutating func expression() throws -> Formula {
+    /// How deep the parser's own recursion is (parentheses, calls, exponents).
+    var nesting = 0
+
+    typealias Node = (formula: Formula, depth: Int)
+
+    /// A node one operation above `children`, refused beyond `Formula.maxDepth`.
+    func node(_ f: Formula, _ children: Int...) throws -> Node {
+        let d = 1 + (children.max() ?? 0)
+        guard d <= Formula.maxDepth else {
+            throw GameFlowError.invalidInput("at column \(position): the formula is more than \(Formula.maxDepth) operations deep (e.g. a sum of more than \(Formula.maxDepth) terms); split it")
+        }
+        return (f, d)
+    }
+
+    mutating func nested<T>(_ body: (inout FormulaParser) throws -> T) throws -> T {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Formula.maxNesting else {
+            throw error("more than \(Formula.maxNesting) parentheses, calls or exponents nested in one another")
+        }
+        return try body(&self)
+    }
+
+    mutating func expression() throws -> Node {
         var a = try term()
         while let c = peek(), c == "+" || c == "-" {
             position += 1
             let b = try term()
-            a = c == "+" ? .add(a, b) : .subtract(a, b)
+            a = try node(c == "+" ? .add(a.formula, b.formula) : .subtract(a.formula, b.formula), a.depth, b.depth)
         }
         return a
     }
 
-    mutating func term() throws -> Formula {
+    mutating func term() throws -> Node {
         var a = try unary()
         while let c = peek(), c == "*" || c == "/" {
             position += 1
             let b = try unary()
-            a = c == "*" ? .multiply(a, b) : .divide(a, b)
+            a = try node(c == "*" ? .multiply(a.formula, b.formula) : .divide(a.formula, b.formula), a.depth, b.depth)
         }
         return a
     }
 
-    mutating func unary() throws -> Formula {
-        if peek() == "-" {
-            position += 1
-            return .negate(try unary())
-        }
-        return try power()
+    mutating func unary() throws -> Node {
+        // A run of minus signs is counted, not recursed into.
+        var signs = 0
+        while peek() == "-" { position += 1; signs += 1 }
+        var a = try power()
+        for _ in 0..<signs { a = try node(.negate(a.formula), a.depth) }
+        return a
     }
 
-    mutating func power() throws -> Formula {
+    mutating func power() throws -> Node {
         let base = try primary()
         guard peek() == "^" else { return base }
         position += 1
-        let exponent = try unary()
-        if let n = Self.integerConstant(exponent) { return .integerPower(base, n) }
-        return .power(base, exponent)
+        let exponent = try nested { try $0.unary() }
+        if let n = Self.integerConstant(exponent.formula) { return try node(.integerPower(base.formula, n), base.depth) }
+        return try node(.power(base.formula, exponent.formula), base.depth, exponent.depth)
     }
 
     /// The value of a constant integer exponent (2, -3, (4), 3^2), if it is one.
@@ -163,16 +199,16 @@ struct FormulaParser {
         return c == c.rounded() && Swift.abs(c) <= 1e9 ? Int(c) : nil
     }
 
-    mutating func primary() throws -> Formula {
+    mutating func primary() throws -> Node {
         guard let c = peek() else { throw error("expected a number, a name or '('") }
         if c == "(" {
             position += 1
-            let e = try expression()
+            let e = try nested { try $0.expression() }
             guard peek() == ")" else { throw error("expected ')'") }
             position += 1
             return e
         }
-        if c.properties.numericType != nil || c == "." { return try number() }
+        if c.properties.numericType != nil || c == "." { return (try number(), 0) }
         if c.properties.isAlphabetic || c == "_" {
             let start = position
             while position < text.count, text[position].properties.isAlphabetic || text[position] == "_"
@@ -186,10 +222,10 @@ struct FormulaParser {
                     throw error("unknown function '\(name)' (functions: \(Formula.functions.keys.sorted().joined(separator: ", ")))")
                 }
                 position += 1
-                var args = [try expression()]
+                var args = [try nested { try $0.expression() }]
                 while peek() == "," {
                     position += 1
-                    args.append(try expression())
+                    args.append(try nested { try $0.expression() })
                 }
                 guard peek() == ")" else { throw error("expected ')' or ','") }
                 position += 1
@@ -197,13 +233,13 @@ struct FormulaParser {
                     position = start
                     throw error("\(name) takes \(arity) argument\(arity == 1 ? "" : "s"), got \(args.count)")
                 }
-                return .function(name, args)
+                return try node(.function(name, args.map(\.formula)), args.map(\.depth).max() ?? 0)
             }
             guard let i = names.firstIndex(of: name) else {
                 position = start
                 throw error("unknown name '\(name)' (variables: \(names.joined(separator: ", ")))")
             }
-            return .variable(i)
+            return (.variable(i), 0)
         }
         throw error("expected a number, a name or '('")
     }

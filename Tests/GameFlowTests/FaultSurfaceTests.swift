@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import GameFlow
+
+/// Issue 25: faults on the second wave's surfaces (formula games, flows, sweeps' figures).
+@Suite struct FaultSurfaceTests {
+    static func formulaGame(_ utilities: [String], x0: String = "[1, 1]") throws -> any Game {
+        let list: String = utilities.map { "\"\($0)\"" }.joined(separator: ", ")
+        let head = #"{"game": "utilities", "players": [["x"], ["y"]], "utilities": ["#
+        let text: String = head + list + #"], "x0": "# + x0 + "}"
+        return try GameFile.parse(Data(text.utf8)).game
+    }
+
+    @Test("A NaN field is not convergence: log(x) past x = 0 ends the run diverged (non-finite field) at the last state with a finite field")
+    func nanFieldDiverges() throws {
+        let game = try Self.formulaGame(["log(x)*y - 3*x", "-log(x)*y"])
+        #expect(norm2([1, .nan, 0]).isNaN)
+        for tolerance in [1e-8, nil] as [Double?] {
+            let s = try integrate(game, SimGA(), from: [1, 1], h: 1, steps: 10, tolerance: tolerance)
+            guard case .diverged(let why) = s.status else { Issue.record("expected diverged, got \(s.status)"); continue }
+            #expect(why.contains("non-finite"), "\(why)")
+            #expect(s.finalState.allSatisfy { $0.isFinite })
+            if tolerance != nil { #expect(s.finalState == [1, 1] && s.vectorFieldNorm == 2) }
+        }
+    }
+
+    @Test("Formulas deeper or larger than the documented limits are one error at parse time, not a stack overflow")
+    func formulaLimits() throws {
+        let cases = [String(repeating: "(", count: 20_000) + "x*y" + String(repeating: ")", count: 20_000),
+                     (0..<50_000).map { "\($0 % 7 + 1)*x*y" }.joined(separator: " + "),
+                     String(repeating: "-", count: 100_000) + "x*y",
+                     "x" + String(repeating: "^x", count: 5000) + "*y",
+                     String(repeating: "x*y + ", count: 200_000) + "x"]
+        for text in cases {
+            #expect(throws: GameFlowError.self) { _ = try Self.formulaGame([text]) }
+        }
+        // At the limits: a sum of 1,000 terms and 200 nested parentheses parse and evaluate.
+        let sum = try Self.formulaGame([(0..<1000).map { _ in "x*y" }.joined(separator: " + ")])
+        #expect(sum.vectorField(at: [2, 3]) == [3000, -2000])
+        let nested = try Self.formulaGame([String(repeating: "(", count: 199) + "x*y" + String(repeating: ")", count: 199)])
+        #expect(nested.vectorField(at: [2, 3]) == [3, -2])
+    }
+
+    @Test("Flows: an impossible rtol is refused; a stiff game under rkf45 ends failed at the step bound with exact counts")
+    func flowBounds() throws {
+        let rotation = try DiracGAN()
+        for rtol in [1e-300, 1e-17, 0] {
+            #expect(throws: GameFlowError.self) {
+                _ = try integrateFlow(rotation, from: [1, 1], times: [0, 1], options: FlowOptions(method: .msbdf, relativeTolerance: rtol, absoluteTolerance: 1e-300))
+            }
+        }
+        let stiff = try AffineGame(M: Matrix(rows: 2, columns: 2, storage: [-1, 0, 0, -1e8]), b: [0, 0], playerSizes: [1, 1])
+        let s = try integrateFlow(stiff, from: [1, 1], times: [0, 10, 20],
+                                  options: FlowOptions(method: .rkf45, relativeTolerance: 1e-6, absoluteTolerance: 1e-9, maxSteps: 20_000))
+        guard case .failed(let why) = s.status else { Issue.record("expected failed, got \(s.status)"); return }
+        #expect(why.contains("bound exceeded"))
+        #expect(s.stats.acceptedSteps == 20_000 && s.stats.rejectedSteps >= 0)
+        // rkf45 takes six evaluations per attempt (accepted or rejected) and one at the start.
+        #expect(s.stats.fieldEvaluations == 6 * (s.stats.acceptedSteps + s.stats.rejectedSteps) + 1)
+    }
+
+    @Test("Figures survive zeros, subnormals and huge ranges: log and linear axes give well-formed SVG")
+    func figureRanges() throws {
+        for (scale, values) in [(Plot.Scale.log, [5e-324, 0, 1e-300, 1, 1e308, .infinity, .nan]),
+                                (.linear, [-1.7e308, 0, 1.7e308]), (.log, [5e-324]), (.linear, [1e308, 1e308])] {
+            var plot = Plot(title: "t", xLabel: "x", yLabel: "y")
+            plot.yScale = scale
+            plot.add("s", .lineWithMarkers(values.enumerated().map { (Double($0.offset + 1), $0.element) }, .circle), color: "#000000")
+            #expect(SVGChecker.check(plot.svg()).wellFormed)
+        }
+        // A distance of exactly 0 is written "0" and read back as an integer: still a number.
+        let result = try JSON.parse(Data(#"{"distance_to_equilibrium": 0, "vector_field_norm": 5e-324}"#.utf8))
+        #expect(SweepMerge.finalError(result) == 0)
+    }
+}
