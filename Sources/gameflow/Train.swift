@@ -220,9 +220,9 @@ struct Train: ParsableCommand {
     func dataSource() throws -> any SampleSource {
         if let m = try? GaussianMixture.named(data) { return m }
         guard FileManager.default.fileExists(atPath: data) else {
-            throw GameFlowError.invalidInput("unknown data set '\(data)' (expected ring8, grid25, grid16 or a CSV file)")
+            throw GameFlowError.invalidInput("unknown data set '\(data)': no built-in of that name (ring8, grid25, grid16) and no such file")
         }
-        return try Dataset.load(path: data)
+        return try DataFiles.load(data)
     }
 
     /// Each network's hidden widths: --generator-hidden / --discriminator-hidden, else --depth × --hidden.
@@ -546,4 +546,20 @@ func describeNetworks(_ j: JSON) -> String {
     let layout: String
     if case .string(let l)? = j["layout"] { layout = l } else { layout = "?" }
     return "generator \(widths("generator")), discriminator \(widths("discriminator")), \(layout)"
+}
+
+/// Data files read once per process: a command asks for its data more than once (settings,
+/// the game, the summary), and a pipe or FIFO (`--data <(cat pts.csv)`) can be read only once.
+enum DataFiles {
+    nonisolated(unsafe) private static var loaded: [String: Dataset] = [:]
+    private static let lock = NSLock()
+
+    static func load(_ path: String) throws -> Dataset {
+        lock.lock()
+        defer { lock.unlock() }
+        if let d = loaded[path] { return d }
+        let d = try Dataset.load(path: path)
+        loaded[path] = d
+        return d
+    }
 }

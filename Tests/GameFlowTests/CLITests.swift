@@ -332,6 +332,31 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: part.appendingPathComponent("state.json")), try Data(contentsOf: whole.appendingPathComponent("state.json")))
     }
 
+    /// Issue 25: a sweep naming a missing --init file is refused before any cell runs; data is
+    /// read once, as a stream, from a FIFO or a process substitution.
+    func testSweepFilesValidatedAndDataReadOnceAsAStream() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = dir.appendingPathComponent("spec.json")
+        try #"{"command": "train", "scheme": "simga", "lr": 0.001, "steps": [2, 3], "init": "/nonexistent/state.json"}"#
+            .write(to: spec, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("sweep")
+        let r = try run(["sweep", spec.path, "--output", out.path])
+        XCTAssertNotEqual(r.code, 0)
+        XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        // A FIFO with a writer: read once (it was opened twice and hung).
+        let fifo = dir.appendingPathComponent("points")
+        XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
+        let csv = "x,y\r\n" + (0..<100).map { "\(Double($0 % 7) / 3),\(Double($0 % 5) / 2)\r\n" }.joined()
+        let writer = Thread { try? csv.write(toFile: fifo.path, atomically: false, encoding: .utf8) }
+        writer.start()
+        let t = try run(["train", "--data", fifo.path, "--scheme", "simga", "--lr", "1e-3", "--steps", "2", "--quiet", "--json"])
+        XCTAssertEqual(t.code, 0, t.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(t.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(o["data_dimension"] as? Int, 2)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -73,3 +73,59 @@ import Testing
         #expect(SweepMerge.finalError(result) == 0)
     }
 }
+
+@Suite struct SweepFaultTests {
+    static func folder() -> String {
+        NSTemporaryDirectory() + "gameflow-sweep-fault-\(UUID().uuidString)"
+    }
+
+    @Test("A grid of 10¹² cells is refused before it is expanded (counted with overflow checks)")
+    func hugeGrid() throws {
+        let axis = JSON.array((0..<1000).map { .number(Double($0)) })
+        #expect(throws: GameFlowError.self) { _ = try SweepSpec(grids: [[("a", axis), ("b", axis), ("c", axis), ("d", axis)]]) }
+        let big = JSON.array((0..<Int(1 << 20)).map { .int($0) })
+        #expect(throws: GameFlowError.self) { _ = try SweepSpec(grids: [[("a", big)]]) }
+        // At the limit of two grids it is counted across grids too.
+        let half = JSON.array((0..<(SweepSpec.maxCells / 2 + 1)).map { .int($0) })
+        #expect(throws: GameFlowError.self) { _ = try SweepSpec(grids: [[("a", half)], [("b", half)]]) }
+        #expect(try SweepSpec(grids: [[("a", .array([.int(1), .int(2)])), ("b", .array([.int(1), .int(2), .int(3)]))]]).cells.count == 6)
+    }
+
+    @Test("A damaged shard (empty or cut spec.json) is refused by merge; a killed cell's temporary file is removed by the re-run")
+    func damagedShardsAndTemporaries() throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try SweepSpec(grids: [[("h", .array([.number(0.1), .number(0.2), .number(0.3)]))]])
+        var engine = SweepEngine(spec: spec, output: dir, jobs: 1)
+        engine.progress = false
+        let body: @Sendable (SweepCell) throws -> SweepOutcome = { cell in
+            SweepOutcome(result: .object([("status", .string("completed")), ("h", .number(cell.number("h")!))]), seconds: 0)
+        }
+        _ = try engine.run(body)
+        #expect(try SweepFolder.merged([dir]).records.count == 3)
+        // A kill between a cell's write and its rename leaves cell-000001.json.tmp-PID and no cell file.
+        let cell1 = SweepFolder.cellPath(dir, 1)
+        try FileManager.default.removeItem(atPath: cell1)
+        let leftover = cell1 + ".tmp-424242"
+        try "{\"cell\": 1, \"resu".write(toFile: leftover, atomically: false, encoding: .utf8)
+        _ = try engine.run(body)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(FileManager.default.fileExists(atPath: cell1))
+        for damaged in ["", "[", "[]", "{\"a\": 1}"] {
+            try damaged.write(toFile: dir + "/spec.json", atomically: true, encoding: .utf8)
+            #expect(throws: GameFlowError.self) { _ = try SweepFolder.merged([dir]) }
+        }
+    }
+
+    @Test("CSV data with CRLF line ends (and a lone CR) reads as with LF")
+    func crlfData() throws {
+        let dir = Self.folder()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (name, end) in [("lf", "\n"), ("crlf", "\r\n"), ("cr", "\r")] {
+            try ("x,y" + end + "1,2" + end + "3,4" + end).write(toFile: "\(dir)/\(name).csv", atomically: true, encoding: .utf8)
+            let d = try Dataset.load(path: "\(dir)/\(name).csv")
+            #expect(d.dimension == 2 && d.points == [1, 2, 3, 4], "\(name)")
+        }
+    }
+}

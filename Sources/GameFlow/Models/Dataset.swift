@@ -47,7 +47,8 @@ public struct Dataset: SampleSource {
         guard let text = String(data: data, encoding: .utf8) else { throw GameFlowError.invalidInput("data file '\(path)' is not UTF-8 text") }
         var values: [Double] = []
         var d: Int?
-        for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: split on it too (Windows files), and on a lone "\r".
+        for (k, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

@@ -122,13 +122,19 @@ public func createOutputDirectory(_ dir: String) throws -> Int32 {
     }
     // The descriptor stays open (and the lock held) until the process exits. Holding it, no
     // other gameflow process writes here: temporary files left by a killed one are removed.
+    removeTemporaries(in: dir)
+    return fd
+}
+
+/// Removes the temporary files (`NAME.tmp-PID`) that `writeAtomically` leaves when its process
+/// is killed between writing and renaming; call it only while holding the folder's lock.
+public func removeTemporaries(in dir: String) {
     for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
         if let r = name.range(of: ".tmp-", options: .backwards), !name[r.upperBound...].isEmpty,
            name[r.upperBound...].allSatisfy(\.isNumber) {
             unlink(joinPath(dir, name))
         }
     }
-    return fd
 }
 
 /// The system's reason for a failed file operation, one line.

@@ -93,6 +93,8 @@ public struct SweepEngine {
             try validateOutputDirectory(dir)
             lock = try createOutputDirectory(dir)
             try FileManager.default.createDirectory(atPath: joinPath(dir, "cells"), withIntermediateDirectories: true)
+            // What a killed cell left half-written (its rename never happened) goes; the cell runs again.
+            removeTemporaries(in: joinPath(dir, "cells"))
             // The folder belongs to one spec: a re-run with another is refused.
             let specPath = joinPath(dir, "spec.json")
             if let old = try? String(contentsOfFile: specPath, encoding: .utf8) {
@@ -185,13 +187,19 @@ public enum SweepFolder {
                 byIndex[index(r)] = r
             }
         }
+        // The spec says how many cells there are: a damaged spec.json (empty, cut short, not a
+        // list of grids) is refused, not merged into a header-only table.
         var total = 0
-        if case .array(let grids)? = try? JSON.parse(Data(spec!.utf8)) {
-            for g in grids {
-                var n = 1
-                if case .object(let axes) = g { for (_, v) in axes { if case .array(let vs) = v { n *= vs.count } } }
-                total += n
+        guard case .array(let grids)? = try? JSON.parse(Data(spec!.utf8)), !grids.isEmpty else {
+            throw GameFlowError.invalidInput("'\(joinPath(folders[0], "spec.json"))' is damaged (not a sweep spec): run that shard again")
+        }
+        for g in grids {
+            guard case .object(let axes) = g, !axes.isEmpty else {
+                throw GameFlowError.invalidInput("'\(joinPath(folders[0], "spec.json"))' is damaged (a grid is not an object of axes): run that shard again")
             }
+            var n = 1
+            for (_, v) in axes { if case .array(let vs) = v { n *= vs.count } }
+            total += n
         }
         let missing = (0..<total).filter { byIndex[$0] == nil }
         guard missing.isEmpty else {

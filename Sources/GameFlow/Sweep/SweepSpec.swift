@@ -65,8 +65,28 @@ public struct SweepSpec: Sendable {
         try self.init(validating: grids, reservedKeys: reservedKeys, bad)
     }
 
+    /// The most cells a spec may expand to (counted before anything is expanded: a grid of
+    /// 10¹² cells once took the machine's memory).
+    public static let maxCells = 1_000_000
+
     private init(validating grids: [[(String, JSON)]], reservedKeys: Set<String>, _ bad: (String) -> GameFlowError) throws {
         guard !grids.isEmpty else { throw bad("the list of grids is empty") }
+        // Count first, with overflow checked: the product of the axes' lengths, summed over grids.
+        var total = 0
+        for grid in grids {
+            var product = 1
+            for (_, value) in grid {
+                guard case .array(let list) = value, !list.isEmpty else { continue }
+                let (p, overflow) = product.multipliedReportingOverflow(by: list.count)
+                product = overflow ? Int.max : p
+                if product > Self.maxCells { break }
+            }
+            let (t, overflow) = total.addingReportingOverflow(product)
+            total = overflow ? Int.max : t
+            guard total <= Self.maxCells else {
+                throw bad("the grids expand to more than \(Self.maxCells) cells (the limit); split the sweep")
+            }
+        }
         var cells: [SweepCell] = []
         var canonicalGrids: [JSON] = []
         for (g, grid) in grids.enumerated() {
