@@ -117,13 +117,9 @@ struct GANStep: ParsableCommand {
         }
         var gan = try MLPGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
         gan.penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
-        var game: any Game = gan
-        if let eta = nkPenalty { game = try NKPenalizedGame(gan, eta: eta) }
         let scale = try factors(stepScale, "--step-scale").map { try StepScale($0) }
-        func scaled<G: Game>(_ g: G, _ s: StepScale) throws -> any Game { try TimeScaledGame(g, scale: s) }
-        func split<G: Game>(_ g: G, _ p: Int) throws -> any Game { try SubBatchedGame(g, parts: p) }
-        if let s = scale, optimizer == "none" { game = try scaled(game, s) }
-        if let p = parts { game = try split(game, p) }
+        // The field as `gameflow train` composes it (the library's one composition).
+        let game = try TrainingFieldStack(nkPenalty: nkPenalty, fieldScale: optimizer == "none" ? scale : nil, parts: parts).apply(to: gan)
         for name in schemes.split(separator: ",").map(String.init) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
             knobs.lambda = lambda

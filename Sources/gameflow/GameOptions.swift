@@ -47,11 +47,12 @@ struct GameOptions: ParsableArguments {
             }
             guard start.count == gan.dimension else { throw GameFlowError.invalidInput("'\(dir)': the state has \(start.count) entries, the run's GAN \(gan.dimension)") }
             if x0 != nil { throw GameFlowError.invalidInput("--x0 does not apply to --run (use --state)") }
-            // The evaluation batch as the run drew it: whole, or in its parts (debiased consensus).
-            if let parts = try train.batchParts().parts {
-                return (try field.apply(to: FixedBatchGame(try SubBatchedGame(gan, parts: parts), step: MLPGAN.evaluationStep)), start)
+            // The field the run trained (its own NK penalty, time scales and parts, composed as
+            // training composes them) at its evaluation batch: one composition, not another.
+            if field.nkPenalty != nil || field.stepScaleText != nil {
+                throw GameFlowError.invalidInput("--nk-penalty and --step-scale do not apply to --run: the run's own field is analysed")
             }
-            return (try field.apply(to: FixedBatchGame(gan, step: MLPGAN.evaluationStep)), start)
+            return (try train.fieldStack().apply(to: gan, fixedAt: MLPGAN.evaluationStep), start)
         }
         switch (gameFile, self.game) {
         case (.some, .some):

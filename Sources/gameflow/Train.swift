@@ -319,7 +319,7 @@ struct Train: ParsableCommand {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if !noEigenvalues && !result.interrupted {
                 if game.dimension <= Self.eigenvalueLimit {
-                    try writeEigenvalueFigure(game, at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
+                    try writeEigenvalueFigure(game, stack: try fieldStack(), at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
                 } else if !quiet {
                     writeStandardError("gameflow: note: eigenvalues.svg skipped: the dense \(game.dimension)×\(game.dimension) Jacobian and its two eigen-decompositions would need \(3 * game.dimension * game.dimension * 8 / 1_000_000) MB (done up to n = \(Self.eigenvalueLimit))\n")
                 }
@@ -347,16 +347,36 @@ struct Train: ParsableCommand {
         return summary
     }
 
+    /// The modifiers of the field this run trains (`TrainingFieldStack`): the NK penalty, time
+    /// scales when no optimizer takes them, and the debiasing parts.
+    func fieldStack() throws -> TrainingFieldStack {
+        let preconditioner = try optimizerOptions.preconditioner()
+        let stepScale = try field.stepScale()
+        return TrainingFieldStack(nkPenalty: field.nkPenalty, fieldScale: preconditioner == nil ? stepScale : nil,
+                                  parts: try batchParts().parts)
+    }
+
     /// The largest network the end-of-run eigenvalue figure is made for (three dense n × n
     /// matrices: 384 MB at the limit).
     static let eigenvalueLimit = 4000
 
-    /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from exact JVPs).
-    private func writeEigenvalueFigure(_ game: MLPGAN, at x: [Double], gamma: Double, dir: String) throws {
+    /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from
+    /// exact JVPs) of the trained field (`stack`) at the evaluation batch, drawn in
+    /// eigenvalues.svg and written to eigenvalues.json (what `spectrum --run` computes too).
+    private func writeEigenvalueFigure(_ game: MLPGAN, stack: TrainingFieldStack, at x: [Double], gamma: Double, dir: String) throws {
         if !quiet { writeStandardError("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n") }
-        let j = game.jacobianMatrix(at: x, step: MLPGAN.evaluationStep)
+        let field = try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep)
+        let j = field.jacobianMatrix(at: x)
         let plain = try eigenvalues(of: j)
         let consensus = try eigenvalues(of: consensusJacobian(j, gamma: gamma))
+        func pairs(_ ls: [Complex<Double>]) -> JSON { .array(ls.map { .array([.number($0.real), .number($0.imaginary)]) }) }
+        let json = JSON.object([
+            ("dimension", .int(game.dimension)), ("batch", .string("evaluation")), ("state", .string("final")),
+            ("nk_penalty", .optional(stack.nkPenalty)), ("field_step_scale", stack.fieldScale.map { .numbers($0.factors) } ?? .null),
+            ("batch_parts", stack.parts.map { .int($0) } ?? .null),
+            ("eigenvalues", pairs(plain)), ("consensus_gamma", .number(gamma)), ("consensus_eigenvalues", pairs(consensus)),
+        ])
+        try writeAtomically(json.serialized(indent: 2) + "\n", to: joinPath(dir, "eigenvalues.json"))
         var plot = Figures.eigenvalueCloud([(label: "v′", eigenvalues: plain), (label: "v′ − γv′ᵀv′ (γ = \(gamma))", eigenvalues: consensus)],
                                            title: "Eigenvalues of the Jacobian at the end of training")
         let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
@@ -422,19 +442,11 @@ struct TrainingRun {
         }
     }
 
+    /// The modifiers of the trained field (the library's one composition, `TrainingFieldStack`).
+    var stack: TrainingFieldStack { TrainingFieldStack(nkPenalty: nkPenalty, fieldScale: fieldScale, parts: parts) }
+
     func run() throws -> Result {
-        if let e = nkPenalty, e != 0 { return try run(on: NKPenalizedGame(game, eta: e)) }
-        return try run(on: game)
-    }
-
-    private func run<F: Game>(on field: F) throws -> Result {
-        if let s = fieldScale { return try run(parted: TimeScaledGame(field, scale: s)) }
-        return try run(parted: field)
-    }
-
-    private func run<F: Game>(parted field: F) throws -> Result {
-        if let p = parts { return try runOpened(scheme, field: SubBatchedGame(field, parts: p)) }
-        return try runOpened(scheme, field: field)
+        try runOpened(scheme, field: try stack.apply(to: game))
     }
 
     /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).

@@ -357,6 +357,37 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(o["data_dimension"] as? Int, 2)
     }
 
+    /// Issue 26: the end-of-run eigenvalues (eigenvalues.json) and `spectrum --run` are of one
+    /// field, composed once (NK penalty per part, time scales, split debiasing).
+    func testRunEigenvaluesAndSpectrumRunAnalyseTheTrainedField() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("run")
+        var r = try run(["train", "--scheme", "consensus", "--gamma", "1", "--lr", "1e-3", "--steps", "5", "--nk-penalty", "0.3",
+                         "--step-scale", "1,2", "--debias", "split", "--batch", "16", "--hidden", "4", "--depth", "1", "--latent", "2",
+                         "--output", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let saved = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("eigenvalues.json"))) as? [String: Any])
+        XCTAssertEqual(saved["batch_parts"] as? Int, 2)
+        XCTAssertEqual(saved["nk_penalty"] as? Double, 0.3)
+        r = try run(["spectrum", "--run", out.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let analysed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        func sorted(_ any: Any?) throws -> [[Double]] {
+            try XCTUnwrap(any as? [[Double]]).sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }
+        }
+        let a = try sorted(saved["eigenvalues"]), b = try sorted(analysed["eigenvalues"])
+        XCTAssertEqual(a.count, b.count)
+        let scale = a.map { ($0[0] * $0[0] + $0[1] * $0[1]).squareRoot() }.max()!
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x[0], y[0], accuracy: 1e-10 * scale)
+            XCTAssertEqual(x[1], y[1], accuracy: 1e-10 * scale)
+        }
+        // The run's own field: flags that would change it are refused with --run.
+        let bad = try run(["spectrum", "--run", out.path, "--nk-penalty", "1"])
+        XCTAssertEqual(bad.code, 1)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
