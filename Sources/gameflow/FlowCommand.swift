@@ -67,6 +67,7 @@ struct FlowCommand: ParsableCommand {
             ("game", .string(game.name)), ("method", .string(m.rawValue)), ("time", .number(flow.times.last!)),
             ("requested_time", .number(time)), ("rtol", .number(rtol)), ("atol", .number(atol)), ("max_steps", .int(maxSteps)),
             ("status", .string(flow.status.name)), ("reason", flow.status.reason.map { .string($0) } ?? .null),
+            ("reason_code", flow.status.reasonCode.map { .string($0.rawValue) } ?? .null),
             ("final_state", .numbers(x)), ("vector_field_norm", .number(vNorm)),
             ("distance_to_equilibrium", toEquilibrium.map { .number($0) } ?? .null),
             ("equilibrium_set_dimension", game.equilibriumSetDimension.map { .int($0) } ?? .null),

@@ -436,6 +436,7 @@ struct TrainingRun {
              ("vector_field_norm", .number(vectorFieldNorm)),
              ("discriminator_loss", .number(-losses.discriminator)), ("generator_loss", .number(-losses.generator)),
              ("steps", .int(steps)), ("status", .string(statusName)), ("reason", reason.map { .string($0) } ?? .null),
+             ("reason_code", interrupted ? .string(ReasonCode.interrupted.rawValue) : status.reasonCode.map { .string($0.rawValue) } ?? .null),
              ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep)),
              // Which kernel build ran: avx512 and avx2-fma give the same bits, baseline differs.
              ("kernels", .string(MLPKernels.name))]

@@ -129,3 +129,27 @@ import Testing
         }
     }
 }
+
+@Suite struct ReasonCodeTests {
+    @Test("Every producer of a failed or diverged status gives its typed reason code")
+    func codes() throws {
+        let bilinear = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [1]))
+        let out = try integrate(bilinear, SimGA(), from: [1, 1], h: 1, steps: 100, bound: 1e3)
+        #expect(out.status.reasonCode == .boundExceeded, "\(out.status)")
+        let nan = try FaultSurfaceTests.formulaGame(["log(x)*y - 3*x", "-log(x)*y"])
+        #expect(try integrate(nan, SimGA(), from: [1, 1], h: 1, steps: 10, tolerance: 1e-8).status.reasonCode == .nonFiniteValue)
+        #expect(try integrate(nan, SimGA(), from: [1, 1], h: 1, steps: 10).status.reasonCode == .nonFiniteValue)
+        let riccati = ClosureGame(name: "riccati", dimension: 1, field: { x, v in v[0] = 1 + x[0] * x[0] }, jacobian: { x, j in j[0] = 2 * x[0] })
+        for method in [RootMethod.newtonKrylov, .hybridsj, .hybrids] {
+            let scheme = try ImplicitEuler(ImplicitSolverOptions(method: method, tolerance: 1e-10, maxIterations: 50, stallTolerance: nil))
+            let s = try integrate(riccati, scheme, from: [0], h: 1, steps: 3)
+            #expect(s.status.reasonCode == .rootSolveFailed, "\(method): \(s.status)")
+        }
+        let adaptive = try AdaptiveRK(method: .rkf45, relativeTolerance: 1e-10, absoluteTolerance: 1e-12, minimumStepFraction: 0.5)
+        let stiff = try AffineGame(M: Matrix(rows: 2, columns: 2, storage: [-1, 0, 0, -1e6]), b: [0, 0], playerSizes: [1, 1])
+        #expect(try integrate(stiff, adaptive, from: [1, 1], h: 1, steps: 3).status.reasonCode == .stepSizeUnderflow)
+        let flow = try integrateFlow(stiff, from: [1, 1], times: [0, 1], options: FlowOptions(method: .rkf45, relativeTolerance: 1e-6, maxSteps: 100))
+        #expect(flow.status.reasonCode == .boundExceeded)
+        #expect(Status.completed.reasonCode == nil && Status.converged.reasonCode == nil)
+    }
+}

@@ -94,5 +94,42 @@ public enum Status: Sendable, Equatable, CustomStringConvertible {
     /// True for `converged` and `completed`.
     public var isSuccessful: Bool { reason == nil }
 
+    /// Why a run did not succeed, as a code a program can branch on (nil for `converged` and
+    /// `completed`); the message (`reason`) says the rest. Every message the library writes
+    /// for a status names its cause in one of the phrases `ReasonCode.classify` reads, and the
+    /// tests check each producer's code.
+    public var reasonCode: ReasonCode? { reason.map(ReasonCode.classify) }
+
     public var description: String { reason.map { "\(name): \($0)" } ?? name }
+}
+
+/// The typed cause of a `diverged` or `failed` status (`reason_code` in JSON summaries).
+public enum ReasonCode: String, Sendable, CaseIterable {
+    /// v, the state or a Jacobian became NaN or infinite.
+    case nonFiniteValue = "non_finite_value"
+    /// The state left the divergence bound, or a work bound (`--max-steps` of a flow) was reached.
+    case boundExceeded = "bound_exceeded"
+    /// An implicit step's root solve (GSL or KINSOL) failed.
+    case rootSolveFailed = "root_solve_failed"
+    /// An error-controlled integrator needed a step below its minimum or below the spacing of doubles.
+    case stepSizeUnderflow = "step_size_underflow"
+    /// GSL odeiv2 failed for another reason (its message is kept).
+    case integratorFailed = "integrator_failed"
+    /// A signal stopped the run (SIGINT, SIGTERM, SIGHUP); a checkpoint was written.
+    case interrupted
+    /// Anything else.
+    case other
+
+    /// The code of a status message (see `Status.reasonCode`).
+    public static func classify(_ message: String) -> ReasonCode {
+        let m = message.lowercased()
+        if m.contains("interrupted") || m.hasPrefix("sigint") || m.hasPrefix("sigterm") || m.hasPrefix("sighup") { return .interrupted }
+        // A root solver's failure first: its message may add that it met a non-finite system.
+        if m.contains("gsl hybrids") || m.contains("gsl hybridsj") || m.contains("kinsol") || m.contains("no root within") { return .rootSolveFailed }
+        if m.contains("non-finite") || m.contains("not finite") { return .nonFiniteValue }
+        if m.contains("divergence bound") || m.contains("bound exceeded") { return .boundExceeded }
+        if m.contains("underflow") || m.contains("below the minimum") { return .stepSizeUnderflow }
+        if m.contains("odeiv2") { return .integratorFailed }
+        return .other
+    }
 }

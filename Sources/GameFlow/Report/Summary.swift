@@ -44,6 +44,7 @@ extension Solution {
             ("steps", .int(steps)),
             ("status", .string(status.name)),
             ("reason", status.reason.map { .string($0) } ?? .null),
+            ("reason_code", status.reasonCode.map { .string($0.rawValue) } ?? .null),
             ("final_state", .numbers(finalState)),
             ("vector_field_norm", .number(vectorFieldNorm)),
             ("distance_to_equilibrium", .optional(distanceToEquilibrium)),
