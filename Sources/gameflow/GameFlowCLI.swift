@@ -33,16 +33,47 @@ struct Main {
             for line in p.lines { writeStandardError("gameflow: error: \(line)\n") }
             exit(1)
         }
-        let message: String
+        var message: String
         if let e = error as? GameFlowError {
             message = e.description
         } else {
             message = GameFlowCommand.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "\(error)"
+            // A misspelt flag is what the user needs to hear about, before a missing one
+            // ("--stpe 0.1" made "Missing expected argument '--step'").
+            if message.hasPrefix("Missing expected argument"), let unknown = unknownOption(in: Array(CommandLine.arguments.dropFirst())) {
+                message = "Unknown option '\(unknown)'"
+            }
+            let subcommand = CommandLine.arguments.dropFirst().first
+            if subcommand == "train", message.hasPrefix("Unknown option '--step'") {
+                message += " (train's step size is --lr)"
+            }
         }
         writeStandardError("gameflow: error: \(message)\n")
-        exit(code.rawValue == 0 ? 1 : code.rawValue)
+        // One documented code for every error (ArgumentParser's usage errors would be 64).
+        exit(1)
     }
+}
+
+/// The first `--name` in `arguments` that the subcommand (its first word) has no option for,
+/// read from the subcommand's own help text (nil when every one is known or there is none).
+func unknownOption(in arguments: [String]) -> String? {
+    guard let name = arguments.first,
+          let command = GameFlowCommand.configuration.subcommands.first(where: { $0._commandName == name }) else { return nil }
+    let help = command.helpMessage(columns: 10_000)
+    var known: Set<String> = ["--help", "--version", "--root-method"]   // the last is hidden (an old name)
+    // Only the option lines' own names ("  -h, --help  Show help"), not flags named in descriptions.
+    for line in help.split(separator: "\n") {
+        let t = line.drop { $0 == " " }
+        guard t.hasPrefix("-") else { continue }
+        let names = t.components(separatedBy: "  ").first ?? ""
+        for token in names.split(whereSeparator: { " ,<>".contains($0) }) where token.hasPrefix("--") { known.insert(String(token)) }
+    }
+    for arg in arguments.dropFirst() where arg.hasPrefix("--") && arg.count > 2 {
+        let flag = String(arg.split(separator: "=", maxSplits: 1).first ?? Substring(arg))
+        if !known.contains(flag) { return flag }
+    }
+    return nil
 }
 
 struct GameFlowCommand: ParsableCommand {

@@ -45,6 +45,9 @@ struct SpectrumCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
+    @Flag(help: "No progress or notes on stderr (spectrum prints none; accepted as every command does).")
+    var quiet = false
+
     /// The largest n at which schemes without a stability function are scanned on their step matrix.
     static let stepMatrixLimit = 300
 

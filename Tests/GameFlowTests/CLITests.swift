@@ -388,6 +388,22 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(bad.code, 1)
     }
 
+    /// Issue 26: a misspelt flag is named before a missing one; train's --step points at --lr;
+    /// spectrum accepts --quiet like every command.
+    func testMisspeltFlagsAndQuiet() throws {
+        for (args, expected) in [(["run", "--game", "dirac", "--scheme", "simga", "--stpe", "0.1", "--steps", "3"], "Unknown option '--stpe'"),
+                                 (["train", "--scheme", "simga", "--step", "0.1", "--steps", "3"], "train's step size is --lr"),
+                                 (["run", "--game", "dirac", "--scheme", "simgaa", "--step", "0.1", "--steps", "3"], "simga, altga")] {
+            let r = try run(args)
+            XCTAssertEqual(r.code, 1, "\(args)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+        }
+        let q = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--quiet"])
+        XCTAssertEqual(q.code, 0, q.stderr)
+        XCTAssertEqual(q.stderr, "")
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
