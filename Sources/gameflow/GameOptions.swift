@@ -33,13 +33,8 @@ struct GameOptions: ParsableArguments {
         if let dir = runDirectory {
             guard gameFile == nil && self.game == nil else { throw GameFlowError.invalidInput("give one of --run, --game-file or --game") }
             let checkpoint = try TrainingCheckpoint.load(from: dir)
-            let train: Train
-            do {
-                train = try Train.parse(checkpoint.arguments)
-            } catch {
-                throw GameFlowError.invalidInput("'\(dir)': the run's stored settings do not parse: " + storedArgumentsProblem(Train.self, error))
-            }
-            let gan = try train.makeGame()
+            let (_, configuration) = try checkpoint.train(directory: dir)
+            let gan = try Train.makeGame(configuration)
             var start = checkpoint.checkpoint.state
             let statePath = joinPath(dir, "state.json")
             if FileManager.default.fileExists(atPath: statePath) {
@@ -52,7 +47,7 @@ struct GameOptions: ParsableArguments {
             if field.nkPenalty != nil || field.stepScaleText != nil {
                 throw GameFlowError.invalidInput("--nk-penalty and --step-scale do not apply to --run: the run's own field is analysed")
             }
-            return (try train.fieldStack().apply(to: gan, fixedAt: MLPGAN.evaluationStep), start)
+            return (try configuration.fieldStack().apply(to: gan, fixedAt: MLPGAN.evaluationStep), start)
         }
         switch (gameFile, self.game) {
         case (.some, .some):
@@ -326,6 +321,34 @@ struct SchemeOptions: ParsableArguments {
 
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
     func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == "optimizer" && name.isImplicit }
+
+    /// The scheme `name` with these knobs as a configuration (checked by making it first, so
+    /// every flag error is the one `make` gives).
+    func configuration(_ name: SchemeName, metric: Preconditioner?, discriminator: Int) throws -> SchemeConfiguration {
+        _ = try make(name, metric: metric, discriminator: discriminator)
+        switch name {
+        case .simga: return .simga
+        case .altga:
+            let counts = try substeps.map { text in try text.split(separator: ",").map { part -> Int in
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else { throw GameFlowError.invalidInput("--substeps: '\(part)' is not a whole number") }
+                return n
+            } }
+            return .altga(substeps: counts, innerTolerance: innerTolerance)
+        case .consensus:
+            return .consensus(gamma: gamma!, onDiscriminatorOnly: consensusOn == "discriminator", debias: ConsensusDebias(rawValue: debias)!)
+        case .implicitEuler, .implicitMidpoint, .trapezoidal:
+            let o = try implicitOptions()
+            return .implicit(name, .init(solver: o.method, tolerance: o.tolerance, maxIterations: o.maxIterations, krylovDimension: o.krylovDimension,
+                                         forcing: forcing, lineSearch: o.lineSearch, predictor: o.predictor, stallTolerance: o.stallTolerance,
+                                         newtonIterations: newtonIterations, krylovIterations: krylovIterations, inOptimizerMetric: solvesInMetric(name)))
+        case .heun: return .heun
+        case .rk4: return .rk4
+        case .extragradient: return .extragradient(extrapolationStep: extrapolationStep)
+        case .optimistic: return .optimistic(pastWeight: pastWeight ?? 1)
+        case .sga: return .sga(lambda: lambda!, align: sgaAlign)
+        case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
+        }
+    }
 }
 
 /// The optimizer around a scheme (`run`, `compare`, `train`, `spectrum`, sweep keys): RMSProp or
@@ -340,6 +363,21 @@ struct OptimizerOptions: ParsableArguments {
 
     @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
     var momentumForm: String = "polyak"
+
+    /// The optimizer as a configuration.
+    func configuration() throws -> OptimizerConfiguration {
+        _ = try momentumSettings()   // --momentum without --optimizer momentum is an error
+        switch optimizer {
+        case "none": return .none
+        case "rmsprop": return .rmsprop
+        case "adam": return .adam
+        case "momentum":
+            let (form, weight) = try momentumSettings()!
+            _ = try Momentum(SimGA(), form: form, weight: weight)   // the weight's range, checked
+            return .momentum(form: form, weight: weight)
+        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
+        }
+    }
 
     /// RMSProp's or Adam's constants (nil for none and momentum).
     func preconditioner() throws -> Preconditioner? {
@@ -382,5 +420,26 @@ struct OptimizerOptions: ParsableArguments {
     var summaryFields: [(String, JSON)] {
         optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
                                     ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)]
+    }
+}
+
+extension SchemeConfiguration {
+    /// The scheme's knobs as summary.json fields (the keys `SchemeOptions.summaryFields` writes).
+    var summaryFields: [(String, JSON)] {
+        switch self {
+        case let .consensus(g, onD, d): return [("gamma", .number(g)), ("consensus_on", .string(onD ? "discriminator" : "all")), ("debias", .string(d.rawValue))]
+        case let .sga(l, a): return [("lambda", .number(l)), ("sga_align", .bool(a))]
+        case let .extragradient(e): return [("extrapolation_step", .optional(e))]
+        case let .optimistic(b): return [("past_weight", .number(b))]
+        case let .altga(s, t): return [("substeps", s.map { .string($0.map(String.init).joined(separator: ",")) } ?? .null), ("inner_tolerance", .optional(t))]
+        case let .adaptive(_, r, a): return [("rtol", .number(r)), ("atol", .number(a))]
+        case let .implicit(_, c):
+            return [("root_solver", .string(c.solver.rawValue)), ("root_tolerance", .number(c.tolerance)),
+                    ("root_max_iterations", .int(c.maxIterations)), ("root_stall_tolerance", .number(c.stallTolerance ?? 0)),
+                    ("krylov_dimension", .int(c.krylovDimension)), ("forcing", .string(c.forcing)), ("line_search", .string(c.lineSearch ? "on" : "off")),
+                    ("predictor", .bool(c.predictor)), ("newton_iterations", c.newtonIterations.map { .int($0) } ?? .null),
+                    ("krylov_iterations", c.krylovIterations.map { .int($0) } ?? .null)]
+        case .simga, .heun, .rk4: return []
+        }
     }
 }

@@ -33,32 +33,20 @@ struct Resume: ParsableCommand {
 
     func run() throws {
         let saved = try TrainingCheckpoint.load(from: directory)
-        var arguments = saved.arguments
+        var (train, c) = try saved.train(directory: directory)
         if let steps {
             let done = saved.checkpoint.stepsCompleted
             guard steps >= done else {
                 throw GameFlowError.invalidInput("--steps \(steps) is fewer than the \(done) steps the run in '\(directory)' has done (a resume only continues or extends a run)")
             }
-            if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count {
-                // The metrics schedule stays the original run's (its default depends on --steps).
-                if !arguments.contains("--every"), let old = Int(arguments[i + 1]) {
-                    arguments += ["--every", "\(max(1, old / 100))"]
-                }
-                arguments.removeSubrange(i...(i + 1))
-            }
-            arguments += ["--steps", "\(steps)"]
-        }
-        var train: Train
-        do {
-            train = try Train.parse(arguments)
-        } catch {
-            throw GameFlowError.invalidInput("\(TrainingCheckpoint.fileName) in '\(directory)' has settings train refuses: "
-                                             + storedArgumentsProblem(Train.self, error))
+            // The metrics schedule stays the original run's (its default depends on the steps).
+            if c.metricsEvery == nil { c.metricsEvery = max(1, c.steps / 100) }
+            c.steps = steps
         }
         train.output = directory
         train.json = json
         train.quiet = quiet
-        try train.execute(resuming: saved)
+        try train.execute(resuming: saved, configuration: c)
     }
 }
 
@@ -67,21 +55,44 @@ struct Resume: ParsableCommand {
 struct TrainingCheckpoint {
     static let fileName = "checkpoint.json"
 
+    /// The command's arguments (kept for readers; checkpoints before the configuration existed
+    /// are resumed from them).
     var arguments: [String]
+    /// The run's configuration (nil in checkpoints written before it existed).
+    var configuration: GANTrainingConfiguration?
     var checkpoint: Checkpoint
     var trainingSeconds: Double
 
+    /// The run's total steps: the configuration's, else the stored --steps.
+    var totalSteps: Int? {
+        if let c = configuration { return c.steps }
+        guard let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count else { return nil }
+        return Int(arguments[i + 1])
+    }
+
     /// The saved run's total steps when it had taken them all (a finished run), else nil.
     var finishedSteps: Int? {
-        guard let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]),
-              total == checkpoint.stepsCompleted else { return nil }
+        guard let total = totalSteps, total == checkpoint.stepsCompleted else { return nil }
         return total
+    }
+
+    /// The run as `train` rebuilds it: from the configuration, else (an older checkpoint) from
+    /// its stored arguments.
+    func train(directory: String) throws -> (Train, GANTrainingConfiguration) {
+        var train: Train
+        do {
+            train = try Train.parse(configuration == nil ? arguments : [])
+        } catch {
+            throw GameFlowError.invalidInput("\(Self.fileName) in '\(directory)' has settings train refuses: " + storedArgumentsProblem(Train.self, error))
+        }
+        let c = try configuration ?? train.configuration()
+        return (train, c)
     }
 
     /// The fields checkpoint.json adds to the library's checkpoint file: the run's settings and
     /// its training time so far.
-    static func fields(arguments: [String], trainingSeconds: Double) -> [(String, JSON)] {
-        [("arguments", .array(arguments.map { .string($0) })), ("training_seconds", .number(trainingSeconds))]
+    static func fields(arguments: [String], configuration: JSON, trainingSeconds: Double) -> [(String, JSON)] {
+        [("arguments", .array(arguments.map { .string($0) })), ("configuration", configuration), ("training_seconds", .number(trainingSeconds))]
     }
 
     static func load(from directory: String) throws -> TrainingCheckpoint {
@@ -92,13 +103,20 @@ struct TrainingCheckpoint {
         let (checkpoint, obj) = try CheckpointFile.load(path)
         func bad(_ why: String) -> GameFlowError { .invalidInput("'\(path)' is not a train checkpoint: \(why)") }
         guard let arguments = obj["arguments"] as? [String] else { throw bad("no 'arguments'") }
-        if let i = arguments.firstIndex(of: "--steps"), i + 1 < arguments.count, let total = Int(arguments[i + 1]), checkpoint.stepsCompleted > total {
-            throw bad("'steps_completed' is \(checkpoint.stepsCompleted), more than the run's --steps \(total)")
+        var configuration: GANTrainingConfiguration?
+        if let raw = obj["configuration"] {
+            guard JSONSerialization.isValidJSONObject(raw), let data = try? JSONSerialization.data(withJSONObject: raw),
+                  let json = try? JSON.parse(data) else { throw bad("'configuration' is not an object") }
+            configuration = try GANTrainingConfiguration.decode(json, source: path)
         }
         guard let secondsValue = obj["training_seconds"] as? NSNumber, secondsValue.doubleValue.isFinite, secondsValue.doubleValue >= 0 else {
             throw bad("'training_seconds' must be a finite number ≥ 0")
         }
-        return TrainingCheckpoint(arguments: arguments, checkpoint: checkpoint, trainingSeconds: secondsValue.doubleValue)
+        let saved = TrainingCheckpoint(arguments: arguments, configuration: configuration, checkpoint: checkpoint, trainingSeconds: secondsValue.doubleValue)
+        if let total = saved.totalSteps, checkpoint.stepsCompleted > total {
+            throw bad("'steps_completed' is \(checkpoint.stepsCompleted), more than the run's steps \(total)")
+        }
+        return saved
     }
 }
 

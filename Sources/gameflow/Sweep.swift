@@ -41,11 +41,12 @@ func validateSweepCell(_ cell: SweepCell) throws {
     case "train":
         let train = try Train.parse(cell.commandArguments)
         guard train.output == nil else { throw GameFlowError.invalidInput("a train cell writes no folder (no 'output')") }
-        let game = try train.makeGame()
-        _ = try train.knobs.make(try SchemeName.parse(train.scheme), metric: .referenceRMSProp)
+        let c = try train.configuration()
+        let game = try Train.makeGame(c)
+        _ = try c.makeScheme(discriminator: game.discriminatorPlayer ?? 0)
         // Every file the cell names is read now, before any cell runs (a missing --init file
         // was once a row of status "error" after the others had run).
-        if let path = train.initState { _ = try readStateFile(path, dimension: game.dimension, networks: Train.networksJSON(game)) }
+        if let path = c.initialState { _ = try readStateFile(path, dimension: game.dimension, networks: Train.networksJSON(game)) }
     default: throw GameFlowError.invalidInput("'command' must be run or train (got '\(cell.command)')")
     }
 }

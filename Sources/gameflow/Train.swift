@@ -19,8 +19,11 @@ struct Train: ParsableCommand {
     @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05), grid16 (4×4, σ 0.02), or a CSV file of points (one per row, any dimension d ≥ 1; the generator then outputs d numbers).")
     var data: String = "ring8"
 
-    @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var scheme: String
+    @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")) (required unless --config).")
+    var scheme: String?
+
+    @Option(name: .customLong("config"), help: "Run the configuration in this file (a run's summary.json or checkpoint.json, or a bare configuration): every setting comes from it; give only --output, --json and --quiet with it.")
+    var configFile: String?
 
     @OptionGroup var knobs: SchemeOptions
 
@@ -31,11 +34,11 @@ struct Train: ParsableCommand {
     var momentum: Double? { optimizerOptions.momentum }
     var momentumForm: String { optimizerOptions.momentumForm }
 
-    @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required).")
-    var lr: Double
+    @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required unless --config).")
+    var lr: Double?
 
-    @Option(parsing: .unconditional, help: "Number of training steps (required).")
-    var steps: Int
+    @Option(parsing: .unconditional, help: "Number of training steps (required unless --config).")
+    var steps: Int?
 
     @Option(parsing: .unconditional, help: "Minibatch size.")
     var batch: Int = 512
@@ -108,7 +111,8 @@ struct Train: ParsableCommand {
     /// This run's settings as `train` arguments (what `gameflow resume` re-parses). Numbers
     /// print in Swift's shortest round-trip form, so they parse back to the same bits.
     var settingsArguments: [String] {
-        var a = ["--data", data, "--scheme", scheme, "--optimizer", optimizer, "--lr", "\(lr)", "--steps", "\(steps)",
+        if let c = configFile { return ["--config", c] }
+        var a = ["--data", data, "--scheme", scheme ?? "", "--optimizer", optimizer, "--lr", lr.map { "\($0)" } ?? "", "--steps", steps.map { "\($0)" } ?? "",
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
                  "--activation", activation, "--utility", utility, "--layout", layout]
         a += knobs.arguments + field.arguments
@@ -137,6 +141,84 @@ struct Train: ParsableCommand {
         case nil:
             return .null
         }
+    }
+
+    /// This run as a configuration: the --config file's, or the flags' (every flag checked).
+    func configuration() throws -> GANTrainingConfiguration {
+        if let path = configFile {
+            guard scheme == nil, lr == nil, steps == nil else {
+                throw GameFlowError.invalidInput("--config holds the run's settings: give only --output, --json and --quiet with it (not --scheme, --lr or --steps)")
+            }
+            let c = try GANTrainingConfiguration.load(path)
+            try Self.check(c)
+            return c
+        }
+        guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
+        guard let lr else { throw GameFlowError.invalidInput("Missing expected argument '--lr <lr>' (or --config FILE)") }
+        guard let steps else { throw GameFlowError.invalidInput("Missing expected argument '--steps <steps>' (or --config FILE)") }
+        let (_, act, util, lay) = try networkSettings()
+        let (gh, dh) = try hiddenWidths()
+        func parse(_ name: String?) throws -> Activation {
+            guard let n = name else { return act }
+            guard let a = Activation(rawValue: n) else {
+                throw GameFlowError.invalidInput("unknown activation '\(n)' (expected relu, leaky-relu, tanh or linear)")
+            }
+            return a
+        }
+        let name = try SchemeName.parse(scheme)
+        let optimizerConfiguration = try optimizerOptions.configuration()
+        let stepScale = try field.stepScale()
+        if stepScale != nil && knobs.solvesInMetric(name) {
+            throw GameFlowError.invalidInput("--step-scale with --implicit-metric optimizer is not supported (use --implicit-metric identity)")
+        }
+        if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
+        guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
+            throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(checkpointSeconds))")
+        }
+        let c = GANTrainingConfiguration(
+            data: data,
+            networks: .init(latent: latent, generatorHidden: gh, discriminatorHidden: dh,
+                            generatorActivation: try parse(generatorActivation), discriminatorActivation: try parse(discriminatorActivation)),
+            utility: util, layout: lay, batch: batch, seed: seed, penalties: .init(r1: r1, r2: r2, gp: gp),
+            nkPenalty: field.nkPenalty, stepScale: stepScale?.factors,
+            scheme: try knobs.configuration(name, metric: optimizerConfiguration.preconditioner, discriminator: lay == .generatorFirst ? 1 : 0),
+            optimizer: optimizerConfiguration, lr: lr, steps: steps, initialState: initState, metricsEvery: every,
+            checkpointSeconds: checkpointSeconds, eigenvalues: !noEigenvalues)
+        try Self.check(c)
+        return c
+    }
+
+    /// The checks of a configuration that the library's constructors do not make: sizes,
+    /// memory, the step size, the schedule. Errors name the setting.
+    static func check(_ c: GANTrainingConfiguration) throws {
+        guard (1...100_000).contains(c.batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(c.batch))") }
+        let n = c.networks
+        guard (1...4096).contains(n.latent), n.generatorHidden.count <= 64, n.discriminatorHidden.count <= 64,
+              (n.generatorHidden + n.discriminatorHidden).allSatisfy({ (1...4096).contains($0) }) else {
+            throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
+        }
+        let source = try dataSource(c.data)
+        let d = source.dimension
+        // Workspaces: 6 buffers of batch × (sum of widths) per network, three networks' worth.
+        let widthSum = Double(n.latent + n.generatorHidden.reduce(0, +) + n.discriminatorHidden.reduce(0, +) + d + d + 1)
+        let workspaceGB = 3 * 6 * Double(c.batch) * widthSum * 8 / 1e9
+        guard workspaceGB <= 4 else {
+            throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
+        }
+        // Parameters of both networks; a run keeps some sixteen vectors of that length (state,
+        // field, scheme and optimizer buffers, network gradients), checked before anything is made.
+        func count(_ widths: [Int]) -> Double { zip(widths, widths.dropFirst()).reduce(0) { $0 + Double($1.0 * $1.1 + $1.1) } }
+        let parameters = count([n.latent] + n.generatorHidden + [d]) + count([d] + n.discriminatorHidden + [1])
+        guard 16 * parameters * 8 <= 4e9 else {
+            throw GameFlowError.invalidInput(String(format: "the networks' widths give %.3g parameters, which need about %.1f GB (limit 4 GB)",
+                                                    parameters, 16 * parameters * 8 / 1e9))
+        }
+        if let e = c.metricsEvery, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
+        guard c.checkpointSeconds.isFinite, c.checkpointSeconds > 0 else {
+            throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(c.checkpointSeconds))")
+        }
+        try SolveOptions(stepSize: c.lr, maxSteps: c.steps).validate()
+        _ = try c.batchParts()
     }
 
     /// The data, activation, utility and layout, with the sizes checked (memory included).
@@ -183,41 +265,19 @@ struct Train: ParsableCommand {
                  ("layout", .string(game.layout.rawValue))])
     }
 
-    func makeGame() throws -> MLPGAN {
-        let (source, act, util, lay) = try networkSettings()
-        let (gh, dh) = try hiddenWidths()
-        func parse(_ name: String?) throws -> Activation {
-            guard let n = name else { return act }
-            guard let a = Activation(rawValue: n) else {
-                throw GameFlowError.invalidInput("unknown activation '\(n)' (expected relu, leaky-relu, tanh or linear)")
-            }
-            return a
-        }
-        let d = source.dimension
-        var game = try MLPGAN(generator: MLP(widths: [latent] + gh + [d], activation: parse(generatorActivation)),
-                              discriminator: MLP(widths: [d] + dh + [1], activation: parse(discriminatorActivation)),
-                              data: source, batchSize: try batchParts().size, utility: util, layout: lay, seed: seed)
-        game.penalties = try GradientPenalties(r1: r1, r2: r2, gp: gp)
-        return game
-    }
+    func makeGame() throws -> MLPGAN { try Self.makeGame(try configuration()) }
 
-    /// How each minibatch of --batch samples is drawn: one batch (parts nil), or, for debiased
-    /// consensus, independent parts that the debiased estimate of L = ½‖v‖² needs (`SubBatchedGame`):
-    /// `split` two halves of B/2, `variance` B parts of one sample.
-    func batchParts() throws -> (size: Int, parts: Int?) {
-        switch knobs.debias {
-        case "split":
-            guard batch >= 2, batch % 2 == 0 else { throw GameFlowError.invalidInput("--debias split needs an even --batch ≥ 2 (two halves; got \(batch))") }
-            return (batch / 2, 2)
-        case "variance":
-            guard batch >= 2 else { throw GameFlowError.invalidInput("--debias variance needs --batch ≥ 2 (got \(batch))") }
-            return (1, batch)
-        default: return (batch, nil)
-        }
-    }
+    /// The configuration's GAN on its data.
+    static func makeGame(_ c: GANTrainingConfiguration) throws -> MLPGAN { try c.makeGAN(source: try dataSource(c.data)) }
+
+    /// How each minibatch is drawn (`GANTrainingConfiguration.batchParts`).
+    func batchParts() throws -> (size: Int, parts: Int?) { try configuration().batchParts() }
 
     /// The built-in mixture named by --data, or the points of the CSV file it names.
-    func dataSource() throws -> any SampleSource {
+    func dataSource() throws -> any SampleSource { try Self.dataSource(data) }
+
+    /// The built-in mixture `data` names, or the points of the CSV file it names.
+    static func dataSource(_ data: String) throws -> any SampleSource {
         if let m = try? GaussianMixture.named(data) { return m }
         guard FileManager.default.fileExists(atPath: data) else {
             throw GameFlowError.invalidInput("unknown data set '\(data)': no built-in of that name (ring8, grid25, grid16) and no such file")
@@ -242,25 +302,16 @@ struct Train: ParsableCommand {
     /// `sweepCell`: run as a cell of `gameflow sweep` — no printing, no signal handling (the
     /// sweep's cells are atomic files instead); returns the summary.
     @discardableResult
-    func execute(resuming: TrainingCheckpoint?, sweepCell: Bool = false) throws -> JSON {
-        let (source, _, _, lay) = try networkSettings()
-        let name = try SchemeName.parse(scheme)
-        let preconditioner = try optimizerOptions.preconditioner()
-        let base = try knobs.make(name, metric: preconditioner, discriminator: lay == .generatorFirst ? 1 : 0)
-        let stepScale = try field.stepScale()
-        if stepScale != nil && knobs.solvesInMetric(name) {
-            throw GameFlowError.invalidInput("--step-scale with --implicit-metric optimizer is not supported (use --implicit-metric identity)")
-        }
-        // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
-        // scales multiply the optimizer's update; without an optimizer they scale the field.
-        let chosen = try optimizerOptions.wrap(base, solvesInMetric: knobs.solvesInMetric(name), stepScale: stepScale)
-        let fieldScale = preconditioner == nil ? stepScale : nil
-        if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
-        guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
-            throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(checkpointSeconds))")
-        }
-        let metricsEvery = every ?? max(1, steps / 100)
-        let options = SolveOptions(stepSize: lr, maxSteps: steps)
+    func execute(resuming: TrainingCheckpoint?, sweepCell: Bool = false, configuration given: GANTrainingConfiguration? = nil) throws -> JSON {
+        // Everything below comes from the configuration (the flags', --config's or a checkpoint's).
+        let c = try given ?? configuration()
+        if given != nil { try Self.check(c) }
+        let source = try Self.dataSource(c.data)
+        let name = c.scheme.name
+        let preconditioner = c.optimizer.preconditioner
+        let stack = try c.fieldStack()
+        let metricsEvery = c.metricsEvery ?? max(1, c.steps / 100)
+        let options = SolveOptions(stepSize: c.lr, maxSteps: c.steps)
         try options.validate()
         if let dir = output, resuming == nil {
             try validateOutputDirectory(dir)
@@ -269,9 +320,12 @@ struct Train: ParsableCommand {
             }
         }
 
-        let game = try makeGame()
-        if name.isImplicit && !quiet {
-            let method = try knobs.implicitOptions().method.resolved(dimension: game.dimension, exactDerivatives: true)
+        let game = try c.makeGAN(source: source)
+        // In the optimizer's metric the implicit scheme carries the optimizer itself. Time
+        // scales multiply the optimizer's update; without an optimizer they scale the field.
+        let chosen = try c.makeScheme(discriminator: game.discriminatorPlayer ?? 0)
+        if case let .implicit(_, solver) = c.scheme, !quiet {
+            let method = solver.solver.resolved(dimension: game.dimension, exactDerivatives: true)
             if method == .hybridsj || method == .hybrids {
                 // Measured at the paper's size (n = 2003): one Jacobian evaluation, mostly GSL's
                 // Householder QR, took 26 s; a ReLU step stalled after 6 evaluations (170 s).
@@ -283,43 +337,52 @@ struct Train: ParsableCommand {
         // A resumed run starts from its checkpoint: the --init file is not read again (it may
         // have moved since).
         let x0 = try resuming.map { $0.checkpoint.state }
-            ?? initState.map { try readStateFile($0, dimension: game.dimension, networks: Self.networksJSON(game)) }
-            ?? game.initialState(seed: seed)
-        if let s = stepScale { _ = try s.perCoordinate(game.players) }
-        if let e = field.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
+            ?? c.initialState.map { try readStateFile($0, dimension: game.dimension, networks: Self.networksJSON(game)) }
+            ?? game.initialState(seed: c.seed)
+        if let s = try c.stepScaleValue() { _ = try s.perCoordinate(game.players) }
+        if let e = c.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
         #if DEBUG
         // Measured (gameflow-bench gan-step --schemes simga, taskset -c 0): 12.7 ms a step in a
         // debug build against 0.44 ms in release on the paper's GAN.
         if !quiet { writeStandardError("gameflow: note: this is a debug build, about 30× slower at training: use swift build -c release (.build/release/gameflow)\n") }
         #endif
-        var runner = TrainingRun(game: game, parts: try batchParts().parts, fieldScale: fieldScale, nkPenalty: field.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
-                                 output: output, quiet: quiet, arguments: settingsArguments, resuming: resuming)
-        runner.checkpointInterval = checkpointSeconds
+        // What the summary and checkpoint keep of the command line: a resume keeps the run's own.
+        let arguments = resuming?.arguments ?? settingsArguments
+        var runner = TrainingRun(game: game, parts: stack.parts, fieldScale: stack.fieldScale, nkPenalty: c.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+                                 output: output, quiet: quiet, arguments: arguments, configuration: c, resuming: resuming)
+        runner.checkpointInterval = c.checkpointSeconds
         runner.handleSignals = !sweepCell
         let result = try runner.run()
 
+        let n = c.networks
+        let uniform = n.generatorHidden == n.discriminatorHidden && Set(n.generatorHidden).count == 1
+        let gamma: Double? = { if case let .consensus(g, _, _) = c.scheme { return g }; return nil }()
         var obj: [(String, JSON)] = [
-            ("data", .string(source.name)), ("data_dimension", .int(source.dimension)), ("scheme", .string(name.rawValue)), ("optimizer", .string(optimizer)),
-            ("momentum", momentum.map { .number($0) } ?? .null), ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null),
-            ("gamma", knobs.gamma.map { .number($0) } ?? .null), ("lr", .number(lr)), ("seed", .int(Int(seed))),
-            ("batch", .int(batch)), ("batch_parts", try batchParts().parts.map { .int($0) } ?? .null), ("parameters", .int(game.dimension)),
-            ("step_scale", stepScale.map { .numbers($0.factors) } ?? .null), ("nk_penalty", .optional(field.nkPenalty)),
-            ("hidden", .int(hidden)), ("depth", .int(depth)), ("latent", .int(latent)),
-            ("generator_hidden", .array(try hiddenWidths().0.map { .int($0) })), ("discriminator_hidden", .array(try hiddenWidths().1.map { .int($0) })),
-            ("activation", .string(activation)), ("generator_activation", .string(generatorActivation ?? activation)),
-            ("discriminator_activation", .string(discriminatorActivation ?? activation)), ("init_state", initState.map { .string($0) } ?? .null), ("r1", .number(r1)), ("r2", .number(r2)), ("gp", .number(gp)),
-            ("utility", .string(utility)), ("layout", .string(layout)),
+            ("data", .string(source.name)), ("data_dimension", .int(source.dimension)), ("scheme", .string(name.rawValue)), ("optimizer", .string(c.optimizer.name)),
+            ("momentum", { if case let .momentum(_, w) = c.optimizer { return .number(w) }; return .null }()),
+            ("momentum_form", { if case let .momentum(f, _) = c.optimizer { return .string(f.rawValue) }; return .null }()),
+            ("gamma", .optional(gamma)), ("lr", .number(c.lr)), ("seed", .int(Int(c.seed))),
+            ("batch", .int(c.batch)), ("batch_parts", stack.parts.map { .int($0) } ?? .null), ("parameters", .int(game.dimension)),
+            ("step_scale", c.stepScale.map { .numbers($0) } ?? .null), ("nk_penalty", .optional(c.nkPenalty)),
+            ("hidden", uniform ? .int(n.generatorHidden[0]) : .null), ("depth", uniform ? .int(n.generatorHidden.count) : .null), ("latent", .int(n.latent)),
+            ("generator_hidden", .array(n.generatorHidden.map { .int($0) })), ("discriminator_hidden", .array(n.discriminatorHidden.map { .int($0) })),
+            ("activation", n.generatorActivation == n.discriminatorActivation ? .string(n.generatorActivation.rawValue) : .null),
+            ("generator_activation", .string(n.generatorActivation.rawValue)),
+            ("discriminator_activation", .string(n.discriminatorActivation.rawValue)), ("init_state", c.initialState.map { .string($0) } ?? .null),
+            ("r1", .number(c.penalties.r1)), ("r2", .number(c.penalties.r2)), ("gp", .number(c.penalties.gp)),
+            ("utility", .string(c.utility.rawValue)), ("layout", .string(c.layout.rawValue)),
             ("optimizer_constants", optimizerConstants(preconditioner)),
         ]
-        obj += knobs.summaryFields(name).filter { $0.0 != "gamma" }
-        obj += reproduction(arguments: ["train"] + settingsArguments)
+        obj += c.scheme.summaryFields.filter { $0.0 != "gamma" }
+        obj.append(("configuration", c.json))
+        obj += reproduction(arguments: ["train"] + arguments)
         obj += result.summaryFields
         let summary = JSON.object(obj)
         if let dir = output {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
-            if !noEigenvalues && !result.interrupted {
+            if c.eigenvalues && !result.interrupted {
                 if game.dimension <= Self.eigenvalueLimit {
-                    try writeEigenvalueFigure(game, stack: try fieldStack(), at: result.finalState, gamma: knobs.gamma ?? 10, dir: dir)
+                    try writeEigenvalueFigure(game, stack: stack, at: result.finalState, gamma: gamma ?? 10, dir: dir)
                 } else if !quiet {
                     writeStandardError("gameflow: note: eigenvalues.svg skipped: the dense \(game.dimension)×\(game.dimension) Jacobian and its two eigen-decompositions would need \(3 * game.dimension * game.dimension * 8 / 1_000_000) MB (done up to n = \(Self.eigenvalueLimit))\n")
                 }
@@ -329,7 +392,7 @@ struct Train: ParsableCommand {
         if json {
             print(summary.serialized())
         } else {
-            print("\(source.name), \(chosen.name), lr \(lr), seed \(seed): \(result.statusDescription) after \(result.steps) steps "
+            print("\(source.name), \(chosen.name), lr \(c.lr), seed \(c.seed): \(result.statusDescription) after \(result.steps) steps "
                   + String(format: "(%.2f s, %.3f ms/step)", result.seconds, result.msPerStep))
             var line = ""
             if let m = result.metrics, let mixture = source as? GaussianMixture {
@@ -349,12 +412,7 @@ struct Train: ParsableCommand {
 
     /// The modifiers of the field this run trains (`TrainingFieldStack`): the NK penalty, time
     /// scales when no optimizer takes them, and the debiasing parts.
-    func fieldStack() throws -> TrainingFieldStack {
-        let preconditioner = try optimizerOptions.preconditioner()
-        let stepScale = try field.stepScale()
-        return TrainingFieldStack(nkPenalty: field.nkPenalty, fieldScale: preconditioner == nil ? stepScale : nil,
-                                  parts: try batchParts().parts)
-    }
+    func fieldStack() throws -> TrainingFieldStack { try configuration().fieldStack() }
 
     /// The largest network the end-of-run eigenvalue figure is made for (three dense n × n
     /// matrices: 384 MB at the limit).
@@ -407,6 +465,8 @@ struct TrainingRun {
     let output: String?
     let quiet: Bool
     let arguments: [String]
+    /// The run's configuration, stored in every checkpoint (what `gameflow resume` runs).
+    let configuration: GANTrainingConfiguration
     let resuming: TrainingCheckpoint?
 
     struct Result {
@@ -481,9 +541,10 @@ struct TrainingRun {
                                              resumedAt: resuming.map { r in (startStep, r.finishedSteps == startStep) },
                                              fieldNorm: evaluationFieldNorm)
         let arguments = self.arguments
+        let configuration = self.configuration.json
         let checkpoints = output.map { dir in
             CheckpointWriter(path: joinPath(dir, TrainingCheckpoint.fileName), every: checkpointInterval, atStart: resuming == nil) { e in
-                TrainingCheckpoint.fields(arguments: arguments, trainingSeconds: e.trainingSeconds)
+                TrainingCheckpoint.fields(arguments: arguments, configuration: configuration, trainingSeconds: e.trainingSeconds)
             }
         }
         let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }

@@ -153,3 +153,28 @@ import Testing
         #expect(Status.completed.reasonCode == nil && Status.converged.reasonCode == nil)
     }
 }
+
+@Suite struct ConfigurationTests {
+    @Test("Every scheme's configuration round-trips through JSON and makes the scheme of that name")
+    func schemesRoundTrip() throws {
+        let implicit = SchemeConfiguration.ImplicitConfiguration(solver: .newtonKrylov, tolerance: 1e-9, maxIterations: 40, krylovDimension: 20,
+                                                                 forcing: "ew1", lineSearch: false, predictor: true, stallTolerance: nil,
+                                                                 newtonIterations: 2, krylovIterations: 5, inOptimizerMetric: false)
+        let schemes: [SchemeConfiguration] = [
+            .simga, .altga(substeps: [3, 1], innerTolerance: 1e-3), .consensus(gamma: 10, onDiscriminatorOnly: true, debias: .split),
+            .implicit(.implicitEuler, implicit), .implicit(.trapezoidal, implicit), .heun, .rk4, .extragradient(extrapolationStep: 0.3),
+            .optimistic(pastWeight: 0.5), .sga(lambda: 1, align: true), .adaptive(.rk8pd, rtol: 1e-7, atol: 1e-9)]
+        for scheme in schemes {
+            let c = GANTrainingConfiguration(
+                data: "ring8", networks: .init(latent: 3, generatorHidden: [4], discriminatorHidden: [5, 6], generatorActivation: .tanh,
+                                               discriminatorActivation: .relu),
+                utility: .wgan, layout: .discriminatorFirst, batch: 8, seed: 12_345_678_901, penalties: .init(r1: 0.1, r2: 0, gp: 0.3),
+                nkPenalty: 0.25, stepScale: [1, 0.1], scheme: scheme, optimizer: .momentum(form: .polyak, weight: -0.5), lr: 0.1 + 0.2,
+                steps: 10, initialState: nil, metricsEvery: 3, checkpointSeconds: 7.5, eigenvalues: false)
+            let back = try GANTrainingConfiguration.decode(c.json, source: "test")
+            #expect(back == c, "\(scheme.name)")
+            #expect(back.lr == 0.1 + 0.2)   // bit for bit
+            #expect(try back.scheme.make(discriminator: 0, metric: nil).name.hasPrefix(scheme.name.rawValue.prefix(3)))
+        }
+    }
+}

@@ -180,7 +180,7 @@ final class FaultTests: XCTestCase {
         let cases: [(String, String, String)] = [
             ("\"steps_completed\":20", "\"steps_completed\":2.5", "steps_completed"),
             ("\"steps_completed\":20", "\"steps_completed\":1e30", "steps_completed"),
-            ("\"steps_completed\":20", "\"steps_completed\":21", "more than the run's --steps"),
+            ("\"steps_completed\":20", "\"steps_completed\":21", "more than the run's steps"),
             ("\"training_seconds\":", "\"training_seconds\":-1, \"x\":", "training_seconds"),
             ("\"field_evaluations\":", "\"field_evaluations\":-3, \"y\":", "stats.field_evaluations"),
         ]
