@@ -63,7 +63,7 @@ struct Compare: ParsableCommand {
                                    recording: Recording.Options(every: every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1)),
                                                                 states: game.dimension == 2))
         try options.validate()
-        if let dir = output { try validateOutputDirectory(dir) }
+        if let dir = output { try validateCommandOutput(dir, command: "compare") }
 
         var runs: [RunCurves] = [], summaries: [JSON] = []
         let clock = ContinuousClock()
@@ -82,6 +82,7 @@ struct Compare: ParsableCommand {
         let all = JSON.object([("runs", .array(summaries))] + reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
             try createOutputDirectory(dir)
+            try OutputMarker.claim(dir, command: "compare")
             try writeAtomically(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: runs, start: start, h: step, steps: steps,
                                  title: "\(game.name): schemes from the same start, h = \(step)", into: dir)

@@ -35,6 +35,9 @@ struct FlowCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Output interval in time (default T/1000).")
     var every: Double?
 
+    @Flag(help: "No progress or notes on stderr (a flow prints none; accepted as every command does).")
+    var quiet = false
+
     @Option(help: "Write trajectory.csv, summary.json and (2-D games) phase.svg into this directory.")
     var output: String?
 
@@ -53,7 +56,7 @@ struct FlowCommand: ParsableCommand {
         let times = (0...count).map { min(time, Double($0) * dt) }.reduce(into: [Double]()) { if $0.last != $1 { $0.append($1) } }
         let options = FlowOptions(method: m, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
         try options.validate()
-        if let dir = output { try validateOutputDirectory(dir) }
+        if let dir = output { try validateCommandOutput(dir, command: "flow") }
 
         let clock = ContinuousClock()
         let begin = clock.now
@@ -75,6 +78,7 @@ struct FlowCommand: ParsableCommand {
         ])
         if let dir = output {
             try createOutputDirectory(dir)
+            try OutputMarker.claim(dir, command: "flow")
             var csv = "t,vector_field_norm,distance_to_equilibrium,energy," + (0..<game.dimension).map { "x\($0)" }.joined(separator: ",") + "\n"
             for (t, s) in zip(flow.times, flow.states) {
                 let d = game.distanceToEquilibria(from: s)

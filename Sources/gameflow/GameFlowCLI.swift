@@ -138,3 +138,36 @@ func storedArgumentsProblem<C: ParsableCommand>(_ command: C.Type, _ error: Erro
     }
     return command.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
 }
+
+/// The command-line's checks of an --output folder: its parent exists (only the last folder is
+/// created), and it holds no other command's results (`run`, `compare`, `flow` and `train`
+/// wrote over each other's files silently). Nothing is written here.
+func validateCommandOutput(_ dir: String, command: String) throws {
+    try validateOutputDirectory(dir, createsParents: false)
+    let marker = joinPath(dir, OutputMarker.fileName)
+    if let other = try? String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !other.isEmpty {
+        guard other == command else {
+            throw GameFlowError.invalidInput("--output '\(dir)' holds the results of gameflow \(other): give another folder")
+        }
+        return
+    }
+    // Folders written before the marker existed: recognised by their files.
+    let fm = FileManager.default
+    let owner: String? = fm.fileExists(atPath: joinPath(dir, "checkpoint.json")) ? "train"
+        : fm.fileExists(atPath: joinPath(dir, "spec.json")) ? "sweep"
+        : fm.fileExists(atPath: joinPath(dir, "trajectory.csv")) && command == "compare" ? "run or flow"
+        : nil
+    if let o = owner, o != command {
+        throw GameFlowError.invalidInput("--output '\(dir)' holds the results of gameflow \(o): give another folder")
+    }
+}
+
+/// The file that says which command wrote a folder.
+enum OutputMarker {
+    static let fileName = ".gameflow-command"
+
+    /// Records `command` as the folder's owner (after the folder is made).
+    static func claim(_ dir: String, command: String) throws {
+        try writeAtomically(command + "\n", to: joinPath(dir, fileName))
+    }
+}

@@ -82,7 +82,7 @@ struct Run: ParsableCommand {
             stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound,
             recording: output == nil ? nil : Recording.Options(every: recordEvery, states: true))
         try options.validate()
-        if let dir = output { try validateOutputDirectory(dir) }
+        if let dir = output { try validateCommandOutput(dir, command: "run") }
 
         let clock = ContinuousClock()
         let begin = clock.now
@@ -111,6 +111,7 @@ struct Run: ParsableCommand {
         var file: FileHandle?
         if let dir = output {
             try createOutputDirectory(dir)
+            try OutputMarker.claim(dir, command: "run")
             let path = joinPath(dir, "trajectory.csv")
             guard FileManager.default.createFile(atPath: path, contents: Data(integrator.recording!.csvHeader().utf8)),
                   let h = FileHandle(forWritingAtPath: path) else { throw GameFlowError.invalidInput("cannot write '\(path)'") }

@@ -99,7 +99,7 @@ struct SweepRun: ParsableCommand {
         if let j = jobs { engine.jobs = j }
         guard engine.jobs >= 1 else { throw GameFlowError.invalidInput("--jobs must be at least 1 (got \(engine.jobs))") }
         engine.progress = !quiet
-        try validateOutputDirectory(output)
+        try validateOutputDirectory(output, createsParents: false)
         try engine.validate(validateSweepCell, message: sweepProblemText)
         try engine.run(runSweepCell)
     }

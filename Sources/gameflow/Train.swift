@@ -314,7 +314,7 @@ struct Train: ParsableCommand {
         let options = SolveOptions(stepSize: c.lr, maxSteps: c.steps)
         try options.validate()
         if let dir = output, resuming == nil {
-            try validateOutputDirectory(dir)
+            try validateCommandOutput(dir, command: "train")
             if FileManager.default.fileExists(atPath: joinPath(dir, TrainingCheckpoint.fileName)) {
                 throw GameFlowError.invalidInput("'\(dir)' holds a train run already (\(TrainingCheckpoint.fileName)): continue it with gameflow resume \(dir), or give another --output")
             }
@@ -527,7 +527,10 @@ struct TrainingRun {
         }
         let startStep = integrator.stepsCompleted
         let snapshots = Set([0, options.maxSteps / 4, options.maxSteps / 2, options.maxSteps])
-        if let dir = output { try createOutputDirectory(dir) }
+        if let dir = output {
+            try createOutputDirectory(dir)
+            try OutputMarker.claim(dir, command: "train")
+        }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
 
         // The loop is the library's (TrainingLoop); the command configures three library observers, in

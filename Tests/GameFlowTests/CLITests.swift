@@ -439,6 +439,30 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
     }
 
+    /// Issue 26: run, flow, compare and train refuse a folder that holds another command's
+    /// results, and create only the last folder of --output.
+    func testOutputFoldersBelongToOneCommand() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        XCTAssertEqual(try run(["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "3", "--output", out.path, "--quiet"]).code, 0)
+        let before = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        for args in [["flow", "--game", "dirac", "--time", "1"], ["compare", "--game", "dirac", "--step", "0.1", "--steps", "3"],
+                     ["train", "--scheme", "simga", "--lr", "0.1", "--steps", "2"]] {
+            let r = try run(args + ["--output", out.path, "--quiet"])
+            XCTAssertEqual(r.code, 1, "\(args)")
+            XCTAssertTrue(r.stderr.contains("holds the results of gameflow run"), r.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("summary.json")), before)
+        // The same command may write there again.
+        XCTAssertEqual(try run(["run", "--game", "dirac", "--scheme", "rk4", "--step", "0.1", "--steps", "3", "--output", out.path, "--quiet"]).code, 0)
+        let deep = dir.appendingPathComponent("no/such/out")
+        let r = try run(["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "3", "--output", deep.path])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.stderr.contains("does not exist"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path))
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -68,12 +68,19 @@ public func writeStandardError(_ text: String) {
 
 /// Checks that `dir` can be used for output (absent, or an existing directory; its nearest
 /// existing ancestor a writable directory) without creating it.
-public func validateOutputDirectory(_ dir: String) throws {
+public func validateOutputDirectory(_ dir: String, createsParents: Bool = true) throws {
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
         guard isDir.boolValue else { throw GameFlowError.invalidInput("--output '\(dir)' exists and is not a directory") }
         guard FileManager.default.isWritableFile(atPath: dir) else { throw GameFlowError.invalidInput("--output '\(dir)' is not writable") }
         return
+    }
+    if !createsParents {
+        // The command line creates only the last folder: a mistyped parent is an error, not a new tree.
+        let parent = parentPath(dir).isEmpty ? "." : parentPath(dir)
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue else {
+            throw GameFlowError.invalidInput("--output '\(dir)': its parent '\(parent)' does not exist (only the last folder is created)")
+        }
     }
     var ancestor = parentPath(dir)
     while !ancestor.isEmpty, !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDir) {
