@@ -107,6 +107,20 @@ import Testing
         }
     }
 
+    @Test("README.md is at most 200 lines and starts with the two set-up commands; the manual is in the DocC catalog")
+    func readmeIsShort() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count <= 200, "README.md has \(lines.count) lines")
+        let commands = readme.components(separatedBy: "```sh\n").dropFirst().prefix(2).map { $0.components(separatedBy: "\n").first ?? "" }
+        #expect(commands.count == 2 && commands[0].hasSuffix("swift run gameflow demo") && commands[1].hasSuffix("swift test"), "\(commands)")
+        let docc = Self.root.appendingPathComponent("Sources/GameFlow/GameFlow.docc")
+        for article in ["CommandLineReference", "SchemeFormulas", "TrainingOnTheCommandLine", "ImplicitSolvers", "SweepsOnTheCommandLine"] {
+            #expect(FileManager.default.fileExists(atPath: docc.appendingPathComponent(article + ".md").path), "\(article)")
+            #expect(readme.contains(article + ".md"), "README links \(article)")
+        }
+    }
+
     @Test("Every DocC article shows snippets that exist")
     func articlesUseSnippets() throws {
         let docc = Self.root.appendingPathComponent("Sources/GameFlow/GameFlow.docc")
