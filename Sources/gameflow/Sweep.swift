@@ -32,6 +32,31 @@ extension SweepCell {
 
     /// The command's arguments of this cell.
     var commandArguments: [String] { arguments(excluding: ["command"]) }
+
+    /// The knobs that belong to one scheme (what `compare` passes to the schemes that have them).
+    static let knobOwners: [String: Set<String>] = [
+        "gamma": ["consensus"], "consensus-on": ["consensus"], "debias": ["consensus"], "lambda": ["sga"], "sga-align": ["sga"],
+        "extrapolation-step": ["extragradient"], "past-weight": ["optimistic"], "substeps": ["altga"], "inner-tolerance": ["altga"],
+        "implicit-metric": ["implicit-euler", "implicit-midpoint", "trapezoidal"],
+    ]
+
+    /// The cell as its command sees it: a constant knob beside a list of schemes applies to the
+    /// schemes that have it (as `compare` does), and relative file paths (`game-file`, `init`,
+    /// `data` when it names a file) resolve against the spec's folder `base`.
+    func prepared(base: String) -> SweepCell {
+        var cell = self
+        if axes.contains("scheme"), let scheme = text("scheme") {
+            let foreign = Set(Self.knobOwners.filter { key, owners in self[key] != nil && !axes.contains(key) && !owners.contains(scheme) }.map(\.key))
+            cell = cell.removing(foreign)
+        }
+        guard !base.isEmpty, base != "." else { return cell }
+        for key in ["game-file", "init", "data", "config"] {
+            guard case .string(let path)? = cell[key], !path.hasPrefix("/"), !path.isEmpty else { continue }
+            if key == "data", (try? GaussianMixture.named(path)) != nil { continue }
+            cell = cell.replacing(key, with: .string(joinPath(base, path)))
+        }
+        return cell
+    }
 }
 
 /// Checks a cell as the command it names would (game, scheme, knobs, step), without running it.
@@ -100,8 +125,13 @@ struct SweepRun: ParsableCommand {
         guard engine.jobs >= 1 else { throw GameFlowError.invalidInput("--jobs must be at least 1 (got \(engine.jobs))") }
         engine.progress = !quiet
         try validateOutputDirectory(output, createsParents: false)
-        try engine.validate(validateSweepCell, message: sweepProblemText)
-        try engine.run(runSweepCell)
+        let base = parentPath(spec)
+        try engine.validate({ try validateSweepCell($0.prepared(base: base)) }, message: sweepProblemText)
+        let records = try engine.run { try runSweepCell($0.prepared(base: base)) }
+        // An unsharded sweep has every cell: its figures are written beside results.csv.
+        if shard == nil {
+            for (name, text) in SweepMerge.figures(records) { try writeAtomically(text, to: joinPath(output, name)) }
+        }
     }
 }
 

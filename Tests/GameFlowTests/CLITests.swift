@@ -463,6 +463,32 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("no").path))
     }
 
+    /// Issue 26: sweep specs as configurations — a constant knob beside a list of schemes goes to
+    /// the schemes that have it, relative paths resolve against the spec's folder, an unsharded
+    /// sweep writes its figures, and results.csv has the heatmap's `stable` column.
+    func testSweepSpecsActLikeCompare() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let specDir = dir.appendingPathComponent("specs/games")
+        try FileManager.default.createDirectory(at: specDir, withIntermediateDirectories: true)
+        try #"{"game": "bilinear", "A": [[1]], "x0": [1, 1]}"#.write(to: specDir.appendingPathComponent("rot.json"), atomically: true, encoding: .utf8)
+        let spec = dir.appendingPathComponent("specs/spec.json")
+        try #"{"game-file": "games/rot.json", "scheme": ["simga", "consensus"], "gamma": 1, "step": [0.1, 0.5], "steps": 100}"#
+            .write(to: spec, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let r = try run(["sweep", spec.path, "--output", out.path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let rows = try String(contentsOf: out.appendingPathComponent("results.csv"), encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows[0]
+        XCTAssertEqual(header.last, "stable")
+        let scheme = try XCTUnwrap(header.firstIndex(of: "scheme")), step = try XCTUnwrap(header.firstIndex(of: "step"))
+        // On φθ SimGA spirals out at every h (|1 + ih| > 1); consensus with γ = 1 is stable iff h < 2γ/(γ² + 1) = 1.
+        for row in rows.dropFirst() {
+            XCTAssertEqual(row.last, row[scheme] == "consensus" && Double(row[step])! < 1 ? "true" : "false", row.joined(separator: ","))
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("work-precision-bilinear.svg").path))
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -844,7 +870,9 @@ final class CLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         // A malformed spec: one line per problem, non-zero exit, nothing written.
         let bad = dir.appendingPathComponent("bad.json")
-        try #"[{"game": "bilinear", "scheme": ["simga", "nosuch"], "step": 0.1, "steps": 10, "gamma": 1}, {"game": "dirac", "scheme": "simga", "step": -1, "steps": 10}, {"game": "dirac", "scheme": "simga", "step": 0.1, "steps": 10, "colour": 1}]"#
+        // (A constant γ beside a list of schemes goes to the schemes that have it; beside one
+        // scheme without it, it is an error.)
+        try #"[{"game": "bilinear", "scheme": ["simga", "nosuch"], "step": 0.1, "steps": 10, "gamma": 1}, {"game": "dirac", "scheme": "simga", "step": 0.1, "steps": 10, "gamma": 1}, {"game": "dirac", "scheme": "simga", "step": -1, "steps": 10}, {"game": "dirac", "scheme": "simga", "step": 0.1, "steps": 10, "colour": 1}]"#
             .write(to: bad, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let r = try run(["sweep", bad.path, "--output", out.path])

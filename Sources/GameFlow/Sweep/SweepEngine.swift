@@ -232,7 +232,9 @@ public enum SweepTable {
         var keys = Set<String>()
         for r in sorted { if case .object(let p)? = r["parameters"] { keys.formUnion(p.map(\.0)) } }
         let params = keys.sorted()
-        var csv = (["cell"] + params + resultColumns + ["cost"]).joined(separator: ",") + "\n"
+        // `stable`: the heatmap's verdict per run (converged, or completed with its error not
+        // grown), empty for an error record.
+        var csv = (["cell"] + params + resultColumns + ["cost", "stable"]).joined(separator: ",") + "\n"
         for r in sorted {
             var row = [String(SweepFolder.index(r))]
             for k in params { row.append(r["parameters"]?[k].map { field(SweepSpec.text($0)) } ?? "") }
@@ -242,6 +244,7 @@ public enum SweepTable {
                 row.append(v.map { value($0) } ?? "")
             }
             row.append(String(cost(result)))
+            row.append(result.flatMap(SweepMerge.isStable).map { $0 ? "true" : "false" } ?? "")
             csv += row.joined(separator: ",") + "\n"
         }
         return csv

@@ -14,10 +14,19 @@ public enum SweepMerge {
         defer { close(lock) }
         var files: [(String, String)] = [("results.csv", SweepTable.csv(records)),
                                          ("results.json", JSON.array(records.map { $0.removing("seconds") }).serialized(indent: 1) + "\n")]
-        for (name, plot) in workPrecision(records) { files.append(("work-precision-\(fileSafe(name)).svg", plot.svg())) }
-        for (name, plot) in stableRegions(records) { files.append(("stable-region-\(name).svg", plot.svg())) }
+        files += figures(records)
         for (name, text) in files { try writeAtomically(text, to: joinPath(output, name)) }
         return files.map(\.0)
+    }
+
+    /// The figures of a sweep's records: per game the work–precision figure, per (game,
+    /// scheme, knob) the stable-region heatmap; (file name, SVG text). An unsharded sweep
+    /// writes them into its own folder, a merge into its output.
+    public static func figures(_ records: [JSON]) -> [(String, String)] {
+        var files: [(String, String)] = []
+        for (name, plot) in workPrecision(records) { files.append(("work-precision-\(fileSafe(name)).svg", plot.svg())) }
+        for (name, plot) in stableRegions(records) { files.append(("stable-region-\(name).svg", plot.svg())) }
+        return files
     }
 
     /// A name as part of a file name: letters, digits, '-' and '.' kept, anything else '_' (a
@@ -60,7 +69,7 @@ public enum SweepMerge {
     /// Whether a run was stable: it converged or completed without its error growing (a run
     /// without a recorded initial error: converged or completed), or not (diverged, failed,
     /// grew); nil for an error record.
-    static func isStable(_ result: JSON) -> Bool? {
+    public static func isStable(_ result: JSON) -> Bool? {
         guard case .string(let status)? = result["status"] else { return nil }
         switch status {
         case "diverged", "failed": return false

@@ -8,11 +8,25 @@ public struct SweepCell: Sendable {
     public let index: Int
     /// The cell's (key, value) pairs, keys sorted.
     public let parameters: [(String, JSON)]
+    /// The keys that vary across the cell's grid (lists of two or more values); the others
+    /// are the grid's constants.
+    public let axes: Set<String>
 
     /// A cell of `parameters` at `index`.
-    public init(index: Int, parameters: [(String, JSON)]) {
+    public init(index: Int, parameters: [(String, JSON)], axes: Set<String> = []) {
         self.index = index
         self.parameters = parameters
+        self.axes = axes
+    }
+
+    /// The same cell without `keys` (its index and axes kept).
+    public func removing(_ keys: Set<String>) -> SweepCell {
+        SweepCell(index: index, parameters: parameters.filter { !keys.contains($0.0) }, axes: axes)
+    }
+
+    /// The same cell with `key`'s value replaced (when the cell has it).
+    public func replacing(_ key: String, with value: JSON) -> SweepCell {
+        SweepCell(index: index, parameters: parameters.map { $0.0 == key ? (key, value) : $0 }, axes: axes)
     }
 
     /// The value of `key`, if the cell has it.
@@ -116,7 +130,8 @@ public struct SweepSpec: Sendable {
             canonicalGrids.append(.object(axes.map { ($0.0, .array($0.1)) }))
             var combos: [[(String, JSON)]] = [[]]
             for (key, values) in axes { combos = combos.flatMap { c in values.map { c + [(key, $0)] } } }
-            for c in combos { cells.append(SweepCell(index: cells.count, parameters: c)) }
+            let varying = Set(axes.filter { $0.1.count > 1 }.map(\.0))
+            for c in combos { cells.append(SweepCell(index: cells.count, parameters: c, axes: varying)) }
         }
         self.canonical = JSON.array(canonicalGrids).serialized()
         self.cells = cells
