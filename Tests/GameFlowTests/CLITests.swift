@@ -489,6 +489,34 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("work-precision-bilinear.svg").path))
     }
 
+    /// Issue 26: every misspelt enumerated value is one line that lists the valid values.
+    func testMisspeltEnumeratedValuesListTheValidOnes() throws {
+        let runBase = ["run", "--game", "dirac", "--step", "0.1", "--steps", "2"]
+        let trainBase = ["train", "--scheme", "simga", "--lr", "0.1", "--steps", "2"]
+        let cases: [([String], [String])] = [
+            (runBase + ["--scheme", "simgaa"], ["simga", "consensus", "rk8pd"]),
+            (runBase + ["--scheme", "simga", "--optimizer", "sgd"], ["none", "rmsprop", "adam", "momentum"]),
+            (runBase + ["--scheme", "simga", "--optimizer", "momentum", "--momentum", "0.1", "--momentum-form", "nesterov"], ["polyak", "supplement"]),
+            (runBase + ["--scheme", "implicit-euler", "--root-solver", "newton"], ["hybridsj", "hybrids", "newton-krylov", "auto"]),
+            (runBase + ["--scheme", "implicit-euler", "--forcing", "ew9"], ["ew1", "ew2"]),
+            (runBase + ["--scheme", "implicit-euler", "--line-search", "maybe"], ["on", "off"]),
+            (runBase + ["--scheme", "consensus", "--gamma", "1", "--consensus-on", "d"], ["all", "discriminator"]),
+            (runBase + ["--scheme", "consensus", "--gamma", "1", "--debias", "half"], ["none", "variance", "split"]),
+            (["run", "--game", "nash", "--scheme", "simga", "--step", "0.1", "--steps", "2"], ["bilinear", "dirac"]),
+            (["flow", "--game", "dirac", "--time", "1", "--method", "rk9"], ["rkf45", "rk8pd", "msbdf"]),
+            (trainBase + ["--utility", "minmax"], ["non-saturating", "standard", "wgan"]),
+            (trainBase + ["--layout", "sideways"], ["generator-first", "discriminator-first"]),
+            (trainBase + ["--activation", "gelu"], ["relu", "leaky-relu", "tanh", "linear"]),
+            (trainBase + ["--data", "ring9"], ["ring8", "grid25", "grid16"]),
+        ]
+        for (args, values) in cases {
+            let r = try run(args)
+            XCTAssertEqual(r.code, 1, "\(args)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            for v in values { XCTAssertTrue(r.stderr.contains(v), "\(args): \(r.stderr) lacks \(v)") }
+        }
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
