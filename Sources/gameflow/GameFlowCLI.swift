@@ -12,7 +12,7 @@ struct Main {
         // A closed pipe or lost terminal makes writes fail with EPIPE instead of killing the run.
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try GameFlowCommand.parseAsRoot()
+            var command = try GameFlowCommand.parseAsRoot(integralArguments(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             finishStandardOutput()
@@ -170,4 +170,30 @@ enum OutputMarker {
     static func claim(_ dir: String, command: String) throws {
         try writeAtomically(command + "\n", to: joinPath(dir, fileName))
     }
+}
+
+/// The options that take a whole number.
+let wholeNumberOptions: Set<String> = ["--steps", "--every", "--batch", "--seed", "--dim", "--hidden", "--depth", "--latent", "--jobs",
+                                       "--root-max-iterations", "--krylov-dimension", "--newton-iterations", "--krylov-iterations",
+                                       "--max-steps"]
+
+/// `--steps 1e4` as `--steps 10000`: a whole-number option's value written as an integral
+/// decimal number (1e4, 3.0) is accepted; anything else is left for the parser to refuse.
+func integralArguments(_ arguments: [String]) -> [String] {
+    func integral(_ text: String) -> String? {
+        guard Int(text) == nil, let d = Double(text), d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
+        return String(Int(d))
+    }
+    var out: [String] = []
+    var expectValue = false
+    for arg in arguments {
+        if expectValue, let v = integral(arg) { out.append(v); expectValue = false; continue }
+        expectValue = wholeNumberOptions.contains(arg)
+        if let eq = arg.firstIndex(of: "="), wholeNumberOptions.contains(String(arg[..<eq])), let v = integral(String(arg[arg.index(after: eq)...])) {
+            out.append(String(arg[..<eq]) + "=" + v)
+            continue
+        }
+        out.append(arg)
+    }
+    return out
 }

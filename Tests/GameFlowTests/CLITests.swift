@@ -401,6 +401,11 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains(expected), r.stderr)
         }
+        // Integral values in decimal notation: --steps 1e2 is 100 steps (and 1.5e1 is 15); 12.5 is refused.
+        let e = try run(["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "1e2", "--json"])
+        XCTAssertEqual(e.code, 0, e.stderr)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as? [String: Any])?["steps"] as? Int, 100)
+        XCTAssertEqual(try run(["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps=12.5"]).code, 1)
         let q = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--quiet"])
         XCTAssertEqual(q.code, 0, q.stderr)
         XCTAssertEqual(q.stderr, "")
