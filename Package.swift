@@ -43,8 +43,16 @@ let package = Package(
             dependencies: ["GameFlow", "GameFlowBenchKit", "CKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GameFlowBench"),
+        // What both test targets share: running processes, reading SVG, closed forms.
+        .target(name: "GameFlowTestSupport", dependencies: ["GameFlow"], path: "Tests/TestSupport"),
+        // The fast suite: the library against theory (swift test --filter GameFlowTests).
         .testTarget(
             name: "GameFlowTests",
-            dependencies: ["GameFlow", "GameFlowBenchKit", "CGSL", "CKernels", .product(name: "Numerics", package: "swift-numerics")]),
+            dependencies: ["GameFlow", "GameFlowBenchKit", "GameFlowTestSupport", "CGSL", "CKernels",
+                           .product(name: "Numerics", package: "swift-numerics")]),
+        // The command-line contract and faults, run as processes (the gameflow executable).
+        .testTarget(
+            name: "GameFlowProcessTests",
+            dependencies: ["GameFlow", "GameFlowTestSupport", "gameflow"]),
     ]
 )

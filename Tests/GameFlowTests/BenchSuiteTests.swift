@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GameFlow
+import GameFlowTestSupport
 @testable import GameFlowBenchKit
 
 /// A tiny suite run in-process: the table's structure and rows that theory fixes.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GameFlow
+import GameFlowTestSupport
 
 /// Issue 25: faults on the second wave's surfaces (formula games, flows, sweeps' figures).
 @Suite struct FaultSurfaceTests {

@@ -5,43 +5,8 @@ import FoundationXML
 import Numerics
 import Testing
 @testable import GameFlow
+import GameFlowTestSupport
 
-/// Parses SVG text as XML and counts the plotted series (`<g class="series">`).
-final class SVGChecker: NSObject, XMLParserDelegate {
-    var series = 0
-    var seriesNames: [String] = []
-    var root: String?
-    var cellCounts: [Int] = []
-    var outside = 0
-
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
-        if root == nil { root = name }
-        if name == "rect", attributes["class"] == "cell", let c = attributes["data-count"].flatMap(Int.init) { cellCounts.append(c) }
-        if name == "g", attributes["class"] == "heatmap", let o = attributes["data-outside"].flatMap(Int.init) { outside += o }
-        if name == "g", attributes["class"] == "series" {
-            series += 1
-            seriesNames.append(attributes["data-name"] ?? "")
-        }
-    }
-
-    /// The heatmap cells' counts and the samples outside the view.
-    static func heatmap(_ svg: String) -> (cells: [Int], outside: Int) {
-        let checker = SVGChecker()
-        let parser = XMLParser(data: Data(svg.utf8))
-        parser.delegate = checker
-        _ = parser.parse()
-        return (checker.cellCounts, checker.outside)
-    }
-
-    static func check(_ svg: String) -> (wellFormed: Bool, root: String?, series: Int, names: [String]) {
-        let checker = SVGChecker()
-        let parser = XMLParser(data: Data(svg.utf8))
-        parser.delegate = checker
-        let ok = parser.parse()
-        return (ok, checker.root, checker.series, checker.seriesNames)
-    }
-}
 
 @Suite struct FigureTests {
     @Test("Spectrum figure: well-formed SVG, one series per stability boundary, axis line and eigenvalue set")

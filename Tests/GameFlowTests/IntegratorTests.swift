@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import GameFlow
+import GameFlowTestSupport
 
 @Suite struct IntegratorTests {
     @Test("solve() is the loop of step(): identical states and stats")

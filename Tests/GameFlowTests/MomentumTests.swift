@@ -2,6 +2,7 @@ import Foundation
 import Numerics
 import Testing
 @testable import GameFlow
+import GameFlowTestSupport
 
 @Suite struct MomentumTests {
     @Test("Lemma 11: the supplement form's step map is I + hG′, and every eigenvalue λ of G′ has λ(λ + γ) an eigenvalue of v′")
@@ -78,27 +79,12 @@ import Testing
         #expect(throws: GameFlowError.self) { try Momentum(SimGA(), form: .polyak, weight: 1) }
         #expect(throws: GameFlowError.self) { try Momentum(SimGA(), form: .supplement, weight: -0.1) }
         for form in MomentumForm.allCases {
-            let scheme = try Momentum(SimGA(), form: form, weight: 0.5)
-            let options = SolveOptions(stepSize: 0.1, maxSteps: 40)
-            var straight = try Integrator(game: game, scheme: scheme, initialState: [1, 1], options: options)
-            let full = straight.solve()
-            var first = try Integrator(game: game, scheme: scheme, initialState: [1, 1], options: SolveOptions(stepSize: 0.1, maxSteps: 17))
-            _ = first.solve()
-            var resumed = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint, options: options)
-            #expect(resumed.solve().finalState == full.finalState, "\(form)")
+            #expect(try resumesBitForBit(game, try Momentum(SimGA(), form: form, weight: 0.5), from: [1, 1], h: 0.1, split: 17, total: 40), "\(form)")
         }
     }
 }
 
 @Suite struct AlternatingMomentumTests {
-    /// The largest root modulus of Gidel et al.'s (z − 1)²(z − β)² + a²z³ (companion matrix).
-    static func gidelRate(a: Double, beta b: Double) throws -> Double {
-        // z⁴ + (a² − 2β − 2)z³ + (β² + 4β + 1)z² − 2β(β + 1)z + β².
-        let c3 = a * a - 2 * b - 2, c2 = b * b + 4 * b + 1, c1 = -2 * b * (b + 1), c0 = b * b
-        let companion = Matrix(rows: 4, columns: 4, storage: [-c3, -c2, -c1, -c0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0])
-        return try Spectrum(matrix: companion).spectralRadius
-    }
-
     @Test("withMomentum(AltGA) is Gidel et al.'s method: its 2n×2n map's radius is the largest root of (z − 1)²(z − β)² + a²z³, and runs contract at it")
     func gidelPolynomial() throws {
         let sigma = 1.3
@@ -110,7 +96,7 @@ import Testing
                 let h = a / sigma
                 let scheme = try withMomentum(AltGA(), form: .polyak, weight: beta)
                 #expect(scheme is AlternatingMomentum)
-                let predicted = try Self.gidelRate(a: a, beta: beta)
+                let predicted = try gidelRate(a: a, beta: beta)
                 let radius = try Spectrum(matrix: scheme.linearizedStepMatrix(jacobian: j, players: game.players, h: h)).spectralRadius
                 #expect(abs(radius - predicted) < 1e-9, "a \(a) β \(beta)")
                 // Measured over steps 300 → 600 (a rate below 1 decays, above 1 grows; stay finite).
@@ -124,7 +110,7 @@ import Testing
         }
         #expect(contracting >= 6)
         // The point: at hσ = 1, β = −½ Gidel's method has rate 1 (to 1e-6); the whole-step wrapper does not.
-        #expect(abs(try Self.gidelRate(a: 1, beta: -0.5) - 1) < 1e-6)
+        #expect(abs(try gidelRate(a: 1, beta: -0.5) - 1) < 1e-6)
         let wrapper = try Momentum(AltGA(), form: .polyak, weight: -0.5)
         let wrapperRate = try Spectrum(matrix: wrapper.linearizedStepMatrix(jacobian: j, players: game.players, h: 1 / sigma)).spectralRadius
         #expect(abs(wrapperRate - 1) > 0.1)
@@ -137,13 +123,6 @@ import Testing
         let zero = try solve(game, scheme: try AlternatingMomentum(AltGA(), beta: 0), from: [1, 1], options: SolveOptions(stepSize: 0.3, maxSteps: 30))
         #expect(alt.finalState == zero.finalState)
         #expect(throws: GameFlowError.self) { try AlternatingMomentum(AltGA(), beta: -1) }
-        let scheme = try AlternatingMomentum(AltGA(substeps: [2, 1]), beta: -0.3)
-        let options = SolveOptions(stepSize: 0.2, maxSteps: 40)
-        var straight = try Integrator(game: game, scheme: scheme, initialState: [1, 1], options: options)
-        let full = straight.solve()
-        var first = try Integrator(game: game, scheme: scheme, initialState: [1, 1], options: SolveOptions(stepSize: 0.2, maxSteps: 13))
-        _ = first.solve()
-        var resumed = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint, options: options)
-        #expect(resumed.solve().finalState == full.finalState)
+        #expect(try resumesBitForBit(game, try AlternatingMomentum(AltGA(substeps: [2, 1]), beta: -0.3), from: [1, 1], h: 0.2, split: 13, total: 40))
     }
 }

@@ -65,29 +65,14 @@ func withKernelWidth<T>(_ width: Int32, _ body: () throws -> T) rethrows -> T {
     return try body()
 }
 
-/// Runs a process to completion: its exit status, stdout and stderr.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                directory: URL? = nil) throws -> (code: Int32, stdout: String, stderr: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    if let e = environment { p.environment = e }
-    if let d = directory { p.currentDirectoryURL = d }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
 
-/// The `gameflow` executable built beside the test bundle of `anchor` (the same products directory).
-func gameflowBinary(near anchor: AnyClass) -> URL {
-    var dir = Bundle(for: anchor).bundleURL
-    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("gameflow").path), dir.path != "/" {
-        dir.deleteLastPathComponent()
-    }
-    return dir.appendingPathComponent("gameflow")
+/// Whether `scheme` on `game`, stopped after `split` steps and resumed from its checkpoint,
+/// reaches the state of an uninterrupted run of `total` steps bit for bit.
+func resumesBitForBit<G: Game, S: Scheme>(_ game: G, _ scheme: S, from x0: [Double], h: Double, split: Int, total: Int) throws -> Bool {
+    var straight = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: h, maxSteps: total))
+    let full = straight.solve()
+    var first = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: h, maxSteps: split))
+    _ = first.solve()
+    var resumed = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint, options: SolveOptions(stepSize: h, maxSteps: total))
+    return resumed.solve().finalState == full.finalState
 }

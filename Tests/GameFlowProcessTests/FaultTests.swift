@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GameFlow
+import GameFlowTestSupport
 
 /// Faults a user meets: odd paths, unwritable streams, a full disk, special files, huge counts,
 /// duplicate keys, signals, resume misuse. Each refusal is one line and no trap.

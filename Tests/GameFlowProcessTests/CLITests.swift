@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import GameFlow
+import GameFlowTestSupport
 
 /// The `gameflow` executable's contract, run as a user would (XCTest, so that the test summary
 /// always shows XCTest's count too).
@@ -214,7 +215,7 @@ final class CLITests: XCTestCase {
         }
         for a in [0.5, 1.2] {
             for beta in [-0.6, -0.3, 0.2] {
-                let predicted = try AlternatingMomentumTests.gidelRate(a: a, beta: beta)
+                let predicted = try gidelRate(a: a, beta: beta)
                 let measured = pow(try norm(600, a / sigma, beta) / norm(300, a / sigma, beta), 1.0 / 300)
                 XCTAssertEqual(measured, predicted, accuracy: 3e-3, "a \(a) β \(beta)")
             }
