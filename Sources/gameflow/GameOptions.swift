@@ -82,6 +82,19 @@ struct GameOptions: ParsableArguments {
     }
 }
 
+extension GameOptions {
+    /// Where the game comes from, as a configuration (nil for `--run DIR`, a trained GAN).
+    func source() -> GameRunConfiguration.GameSource? {
+        if runDirectory != nil { return nil }
+        if let path = gameFile { return .file(path: path) }
+        switch game {
+        case "bilinear"?: return .bilinear(dim: dim, seed: seed)
+        case "dirac"?: return .dirac(r1: r1)
+        default: return nil
+        }
+    }
+}
+
 /// Modifiers of the field that training integrates, shared by every command that has a game.
 struct FieldOptions: ParsableArguments {
     @Option(name: .customLong("step-scale"), help: "Time scales (TTUR): one factor sᵢ > 0 per player, in the game's player order; training integrates dx/dt = S·v, so player i steps h·sᵢ (under --optimizer the factors multiply the optimizer's update). Default: all 1.")

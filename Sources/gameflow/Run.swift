@@ -17,14 +17,17 @@ struct Run: ParsableCommand {
 
     @OptionGroup var gameOptions: GameOptions
 
-    @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var scheme: String
+    @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")) (required unless --config).")
+    var scheme: String?
 
-    @Option(parsing: .unconditional, help: "Step size h > 0 (required; there is no default).")
-    var step: Double
+    @Option(parsing: .unconditional, help: "Step size h > 0 (required unless --config; there is no default).")
+    var step: Double?
 
-    @Option(parsing: .unconditional, help: "Number of steps K ≥ 1 (required).")
-    var steps: Int
+    @Option(parsing: .unconditional, help: "Number of steps K ≥ 1 (required unless --config).")
+    var steps: Int?
+
+    @Option(name: .customLong("config"), help: "Run the configuration in this file (a run's summary.json, or a bare configuration): give only --output, --every, --json and --quiet with it.")
+    var configFile: String?
 
     @Option(parsing: .unconditional, help: "Stop with status converged once ‖v(x)‖₂ ≤ T.")
     var tolerance: Double?
@@ -51,12 +54,59 @@ struct Run: ParsableCommand {
     /// The run as a sweep cell: validated, integrated without output files or progress, its
     /// summary without the wall time (which goes to timings.csv) and the seconds it took.
     /// `dryRun` only validates (nothing is integrated).
-    func cell(dryRun: Bool = false) throws -> (summary: JSON, seconds: Double)? {
+    typealias Resolved = (game: any Game, start: [Double], scheme: any Scheme, name: SchemeName, step: Double, steps: Int,
+                          configuration: GameRunConfiguration?)
+
+    /// The run's game, start, scheme and settings: from --config, or from the flags (then also
+    /// as a configuration, except for --run DIR's trained GAN, which has none).
+    func resolved() throws -> Resolved {
+        if let path = configFile {
+            guard scheme == nil, step == nil, steps == nil, gameOptions.gameFile == nil, gameOptions.game == nil, gameOptions.runDirectory == nil else {
+                throw GameFlowError.invalidInput("--config holds the run's settings: give only --output, --every, --json and --quiet with it")
+            }
+            let c = try GameRunConfiguration.load(path)
+            let game = try c.makeGame()
+            return (game, c.initialState, try c.makeScheme(discriminator: game.discriminatorPlayer ?? 0), c.scheme.name, c.step, c.steps, c)
+        }
+        guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
+        guard let step else { throw GameFlowError.invalidInput("Missing expected argument '--step <step>' (or --config FILE)") }
+        guard let steps else { throw GameFlowError.invalidInput("Missing expected argument '--steps <steps>' (or --config FILE)") }
         let (game, start) = try gameOptions.makeGame()
         let name = try SchemeName.parse(scheme)
-        let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: try optimizerOptions.preconditioner(), discriminator: game.discriminatorPlayer),
+        let metric = try optimizerOptions.preconditioner()
+        let discriminator = game.discriminatorPlayer
+        let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: metric, discriminator: discriminator),
                                                solvesInMetric: knobs.solvesInMetric(name))
-        let options = SolveOptions(stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound)
+        let configuration = try gameOptions.source().map { source in
+            GameRunConfiguration(game: source, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
+                                 stepScale: try gameOptions.field.stepScale()?.factors,
+                                 scheme: try knobs.configuration(name, metric: metric, discriminator: discriminator ?? 0),
+                                 optimizer: try optimizerOptions.configuration(), step: step, steps: steps, tolerance: tolerance,
+                                 divergenceBound: divergenceBound)
+        }
+        return (game, start, chosen, name, step, steps, configuration)
+    }
+
+    /// What summary.json says of the settings: the knobs' fields and the configuration.
+    func configurationFields(_ r: Resolved) throws -> [(String, JSON)] {
+        if let c = r.configuration, configFile != nil {
+            return [("step_scale", c.stepScale.map { .numbers($0) } ?? .null), ("nk_penalty", .optional(c.nkPenalty))]
+                + c.scheme.summaryFields + (c.optimizer == .none ? [] : [("optimizer", .string(c.optimizer.name))])
+                + [("configuration", c.json)]
+        }
+        return try gameOptions.field.summaryFields() + knobs.summaryFields(r.name) + optimizerOptions.summaryFields
+            + [("configuration", r.configuration?.json ?? .null)]
+    }
+
+    /// The stopping rules: the configuration's (--config) or the flags'.
+    func stopping(_ r: Resolved) -> (tolerance: Double?, bound: Double) {
+        r.configuration.flatMap { configFile != nil ? ($0.tolerance, $0.divergenceBound) : nil } ?? (tolerance, divergenceBound)
+    }
+
+    func cell(dryRun: Bool = false) throws -> (summary: JSON, seconds: Double)? {
+        let r = try resolved()
+        let (game, start, chosen, name, step) = (r.game, r.start, r.scheme, r.name, r.step)
+        let options = SolveOptions(stepSize: step, maxSteps: r.steps, tolerance: stopping(r).tolerance, divergenceBound: stopping(r).bound)
         try options.validate()
         if dryRun { return nil }
         let clock = ContinuousClock()
@@ -64,7 +114,7 @@ struct Run: ParsableCommand {
         let solution = try GameFlow.solve(game, scheme: chosen, from: start, options: options)
         let elapsed = seconds(clock.now - begin)
         let summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: 0,
-                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name) + optimizerOptions.summaryFields)
+                                           configuration: try configurationFields(r))
         // Where the run started, for the stable-region figures of `sweep merge` (error not grown).
         let initial: [(String, JSON)] = [("initial_vector_field_norm", .number(norm2(game.vectorField(at: start)))),
                                          ("initial_distance_to_equilibrium", .optional(game.distanceToEquilibria(from: start)))]
@@ -72,10 +122,9 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let (game, start) = try gameOptions.makeGame()
-        let name = try SchemeName.parse(scheme)
-        let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: try optimizerOptions.preconditioner(), discriminator: game.discriminatorPlayer),
-                                               solvesInMetric: knobs.solvesInMetric(name))
+        let r = try resolved()
+        let (game, start, chosen, name, step, steps) = (r.game, r.start, r.scheme, r.name, r.step, r.steps)
+        let (tolerance, divergenceBound) = stopping(r)
         if let e = every, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         let recordEvery = every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1))
         let options = SolveOptions(
@@ -90,7 +139,7 @@ struct Run: ParsableCommand {
         let elapsed = seconds(clock.now - begin)
 
         var summary = solution.summaryJSON(game: game.name, scheme: name.rawValue, stepSize: step, seconds: elapsed,
-                                           configuration: try gameOptions.field.summaryFields() + knobs.summaryFields(name) + optimizerOptions.summaryFields)
+                                           configuration: try configurationFields(r))
         summary = summary.adding(reproduction(arguments: Array(CommandLine.arguments.dropFirst())))
         if let dir = output {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
@@ -100,7 +149,7 @@ struct Run: ParsableCommand {
         if json {
             print(summary.serialized())
         } else {
-            printHuman(solution, game: game, scheme: name.rawValue, seconds: elapsed)
+            printHuman(solution, game: game, scheme: name.rawValue, step: step, seconds: elapsed)
         }
     }
 
@@ -138,7 +187,7 @@ struct Run: ParsableCommand {
         return solution
     }
 
-    private func printHuman(_ s: Solution, game: any Game, scheme: String, seconds: Double) {
+    private func printHuman(_ s: Solution, game: any Game, scheme: String, step: Double, seconds: Double) {
         print("game \(game.name) (dimension \(game.dimension)), scheme \(scheme), h = \(step)")
         print("status: \(s.status) after \(s.steps) steps (\(String(format: "%.3g", seconds)) s)")
         print("‖v(x)‖ = \(String(format: "%.6g", s.vectorFieldNorm))"

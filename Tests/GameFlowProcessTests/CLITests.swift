@@ -523,6 +523,37 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Issue 26: a game run is a configuration too: `run --config RUN/summary.json` repeats it
+    /// (same final state bits) for built-in games and game files, with field modifiers, knobs
+    /// and an optimizer.
+    func testRunConfigRepeatsARun() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("g.json")
+        try #"{"game": "affine", "players": [1, 1], "M": [[-0.1, 1], [-1, -0.1]], "b": [0.2, 0], "x0": [1, 1]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let cases: [[String]] = [
+            ["--game", "bilinear", "--dim", "3", "--seed", "4", "--scheme", "consensus", "--gamma", "0.7", "--optimizer", "momentum",
+             "--momentum", "-0.3", "--nk-penalty", "0.1", "--step", "0.1", "--steps", "50"],
+            ["--game-file", file.path, "--scheme", "implicit-euler", "--root-solver", "hybrids", "--step", "2", "--steps", "20", "--tolerance", "1e-12"],
+            ["--game", "dirac", "--r1", "0.3", "--scheme", "altga", "--substeps", "2,1", "--step-scale", "1,2", "--optimizer", "rmsprop",
+             "--step", "0.05", "--steps", "40"],
+        ]
+        for (k, args) in cases.enumerated() {
+            let first = dir.appendingPathComponent("first-\(k)"), again = dir.appendingPathComponent("again-\(k)")
+            var r = try run(["run"] + args + ["--output", first.path, "--quiet"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            r = try run(["run", "--config", first.appendingPathComponent("summary.json").path, "--output", again.path, "--json"])
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let a = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: first.appendingPathComponent("summary.json"))) as? [String: Any])
+            let b = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(a["final_state"] as? [Double], b["final_state"] as? [Double], "\(args)")
+            XCTAssertEqual(a["status"] as? String, b["status"] as? String)
+            XCTAssertNotNil(a["configuration"] as? [String: Any])
+        }
+        let r = try run(["run", "--config", dir.appendingPathComponent("first-0/summary.json").path, "--scheme", "simga"])
+        XCTAssertEqual(r.code, 1)
+    }
+
     func testSpectrumBadInput() throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -102,54 +102,15 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
 
     /// Reads a configuration: a bare one, or the `configuration` of a run's summary.json or
     /// checkpoint.json. Errors name the file and the parameter.
-    public static func load(_ path: String) throws -> GANTrainingConfiguration {
-        let data = try readInput(path, what: "configuration file", limit: 1 << 24)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw GameFlowError.invalidInput("configuration file '\(path)' is not a JSON object")
-        }
-        let inner = object["configuration"] ?? object
-        guard JSONSerialization.isValidJSONObject(inner), let bytes = try? JSONSerialization.data(withJSONObject: inner) else {
-            throw GameFlowError.invalidInput("configuration file '\(path)' has no configuration object")
-        }
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(GANTrainingConfiguration.self, from: bytes)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw GameFlowError.invalidInput("configuration file '\(path)': missing '\(Self.path(context.codingPath + [key]))'")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw GameFlowError.invalidInput("configuration file '\(path)': '\(Self.path(context.codingPath))' has the wrong type")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw GameFlowError.invalidInput("configuration file '\(path)': '\(Self.path(context.codingPath))': \(context.debugDescription)")
-        } catch let e as GameFlowError {
-            throw GameFlowError.invalidInput("configuration file '\(path)': \(e)")
-        }
-    }
+    public static func load(_ path: String) throws -> GANTrainingConfiguration { try loadConfiguration(path) }
 
     /// A configuration from its JSON (`json`), e.g. a checkpoint's; `source` names it in errors.
     public static func decode(_ json: JSON, source: String) throws -> GANTrainingConfiguration {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            return try decoder.decode(GANTrainingConfiguration.self, from: Data(json.serialized().utf8))
-        } catch let e as GameFlowError {
-            throw GameFlowError.invalidInput("\(source): \(e)")
-        } catch {
-            throw GameFlowError.invalidInput("\(source): its configuration does not decode (\(error))")
-        }
+        try decodeConfiguration(Data(json.serialized().utf8), source: source)
     }
-
-    private static func path(_ keys: [CodingKey]) -> String { keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
 
     /// The configuration as JSON (`configuration` in summaries and checkpoints).
-    public var json: JSON {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        // Encoding plain values and enums cannot fail; parsing what JSONEncoder wrote neither.
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return (try? JSON.parse(data)) ?? .null
-    }
+    public var json: JSON { configurationJSON(self) }
 
     /// The minibatch: one batch (parts nil) or independent parts for debiased consensus.
     public func batchParts() throws -> (size: Int, parts: Int?) {
