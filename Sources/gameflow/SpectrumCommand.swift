@@ -156,8 +156,9 @@ struct SpectrumCommand: ParsableCommand {
             print(JSON.object(obj).serialized())
         } else {
             print("game \(game.name) (dimension \(game.dimension)), ‖v(x)‖ = \(String(format: "%.3g", vNorm))")
-            print("eigenvalues of v′(x):")
-            for l in spectrum.eigenvalues.prefix(24) { print("  " + format(l)) }
+            print("eigenvalues of v′(x), rightmost first:")
+            let rightmostFirst = spectrum.eigenvalues.sorted { ($0.real, $0.imaginary) > ($1.real, $1.imaginary) }
+            for l in rightmostFirst.prefix(24) { print("  " + format(l)) }
             if spectrum.eigenvalues.count > 24 { print("  … \(spectrum.eigenvalues.count - 24) more (use --json)") }
             print("spectral abscissa max Re λ = \(String(format: "%.6g", spectrum.spectralAbscissa))")
             print("q = max |Im λ / Re λ| = " + (spectrum.maxImagRealRatio.map { String(format: "%.6g", $0) } ?? "∞"))

@@ -158,6 +158,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(ie[0][0] as? Double), 1, accuracy: 1e-9)
         XCTAssertTrue(ie[0][1] is NSNull)
         for name in ["simga", "implicit-midpoint", "trapezoidal", "heun"] { XCTAssertEqual(stable[name]?.count, 0, name) }
+        // Text lists the eigenvalues rightmost first: Dirac-GAN with R1 1.25 has −¼ and −1.
+        let dirac = try run(["spectrum", "--game", "dirac", "--r1", "1.25", "--x0", "0,0"]).stdout.split(separator: "\n")
+        let listed = dirac.drop { !$0.hasPrefix("eigenvalues of v′(x)") }.dropFirst().prefix(2).map { $0.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(listed.first?.hasPrefix("-0.25"), true, "\(listed)")
+        XCTAssertEqual(listed.last?.hasPrefix("-1 "), true, "\(listed)")
         let text = try run(["spectrum", "--game-file", zoo.path, "--x0", "0,0"])
         XCTAssertTrue(text.stdout.contains("implicit-euler    stable for h > 1\n"), text.stdout)
 
