@@ -6,6 +6,9 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A one-minute tour: every fixed-step scheme on the bilinear game f = φθ and on the Dirac-GAN, measured contraction next to theory.")
 
+    @Flag(help: "Accepted as every command accepts it (the demo prints its tables on stdout and nothing on stderr).")
+    var quiet = false
+
     func run() throws {
         print("""
             GameFlow demo. Players maximise their utilities; training integrates dx/dt = v(x).

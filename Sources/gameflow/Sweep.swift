@@ -144,8 +144,11 @@ struct SweepMergeCommand: ParsableCommand {
     @Option(help: "Folder for results.csv, results.json, the work–precision figures and the stable-region heatmaps (required).")
     var output: String
 
+    @Flag(help: "Print nothing on success.")
+    var quiet = false
+
     func run() throws {
         let files = try SweepMerge.write(folders: folders, output: output)
-        print("merged into \(output)/: " + files.joined(separator: ", "))
+        if !quiet { print("merged into \(output)/: " + files.joined(separator: ", ")) }
     }
 }

@@ -415,6 +415,16 @@ final class CLITests: XCTestCase {
         let q = try run(["spectrum", "--game", "dirac", "--x0", "0,0", "--quiet"])
         XCTAssertEqual(q.code, 0, q.stderr)
         XCTAssertEqual(q.stderr, "")
+        // Every command accepts --quiet (an unknown option would be exit 1).
+        for command in [["demo"], ["flow", "--game", "dirac", "--time", "0.5"], ["run", "--game", "dirac", "--scheme", "simga", "--step", "0.1", "--steps", "2"],
+                        ["compare", "--game", "dirac", "--step", "0.1", "--steps", "2"], ["train", "--scheme", "simga", "--lr", "0.1", "--steps", "2"]] {
+            let r = try run(command + ["--quiet"])
+            XCTAssertEqual(r.code, 0, "\(command): \(r.stderr)")
+        }
+        for command in [["resume", "/nonexistent"], ["sweep", "/nonexistent.json", "--output", "/tmp/none"], ["sweep", "merge", "/nonexistent", "--output", "/tmp/none"]] {
+            let r = try run(command + ["--quiet"])
+            XCTAssertFalse(r.stderr.contains("Unknown option"), "\(command): \(r.stderr)")
+        }
     }
 
     /// Issue 26: a run's summary.json holds its typed configuration, and `train --config` on it
