@@ -30,9 +30,6 @@ struct Train: ParsableCommand {
     @OptionGroup var field: FieldOptions
 
     @OptionGroup var optimizerOptions: OptimizerOptions
-    var optimizer: String { optimizerOptions.optimizer }
-    var momentum: Double? { optimizerOptions.momentum }
-    var momentumForm: String { optimizerOptions.momentumForm }
 
     @Option(parsing: .unconditional, help: "Step size / learning rate h > 0 (required unless --config).")
     var lr: Double?
@@ -112,10 +109,10 @@ struct Train: ParsableCommand {
     /// print in Swift's shortest round-trip form, so they parse back to the same bits.
     var settingsArguments: [String] {
         if let c = configFile { return ["--config", c] }
-        var a = ["--data", data, "--scheme", scheme ?? "", "--optimizer", optimizer, "--lr", lr.map { "\($0)" } ?? "", "--steps", steps.map { "\($0)" } ?? "",
+        var a = ["--data", data, "--scheme", scheme ?? "", "--lr", lr.map { "\($0)" } ?? "", "--steps", steps.map { "\($0)" } ?? "",
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
                  "--activation", activation, "--utility", utility, "--layout", layout]
-        a += knobs.arguments + field.arguments
+        a += knobs.arguments + field.arguments + optimizerOptions.arguments
         if let g = generatorHidden { a += ["--generator-hidden", g] }
         if let g = generatorActivation { a += ["--generator-activation", g] }
         if let d = discriminatorActivation { a += ["--discriminator-activation", d] }
@@ -124,7 +121,6 @@ struct Train: ParsableCommand {
         if r2 != 0 { a += ["--r2", "\(r2)"] }
         if gp != 0 { a += ["--gp", "\(gp)"] }
         if let d = discriminatorHidden { a += ["--discriminator-hidden", d] }
-        if let m = momentum { a += ["--momentum", "\(m)", "--momentum-form", momentumForm] }
         if let e = every { a += ["--every", "\(e)"] }
         a += ["--checkpoint-seconds", "\(checkpointSeconds)"]
         if noEigenvalues { a.append("--no-eigenvalues") }
@@ -156,7 +152,7 @@ struct Train: ParsableCommand {
         guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
         guard let lr else { throw GameFlowError.invalidInput("Missing expected argument '--lr <lr>' (or --config FILE)") }
         guard let steps else { throw GameFlowError.invalidInput("Missing expected argument '--steps <steps>' (or --config FILE)") }
-        let (_, act, util, lay) = try networkSettings()
+        let (act, util, lay) = try enumeratedSettings()
         let (gh, dh) = try hiddenWidths()
         func parse(_ name: String?) throws -> Activation {
             guard let n = name else { return act }
@@ -193,7 +189,7 @@ struct Train: ParsableCommand {
     static func check(_ c: GANTrainingConfiguration) throws {
         guard (1...100_000).contains(c.batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(c.batch))") }
         let n = c.networks
-        guard (1...4096).contains(n.latent), n.generatorHidden.count <= 64, n.discriminatorHidden.count <= 64,
+        guard (1...4096).contains(n.latent), (1...64).contains(n.generatorHidden.count), (1...64).contains(n.discriminatorHidden.count),
               (n.generatorHidden + n.discriminatorHidden).allSatisfy({ (1...4096).contains($0) }) else {
             throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
         }
@@ -221,9 +217,8 @@ struct Train: ParsableCommand {
         _ = try c.batchParts()
     }
 
-    /// The data, activation, utility and layout, with the sizes checked (memory included).
-    func networkSettings() throws -> (any SampleSource, Activation, MLPGAN.Utility, MLPGAN.Layout) {
-        let source = try dataSource()
+    /// The activation, utility and layout named by the flags.
+    func enumeratedSettings() throws -> (Activation, MLPGAN.Utility, MLPGAN.Layout) {
         guard let act = Activation(rawValue: activation) else {
             throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
         }
@@ -233,30 +228,9 @@ struct Train: ParsableCommand {
         guard let lay = MLPGAN.Layout(rawValue: layout) else {
             throw GameFlowError.invalidInput("unknown layout '\(layout)' (expected generator-first or discriminator-first)")
         }
-        guard (1...100_000).contains(batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(batch))") }
-        guard (1...4096).contains(hidden), (1...64).contains(depth), (1...4096).contains(latent) else {
-            throw GameFlowError.invalidInput("--hidden, --depth and --latent must be positive (and at most 4096, 64, 4096)")
-        }
-        let (gh, dh) = try hiddenWidths()
-        let d = source.dimension
-        // Workspaces: 6 buffers of batch × (sum of widths) per network, three networks' worth.
-        let widthSum = Double(latent + gh.reduce(0, +) + dh.reduce(0, +) + d + d + 1)
-        let workspaceGB = 3 * 6 * Double(batch) * widthSum * 8 / 1e9
-        guard workspaceGB <= 4 else {
-            throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
-        }
-        // Parameters of both networks; a run keeps some sixteen vectors of that length (state,
-        // field, scheme and optimizer buffers, network gradients), checked before anything is made.
-        func count(_ widths: [Int]) -> Double { zip(widths, widths.dropFirst()).reduce(0) { $0 + Double($1.0 * $1.1 + $1.1) } }
-        let parameters = count([latent] + gh + [d]) + count([d] + dh + [1])
-        guard 16 * parameters * 8 <= 4e9 else {
-            throw GameFlowError.invalidInput(String(format: "the networks' widths give %.3g parameters, which need about %.1f GB (limit 4 GB)",
-                                                    parameters, 16 * parameters * 8 / 1e9))
-        }
-        return (source, act, util, lay)
+        return (act, util, lay)
     }
 
-    /// The run's GAN, as `execute` makes it (for `gameflow spectrum --run DIR`).
     /// The shapes a state of `game` belongs to (state.json's "networks"): the two networks'
     /// widths and their order in x.
     static func networksJSON(_ game: MLPGAN) -> JSON {
@@ -265,16 +239,8 @@ struct Train: ParsableCommand {
                  ("layout", .string(game.layout.rawValue))])
     }
 
-    func makeGame() throws -> MLPGAN { try Self.makeGame(try configuration()) }
-
-    /// The configuration's GAN on its data.
+    /// The configuration's GAN on its data (as `execute`, `spectrum --run` and sweep cells make it).
     static func makeGame(_ c: GANTrainingConfiguration) throws -> MLPGAN { try c.makeGAN(source: try dataSource(c.data)) }
-
-    /// How each minibatch is drawn (`GANTrainingConfiguration.batchParts`).
-    func batchParts() throws -> (size: Int, parts: Int?) { try configuration().batchParts() }
-
-    /// The built-in mixture named by --data, or the points of the CSV file it names.
-    func dataSource() throws -> any SampleSource { try Self.dataSource(data) }
 
     /// The built-in mixture `data` names, or the points of the CSV file it names.
     static func dataSource(_ data: String) throws -> any SampleSource {
@@ -348,7 +314,7 @@ struct Train: ParsableCommand {
         #endif
         // What the summary and checkpoint keep of the command line: a resume keeps the run's own.
         let arguments = resuming?.arguments ?? settingsArguments
-        var runner = TrainingRun(game: game, parts: stack.parts, fieldScale: stack.fieldScale, nkPenalty: c.nkPenalty, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
+        var runner = TrainingRun(game: game, stack: stack, scheme: chosen, x0: x0, options: options, metricsEvery: metricsEvery,
                                  output: output, quiet: quiet, arguments: arguments, configuration: c, resuming: resuming)
         runner.checkpointInterval = c.checkpointSeconds
         runner.handleSignals = !sweepCell
@@ -410,10 +376,6 @@ struct Train: ParsableCommand {
         return summary
     }
 
-    /// The modifiers of the field this run trains (`TrainingFieldStack`): the NK penalty, time
-    /// scales when no optimizer takes them, and the debiasing parts.
-    func fieldStack() throws -> TrainingFieldStack { try configuration().fieldStack() }
-
     /// The largest network the end-of-run eigenvalue figure is made for (three dense n × n
     /// matrices: 384 MB at the limit).
     static let eigenvalueLimit = 4000
@@ -446,14 +408,10 @@ struct Train: ParsableCommand {
 
 /// The training loop with periodic metrics, streamed to disk as they are computed.
 struct TrainingRun {
-    /// The GAN on one part's batch (on the whole batch when `parts` is nil).
+    /// The GAN on one part's batch (on the whole batch without debiasing parts).
     let game: MLPGAN
-    /// Independent sub-batches per minibatch (debiased consensus; `SubBatchedGame`), or nil.
-    let parts: Int?
-    /// Time scales put into the field (TTUR without an optimizer; nil: the plain field).
-    let fieldScale: StepScale?
-    /// The Nagarajan–Kolter penalty η on the generator's utility (nil: none).
-    let nkPenalty: Double?
+    /// The modifiers of the trained field (the library's one composition).
+    let stack: TrainingFieldStack
     let scheme: any Scheme
     let x0: [Double]
     let options: SolveOptions
@@ -503,16 +461,13 @@ struct TrainingRun {
         }
     }
 
-    /// The modifiers of the trained field (the library's one composition, `TrainingFieldStack`).
-    var stack: TrainingFieldStack { TrainingFieldStack(nkPenalty: nkPenalty, fieldScale: fieldScale, parts: parts) }
-
     func run() throws -> Result {
         try runOpened(scheme, field: try stack.apply(to: game))
     }
 
     /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).
     func evaluationFieldNorm(_ x: [Double]) -> Double {
-        if let p = parts, let g = try? SubBatchedGame(game, parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
+        if let p = stack.parts, let g = try? SubBatchedGame(game, parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
         return norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
     }
 
