@@ -277,13 +277,8 @@ struct SchemeOptions: ParsableArguments {
     func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil,
               discriminator: Int? = nil) throws -> any Scheme {
         if !allowUnusedGamma {
-            for (given, flag, owner) in [(gamma != nil, "--gamma", SchemeName.consensus), (lambda != nil, "--lambda", .sga),
-                                         (sgaAlign, "--sga-align", .sga), (extrapolationStep != nil, "--extrapolation-step", .extragradient),
-                                         (pastWeight != nil, "--past-weight", .optimistic), (substeps != nil, "--substeps", .altga),
-                                         (innerTolerance != nil, "--inner-tolerance", .altga),
-                                         (consensusOn != "all", "--consensus-on", .consensus),
-                                         (debias != "none", "--debias", .consensus)] where given && name != owner {
-                throw GameFlowError.invalidInput("\(flag) applies only to --scheme \(owner.rawValue)")
+            for (key, owner) in Self.knobOwners where owner.count == 1 && givenKnobs.contains(key) && !owner.contains(name) {
+                throw GameFlowError.invalidInput("--\(key) applies only to --scheme \(owner.first!.rawValue)")
             }
         }
         let implicit = try implicitOptions()
@@ -330,6 +325,24 @@ struct SchemeOptions: ParsableArguments {
         }
         knobs.consensusDebias = d
         return try name.make(knobs)
+    }
+
+    /// The knobs that belong to some schemes only (flag names without the dashes): `make` refuses
+    /// them for another scheme, sweeps pass a constant one only to the schemes that have it.
+    static let knobOwners: [(key: String, owners: Set<SchemeName>)] = [
+        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]),
+        ("extrapolation-step", [.extragradient]), ("past-weight", [.optimistic]), ("substeps", [.altga]), ("inner-tolerance", [.altga]),
+        ("implicit-metric", [.implicitEuler, .implicitMidpoint, .trapezoidal]),
+    ]
+
+    /// The scheme-specific knobs given (set away from their defaults).
+    var givenKnobs: Set<String> {
+        var k = Set<String>()
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil),
+                             ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
+                             ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
+                             ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
+        return k
     }
 
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
@@ -393,14 +406,7 @@ struct OptimizerOptions: ParsableArguments {
     }
 
     /// RMSProp's or Adam's constants (nil for none and momentum).
-    func preconditioner() throws -> Preconditioner? {
-        switch optimizer {
-        case "none", "momentum": return nil
-        case "rmsprop": return .referenceRMSProp
-        case "adam": return .standardAdam
-        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
-        }
-    }
+    func preconditioner() throws -> Preconditioner? { try configuration().preconditioner }
 
     /// The momentum form and weight for `--optimizer momentum` (nil otherwise); checks the flags go together.
     func momentumSettings() throws -> (form: MomentumForm, weight: Double)? {
@@ -418,10 +424,7 @@ struct OptimizerOptions: ParsableArguments {
     /// `base` with the optimizer: RMSProp/Adam around it (unless an implicit scheme solves in
     /// the optimizer's metric itself), or momentum.
     func wrap(_ base: any Scheme, solvesInMetric: Bool = false, stepScale: StepScale? = nil) throws -> any Scheme {
-        var chosen = base
-        if let p = try preconditioner(), !solvesInMetric { chosen = try preconditioned(base, p, stepScale: stepScale) }
-        if let (form, weight) = try momentumSettings() { chosen = try withMomentum(chosen, form: form, weight: weight) }
-        return chosen
+        try configuration().wrap(base, solvesInMetric: solvesInMetric, stepScale: stepScale)
     }
 
     /// These options as command-line arguments (for `gameflow resume`).

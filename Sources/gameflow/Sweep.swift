@@ -33,21 +33,14 @@ extension SweepCell {
     /// The command's arguments of this cell.
     var commandArguments: [String] { arguments(excluding: ["command"]) }
 
-    /// The knobs that belong to one scheme (what `compare` passes to the schemes that have them).
-    static let knobOwners: [String: Set<String>] = [
-        "gamma": ["consensus"], "consensus-on": ["consensus"], "debias": ["consensus"], "lambda": ["sga"], "sga-align": ["sga"],
-        "extrapolation-step": ["extragradient"], "past-weight": ["optimistic"], "substeps": ["altga"], "inner-tolerance": ["altga"],
-        "implicit-metric": ["implicit-euler", "implicit-midpoint", "trapezoidal"],
-    ]
-
     /// The cell as its command sees it: a constant knob beside a list of schemes applies to the
     /// schemes that have it (as `compare` does), and relative file paths (`game-file`, `init`,
     /// `data` when it names a file) resolve against the spec's folder `base`.
     func prepared(base: String) -> SweepCell {
         var cell = self
-        if axes.contains("scheme"), let scheme = text("scheme") {
-            let foreign = Set(Self.knobOwners.filter { key, owners in self[key] != nil && !axes.contains(key) && !owners.contains(scheme) }.map(\.key))
-            cell = cell.removing(foreign)
+        if axes.contains("scheme"), let scheme = text("scheme").flatMap(SchemeName.init(rawValue:)) {
+            let foreign = SchemeOptions.knobOwners.filter { self[$0.key] != nil && !axes.contains($0.key) && !$0.owners.contains(scheme) }
+            cell = cell.removing(Set(foreign.map(\.key)))
         }
         guard !base.isEmpty, base != "." else { return cell }
         for key in ["game-file", "init", "data", "config"] {

@@ -73,11 +73,7 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
 
     /// The scheme with its optimizer, for a game whose discriminator is player `discriminator`.
     public func makeScheme(discriminator: Int) throws -> any Scheme {
-        let metric = optimizer.preconditioner
-        var chosen = try scheme.make(discriminator: discriminator, metric: metric)
-        if let p = metric, !scheme.solvesInMetric { chosen = try preconditioned(chosen, p) }
-        if case let .momentum(form, weight) = optimizer { chosen = try withMomentum(chosen, form: form, weight: weight) }
-        return chosen
+        try optimizer.wrap(try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner), solvesInMetric: scheme.solvesInMetric)
     }
 
     /// The stopping rules and step size.

@@ -150,12 +150,8 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// The scheme with its optimizer (the implicit schemes in the optimizer's metric carry it
     /// themselves), for a GAN whose discriminator is player `discriminator`.
     public func makeScheme(discriminator: Int) throws -> any Scheme {
-        let metric = optimizer.preconditioner
-        let base = try scheme.make(discriminator: discriminator, metric: metric)
-        var chosen = base
-        if let p = metric, !scheme.solvesInMetric { chosen = try preconditioned(base, p, stepScale: try stepScaleValue()) }
-        if case let .momentum(form, weight) = optimizer { chosen = try withMomentum(chosen, form: form, weight: weight) }
-        return chosen
+        let base = try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner)
+        return try optimizer.wrap(base, solvesInMetric: scheme.solvesInMetric, stepScale: try stepScaleValue())
     }
 }
 
@@ -177,6 +173,15 @@ public enum OptimizerConfiguration: Sendable, Equatable, Codable {
         case .adam: return .standardAdam
         default: return nil
         }
+    }
+
+    /// `base` with this optimizer: RMSProp/Adam around it (unless an implicit scheme solves in
+    /// the optimizer's metric itself; `stepScale` multiplies their update), then momentum.
+    public func wrap(_ base: any Scheme, solvesInMetric: Bool = false, stepScale: StepScale? = nil) throws -> any Scheme {
+        var chosen = base
+        if let p = preconditioner, !solvesInMetric { chosen = try preconditioned(base, p, stepScale: stepScale) }
+        if case let .momentum(form, weight) = self { chosen = try withMomentum(chosen, form: form, weight: weight) }
+        return chosen
     }
 
     /// none, rmsprop, adam or momentum.
