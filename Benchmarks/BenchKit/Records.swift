@@ -27,13 +27,7 @@ extension StableStepBound {
 }
 
 /// A JSON number (or null, for a non-finite value) as a Double.
-func number(_ v: JSON?) -> Double? {
-    switch v {
-    case .number(let d)?: return d
-    case .int(let i)?: return Double(i)
-    default: return nil
-    }
-}
+func number(_ v: JSON?) -> Double? { v?.numberValue }
 
 func integer(_ v: JSON?) -> Int? { if case .int(let i)? = v { return i }; return nil }
 func string(_ v: JSON?) -> String? { if case .string(let s)? = v { return s }; return nil }

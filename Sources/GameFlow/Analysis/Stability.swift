@@ -97,7 +97,7 @@ public enum Stability {
         var previous = h
         while previous < hMax {
             h = min(previous * ratio, hMax)
-            var cls = try classify(h)
+            let cls = try classify(h)
             var lo = previous
             while cls != segments.last!.cls {
                 // Bisect for the first change of class after lo; a third class found on the way
@@ -112,7 +112,6 @@ public enum Stability {
                 segments.append((bClass, b))
                 lo = b
                 if bClass == cls { break }
-                cls = try classify(h)
             }
             previous = h
         }

@@ -36,13 +36,7 @@ public struct SweepCell: Sendable {
     public func text(_ key: String) -> String? { self[key].map(SweepSpec.text) }
 
     /// The value of `key` as a number, if the cell has it and it is one.
-    public func number(_ key: String) -> Double? {
-        switch self[key] {
-        case .int(let i)?: return Double(i)
-        case .number(let d)?: return d
-        default: return nil
-        }
-    }
+    public func number(_ key: String) -> Double? { self[key]?.numberValue }
 
     /// The command-line arguments of the cell: `--key value` for each parameter except those
     /// in `excluding`, and `--key` alone for a `true` (a `false` flag is left out).
