@@ -1,0 +1,268 @@
+import CGSL
+
+/// The three products of a bilinear layer map z = B(x, W) (+ b), on a batch of samples stored
+/// one after another (each channels-first, PyTorch's NCHW): `apply` x ↦ B(x, W), its adjoint
+/// in the input `adjointInput` g ↦ Bᵀₓ(g, W) and its adjoint in the weights `adjointWeights`
+/// (x, g) ↦ Bᵀ_W(x, g) (plus the bias's, the sum of g per output channel). A `Network` derives
+/// the forward pass, the JVP, the VJP and the R-backward of every layer from these three.
+///
+/// Dense, convolution and transposed convolution are the three maps; transposed convolution is
+/// convolution with `apply` and `adjointInput` exchanged (it *is* the adjoint of a convolution
+/// in its input, which is how PyTorch defines `ConvTranspose2d`).
+public enum BilinearMap: Sendable, Equatable, Hashable {
+    /// z = x·Wᵀ + b, W (out, in) row-major (`torch.nn.Linear`).
+    case dense(inputs: Int, outputs: Int)
+    /// `torch.nn.Conv2d(in, out, kernel, stride, padding)`, W (out, in, k, k).
+    case conv(ConvGeometry)
+    /// `torch.nn.ConvTranspose2d(in, out, kernel, stride, padding, output_padding)`, W (in, out, k, k):
+    /// the adjoint in the input of the convolution `geometry` (from the deconv's output to its input).
+    case deconv(ConvGeometry)
+
+    /// Numbers per input sample.
+    public var inputCount: Int {
+        switch self {
+        case .dense(let i, _): return i
+        case .conv(let g): return g.inputCount
+        case .deconv(let g): return g.outputCount
+        }
+    }
+
+    /// Numbers per output sample.
+    public var outputCount: Int {
+        switch self {
+        case .dense(_, let o): return o
+        case .conv(let g): return g.outputCount
+        case .deconv(let g): return g.inputCount
+        }
+    }
+
+    /// Output channels (the bias's length).
+    public var biasCount: Int {
+        switch self {
+        case .dense(_, let o): return o
+        case .conv(let g): return g.outChannels
+        case .deconv(let g): return g.inChannels
+        }
+    }
+
+    /// The weight's length.
+    public var weightCount: Int {
+        switch self {
+        case .dense(let i, let o): return i * o
+        case .conv(let g), .deconv(let g): return g.weightCount
+        }
+    }
+
+    /// Multiply-adds of one `apply` (the same for each adjoint) per sample.
+    public var multiplyAdds: Int {
+        switch self {
+        case .dense(let i, let o): return i * o
+        case .conv(let g), .deconv(let g): return g.weightCount * g.outputPositions
+        }
+    }
+
+    /// Scratch numbers a batch's products need (im2col columns of one sample).
+    var scratchCount: Int {
+        switch self {
+        case .dense: return 0
+        case .conv(let g), .deconv(let g): return g.columnCount
+        }
+    }
+
+    /// The fan-in of PyTorch's default initialisation (dense: in; conv: in·k²; deconv: out·k²).
+    var fanIn: Int {
+        switch self {
+        case .dense(let i, _): return i
+        case .conv(let g): return g.inChannels * g.kernel * g.kernel
+        case .deconv(let g): return g.inChannels * g.kernel * g.kernel   // the conv's input channels = the deconv's outputs
+        }
+    }
+
+    /// y = B(x, W) + b (b may be nil), or y += B(x, W) (+ b) with `accumulate`.
+    func apply(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, bias: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>,
+               batch: Int, accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+        switch self {
+        case let .dense(i, o):
+            if !accumulate {
+                if let b = bias { for r in 0..<batch { (y + r * o).update(from: b, count: o) } } else { y.update(repeating: 0, count: batch * o) }
+            } else if let b = bias {
+                for r in 0..<batch { for j in 0..<o { y[r * o + j] += b[j] } }
+            }
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(o), Int32(i), 1, x, Int32(i), w, Int32(i), 1, y, Int32(o))
+        case .conv(let g):
+            g.forward(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch)
+            if let b = bias { g.addBias(b, to: y, channels: g.outChannels, positions: g.outputPositions, batch: batch) }
+        case .deconv(let g):
+            g.backwardInput(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch)
+            if let b = bias { g.addBias(b, to: y, channels: g.inChannels, positions: g.inputPositions, batch: batch) }
+        }
+    }
+
+    /// gx = Bᵀₓ(g, W), or gx += … with `accumulate`.
+    func adjointInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int,
+                      accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+        switch self {
+        case let .dense(i, o):
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(i), Int32(o), 1, g, Int32(o), w, Int32(i),
+                        accumulate ? 1 : 0, gx, Int32(i))
+        case .conv(let geometry):
+            geometry.backwardInput(g, w, gx, batch: batch, accumulate: accumulate, scratch: scratch)
+        case .deconv(let geometry):
+            geometry.forward(g, w, gx, batch: batch, accumulate: accumulate, scratch: scratch)
+        }
+    }
+
+    /// gW += Bᵀ_W(x, g) and, when `gb` is given, gb += the sums of g per output channel.
+    func adjointWeights(_ x: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
+                        _ gb: UnsafeMutablePointer<Double>?, batch: Int, scratch: UnsafeMutablePointer<Double>) {
+        switch self {
+        case let .dense(i, o):
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(i), Int32(batch), 1, g, Int32(o), x, Int32(i), 1, gw, Int32(i))
+            if let gb { for r in 0..<batch { for j in 0..<o { gb[j] += g[r * o + j] } } }
+        case .conv(let geometry):
+            geometry.backwardWeights(input: x, outputGradient: g, gw, batch: batch, scratch: scratch)
+            if let gb { geometry.sumBias(g, into: gb, channels: geometry.outChannels, positions: geometry.outputPositions, batch: batch) }
+        case .deconv(let geometry):
+            // ⟨g, Bᵀₓ_conv(x, W)⟩ = ⟨B_conv(g, W), x⟩: the conv's weight adjoint with input g and output gradient x.
+            geometry.backwardWeights(input: g, outputGradient: x, gw, batch: batch, scratch: scratch)
+            if let gb { geometry.sumBias(g, into: gb, channels: geometry.inChannels, positions: geometry.inputPositions, batch: batch) }
+        }
+    }
+}
+
+/// A 2-D convolution's arithmetic, PyTorch's (`torch.nn.Conv2d`, dilation 1, groups 1): input
+/// (C_in, H, W), square kernel k, stride s, zero padding p on every side, output
+/// (C_out, ⌊(H + 2p − k)/s⌋ + 1, ⌊(W + 2p − k)/s⌋ + 1), weight (C_out, C_in, k, k) row-major.
+/// Products by im2col (one sample's patches as a (C_in·k²) × (H_o·W_o) matrix) and GEMM.
+public struct ConvGeometry: Sendable, Equatable, Hashable {
+    public let inChannels: Int, height: Int, width: Int
+    public let outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let outHeight: Int, outWidth: Int
+
+    /// A convolution of (inChannels, height, width) inputs.
+    /// - Throws: when a size is not positive or the kernel does not fit the padded input.
+    public init(inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int) throws {
+        guard inChannels >= 1, height >= 1, width >= 1, outChannels >= 1, kernel >= 1, stride >= 1, padding >= 0 else {
+            throw GameFlowError.invalidInput("a convolution needs positive channels, sizes, kernel and stride and padding ≥ 0")
+        }
+        guard height + 2 * padding >= kernel, width + 2 * padding >= kernel else {
+            throw GameFlowError.invalidInput("kernel \(kernel) does not fit a \(height)×\(width) input with padding \(padding)")
+        }
+        (self.inChannels, self.height, self.width) = (inChannels, height, width)
+        (self.outChannels, self.kernel, self.stride, self.padding) = (outChannels, kernel, stride, padding)
+        outHeight = (height + 2 * padding - kernel) / stride + 1
+        outWidth = (width + 2 * padding - kernel) / stride + 1
+    }
+
+    public var inputPositions: Int { height * width }
+    public var outputPositions: Int { outHeight * outWidth }
+    public var inputCount: Int { inChannels * inputPositions }
+    public var outputCount: Int { outChannels * outputPositions }
+    /// C_in·k², the rows of a sample's column matrix.
+    var patch: Int { inChannels * kernel * kernel }
+    public var weightCount: Int { outChannels * patch }
+    var columnCount: Int { patch * outputPositions }
+
+    /// One sample's columns: cols[(c·k + i)·k + j][oh·W_o + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside).
+    func im2col(_ x: UnsafePointer<Double>, _ cols: UnsafeMutablePointer<Double>) {
+        let k = kernel, P = outputPositions
+        var row = 0
+        for c in 0..<inChannels {
+            let xc = x + c * inputPositions
+            for i in 0..<k {
+                for j in 0..<k {
+                    let out = cols + row * P
+                    for oh in 0..<outHeight {
+                        let h = oh * stride - padding + i
+                        let o = out + oh * outWidth
+                        if h < 0 || h >= height { o.update(repeating: 0, count: outWidth); continue }
+                        let xr = xc + h * width
+                        for ow in 0..<outWidth {
+                            let w = ow * stride - padding + j
+                            o[ow] = (w >= 0 && w < width) ? xr[w] : 0
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: x += col2im(cols) (scatter-add).
+    func col2imAdd(_ cols: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>) {
+        let k = kernel, P = outputPositions
+        var row = 0
+        for c in 0..<inChannels {
+            let xc = x + c * inputPositions
+            for i in 0..<k {
+                for j in 0..<k {
+                    let src = cols + row * P
+                    for oh in 0..<outHeight {
+                        let h = oh * stride - padding + i
+                        if h < 0 || h >= height { continue }
+                        let xr = xc + h * width, s = src + oh * outWidth
+                        for ow in 0..<outWidth {
+                            let w = ow * stride - padding + j
+                            if w >= 0 && w < width { xr[w] += s[ow] }
+                        }
+                    }
+                    row += 1
+                }
+            }
+        }
+    }
+
+    /// y (+)= conv(x, W): per sample, W (C_out × C_in·k²) · cols.
+    func forward(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
+                 scratch: UnsafeMutablePointer<Double>) {
+        let P = outputPositions
+        for r in 0..<batch {
+            im2col(x + r * inputCount, scratch)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(P), Int32(patch), 1, w, Int32(patch),
+                        scratch, Int32(P), accumulate ? 1 : 0, y + r * outputCount, Int32(P))
+        }
+    }
+
+    /// gx (+)= convᵀₓ(g, W): per sample, col2im(Wᵀ · g).
+    func backwardInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
+                       scratch: UnsafeMutablePointer<Double>) {
+        let P = outputPositions
+        if !accumulate { gx.update(repeating: 0, count: batch * inputCount) }
+        for r in 0..<batch {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(P), Int32(outChannels), 1, w, Int32(patch),
+                        g + r * outputCount, Int32(P), 0, scratch, Int32(P))
+            col2imAdd(scratch, gx + r * inputCount)
+        }
+    }
+
+    /// gW += Σ_samples g · colsᵀ.
+    func backwardWeights(input x: UnsafePointer<Double>, outputGradient g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
+                         batch: Int, scratch: UnsafeMutablePointer<Double>) {
+        let P = outputPositions
+        for r in 0..<batch {
+            im2col(x + r * inputCount, scratch)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(patch), Int32(P), 1, g + r * outputCount, Int32(P),
+                        scratch, Int32(P), 1, gw, Int32(patch))
+        }
+    }
+
+    func addBias(_ b: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>, channels: Int, positions: Int, batch: Int) {
+        for r in 0..<batch {
+            for c in 0..<channels {
+                let o = y + (r * channels + c) * positions, v = b[c]
+                for q in 0..<positions { o[q] += v }
+            }
+        }
+    }
+
+    func sumBias(_ g: UnsafePointer<Double>, into gb: UnsafeMutablePointer<Double>, channels: Int, positions: Int, batch: Int) {
+        for r in 0..<batch {
+            for c in 0..<channels {
+                let o = g + (r * channels + c) * positions
+                var s = 0.0
+                for q in 0..<positions { s += o[q] }
+                gb[c] += s
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A pointwise nonlinearity a = σ(z) with its first and second derivatives, the activation
+/// layers of a `Network`. The network derives every pass from σ, σ′ and σ″:
+/// JVP ȧ = σ′(z)ż, VJP δ_z = σ′(z)δ_a, R-backward R{δ_z} = σ″(z)ż·δ_a + σ′(z)R{δ_a}.
+///
+/// ReLU and leaky ReLU have σ″ = 0 and take σ′(0) = 1 (ReLU: 0 for z ≤ 0), PyTorch's choice at
+/// the kink.
+public enum Pointwise: Sendable, Equatable, Hashable {
+    /// max(z, 0).
+    case relu
+    /// z for z > 0, slope·z otherwise (PyTorch's `LeakyReLU(negative_slope)`).
+    case leakyRelu(slope: Double)
+    /// z for z > 0, eᶻ − 1 otherwise (PyTorch's `ELU(alpha=1)`).
+    case elu
+    /// tanh z.
+    case tanh
+    /// 1/(1 + e⁻ᶻ).
+    case sigmoid
+    /// log(1 + eᶻ) (PyTorch's `Softplus(beta=1)`, without its linear threshold).
+    case softplus
+    /// z (no nonlinearity).
+    case linear
+
+    /// The name in architecture files ("relu", "leaky_relu", …).
+    public var name: String {
+        switch self {
+        case .relu: return "relu"
+        case .leakyRelu: return "leaky_relu"
+        case .elu: return "elu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .softplus: return "softplus"
+        case .linear: return "linear"
+        }
+    }
+
+    /// The names architecture files accept.
+    public static let names = ["relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "linear"]
+
+    @inline(__always) static func logistic(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
+
+    /// σ(z).
+    @inline(__always) public func value(_ z: Double) -> Double {
+        switch self {
+        case .relu: return z > 0 ? z : 0
+        case .leakyRelu(let s): return z > 0 ? z : s * z
+        case .elu: return z > 0 ? z : expm1(z)
+        case .tanh: return Foundation.tanh(z)
+        case .sigmoid: return Self.logistic(z)
+        case .softplus: return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
+        case .linear: return z
+        }
+    }
+
+    /// (σ′(z), σ″(z)).
+    @inline(__always) public func derivatives(_ z: Double) -> (d1: Double, d2: Double) {
+        switch self {
+        case .relu: return (z > 0 ? 1 : 0, 0)
+        case .leakyRelu(let s): return (z > 0 ? 1 : s, 0)
+        case .elu: return z > 0 ? (1, 0) : (exp(z), exp(z))
+        case .tanh:
+            let t = Foundation.tanh(z), s = 1 - t * t
+            return (s, -2 * t * s)
+        case .sigmoid:
+            let s = Self.logistic(z), d = s * (1 - s)
+            return (d, d * (1 - 2 * s))
+        case .softplus:
+            let s = Self.logistic(z)
+            return (s, s * (1 - s))
+        case .linear: return (1, 0)
+        }
+    }
+}
