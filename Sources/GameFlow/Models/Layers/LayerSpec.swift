@@ -142,3 +142,28 @@ public struct Architecture: Sendable, Equatable, Codable {
         return (g, d)
     }
 }
+
+extension Architecture {
+    /// The MLP GAN's networks as layers: G latent → hidden… → d, D d → hidden… → 1, each hidden
+    /// layer dense then the activation, output layers linear (what `MLPGAN` computes).
+    public static func mlp(latent: Int, generatorHidden: [Int], discriminatorHidden: [Int], dataDimension d: Int,
+                           generatorActivation: Activation, discriminatorActivation: Activation) -> Architecture {
+        func layers(_ hidden: [Int], _ out: Int, _ a: Activation) -> [LayerSpec] {
+            hidden.flatMap { [LayerSpec.dense(out: $0), .activation(a.pointwise)] } + [.dense(out: out)]
+        }
+        return Architecture(latent: latent, generator: layers(generatorHidden, d, generatorActivation),
+                            discriminator: layers(discriminatorHidden, 1, discriminatorActivation))
+    }
+}
+
+extension Activation {
+    /// The same nonlinearity as a layer (leaky ReLU with `MLP.leakySlope`).
+    public var pointwise: Pointwise {
+        switch self {
+        case .relu: return .relu
+        case .leakyRelu: return .leakyRelu(slope: MLP.leakySlope)
+        case .tanh: return .tanh
+        case .linear: return .linear
+        }
+    }
+}

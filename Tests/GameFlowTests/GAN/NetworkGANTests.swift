@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import GameFlow
+
+/// The GAN as a composition of layer networks: with dense layers it is the MLP GAN (an
+/// independent, hand-written implementation) to round-off; with convolutions its products
+/// agree with finite differences and with each other (adjoint identity).
+@Suite struct NetworkGANTests {
+    static func pair(_ utility: MLPGAN.Utility, _ layout: MLPGAN.Layout, _ activation: Activation,
+                     penalties: GradientPenalties = GradientPenalties()) throws -> (MLPGAN, NetworkGAN) {
+        var mlp = try MLPGAN.paperSetup(data: GaussianMixture.ring8, generatorHidden: [7, 5], discriminatorHidden: [6, 4, 5], latent: 3,
+                                        batchSize: 9, activation: activation, utility: utility, layout: layout, seed: 5)
+        mlp.penalties = penalties
+        let arch = Architecture.mlp(latent: 3, generatorHidden: [7, 5], discriminatorHidden: [6, 4, 5], dataDimension: 2,
+                                    generatorActivation: activation, discriminatorActivation: activation)
+        var net = try NetworkGAN(architecture: arch, source: GaussianMixture.ring8, batchSize: 9, utility: utility, layout: layout, seed: 5)
+        net.penalties = penalties
+        return (mlp, net)
+    }
+
+    @Test(arguments: [MLPGAN.Utility.nonSaturating, .standard, .wgan])
+    func denseLayersAreTheMLPGAN(_ utility: MLPGAN.Utility) throws {
+        for (layout, activation) in [(MLPGAN.Layout.generatorFirst, Activation.tanh), (.discriminatorFirst, .leakyRelu), (.generatorFirst, .relu)] {
+            let (mlp, net) = try Self.pair(utility, layout, activation)
+            let x = mlp.initialState(seed: 2)
+            #expect(net.initialState(seed: 2) == x)
+            #expect(net.players == mlp.players)
+            var rng = SeededGenerator(seed: 9)
+            let u = randomVector(x.count, &rng)
+            for step in [0, 4, NetworkGAN.evaluationStep] {
+                #expect(maxRelativeDifference(net.vectorField(at: x, step: step), mlp.vectorField(at: x, step: step)) < 1e-12)
+                var a = [Double](repeating: 0, count: x.count), b = a
+                net.jacobianVectorProduct(at: x, u, step: step, into: &a)
+                mlp.jacobianVectorProduct(at: x, u, step: step, into: &b)
+                #expect(maxRelativeDifference(a, b) < 1e-11, "v′u \(utility) \(layout) \(activation)")
+                net.transposeJacobianVectorProduct(at: x, u, step: step, into: &a)
+                mlp.transposeJacobianVectorProduct(at: x, u, step: step, into: &b)
+                #expect(maxRelativeDifference(a, b) < 1e-11, "v′ᵀu \(utility) \(layout) \(activation)")
+            }
+            let (fn, gn) = net.utilities(at: x, step: 1), (fm, gm) = mlp.utilities(at: x, step: 1)
+            #expect(relativeError(fn, fm) < 1e-12 && relativeError(gn, gm) < 1e-12)
+        }
+    }
+
+    @Test func penaltiesAreTheMLPGANs() throws {
+        let (mlp, net) = try Self.pair(.wgan, .generatorFirst, .tanh, penalties: try GradientPenalties(r1: 0.7, r2: 0.3, gp: 2))
+        var rng = SeededGenerator(seed: 4)
+        let x = mlp.initialState(seed: 1).map { $0 + 0.05 * rng.normal() }
+        let u = randomVector(x.count, &rng)
+        #expect(maxRelativeDifference(net.vectorField(at: x, step: 2), mlp.vectorField(at: x, step: 2)) < 1e-12)
+        var a = [Double](repeating: 0, count: x.count), b = a
+        net.jacobianVectorProduct(at: x, u, step: 2, into: &a)
+        mlp.jacobianVectorProduct(at: x, u, step: 2, into: &b)
+        #expect(maxRelativeDifference(a, b) < 1e-7)   // the penalties' part is a central difference in both
+        #expect(relativeError(net.utilities(at: x, step: 2).discriminator, mlp.utilities(at: x, step: 2).discriminator) < 1e-12)
+    }
+
+    /// A small convolutional GAN on 1×8×8 "images" (a point data set of dimension 64).
+    static func convGAN(_ utility: MLPGAN.Utility, r1: Double = 0) throws -> NetworkGAN {
+        var rng = SeededGenerator(seed: 8)
+        let images = try Dataset(name: "noise-images", dimension: 64, points: (0..<(20 * 64)).map { _ in tanh(rng.normal()) })
+        let arch = Architecture(latent: 5,
+                                generator: [.dense(out: 2 * 4 * 4), .reshape([2, 4, 4]), .activation(.elu),
+                                            .deconv(out: 1, kernel: 4, stride: 2, padding: 1, outputPadding: 0), .activation(.tanh)],
+                                discriminator: [.conv(out: 3, kernel: 3, stride: 2, padding: 1), .activation(.softplus),
+                                                .conv(out: 2, kernel: 3, stride: 2, padding: 0), .activation(.leakyRelu(slope: 0.2)),
+                                                .flatten, .dense(out: 1)])
+        var gan = try NetworkGAN(architecture: arch, source: images, sampleShape: [1, 8, 8], batchSize: 4, utility: utility, seed: 3)
+        if r1 > 0 { gan.penalties = try GradientPenalties(r1: r1) }
+        return gan
+    }
+
+    @Test(arguments: [MLPGAN.Utility.nonSaturating, .standard, .wgan])
+    func convolutionalGANProductsAgreeWithDifferences(_ utility: MLPGAN.Utility) throws {
+        let gan = try Self.convGAN(utility)
+        var rng = SeededGenerator(seed: 6)
+        let x = gan.initialState(seed: 0).map { $0 + 0.05 * rng.normal() }
+        let u = randomVector(x.count, &rng), w = randomVector(x.count, &rng)
+        // v against differences of the utilities, each player's block along its own direction.
+        let e = 1e-6
+        var uG = [Double](repeating: 0, count: x.count), uD = uG
+        for r in gan.players[gan.discriminatorPlayer!] { uD[r] = u[r] }
+        for r in gan.players[1 - gan.discriminatorPlayer!] { uG[r] = u[r] }
+        func shifted(_ d: [Double], _ t: Double) -> [Double] { zip(x, d).map { $0 + t * $1 } }
+        let fd = (gan.utilities(at: shifted(uD, e), step: 0).discriminator - gan.utilities(at: shifted(uD, -e), step: 0).discriminator) / (2 * e)
+            + (gan.utilities(at: shifted(uG, e), step: 0).generator - gan.utilities(at: shifted(uG, -e), step: 0).generator) / (2 * e)
+        let v = gan.vectorField(at: x, step: 0)
+        #expect(relativeError(dot(v, u), fd) < 1e-7)
+        // v′u against differences of v.
+        var j = [Double](repeating: 0, count: x.count), jt = j
+        gan.jacobianVectorProduct(at: x, u, step: 0, into: &j)
+        let fdj = zip(gan.vectorField(at: shifted(u, e), step: 0), gan.vectorField(at: shifted(u, -e), step: 0)).map { ($0 - $1) / (2 * e) }
+        #expect(maxRelativeDifference(j, fdj) < 1e-6)
+        // ⟨w, v′u⟩ = ⟨v′ᵀw, u⟩.
+        gan.transposeJacobianVectorProduct(at: x, w, step: 0, into: &jt)
+        #expect(abs(dot(w, j) - dot(jt, u)) < 1e-12 * norm2(w) * norm2(j) * 10)
+    }
+
+    @Test func convolutionalR1PenaltyGradientIsExact() throws {
+        let gan = try Self.convGAN(.nonSaturating, r1: 0.5)
+        var rng = SeededGenerator(seed: 2)
+        let x = gan.initialState(seed: 0).map { $0 + 0.05 * rng.normal() }
+        var uD = [Double](repeating: 0, count: x.count)
+        for r in gan.players[gan.discriminatorPlayer!] { uD[r] = rng.normal() }
+        let e = 1e-6
+        let fd = (gan.utilities(at: zip(x, uD).map { $0 + e * $1 }, step: 1).discriminator
+                  - gan.utilities(at: zip(x, uD).map { $0 - e * $1 }, step: 1).discriminator) / (2 * e)
+        #expect(relativeError(dot(gan.vectorField(at: x, step: 1), uD), fd) < 1e-7)
+    }
+}
