@@ -19,6 +19,9 @@ let package = Package(
         // GSL + OpenBLAS behind one thin shim. No pkgConfig on purpose: pkg-config's
         // `-lgslcblas` would come first on the link line and win over OpenBLAS.
         .systemLibrary(name: "CGSL", providers: [.apt(["libgsl-dev", "libopenblas-dev"])]),
+        // zlib (gzipped IDX data files) and libpng (sample grids), each behind a thin shim.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
         // Small dense kernels for the MLPs (C, so one binary can carry an AVX2/FMA clone and a
         // baseline clone; Swift has no per-function CPU features).
         .target(name: "CKernels"),
@@ -29,7 +32,7 @@ let package = Package(
         .plugin(name: "VersionStamp", capability: .buildTool()),
         .target(
             name: "GameFlow",
-            dependencies: ["CGSL", "CKernels", "CSundials", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CGSL", "CKernels", "CSundials", "CZlib", "CPNG", .product(name: "Numerics", package: "swift-numerics")],
             plugins: ["VersionStamp"]),
         .executableTarget(
             name: "gameflow",
