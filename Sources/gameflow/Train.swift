@@ -16,8 +16,11 @@ struct Train: ParsableCommand {
             is about 30 times slower.
             """)
 
-    @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05), grid16 (4×4, σ 0.02), or a CSV file of points (one per row, any dimension d ≥ 1; the generator then outputs d numbers).")
+    @Option(help: "Data: ring8 (8 modes on the unit circle, σ 0.01), grid25 (5×5, σ 0.05), grid16 (4×4, σ 0.02), fashion-mnist (Debian's dataset-fashion-mnist, 60,000 1×28×28 images), a CSV file of points (one per row, any dimension d ≥ 1), or an image file: IDX (.idx3-ubyte, optionally .gz) or NumPy .npy (uint8, float32, float64; N×H×W or N×C×H×W).")
     var data: String = "ring8"
+
+    @Option(help: "Networks: mlp (the paper's MLPs, sized by --hidden/--depth/--latent/…), dcgan28 (a batch-norm-free DCGAN for 1×28×28 images, 273,666 parameters), or an architecture file (JSON: latent, generator and discriminator layer lists).")
+    var architecture: String = "mlp"
 
     @Option(help: "Scheme: \(SchemeName.allCases.map(\.rawValue).joined(separator: ", ")) (required unless --config).")
     var scheme: String?
@@ -171,7 +174,7 @@ struct Train: ParsableCommand {
         guard checkpointSeconds.isFinite, checkpointSeconds > 0 else {
             throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(checkpointSeconds))")
         }
-        let c = GANTrainingConfiguration(
+        var c = GANTrainingConfiguration(
             data: data,
             networks: .init(latent: latent, generatorHidden: gh, discriminatorHidden: dh,
                             generatorActivation: try parse(generatorActivation), discriminatorActivation: try parse(discriminatorActivation)),
@@ -180,6 +183,15 @@ struct Train: ParsableCommand {
             scheme: try knobs.configuration(name, metric: optimizerConfiguration.preconditioner, discriminator: lay == .generatorFirst ? 1 : 0),
             optimizer: optimizerConfiguration, lr: lr, steps: steps, initialState: initState, metricsEvery: every,
             checkpointSeconds: checkpointSeconds, eigenvalues: !noEigenvalues)
+        if architecture != "mlp" {
+            c.architecture = try Architecture.builtIn[architecture] ?? {
+                guard FileManager.default.fileExists(atPath: architecture) else {
+                    throw GameFlowError.invalidInput("unknown architecture '\(architecture)': not mlp, \(Architecture.builtIn.keys.sorted().joined(separator: ", ")) nor an existing file")
+                }
+                return try Architecture.load(architecture)
+            }()
+            c.architectureName = architecture
+        }
         try Self.check(c)
         return c
     }
@@ -188,6 +200,18 @@ struct Train: ParsableCommand {
     /// memory, the step size, the schedule. Errors name the setting.
     static func check(_ c: GANTrainingConfiguration) throws {
         guard (1...100_000).contains(c.batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(c.batch))") }
+        if let a = c.architecture {
+            let source = try dataSource(c.data)
+            let (g, d) = try a.networks(sampleShape: source.sampleShape)
+            // Four workspaces (G, D on real, D on fakes, D for penalties), four buffers per layer boundary.
+            func activations(_ n: Network) -> Double { Double(n.inputCount + n.layers.reduce(0) { $0 + $1.outputCount }) }
+            let workspaceGB = 4 * 4 * Double(c.batch) * (activations(g) + 3 * activations(d)) * 8 / 1e9
+            let parameters = Double(g.parameterCount + d.parameterCount)
+            guard workspaceGB + 16 * parameters * 8 / 1e9 <= 4 else {
+                throw GameFlowError.invalidInput(String(format: "--batch and the architecture need about %.1f GB (limit 4 GB)", workspaceGB + 16 * parameters * 8 / 1e9))
+            }
+            return try checkSchedule(c)
+        }
         let n = c.networks
         guard (1...4096).contains(n.latent), (1...64).contains(n.generatorHidden.count), (1...64).contains(n.discriminatorHidden.count),
               (n.generatorHidden + n.discriminatorHidden).allSatisfy({ (1...4096).contains($0) }) else {
@@ -209,6 +233,11 @@ struct Train: ParsableCommand {
             throw GameFlowError.invalidInput(String(format: "the networks' widths give %.3g parameters, which need about %.1f GB (limit 4 GB)",
                                                     parameters, 16 * parameters * 8 / 1e9))
         }
+        try checkSchedule(c)
+    }
+
+    /// The step size, steps, metrics and checkpoint schedule and the batch's parts.
+    static func checkSchedule(_ c: GANTrainingConfiguration) throws {
         if let e = c.metricsEvery, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         guard c.checkpointSeconds.isFinite, c.checkpointSeconds > 0 else {
             throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(c.checkpointSeconds))")
@@ -233,20 +262,21 @@ struct Train: ParsableCommand {
 
     /// The shapes a state of `game` belongs to (state.json's "networks"): the two networks'
     /// widths and their order in x.
-    static func networksJSON(_ game: MLPGAN) -> JSON {
-        .object([("generator", .array(game.generator.widths.map { .int($0) })),
-                 ("discriminator", .array(game.discriminator.widths.map { .int($0) })),
-                 ("layout", .string(game.layout.rawValue))])
-    }
+    static func networksJSON(_ game: any GANGame) -> JSON { game.networksJSON }
 
     /// The configuration's GAN on its data (as `execute`, `spectrum --run` and sweep cells make it).
-    static func makeGame(_ c: GANTrainingConfiguration) throws -> MLPGAN { try c.makeGAN(source: try dataSource(c.data)) }
+    static func makeGame(_ c: GANTrainingConfiguration) throws -> any GANGame { try c.makeGAN(source: try dataSource(c.data)) }
 
-    /// The built-in mixture `data` names, or the points of the CSV file it names.
+    /// The built-in mixture or image set `data` names, or the points or images of the file it names.
     static func dataSource(_ data: String) throws -> any SampleSource {
         if let m = try? GaussianMixture.named(data) { return m }
+        if data == "fashion-mnist" { return try DataFiles.images(data) { try ImageDataset.fashionMNIST() } }
         guard FileManager.default.fileExists(atPath: data) else {
-            throw GameFlowError.invalidInput("unknown data set '\(data)': no built-in of that name (ring8, grid25, grid16) and no such file")
+            throw GameFlowError.invalidInput("data file '\(data)' does not exist (and it is no built-in: ring8, grid25, grid16, fashion-mnist)")
+        }
+        let lower = data.lowercased()
+        if lower.hasSuffix(".npy") || lower.hasSuffix(".gz") || lower.contains("idx") {
+            return try DataFiles.images(data) { try ImageDataset.load(path: data) }
         }
         return try DataFiles.load(data)
     }
@@ -306,7 +336,7 @@ struct Train: ParsableCommand {
             ?? c.initialState.map { try readStateFile($0, dimension: game.dimension, networks: Self.networksJSON(game)) }
             ?? game.initialState(seed: c.seed)
         if let s = try c.stepScaleValue() { _ = try s.perCoordinate(game.players) }
-        if let e = c.nkPenalty { _ = try NKPenalizedGame(game, eta: e) }
+        if let e = c.nkPenalty { _ = try game.nkPenalized(e) }
         #if DEBUG
         // Measured (gameflow-bench gan-step --schemes simga, taskset -c 0): 12.7 ms a step in a
         // debug build against 0.44 ms in release on the paper's GAN.
@@ -324,7 +354,9 @@ struct Train: ParsableCommand {
         let uniform = n.generatorHidden == n.discriminatorHidden && Set(n.generatorHidden).count == 1
         let gamma: Double? = { if case let .consensus(g, _, _) = c.scheme { return g }; return nil }()
         var obj: [(String, JSON)] = [
-            ("data", .string(source.name)), ("data_dimension", .int(source.dimension)), ("scheme", .string(name.rawValue)), ("optimizer", .string(c.optimizer.name)),
+            ("data", .string(source.name)), ("data_dimension", .int(source.dimension)),
+            ("architecture", .string(c.architectureName ?? "mlp")), ("sample_shape", .array(source.sampleShape.map { .int($0) })),
+            ("multiply_adds_per_field", game.fieldMultiplyAdds.map { .int($0) } ?? .null), ("scheme", .string(name.rawValue)), ("optimizer", .string(c.optimizer.name)),
             ("momentum", { if case let .momentum(_, w) = c.optimizer { return .number(w) }; return .null }()),
             ("momentum_form", { if case let .momentum(f, _) = c.optimizer { return .string(f.rawValue) }; return .null }()),
             ("gamma", .optional(gamma)), ("lr", .number(c.lr)), ("seed", .int(Int(c.seed))),
@@ -383,7 +415,7 @@ struct Train: ParsableCommand {
     /// Figure 3: eigenvalues of v′ and of v′ − γv′ᵀv′ at the final state (dense Jacobian from
     /// exact JVPs) of the trained field (`stack`) at the evaluation batch, drawn in
     /// eigenvalues.svg and written to eigenvalues.json (what `spectrum --run` computes too).
-    private func writeEigenvalueFigure(_ game: MLPGAN, stack: TrainingFieldStack, at x: [Double], gamma: Double, dir: String) throws {
+    private func writeEigenvalueFigure(_ game: any GANGame, stack: TrainingFieldStack, at x: [Double], gamma: Double, dir: String) throws {
         if !quiet { writeStandardError("eigenvalues of the \(game.dimension)×\(game.dimension) Jacobian…\n") }
         let field = try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep)
         let j = field.jacobianMatrix(at: x)
@@ -409,7 +441,7 @@ struct Train: ParsableCommand {
 /// The training loop with periodic metrics, streamed to disk as they are computed.
 struct TrainingRun {
     /// The GAN on one part's batch (on the whole batch without debiasing parts).
-    let game: MLPGAN
+    let game: any GANGame
     /// The modifiers of the trained field (the library's one composition).
     let stack: TrainingFieldStack
     let scheme: any Scheme
@@ -467,7 +499,7 @@ struct TrainingRun {
 
     /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).
     func evaluationFieldNorm(_ x: [Double]) -> Double {
-        if let p = stack.parts, let g = try? SubBatchedGame(game, parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
+        if let p = stack.parts, let g = try? game.subBatched(parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
         return norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
     }
 
@@ -485,6 +517,7 @@ struct TrainingRun {
         if let dir = output {
             try createOutputDirectory(dir)
             try OutputMarker.claim(dir, command: "train")
+            if resuming == nil { try game.writeEvaluationBatch(to: dir) }
         }
         var progress = ProgressLine(total: options.maxSteps, startStep: startStep, enabled: !quiet)
 
@@ -584,7 +617,17 @@ func describeNetworks(_ j: JSON) -> String {
 /// the game, the summary), and a pipe or FIFO (`--data <(cat pts.csv)`) can be read only once.
 enum DataFiles {
     nonisolated(unsafe) private static var loaded: [String: Dataset] = [:]
+    nonisolated(unsafe) private static var images: [String: ImageDataset] = [:]
     private static let lock = NSLock()
+
+    static func images(_ key: String, _ read: () throws -> ImageDataset) throws -> ImageDataset {
+        lock.lock()
+        defer { lock.unlock() }
+        if let d = images[key] { return d }
+        let d = try read()
+        images[key] = d
+        return d
+    }
 
     static func load(_ path: String) throws -> Dataset {
         lock.lock()

@@ -25,6 +25,11 @@ public func parentPath(_ path: String) -> String {
 /// Refuses a target that exists and is not a regular file (a device, FIFO, directory or a
 /// symlink: nothing but a regular file is ever replaced). Nothing is left behind on failure.
 public func writeAtomically(_ contents: String, to path: String) throws {
+    try writeAtomically(Data(contents.utf8), to: path)
+}
+
+/// `writeAtomically` for bytes (PNG images, .npy arrays).
+public func writeAtomically(_ contents: Data, to path: String) throws {
     var st = stat()
     if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
         throw GameFlowError.invalidInput("cannot write '\(path)': it exists and is not a regular file (refusing to replace it)")
@@ -33,7 +38,7 @@ public func writeAtomically(_ contents: String, to path: String) throws {
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw GameFlowError.invalidInput("cannot write '\(path)': \(String(cString: strerror(errno)))") }
     var failure: Int32 = 0
-    var bytes = Array(contents.utf8)
+    var bytes = [UInt8](contents)
     bytes.withUnsafeMutableBytes { raw in
         var offset = 0
         while offset < raw.count {

@@ -25,7 +25,7 @@ public struct GANMetrics: Sendable {
 /// uninterrupted run's.
 public final class GANMetricsRecorder: RunObserver {
     /// The game measured (samples, utilities; ‖v‖ unless `fieldNorm` says otherwise).
-    public let game: MLPGAN
+    public let game: any GANGame
     /// Steps between metrics.
     public let every: Int
     /// Steps with a snapshot (samples and figures).
@@ -39,8 +39,11 @@ public final class GANMetricsRecorder: RunObserver {
     /// The latest metrics.
     public private(set) var last: GANMetrics?
 
-    /// Samples drawn for the metrics and snapshots.
+    /// Samples drawn for the metrics and snapshots (points).
     public static let evaluationSamples = 10_000
+    /// Samples drawn for the metrics and snapshots (images: a generator pass per image costs
+    /// thousands of times a point's).
+    public static let evaluationImages = 1_000
     /// The seed of those samples (the same every time: metrics compare across steps).
     public static let sampleSeed: UInt64 = 0xE7A1
     /// metrics.csv's header.
@@ -54,7 +57,7 @@ public final class GANMetricsRecorder: RunObserver {
     /// A recorder of `game`'s metrics every `every` steps and at `snapshots`, into `output`.
     /// `resumedAt`: the checkpoint step of a resumed run, and whether the run is extended past
     /// its old end (then that end's row is kept as history).
-    public init(game: MLPGAN, every: Int, snapshots: Set<Int>, totalSteps: Int, output: String?,
+    public init(game: any GANGame, every: Int, snapshots: Set<Int>, totalSteps: Int, output: String?,
                 resumedAt: (step: Int, extending: Bool)? = nil, fieldNorm: (([Double]) -> Double)? = nil) throws {
         self.game = game
         self.every = max(1, every)
@@ -89,7 +92,7 @@ public final class GANMetricsRecorder: RunObserver {
     @discardableResult
     public func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws -> GANMetrics {
         let d = game.dataDimension
-        let samples = game.samples(at: x, count: Self.evaluationSamples, sampleSeed: Self.sampleSeed)
+        let samples = game.samples(at: x, count: game.isImageData ? Self.evaluationImages : Self.evaluationSamples, sampleSeed: Self.sampleSeed)
         let m = GANMetrics(coverage: game.data.map { ModeCoverage(samples: samples, mixture: $0) },
                            energyDistance: energyDistance(samples, reference, dimension: d), vectorFieldNorm: fieldNorm(x),
                            utilities: game.utilities(at: x, step: MLPGAN.evaluationStep))
@@ -99,7 +102,10 @@ public final class GANMetricsRecorder: RunObserver {
                                                    csvNumber(-m.utilities.discriminator), csvNumber(-m.utilities.generator), csvNumber(trainingSeconds)]
             try appendRow(fields.joined(separator: ",") + "\n", to: h, path: joinPath(dir, "metrics.csv"))
         }
-        if let dir = output, snapshot {
+        if let dir = output, snapshot, game.isImageData {
+            // An 8×8 grid of the first 64 samples (the same latents every time).
+            try writeAtomically(PNGImage.grid(samples, shape: game.sampleShape, rows: 8, columns: 8), to: joinPath(dir, "samples-\(step).png"))
+        } else if let dir = output, snapshot {
             var csv = (d == 2 ? "x,y" : (0..<d).map { "x\($0)" }.joined(separator: ",")) + "\n"
             for r in 0..<(samples.count / d) { csv += (0..<d).map { csvNumber(samples[d * r + $0]) }.joined(separator: ",") + "\n" }
             try writeAtomically(csv, to: joinPath(dir, "samples-\(step).csv"))
@@ -146,6 +152,13 @@ public final class GANMetricsRecorder: RunObserver {
     /// evenly spaced, or samples of the mixture from a fixed seed.
     public static func referencePoints(_ source: any SampleSource) -> [Double] {
         let d = source.dimension, m = 1000
+        if let images = source as? ImageDataset {
+            // Images evenly spaced through the set.
+            let n = images.count, take = min(n, m)
+            var out = [Double](repeating: 0, count: take * d)
+            out.withUnsafeMutableBufferPointer { o in for k in 0..<take { images.image(k * n / take, into: o.baseAddress! + k * d) } }
+            return out
+        }
         if let data = source as? Dataset {
             let n = data.count, take = min(n, m)
             var out: [Double] = []

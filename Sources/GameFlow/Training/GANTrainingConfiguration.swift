@@ -9,8 +9,12 @@ import Foundation
 public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// A built-in mixture (ring8, grid25, grid16) or the path of a CSV file of points.
     public var data: String
-    /// The two MLPs.
+    /// The two MLPs (when `architecture` is nil).
     public var networks: Networks
+    /// The two networks as layers (nil: the MLPs of `networks`, trained by `MLPGAN`).
+    public var architecture: Architecture?
+    /// Where `architecture` came from: a built-in's name or the file it was read from (reports only).
+    public var architectureName: String?
     /// The GAN objective.
     public var utility: MLPGAN.Utility
     /// The order of the two blocks in x.
@@ -127,8 +131,20 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
         }
     }
 
-    /// The GAN on `source` (the data set this configuration names, loaded by the caller).
-    public func makeGAN(source: any SampleSource) throws -> MLPGAN {
+    /// The GAN on `source` (the data set this configuration names, loaded by the caller):
+    /// `MLPGAN` for the MLPs of `networks`, `NetworkGAN` for an `architecture`.
+    public func makeGAN(source: any SampleSource) throws -> any GANGame {
+        if let a = architecture {
+            var game = try NetworkGAN(architecture: a, source: source, sampleShape: source.sampleShape, batchSize: try batchParts().size,
+                                      utility: utility, layout: layout, seed: seed)
+            game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
+            return game
+        }
+        return try makeMLPGAN(source: source)
+    }
+
+    /// The MLP GAN of `networks` on `source`.
+    public func makeMLPGAN(source: any SampleSource) throws -> MLPGAN {
         let d = source.dimension
         var game = try MLPGAN(generator: MLP(widths: [networks.latent] + networks.generatorHidden + [d], activation: networks.generatorActivation),
                               discriminator: MLP(widths: [d] + networks.discriminatorHidden + [1], activation: networks.discriminatorActivation),

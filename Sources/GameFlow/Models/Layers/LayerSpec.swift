@@ -18,7 +18,8 @@ public enum LayerSpec: Sendable, Equatable, Hashable, Codable {
     /// A pointwise nonlinearity.
     case activation(Pointwise)
 
-    private enum Keys: String, CodingKey { case type, out, kernel, stride, padding, outputPadding = "output_padding", shape, slope }
+    // Camel case: configurations are read with snake_case key conversion ("output_padding").
+    private enum Keys: String, CodingKey { case type, out, kernel, stride, padding, outputPadding, shape, slope }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
@@ -26,7 +27,7 @@ public enum LayerSpec: Sendable, Equatable, Hashable, Codable {
         func int(_ k: Keys, _ fallback: Int? = nil) throws -> Int {
             if let v = try c.decodeIfPresent(Int.self, forKey: k) { return v }
             if let f = fallback { return f }
-            throw GameFlowError.invalidInput("a \(type) layer needs \"\(k.stringValue)\"")
+            throw GameFlowError.invalidInput("a \(type) layer needs \"\(k == .outputPadding ? "output_padding" : k.stringValue)\"")
         }
         switch type {
         case "dense": self = .dense(out: try int(.out))
@@ -115,8 +116,10 @@ public struct Architecture: Sendable, Equatable, Codable {
     /// Reads an architecture file; every problem is one line naming the file.
     public static func load(_ path: String) throws -> Architecture {
         let data = try readInput(path, what: "architecture file", limit: 1 << 24)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try JSONDecoder().decode(Architecture.self, from: data)
+            return try decoder.decode(Architecture.self, from: data)
         } catch let e as GameFlowError {
             throw GameFlowError.invalidInput("architecture file '\(path)': \(e.description)")
         } catch DecodingError.keyNotFound(let key, _) {
