@@ -58,12 +58,7 @@ struct SpectrumCommand: ParsableCommand {
         guard game.dimension <= 4000 else {
             throw GameFlowError.invalidInput("spectrum needs a dense \(game.dimension)×\(game.dimension) eigen-decomposition; the limit is 4000")
         }
-        if let path = state {
-            x = try readState(path)
-            guard x.count == game.dimension else {
-                throw GameFlowError.invalidInput("--state has \(x.count) entries, the game has dimension \(game.dimension)")
-            }
-        }
+        if let path = state { x = try readStateFile(path, dimension: game.dimension) }
         if let g = gamma, !(g.isFinite && g >= 0) { throw GameFlowError.invalidInput("--gamma must be a finite number ≥ 0 (got \(g))") }
         if let path = figure {
             guard let h = step else { throw GameFlowError.invalidInput("--figure needs --step H (the figure shows h·λ)") }
@@ -200,19 +195,5 @@ struct SpectrumCommand: ParsableCommand {
     private func format(_ l: Complex<Double>) -> String {
         let im = l.imaginary
         return String(format: "%.6g %@ %.6gi", l.real, im < 0 ? "−" : "+", abs(im))
-    }
-
-    private func readState(_ path: String) throws -> [Double] {
-        let data = try readInput(path, what: "state file", limit: GameFile.sizeLimit)
-        do {
-            guard let arr = try JSONSerialization.jsonObject(with: data) as? [Any] else {
-                throw GameFlowError.invalidInput("state file '\(path)' must hold a JSON array of numbers")
-            }
-            return try GameFile.vector(["state": arr], "state")
-        } catch let e as GameFlowError {
-            throw GameFlowError.invalidInput("state file '\(path)': \(e)")
-        } catch {
-            throw GameFlowError.invalidInput("state file '\(path)': malformed JSON")
-        }
     }
 }

@@ -258,14 +258,15 @@ public enum PNGImage {
         return Data(out.prefix(size))
     }
 
-    /// A grid of `rows` × `columns` images (each (C, H, W) with C 1 or 3, values in [−1, 1] mapped to
-    /// 0…255 and clipped) with a 2-pixel gap, as a PNG.
+    /// A grid of `rows` × `columns` images (each (C, H, W), values in [−1, 1] mapped to 0…255 and
+    /// clipped) with a 2-pixel gap, as a PNG: gray for C = 1, RGB for C = 3, and the first channel
+    /// in gray for any other C.
     public static func grid(_ images: [Double], shape: [Int], rows: Int, columns: Int) throws -> Data {
-        let (c, h, w) = (shape[0], shape[1], shape[2])
-        guard c == 1 || c == 3 else { throw GameFlowError.invalidInput("sample grids need 1 or 3 channels (got \(c))") }
+        let (channels, h, w) = (shape[0], shape[1], shape[2])
+        let c = channels == 3 ? 3 : 1
         let gap = 2, width = columns * (w + gap) + gap, height = rows * (h + gap) + gap
         var pixels = [UInt8](repeating: 255, count: width * height * c)
-        let size = c * h * w
+        let size = channels * h * w
         for k in 0..<min(rows * columns, images.count / size) {
             let (gr, gc) = (k / columns, k % columns)
             for ch in 0..<c { for y in 0..<h { for x in 0..<w {
