@@ -1030,7 +1030,7 @@ final class CLITests: XCTestCase {
             (base + ["--lr", "0"], "step size"),
             (base + ["--lr", "-1e-4"], "got -0.0001"),
             (["train", "--scheme", "consensus", "--gamma", "-10", "--lr", "0.1", "--steps", "5"], "gamma must be a finite number ≥ 0"),
-            (base + ["--lr", "0.1", "--data", "ring9"], "unknown data set 'ring9'"),
+            (base + ["--lr", "0.1", "--data", "ring9"], "data file 'ring9' does not exist"),
             (base + ["--lr", "0.1", "--optimizer", "sgd"], "unknown optimizer 'sgd'"),
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
             (base + ["--lr", "0.1", "--activation", "gelu"], "unknown activation 'gelu'"),
