@@ -40,6 +40,16 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// The FMA throughput of this build's kernel width, double multiply-adds per ns (the fastest
+    /// of `repeats` runs of 12 independent chains of vector FMAs).
+    static func fmaPeak(repeats: Int = 15) -> Double {
+        let iterations = 200_000
+        var sink = 0.0
+        let micro = secondsPerCall(repeats: repeats, calls: 20) { sink += gf_fma_probe(iterations) }.min()! * 1e6
+        if sink.isNaN { print("") }   // keeps the probe alive
+        return Double(12 * Int(gf_kernels_width()) * iterations) / (micro * 1e3)
+    }
+
     static var buildConfiguration: String {
         #if DEBUG
         return "debug"
@@ -50,15 +60,22 @@ struct Bench: ParsableCommand {
 }
 
 /// Milliseconds per training step of the paper's MoG setup (4×16 ReLU nets, latent 16, batch 512,
-/// RMSProp), for SimGA and consensus, single BLAS thread unless OPENBLAS_NUM_THREADS is set.
+/// RMSProp), or of a layer architecture (dcgan28 on Fashion-MNIST), for SimGA and consensus,
+/// single BLAS thread unless OPENBLAS_NUM_THREADS is set; multiply-adds counted by the kernels and
+/// the fraction of the FMA peak they reach.
 struct GANStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gan-step",
-        abstract: "ms per step of SimGA and consensus (or any schemes) on the ring8 MLP GAN at the paper's setup (median of repeats).",
+        abstract: "ms per step of SimGA and consensus (or any schemes) on the ring8 MLP GAN at the paper's setup, or on dcgan28 (median of repeats).",
         discussion: """
             Implicit Euler at h = 0.01 against SimGA, no optimizer, with its Newton and Krylov counts:
               gameflow-bench gan-step --schemes simga,implicit-euler --step 0.01 --optimizer none
+            The convolutional GAN on Fashion-MNIST, batch 64:
+              gameflow-bench gan-step --architecture dcgan28 --batch 64 --steps 10 --repeats 5 --warmup 2
             """)
+
+    @Option(help: "Networks: mlp (the paper's ring8 MLP GAN), dcgan28, or an architecture file.") var architecture = "mlp"
+    @Option(help: "Data for an architecture other than mlp: fashion-mnist (default) or an image file (.npy, IDX).") var data = "fashion-mnist"
 
     @Option(help: "Steps per timed repeat.") var steps = 500
     @Option(help: "Timed repeats (the median is reported).") var repeats = 7
@@ -115,8 +132,20 @@ struct GANStep: ParsableCommand {
         case .split: guard batch % 2 == 0 else { throw ValidationError("--debias split needs an even --batch") }; (parts, partBatch) = (2, batch / 2)
         case .variance: (parts, partBatch) = (batch, 1)
         }
-        var gan = try MLPGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
-        gan.penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
+        let gan: any GANGame
+        let penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
+        if architecture == "mlp" {
+            var mlp = try MLPGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
+            mlp.penalties = penalties
+            gan = mlp
+        } else {
+            let arch = try Architecture.builtIn[architecture] ?? Architecture.load(architecture)
+            let images = data == "fashion-mnist" ? try ImageDataset.fashionMNIST() : try ImageDataset.load(path: data)
+            var net = try NetworkGAN(architecture: arch, source: images, sampleShape: images.shape, batchSize: partBatch, seed: 1)
+            net.penalties = penalties
+            gan = net
+        }
+        let peak = Bench.fmaPeak()
         let scale = try factors(stepScale, "--step-scale").map { try StepScale($0) }
         // The field as `gameflow train` composes it (the library's one composition).
         let game = try TrainingFieldStack(nkPenalty: nkPenalty, fieldScale: optimizer == "none" ? scale : nil, parts: parts).apply(to: gan)
@@ -150,18 +179,25 @@ struct GANStep: ParsableCommand {
                 ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
                 ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
+                ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(peak)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
+                ("ms_per_step_min", .object(rows.map { ($0.name, .number($0.all.min()!)) })),
+                ("ms_per_step_max", .object(rows.map { ($0.name, .number($0.all.max()!)) })),
+                ("fraction_of_fma_peak", .object(rows.map { ($0.name, .number($0.madds / ($0.median * 1e6) / peak)) })),
                 ("multiply_adds_per_step", .object(rows.map { ($0.name, .number($0.madds)) })),
                 ("step_size", .number(step)), ("optimizer", .string(optimizer)),
                 ("stats_per_timed_run", .object(counts.map { ($0.0, $0.1.json) })),
             ]).serialized())
         } else {
-            print("gan-step: ring8 MLP GAN, 4×16 ReLU, latent 16, batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(MLPKernels.description), 1 thread" + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
+            let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
+            print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
+                  + "\(architecture == "mlp" ? MLPKernels.description : "OpenBLAS GEMM (im2col) float64"), \(BLAS.threads) thread(s); "
+                  + String(format: "FMA peak %.1f double multiply-adds/ns", peak) + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
-                      + String(format: "%.3f M multiply-adds/step in products, %.1f per ns", madds / 1e6, madds / (median * 1e6)))
+                      + String(format: "%.3f M multiply-adds/step in products, %.1f per ns (%.0f %% of peak)", madds / 1e6, madds / (median * 1e6),
+                               100 * madds / (median * 1e6) / peak))
             }
             let timed = Double(repeats * steps)
             for (name, st) in counts where st.rootSolves > 0 {
@@ -235,10 +271,7 @@ struct KernelsCommand: ParsableCommand {
         func best(_ body: () -> Void) -> Double {   // µs per call, the fastest repeat
             Bench.secondsPerCall(repeats: repeats, calls: calls, body).min()! * 1e6
         }
-        let probeIterations = 200_000
-        var sink = 0.0
-        let peakMicro = best { sink += gf_fma_probe(probeIterations) }
-        let peak = Double(12 * Int(gf_kernels_width()) * probeIterations) / (peakMicro * 1e3)   // multiply-adds per ns
+        let peak = Bench.fmaPeak(repeats: repeats)   // multiply-adds per ns
         print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(MLPKernels.description); "
               + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of %d-wide FMAs)", peak, Int(gf_kernels_width())))
         let cases: [(String, Int, () -> Void)] = [
@@ -276,7 +309,7 @@ struct KernelsCommand: ParsableCommand {
         let drawMicro = best { drawRng.fillNormals(normals, count: draws) }
         print("  " + "\(draws) normals (a batch's latents and noise)".padding(toLength: 44, withPad: " ", startingAt: 0)
               + String(format: "%8.3f µs  %6.2f ns per normal", drawMicro, drawMicro * 1e3 / Double(draws)))
-        if sink.isNaN || normals[0].isNaN { print("") }   // keeps the results alive
+        if normals[0].isNaN { print("") }   // keeps the results alive
     }
 }
 

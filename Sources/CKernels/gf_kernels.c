@@ -113,6 +113,8 @@ static _Thread_local long long madds;
 
 long long gf_multiply_adds(void) { return madds; }
 
+void gf_count_multiply_adds(long long n) { madds += n; }
+
 void gf_dense_nt(long M, long K, long N, const double *X, const double *W, const double *bias,
                  const double *rowScale, int accumulate, double *out, int epilogue, int activation,
                  double slope, const double *mask, double *out2, double *scratch) {

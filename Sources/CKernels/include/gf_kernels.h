@@ -62,6 +62,9 @@ void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */
 long long gf_multiply_adds(void);
 
+/* Adds n to the calling thread's count (products computed elsewhere: the layers' GEMMs). */
+void gf_count_multiply_adds(long long n);
+
 /* 12·width·iterations multiply-adds on 12 independent chains of vectors of the running build's
    width (the FMA throughput the kernels can reach; for gameflow-bench kernels). */
 double gf_fma_probe(long iterations);

@@ -1,4 +1,5 @@
 import CGSL
+import CKernels
 
 /// The three products of a bilinear layer map z = B(x, W) (+ b), on a batch of samples stored
 /// one after another (each channels-first, PyTorch's NCHW): `apply` x ↦ B(x, W), its adjoint
@@ -53,7 +54,8 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Multiply-adds of one `apply` (the same for each adjoint) per sample.
+    /// Multiply-adds of one `apply` (the same for each adjoint) per sample; each product adds its
+    /// count to the kernels' per-thread counter (`gf_multiply_adds`).
     public var multiplyAdds: Int {
         switch self {
         case .dense(let i, let o): return i * o
@@ -81,6 +83,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     /// y = B(x, W) + b (b may be nil), or y += B(x, W) (+ b) with `accumulate`.
     func apply(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, bias: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>,
                batch: Int, accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+        gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
             if !accumulate {
@@ -101,6 +104,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     /// gx = Bᵀₓ(g, W), or gx += … with `accumulate`.
     func adjointInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int,
                       accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+        gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(i), Int32(o), 1, g, Int32(o), w, Int32(i),
@@ -115,6 +119,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     /// gW += Bᵀ_W(x, g) and, when `gb` is given, gb += the sums of g per output channel.
     func adjointWeights(_ x: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
                         _ gb: UnsafeMutablePointer<Double>?, batch: Int, scratch: UnsafeMutablePointer<Double>) {
+        gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(i), Int32(batch), 1, g, Int32(o), x, Int32(i), 1, gw, Int32(i))
