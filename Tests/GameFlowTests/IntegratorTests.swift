@@ -142,7 +142,8 @@ import GameFlowTestSupport
     }
 
     @Test("Each snippet runs and prints what theory says (the built executables; the README's blocks are these files)",
-          arguments: ["Quickstart", "DefiningAGame", "UtilityGameExample", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN", "ExperimentsAtScale"])
+          arguments: ["Quickstart", "DefiningAGame", "UtilityGameExample", "ChoosingAScheme", "AnalysingStability", "TrainingAGAN", "ExperimentsAtScale",
+                     "Networks"])
     func snippetRuns(name: String) throws {
         let binary = gameflowBinary(near: Marker.self).deletingLastPathComponent().appendingPathComponent(name)
         let r = try runProcess(binary.path, [])
@@ -199,6 +200,13 @@ import GameFlowTestSupport
                 let (gamma, h, distance) = (f[0], f[1], f[2])
                 #expect((distance < 2.squareRoot()) == (h < 2 * gamma / (gamma * gamma + 1)), "\(f)")
             }
+        case "Networks":
+            // dcgan28's parameter count (the issue's 273,666), and the exact products against a
+            // central difference (O(ε²) ≈ 1e-10 here) and the adjoint identity (round-off).
+            #expect(Self.numbers(out, "parameters").first?.suffix(1) == [273_666], "\(out)")
+            #expect(try #require(Self.numbers(out, "JVP error").first?.first) < 1e-7, "\(out)")
+            #expect(try #require(Self.numbers(out, "adjoint error").first?.first) < 1e-14, "\(out)")
+            #expect(out.contains("completed 50 steps"), "\(out)")
         default:
             Issue.record("no check for snippet \(name)")
         }
