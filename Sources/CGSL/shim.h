@@ -42,4 +42,8 @@ void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n, do
              double *s, double *u, const int *ldu, double *vt, const int *ldvt,
              double *work, const int *lwork, int *info);
 
+/* LAPACK: symmetric eigenproblem (covariance square roots for FID). */
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info);
+
 #endif

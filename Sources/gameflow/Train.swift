@@ -592,7 +592,7 @@ func readStateFile(_ path: String, dimension: Int, networks: JSON? = nil) throws
         }
     }
     guard x.count == dimension else {
-        throw GameFlowError.invalidInput("state file '\(path)' has \(x.count) parameters, these networks have \(dimension)")
+        throw GameFlowError.invalidInput("state file '\(path)' has \(x.count) numbers, " + (networks == nil ? "the game has dimension \(dimension)" : "these networks have \(dimension) parameters"))
     }
     return x
 }

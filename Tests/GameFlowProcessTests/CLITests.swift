@@ -576,7 +576,7 @@ final class CLITests: XCTestCase {
         try "[1, 2, 3]".write(to: state, atomically: true, encoding: .utf8)
         let fig = dir.appendingPathComponent("f.svg").path
         let cases: [([String], String)] = [
-            (["spectrum", "--game", "dirac", "--state", state.path], "--state has 3 entries"),
+            (["spectrum", "--game", "dirac", "--state", state.path], "has 3 numbers, the game has dimension 2"),
             (["spectrum", "--game", "dirac", "--state", dir.appendingPathComponent("none").path], "does not exist"),
             (["spectrum", "--game", "dirac", "--figure", fig], "--figure needs --step"),
             (["spectrum", "--game", "dirac", "--figure", fig, "--step", "0"], "step size"),

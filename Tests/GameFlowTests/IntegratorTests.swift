@@ -114,7 +114,7 @@ import GameFlowTestSupport
         let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count <= 200, "README.md has \(lines.count) lines")
         let commands = readme.components(separatedBy: "```sh\n").dropFirst().prefix(2).map { $0.components(separatedBy: "\n").first ?? "" }
-        #expect(commands.count == 2 && commands[0].hasSuffix("swift run gameflow demo") && commands[1].hasSuffix("swift test"), "\(commands)")
+        #expect(commands.count == 2 && commands[0].hasSuffix("swift run gameflow demo") && commands[1].hasSuffix("swift test && python3 -m pytest -q python"), "\(commands)")
         let docc = Self.root.appendingPathComponent("Sources/GameFlow/GameFlow.docc")
         for article in ["CommandLineReference", "SchemeFormulas", "TrainingOnTheCommandLine", "ImplicitSolvers", "SweepsOnTheCommandLine"] {
             #expect(FileManager.default.fileExists(atPath: docc.appendingPathComponent(article + ".md").path), "\(article)")
