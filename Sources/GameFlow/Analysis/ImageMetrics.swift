@@ -71,21 +71,30 @@ public enum ImageMetrics {
     /// The unbiased MMD² with the cubic polynomial kernel (xᵀy/d + 1)³.
     public static func kid(_ a: [Double], _ b: [Double], dimension d: Int) throws -> Double {
         try check(a, b, dimension: d)
-        let m = a.count / d, n = b.count / d
-        func gram(_ x: [Double], _ rx: Int, _ y: [Double], _ ry: Int) -> [Double] {
-            var g = [Double](repeating: 0, count: rx * ry)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rx), Int32(ry), Int32(d), 1 / Double(d), x, Int32(d), y, Int32(d), 0, &g, Int32(ry))
-            return g
+        return kernelMean(a, nil, dimension: d) + kernelMean(b, nil, dimension: d) - 2 * kernelMean(a, b, dimension: d)
+    }
+
+    /// The mean of k(x, y) = (xᵀy/d + 1)³ over x in `a` and y in `b`, or, with `b` nil, over the
+    /// distinct pairs of `a` (KID's terms), in blocks of 256 rows (memory O(256·n)).
+    public static func kernelMean(_ a: [Double], _ b: [Double]?, dimension d: Int) -> Double {
+        let other = b ?? a
+        let m = a.count / d, n = other.count / d, block = 256
+        var g = [Double](repeating: 0, count: min(block, m) * n)
+        var sum = 0.0
+        for start in stride(from: 0, to: m, by: block) {
+            let rows = min(block, m - start)
+            a.withUnsafeBufferPointer { ap in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(d), 1 / Double(d), ap.baseAddress! + start * d,
+                            Int32(d), other, Int32(d), 0, &g, Int32(n))
+            }
+            for i in 0..<rows {
+                for j in 0..<n where !(b == nil && start + i == j) {
+                    let t = g[i * n + j] + 1
+                    sum += t * t * t
+                }
+            }
         }
-        func kernelSum(_ g: [Double], _ rows: Int, _ cols: Int, skipDiagonal: Bool) -> Double {
-            var s = 0.0
-            for i in 0..<rows { for j in 0..<cols where !(skipDiagonal && i == j) { let t = g[i * cols + j] + 1; s += t * t * t } }
-            return s
-        }
-        let xx = kernelSum(gram(a, m, a, m), m, m, skipDiagonal: true) / Double(m * (m - 1))
-        let yy = kernelSum(gram(b, n, b, n), n, n, skipDiagonal: true) / Double(n * (n - 1))
-        let xy = kernelSum(gram(a, m, b, n), m, n, skipDiagonal: false) / Double(m * n)
-        return xx + yy - 2 * xy
+        return sum / Double(b == nil ? m * (m - 1) : m * n)
     }
 
     /// exp(mean KL(p(y|x) ‖ p(y))) of class probabilities (n × classes, rows summing to 1).

@@ -12,6 +12,8 @@ public struct GANMetrics: Sendable {
     public var vectorFieldNorm: Double
     /// The utilities f (discriminator) and g (generator) at the evaluation batch.
     public var utilities: (discriminator: Double, generator: Double)
+    /// FID, KID and the classifier score (with an `ImageQuality`; nil otherwise).
+    public var quality: (fid: Double, kid: Double, score: Double)? = nil
 }
 
 /// A `RunObserver` for MLP GAN training: metrics every `every` steps, at the `snapshots` steps and
@@ -38,6 +40,8 @@ public final class GANMetricsRecorder: RunObserver {
     public let fieldNorm: ([Double]) -> Double
     /// The latest metrics.
     public private(set) var last: GANMetrics?
+    /// FID, KID and classifier score at every measurement (columns fid, kid, classifier_score).
+    public let quality: ImageQuality?
 
     /// Samples drawn for the metrics and snapshots (points).
     public static let evaluationSamples = 10_000
@@ -49,6 +53,9 @@ public final class GANMetricsRecorder: RunObserver {
     /// metrics.csv's header.
     public static let header = "step,modes_captured,high_quality_fraction,kl_modes,energy_distance,vector_field_norm,discriminator_loss,generator_loss,seconds\n"
 
+    /// The header, with fid, kid and classifier_score at the end when image quality is measured.
+    public static func header(quality: Bool) -> String { quality ? header.dropLast() + ",fid,kid,classifier_score\n" : header }
+
     private let schedule: EveryNSteps
     private var file: FileHandle?
     private let reference: [Double]
@@ -58,8 +65,10 @@ public final class GANMetricsRecorder: RunObserver {
     /// `resumedAt`: the checkpoint step of a resumed run, and whether the run is extended past
     /// its old end (then that end's row is kept as history).
     public init(game: any GANGame, every: Int, snapshots: Set<Int>, totalSteps: Int, output: String?,
-                resumedAt: (step: Int, extending: Bool)? = nil, fieldNorm: (([Double]) -> Double)? = nil) throws {
+                resumedAt: (step: Int, extending: Bool)? = nil, fieldNorm: (([Double]) -> Double)? = nil,
+                quality: ImageQuality? = nil) throws {
         self.game = game
+        self.quality = quality
         self.every = max(1, every)
         self.snapshots = snapshots
         self.totalSteps = totalSteps
@@ -73,7 +82,8 @@ public final class GANMetricsRecorder: RunObserver {
         }
         schedule = EveryNSteps(self.every, at: snapshots) { _, _ in }
         if let dir = output {
-            file = try Self.openMetrics(joinPath(dir, "metrics.csv"), keepingBefore: resumedAt.map { $0.extending ? $0.step + 1 : $0.step })
+            file = try Self.openMetrics(joinPath(dir, "metrics.csv"), keepingBefore: resumedAt.map { $0.extending ? $0.step + 1 : $0.step },
+                                        header: Self.header(quality: quality != nil))
         }
     }
 
@@ -92,14 +102,19 @@ public final class GANMetricsRecorder: RunObserver {
     @discardableResult
     public func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws -> GANMetrics {
         let d = game.dataDimension
-        let samples = game.samples(at: x, count: game.isImageData ? Self.evaluationImages : Self.evaluationSamples, sampleSeed: Self.sampleSeed)
-        let m = GANMetrics(coverage: game.data.map { ModeCoverage(samples: samples, mixture: $0) },
-                           energyDistance: energyDistance(samples, reference, dimension: d), vectorFieldNorm: fieldNorm(x),
+        let count = game.isImageData ? max(Self.evaluationImages, quality?.samples ?? 0) : Self.evaluationSamples
+        let samples = game.samples(at: x, count: count, sampleSeed: Self.sampleSeed)
+        let first = count == (game.isImageData ? Self.evaluationImages : Self.evaluationSamples) ? samples
+            : Array(samples.prefix((game.isImageData ? Self.evaluationImages : Self.evaluationSamples) * d))
+        var m = GANMetrics(coverage: game.data.map { ModeCoverage(samples: first, mixture: $0) },
+                           energyDistance: energyDistance(first, reference, dimension: d), vectorFieldNorm: fieldNorm(x),
                            utilities: game.utilities(at: x, step: MLPGAN.evaluationStep))
+        if let q = quality { m.quality = q.measure(Array(samples.prefix(q.samples * d))) }
         if let h = file, row, let dir = output {
             let modes = m.coverage.map { [String($0.modesCaptured), csvNumber($0.highQualityFraction), csvNumber($0.klModes)] } ?? ["", "", ""]
             let fields = [String(step)] + modes + [csvNumber(m.energyDistance), csvNumber(m.vectorFieldNorm),
                                                    csvNumber(-m.utilities.discriminator), csvNumber(-m.utilities.generator), csvNumber(trainingSeconds)]
+                + (m.quality.map { [csvNumber($0.fid), csvNumber($0.kid), csvNumber($0.score)] } ?? [])
             try appendRow(fields.joined(separator: ",") + "\n", to: h, path: joinPath(dir, "metrics.csv"))
         }
         if let dir = output, snapshot, game.isImageData {
@@ -119,7 +134,7 @@ public final class GANMetricsRecorder: RunObserver {
 
     /// metrics.csv: a new file with its header, or, when resuming from step k, the existing
     /// file with rows of steps < k kept (rows written after the checkpoint are computed again).
-    static func openMetrics(_ path: String, keepingBefore step: Int?) throws -> FileHandle {
+    static func openMetrics(_ path: String, keepingBefore step: Int?, header: String = header) throws -> FileHandle {
         var contents = header
         if let step, let old = try? String(contentsOfFile: path, encoding: .utf8) {
             for line in old.split(separator: "\n").dropFirst() {
