@@ -86,7 +86,7 @@ struct GameFlowCommand: ParsableCommand {
             Mescheder et al. 2017). Start with: gameflow demo
             """,
         version: "gameflow " + GameFlowVersion.description,
-        subcommands: [Run.self, Compare.self, SpectrumCommand.self, FieldCommand.self, ClassifierCommand.self, EvaluateCommand.self, FlowCommand.self, Train.self, Resume.self, Sweep.self, Demo.self])
+        subcommands: [Run.self, Compare.self, SpectrumCommand.self, FieldCommand.self, ClassifierCommand.self, EvaluateCommand.self, PlotCommand.self, FlowCommand.self, Train.self, Resume.self, Sweep.self, Demo.self])
 }
 
 /// Flushes stdout; output that could not be written is an error (exit 1 with one line on stderr).

@@ -97,6 +97,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("checkpoint-seconds"), parsing: .unconditional, help: "With --output, write checkpoint.json at least this often (seconds of wall time; also at the end and on a signal).")
     var checkpointSeconds: Double = 10
 
+    @Option(name: .customLong("metrics-classifier"), help: "A classifier folder (gameflow classifier --output): adds fid, kid and classifier_score to metrics.csv, against the test set (fashion-mnist) or the data's images.")
+    var metricsClassifier: String?
+
+    @Option(name: .customLong("fid-samples"), parsing: .unconditional, help: "Generator samples per FID/KID measurement (with --metrics-classifier).")
+    var fidSamples: Int?
+
     @Flag(name: .customLong("no-eigenvalues"), help: "With --output, skip the final eigenvalue figure (a dense Jacobian and two eigen-decompositions).")
     var noEigenvalues = false
 
@@ -183,6 +189,8 @@ struct Train: ParsableCommand {
             scheme: try knobs.configuration(name, metric: optimizerConfiguration.preconditioner, discriminator: lay == .generatorFirst ? 1 : 0),
             optimizer: optimizerConfiguration, lr: lr, steps: steps, initialState: initState, metricsEvery: every,
             checkpointSeconds: checkpointSeconds, eigenvalues: !noEigenvalues)
+        c.metricsClassifier = metricsClassifier
+        c.fidSamples = fidSamples
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {
@@ -238,6 +246,17 @@ struct Train: ParsableCommand {
 
     /// The step size, steps, metrics and checkpoint schedule and the batch's parts.
     static func checkSchedule(_ c: GANTrainingConfiguration) throws {
+        if let n = c.fidSamples {
+            guard c.metricsClassifier != nil else { throw GameFlowError.invalidInput("--fid-samples goes with --metrics-classifier") }
+            guard (2...100_000).contains(n) else { throw GameFlowError.invalidInput("--fid-samples must be between 2 and 100000 (got \(n))") }
+        }
+        if let dir = c.metricsClassifier {
+            let classifier = try FeatureClassifier.load(directory: dir).classifier
+            let source = try dataSource(c.data)
+            guard classifier.network.inputCount == source.dimension else {
+                throw GameFlowError.invalidInput("--metrics-classifier reads \(classifier.network.inputShape.map(String.init).joined(separator: "×")) samples, the data's are \(source.sampleShape.map(String.init).joined(separator: "×"))")
+            }
+        }
         if let e = c.metricsEvery, e < 1 { throw GameFlowError.invalidInput("--every must be at least 1 (got \(e))") }
         guard c.checkpointSeconds.isFinite, c.checkpointSeconds > 0 else {
             throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(c.checkpointSeconds))")
@@ -497,6 +516,28 @@ struct TrainingRun {
         try runOpened(scheme, field: try stack.apply(to: game))
     }
 
+    /// FID, KID and classifier score against the data's test images (Fashion-MNIST's 10,000) or,
+    /// for other image files, up to 10,000 of the data's own images, in the classifier's features.
+    func imageQuality() throws -> ImageQuality? {
+        guard let dir = configuration.metricsClassifier else { return nil }
+        let classifier = try FeatureClassifier.load(directory: dir).classifier
+        let reference: [Double]
+        if configuration.data == "fashion-mnist" {
+            let test = try ImageDataset.fashionMNIST(test: true)
+            reference = test.images(test.count)
+        } else if let images = game.source as? ImageDataset {
+            let take = min(images.count, 10_000), d = images.dimension
+            var out = [Double](repeating: 0, count: take * d)
+            out.withUnsafeMutableBufferPointer { o in for k in 0..<take { images.image(k * images.count / take, into: o.baseAddress! + k * d) } }
+            reference = out
+        } else {
+            throw GameFlowError.invalidInput("--metrics-classifier needs image data")
+        }
+        let q = try ImageQuality(classifier: classifier, reference: reference, samples: configuration.fidSamples ?? 1000)
+        if !quiet { writeStandardError(String(format: "image metrics in %@'s features; floor (test half against half): FID %.4g, KID %.3g\n", dir, q.floor.fid, q.floor.kid)) }
+        return q
+    }
+
     /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).
     func evaluationFieldNorm(_ x: [Double]) -> Double {
         if let p = stack.parts, let g = try? game.subBatched(parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
@@ -530,7 +571,7 @@ struct TrainingRun {
         // keeps that end's row as history), so its metrics.csv is the uninterrupted run's.
         let metrics = try GANMetricsRecorder(game: game, every: metricsEvery, snapshots: snapshots, totalSteps: options.maxSteps, output: output,
                                              resumedAt: resuming.map { r in (startStep, r.finishedSteps == startStep) },
-                                             fieldNorm: evaluationFieldNorm)
+                                             fieldNorm: evaluationFieldNorm, quality: try imageQuality())
         let arguments = self.arguments
         let configuration = self.configuration.json
         let checkpoints = output.map { dir in
@@ -549,6 +590,8 @@ struct TrainingRun {
         if let dir = output {
             try writeAtomically(stateFileJSON(integrator.state, networks: Train.networksJSON(game)).serialized() + "\n",
                                 to: joinPath(dir, "state.json"))
+            try writeAtomically(Figures.runMetrics(try MetricsTable.load(run: dir), title: "\(self.configuration.scheme.name.rawValue) on \(game.source.name)"),
+                                to: joinPath(dir, "metrics.svg"))
         }
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
                       final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted)

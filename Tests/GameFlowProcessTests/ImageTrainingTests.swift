@@ -96,4 +96,60 @@ final class ImageTrainingTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(args) wrote \(out.path)")
         }
     }
+
+    /// A feature classifier trained on the images (random labels: the pipeline, not accuracy),
+    /// used by train's image metrics and by evaluate; metrics.svg and plot draw the columns.
+    func testClassifierMetricsAndPlots() throws {
+        let dir = try temp()
+        let (data, architecture) = try fixtures(dir)
+        var labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 40]
+        labels += (0..<40).map { UInt8($0 % 10) }
+        let labelFile = dir.appendingPathComponent("labels.idx1-ubyte")
+        try Data(labels).write(to: labelFile)
+        let clf = dir.appendingPathComponent("clf")
+        var r = try run(["classifier", "--data", data, "--labels", labelFile.path, "--test-data", data, "--test-labels", labelFile.path,
+                         "--steps", "5", "--batch", "8", "--output", clf.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let accuracy = try XCTUnwrap(summary["test_accuracy"] as? Double)
+        XCTAssertTrue((0...1).contains(accuracy))
+        XCTAssertEqual(summary["feature_dimension"] as? Int, 128)
+        var runs: [String] = []
+        for scheme in ["simga", "consensus"] {
+            let out = dir.appendingPathComponent(scheme)
+            var args = ["train", "--data", data, "--architecture", architecture, "--scheme", scheme, "--lr", "1e-3", "--batch", "8",
+                        "--steps", "6", "--every", "3", "--metrics-classifier", clf.path, "--fid-samples", "20", "--output", out.path, "--quiet"]
+            if scheme == "consensus" { args += ["--gamma", "0.1"] }
+            r = try run(args)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let csv = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+            XCTAssertTrue(csv[0].hasSuffix(",fid,kid,classifier_score"), String(csv[0]))
+            for row in csv.dropFirst() {
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+                let fid = try XCTUnwrap(Double(fields[fields.count - 3])), score = try XCTUnwrap(Double(fields[fields.count - 1]))
+                XCTAssertTrue(fid.isFinite && fid >= 0, String(row))
+                XCTAssertTrue(score >= 1 && score <= 10, String(row))   // exp(KL) between 1 and the number of classes
+            }
+            let svg = try String(contentsOf: out.appendingPathComponent("metrics.svg"), encoding: .utf8)
+            XCTAssertTrue(SVGChecker.check(svg).wellFormed)
+            XCTAssertTrue(svg.contains("FID and KID"))
+            runs.append(out.path)
+        }
+        let figure = dir.appendingPathComponent("fid.svg").path
+        r = try run(["plot"] + runs + ["--metric", "fid", "--x", "seconds", "--output", figure])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let check = SVGChecker.check(try String(contentsOfFile: figure, encoding: .utf8))
+        XCTAssertTrue(check.wellFormed)
+        XCTAssertEqual(check.series, 2)
+        XCTAssertTrue(check.names.contains { $0.hasPrefix("consensus γ=0.1 seed 0") }, "\(check.names)")
+        r = try run(["plot", runs[0], "--metric", "nope", "--output", figure])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.stderr.contains("has no column 'nope'"), r.stderr)
+        // evaluate in the classifier's features: the data against itself has FID ≈ 0.
+        r = try run(["evaluate", "--samples", data, "--reference", data, "--features", clf.path, "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let e = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertLessThan(abs(try XCTUnwrap(e["fid"] as? Double)), 1e-6)
+        XCTAssertNotNil(e["fid_floor"] as? Double)
+    }
 }

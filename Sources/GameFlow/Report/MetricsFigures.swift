@@ -50,9 +50,14 @@ extension Figures {
         func panel(_ name: String, _ columns: [(String, String)], log: Bool) {
             let curves = columns.map { ($0.1, table.series($0.0)) }.filter { !$0.1.isEmpty }
             guard !curves.isEmpty else { return }
-            var p = Plot(title: panels.isEmpty ? "\(title): \(name)" : name, xLabel: "step", yLabel: name + (log ? " (log scale)" : ""))
+            // Log scale where the values are positive and span more than a factor of 20 (a
+            // narrower range has no decade ticks to read).
+            let values = curves.flatMap { $0.1.map(\.1) }
+            let useLog = log && values.allSatisfy { $0 > 0 } && values.max()! > 20 * values.min()!
+            let short = columns.count == 1 ? columns[0].1 : name
+            var p = Plot(title: panels.isEmpty ? "\(title): \(name)" : name, xLabel: "step", yLabel: short + (useLog ? " (log)" : ""))
             p.height = 260
-            if log && curves.allSatisfy({ $0.1.contains { $0.1 > 0 } }) { p.yScale = .log }
+            if useLog { p.yScale = .log }
             for (k, c) in curves.enumerated() { p.add(c.0, .line(c.1), color: Plot.palette[k % Plot.palette.count]) }
             panels.append(p)
         }
@@ -66,10 +71,12 @@ extension Figures {
     }
 
     /// One metric of several runs against the step or the training seconds, one colour per scheme
-    /// (a label that starts with a scheme's name gets that scheme's colour).
+    /// (a label that starts with a scheme's name gets that scheme's colour); `log`: a log axis
+    /// where the values span more than a factor of 20.
     public static func overlay(_ runs: [(label: String, table: MetricsTable)], metric: String, x: String, log: Bool, title: String) -> Plot {
         var p = Plot(title: title, xLabel: x == "seconds" ? "training time (s)" : x, yLabel: metric + (log ? " (log scale)" : ""))
-        if log { p.yScale = .log }
+        let values = runs.flatMap { $0.table.series(metric, against: x).map(\.1) }
+        if log, let lo = values.min(), let hi = values.max(), lo > 0, hi > 20 * lo { p.yScale = .log }
         for (k, run) in runs.enumerated() {
             let style = schemeStyle(run.label, index: k)
             p.add(run.label, .line(run.table.series(metric, against: x)), color: style.color)
@@ -82,8 +89,10 @@ extension Plot {
     /// Several plots stacked top to bottom in one SVG (each drawn as `svg()` draws it alone).
     public static func panels(_ plots: [Plot]) -> String {
         var offset = 0.0, width = 0.0, body = ""
-        for p in plots {
-            var s = p.svg()
+        for (k, p) in plots.enumerated() {
+            // One document: no XML declaration inside, and each panel's clip path its own id.
+            var s = p.svg().replacingOccurrences(of: "plotArea", with: "plotArea\(k)")
+            if let r = s.range(of: "<?xml"), let end = s[r.upperBound...].range(of: "?>") { s.removeSubrange(r.lowerBound..<end.upperBound) }
             if let r = s.range(of: "<svg ") { s.replaceSubrange(r, with: "<svg x=\"0\" y=\"\(Int(offset))\" ") }
             if let r = s.range(of: "width=\""), let end = s[r.upperBound...].firstIndex(of: "\""), let w = Double(s[r.upperBound..<end]) {
                 width = max(width, w)
@@ -91,7 +100,7 @@ extension Plot {
             body += s
             offset += p.height
         }
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(offset))\" viewBox=\"0 0 \(Int(width)) \(Int(offset))\">\n"
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(offset))\" viewBox=\"0 0 \(Int(width)) \(Int(offset))\">\n"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + body + "</svg>\n"
     }
 }

@@ -46,6 +46,11 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var checkpointSeconds: Double
     /// The end-of-run eigenvalue figure and eigenvalues.json.
     public var eigenvalues: Bool
+    /// A classifier folder (`gameflow classifier --output`): FID, KID and the classifier score in
+    /// metrics.csv against the data's test set (nil: none).
+    public var metricsClassifier: String?
+    /// Generator samples per FID/KID measurement (with `metricsClassifier`; nil: 1,000).
+    public var fidSamples: Int?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
