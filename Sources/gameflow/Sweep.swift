@@ -78,13 +78,20 @@ func sweepProblemText(_ error: Error) -> String {
     return message
 }
 
-/// Runs one cell as `gameflow run` or `gameflow train` would, with no output folder; wall
-/// times go to timings.csv only, so results stay identical for every --jobs.
-func runSweepCell(_ cell: SweepCell) throws -> SweepOutcome {
+/// Runs one cell as `gameflow run` or `gameflow train` would; wall times go to timings.csv
+/// only, so results stay identical for every --jobs. A train cell with a `folder` writes its
+/// run folder there (metrics.csv, metrics.svg, samples, state: what `gameflow plot` reads); a
+/// folder left by a killed cell is replaced, since the cell runs again from its start.
+func runSweepCell(_ cell: SweepCell, folder: String? = nil) throws -> SweepOutcome {
     if cell.command == "train" {
         let clock = ContinuousClock()
         let begin = clock.now
-        let train = try Train.parse(cell.commandArguments + ["--quiet", "--no-eigenvalues"])
+        var output: [String] = []
+        if let folder {
+            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+            output = ["--output", folder, "--checkpoint-seconds", "1e9"]
+        }
+        let train = try Train.parse(cell.commandArguments + ["--quiet", "--no-eigenvalues"] + output)
         let summary = try train.execute(resuming: nil, sweepCell: true)
             .removing("seconds").removing("ms_per_step").removing("arguments").removing("commit")
         return SweepOutcome(result: summary, seconds: seconds(clock.now - begin))
@@ -120,7 +127,10 @@ struct SweepRun: ParsableCommand {
         try validateOutputDirectory(output, createsParents: false)
         let base = parentPath(spec)
         try engine.validate({ try validateSweepCell($0.prepared(base: base)) }, message: sweepProblemText)
-        let records = try engine.run { try runSweepCell($0.prepared(base: base)) }
+        let cells = joinPath(output, "cells")
+        let records = try engine.run { cell in
+            try runSweepCell(cell.prepared(base: base), folder: joinPath(cells, String(format: "cell-%06d", cell.index)))
+        }
         // An unsharded sweep has every cell: its figures are written beside results.csv.
         if shard == nil {
             for (name, text) in SweepMerge.figures(records) { try writeAtomically(text, to: joinPath(output, name)) }
