@@ -22,6 +22,8 @@ let package = Package(
         // zlib (gzipped IDX data files) and libpng (sample grids), each behind a thin shim.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"])]),
+        // ARPACK's implicitly restarted Arnoldi (matrix-free eigenvalues of large Jacobians).
+        .systemLibrary(name: "CArpack", providers: [.apt(["libarpack2-dev"])]),
         // Small dense kernels for the MLPs (C, so one binary can carry an AVX2/FMA clone and a
         // baseline clone; Swift has no per-function CPU features).
         .target(name: "CKernels"),
@@ -32,7 +34,7 @@ let package = Package(
         .plugin(name: "VersionStamp", capability: .buildTool()),
         .target(
             name: "GameFlow",
-            dependencies: ["CGSL", "CKernels", "CSundials", "CZlib", "CPNG", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["CGSL", "CKernels", "CSundials", "CZlib", "CPNG", "CArpack", .product(name: "Numerics", package: "swift-numerics")],
             plugins: ["VersionStamp"]),
         .executableTarget(
             name: "gameflow",

@@ -24,7 +24,7 @@ struct Sweep: ParsableCommand {
 }
 
 /// The keys a sweep sets itself (a cell's output, printing and recording).
-let sweepReservedKeys: Set<String> = ["output", "json", "quiet", "every"]
+let sweepReservedKeys: Set<String> = ["output", "json", "quiet"]
 
 extension SweepCell {
     /// The command the cell runs: "run" (default) or "train" (the spec key "command").
@@ -55,7 +55,10 @@ extension SweepCell {
 /// Checks a cell as the command it names would (game, scheme, knobs, step), without running it.
 func validateSweepCell(_ cell: SweepCell) throws {
     switch cell.command {
-    case "run": _ = try Run.parse(cell.commandArguments).cell(dryRun: true)
+    case "run":
+        // A run cell writes no folder, so its output schedule has nothing to schedule.
+        guard cell["every"] == nil else { throw GameFlowError.invalidInput("'every' is set by the sweep itself for run cells (it applies to train cells' metrics)") }
+        _ = try Run.parse(cell.commandArguments).cell(dryRun: true)
     case "train":
         let train = try Train.parse(cell.commandArguments)
         guard train.output == nil else { throw GameFlowError.invalidInput("a train cell writes no folder (no 'output')") }
