@@ -50,7 +50,7 @@ public struct ArnoldiSpectrum: Sendable {
         }
         guard tolerance >= 0, tolerance.isFinite else { throw GameFlowError.invalidInput("tolerance must be a finite number ≥ 0 (got \(tolerance))") }
         guard maxIterations >= 1 else { throw GameFlowError.invalidInput("max iterations must be ≥ 1 (got \(maxIterations))") }
-        let ncv = min(n, max(krylovDimension ?? max(2 * count + 1, 20), count + 2))
+        let ncv = min(n, max(krylovDimension ?? max(2 * count + 1, 60), count + 2))
         // ARPACK keeps its state between reverse-communication calls in Fortran SAVE variables:
         // one computation at a time in the process (two at once corrupt each other's pointers).
         arpackLock.lock()
