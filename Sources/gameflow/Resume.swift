@@ -43,6 +43,18 @@ struct Resume: ParsableCommand {
             if c.metricsEvery == nil { c.metricsEvery = max(1, c.steps / 100) }
             c.steps = steps
         }
+        // A finished run (its last step checkpointed and its summary written) has nothing left:
+        // nothing is recomputed, nothing rewritten.
+        let done = saved.checkpoint.stepsCompleted
+        let summary = joinPath(directory, "summary.json")
+        if done >= c.steps && FileManager.default.fileExists(atPath: summary) {
+            if json {
+                print((try? String(contentsOfFile: summary, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "{}")
+            } else {
+                print("'\(directory)' is complete (\(done) of \(c.steps) steps): nothing to do; give --steps N to extend it")
+            }
+            return
+        }
         train.output = directory
         train.json = json
         train.quiet = quiet
@@ -141,6 +153,19 @@ enum Interrupt {
     /// figure ends the process; the run's files are complete by then).
     static func uninstall() {
         for s in [SIGINT, SIGTERM, SIGHUP] { signal(s, SIG_DFL) }
+    }
+
+    /// During the end-of-run figures: a signal says the run is complete and exits 130 at once
+    /// (the figures are extras; summary.json, state.json and checkpoint.json are written).
+    static func installForFigures() {
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            signal(s) { received in
+                let text = "\ngameflow: interrupted during the end-of-run figures; the run itself is complete (state.json, summary.json, checkpoint.json)\n"
+                var bytes = Array(text.utf8)
+                _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+                _exit(128 + received)
+            }
+        }
     }
 
     static func install() {

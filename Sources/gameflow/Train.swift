@@ -103,6 +103,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("fid-samples"), parsing: .unconditional, help: "Generator samples per FID/KID measurement (with --metrics-classifier).")
     var fidSamples: Int?
 
+    @Option(name: .customLong("spectrum-every"), parsing: .unconditional, help: "Every N steps (and at the start and end), ARPACK's --top K largest-magnitude and K rightmost eigenvalues of v′ at the evaluation batch into spectrum.csv and spectrum.svg.")
+    var spectrumEvery: Int?
+
+    @Option(parsing: .unconditional, help: "With --spectrum-every: eigenvalues at each end (default 10).")
+    var top: Int?
+
     @Flag(name: .customLong("no-eigenvalues"), help: "With --output, skip the final eigenvalue figure (a dense Jacobian and two eigen-decompositions).")
     var noEigenvalues = false
 
@@ -191,6 +197,8 @@ struct Train: ParsableCommand {
             checkpointSeconds: checkpointSeconds, eigenvalues: !noEigenvalues)
         c.metricsClassifier = metricsClassifier
         c.fidSamples = fidSamples
+        c.spectrumEvery = spectrumEvery
+        c.spectrumTop = top
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {
@@ -246,6 +254,9 @@ struct Train: ParsableCommand {
 
     /// The step size, steps, metrics and checkpoint schedule and the batch's parts.
     static func checkSchedule(_ c: GANTrainingConfiguration) throws {
+        if c.spectrumTop != nil && c.spectrumEvery == nil { throw GameFlowError.invalidInput("--top goes with --spectrum-every") }
+        if let e = c.spectrumEvery, e < 1 { throw GameFlowError.invalidInput("--spectrum-every must be at least 1 (got \(e))") }
+        if let k = c.spectrumTop, k < 1 { throw GameFlowError.invalidInput("--top must be at least 1 (got \(k))") }
         if let n = c.fidSamples {
             guard c.metricsClassifier != nil else { throw GameFlowError.invalidInput("--fid-samples goes with --metrics-classifier") }
             guard (2...100_000).contains(n) else { throw GameFlowError.invalidInput("--fid-samples must be between 2 and 100000 (got \(n))") }
@@ -399,6 +410,8 @@ struct Train: ParsableCommand {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             if c.eigenvalues && !result.interrupted {
                 if game.dimension <= Self.arpackEigenvalueLimit {
+                    if !sweepCell { Interrupt.installForFigures() }
+                    defer { if !sweepCell { Interrupt.uninstall() } }
                     try writeEigenvalueFigure(game, stack: stack, at: result.finalState, gamma: gamma ?? 10, dir: dir)
                 } else if !quiet {
                     writeStandardError("gameflow: note: eigenvalues.svg skipped above \(Self.arpackEigenvalueLimit) parameters (thousands of products at \(game.dimension)): gameflow spectrum --run \(dir) --top K computes them\n")
@@ -623,9 +636,13 @@ struct TrainingRun {
             }
         }
         let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }
+        let spectra = try self.configuration.spectrumEvery.map { every in
+            try SpectrumRecorder(field: try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep), every: every, count: self.configuration.spectrumTop ?? 10,
+                                 path: output.map { joinPath($0, "spectrum.csv") }, resumedAt: resuming.map { _ in startStep })
+        }
         var loop = TrainingLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)
         if handleSignals { Interrupt.install() }
-        let interrupted = try loop.run(observers: [metrics] + (checkpoints.map { [$0] } ?? []) + [progressObserver],
+        let interrupted = try loop.run(observers: [metrics] + (spectra.map { [$0] } ?? []) + (checkpoints.map { [$0] } ?? []) + [progressObserver],
                                        shouldStop: { _ in handleSignals && Interrupt.requested })
         if handleSignals { Interrupt.uninstall() }
         progress.finish()
@@ -635,6 +652,9 @@ struct TrainingRun {
                                 to: joinPath(dir, "state.json"))
             try writeAtomically(Figures.runMetrics(try MetricsTable.load(run: dir), title: "\(self.configuration.scheme.name.rawValue) on \(game.source.name)"),
                                 to: joinPath(dir, "metrics.svg"))
+            if let s = spectra {
+                try writeAtomically(s.figure(title: "\(self.configuration.scheme.name.rawValue) on \(game.source.name)"), to: joinPath(dir, "spectrum.svg"))
+            }
         }
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
                       final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted)

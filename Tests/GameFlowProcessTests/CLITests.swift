@@ -1045,4 +1045,39 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(expected), "\(args): \(r.stderr)")
         }
     }
+
+    /// Issue 29: eigenvalues along training (spectrum.csv and spectrum.svg) survive a resume row for
+    /// row; a finished run's resume recomputes nothing and says so; spectrum --top is ARPACK's.
+    func testSpectrumAlongTrainingAndTop() throws {
+        let dir = try temp()
+        let common = ["train", "--data", "ring8", "--scheme", "consensus", "--gamma", "1", "--lr", "0.01", "--hidden", "8", "--depth", "2",
+                      "--batch", "64", "--spectrum-every", "10", "--top", "4", "--quiet"]
+        let whole = dir.appendingPathComponent("whole"), part = dir.appendingPathComponent("part")
+        XCTAssertEqual(try run(common + ["--steps", "40", "--output", whole.path]).code, 0)
+        XCTAssertEqual(try run(common + ["--steps", "20", "--output", part.path]).code, 0)
+        var r = try run(["resume", part.path, "--steps", "40", "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let a = try String(contentsOf: whole.appendingPathComponent("spectrum.csv"), encoding: .utf8)
+        XCTAssertEqual(try String(contentsOf: part.appendingPathComponent("spectrum.csv"), encoding: .utf8), a)
+        let rows = a.split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.map { $0.split(separator: ",")[0] }, ["0", "10", "20", "30", "40"])
+        XCTAssertTrue(SVGChecker.check(try String(contentsOf: whole.appendingPathComponent("spectrum.svg"), encoding: .utf8)).wellFormed)
+        // The last row's eigenvalues are the run's own at its final state (spectrum --run --top, LR).
+        r = try run(["spectrum", "--run", whole.path, "--top", "4", "--which", "LR", "--json"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let top = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rightmost = try XCTUnwrap((top["eigenvalues"] as? [[Double]])?.first?.first)
+        let abscissa = try XCTUnwrap(Double(rows.last!.split(separator: ",")[1]))
+        XCTAssertEqual(rightmost, abscissa, accuracy: 1e-8 * max(1, abs(abscissa)))
+        XCTAssertTrue((top["residuals"] as? [Double])?.allSatisfy { $0 < 1e-6 } == true)
+        // Finished: nothing to do.
+        let before = try Data(contentsOf: whole.appendingPathComponent("summary.json"))
+        r = try run(["resume", whole.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("is complete (40 of 40 steps): nothing to do"), r.stdout)
+        XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent("summary.json")), before)
+        r = try run(["spectrum", "--run", whole.path, "--top", "4", "--which", "XX"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.stderr.contains("unknown --which 'XX' (expected LM, LR, LI, SR)"), r.stderr)
+    }
 }

@@ -51,6 +51,10 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var metricsClassifier: String?
     /// Generator samples per FID/KID measurement (with `metricsClassifier`; nil: 1,000).
     public var fidSamples: Int?
+    /// Eigenvalues along training every this many steps into spectrum.csv (nil: none).
+    public var spectrumEvery: Int?
+    /// How many at each end (largest magnitude and rightmost; nil: 10).
+    public var spectrumTop: Int?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
