@@ -468,6 +468,7 @@ struct Train: ParsableCommand {
         let field = try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep)
         let plain: [Complex<Double>], consensus: [Complex<Double>]
         var residuals: (plain: [Double], consensus: [Double])?
+        var lemma9Bound: Double?
         let method: String
         if n <= Self.denseEigenvalueLimit {
             if !quiet { writeStandardError("eigenvalues of the \(n)×\(n) Jacobian…\n") }
@@ -475,6 +476,7 @@ struct Train: ParsableCommand {
             plain = try eigenvalues(of: j)
             consensus = try eigenvalues(of: consensusJacobian(j, gamma: gamma))
             method = "dense"
+            if let l = try? Lemma9(A: j, gamma: gamma), l.rho > 0 { lemma9Bound = l.bound }
         } else {
             if !quiet { writeStandardError("extreme eigenvalues of the \(n)×\(n) Jacobian (ARPACK)…\n") }
             func extremes(_ g: Double?) throws -> ([Complex<Double>], [Double]) {
@@ -503,13 +505,10 @@ struct Train: ParsableCommand {
                        ("arpack_targets", .object(Self.arpackTargets.map { ($0.0.rawValue, .int($0.1)) }))]
         }
         try writeAtomically(JSON.object(fields).serialized(indent: 2) + "\n", to: joinPath(dir, "eigenvalues.json"))
-        var plot = Figures.eigenvalueCloud([(label: "v′", eigenvalues: plain), (label: "v′ − γv′ᵀv′ (γ = \(gamma))", eigenvalues: consensus)],
-                                           title: "Eigenvalues of the Jacobian at the end of training")
-        let q = Spectrum(eigenvalues: plain).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
-        let qc = Spectrum(eigenvalues: consensus).maxImagRealRatio.map { String(format: "%.3g", $0) } ?? "∞"
         let which = method == "dense" ? "all eigenvalues" : "ARPACK's extremes: " + Self.arpackTargets.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-        plot.notes = ["\(n) parameters, evaluation batch, \(which); max |Im λ/Re λ|: v′ \(q), consensus \(qc)"] + plot.notes
-        try writeAtomically(plot.svg(), to: joinPath(dir, "eigenvalues.svg"))
+        try writeAtomically(Figures.eigenvaluePanels(plain, consensus, gamma: gamma, lemma9Bound: lemma9Bound,
+                                                     title: "Eigenvalues at the end of training", note: "\(n) parameters, evaluation batch, \(which)"),
+                            to: joinPath(dir, "eigenvalues.svg"))
     }
 }
 

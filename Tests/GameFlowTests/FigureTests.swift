@@ -125,18 +125,21 @@ import GameFlowTestSupport
         #expect(h.cells.max()! > 300)
     }
 
-    @Test("An eigenvalue cloud with one far outlier clips the view to the bulk and says how many lie outside and where")
+    @Test("Figure 3's panels clip a far outlier to the bulk and say so, but keep the rightmost and the largest |Im/Re| in view")
     func cloudClipping() throws {
         var rng = SeededGenerator(seed: 9)
         var eig = (0..<200).map { _ in Complex(-0.1 * abs(rng.normal()), rng.normal()) }
-        eig.append(Complex(-5000, 0))
-        let plot = Figures.eigenvalueCloud([(label: "v′", eigenvalues: eig)], title: "t")
-        #expect(plot.xRange!.lowerBound > -100, "\(plot.xRange!)")
-        let svg = plot.svg()
-        #expect(SVGChecker.check(svg).names.contains { $0.contains("1 outside the view") }, "\(SVGChecker.check(svg).names) \(plot.notes)")
-        #expect(plot.notes.contains { $0.contains("1 outside") && $0.contains("-5e+03") })
-        // Without an outlier nothing is clipped.
-        let plain = Figures.eigenvalueCloud([(label: "v′", eigenvalues: Array(eig.dropLast()))], title: "t")
-        #expect(plain.notes.isEmpty && !plain.svg().contains("outside the view"))
+        eig.append(Complex(-5000, 0))                       // far, and neither rightmost nor rotating: clipped
+        eig += [Complex(-1e-3, 40), Complex(-1e-3, -40)]    // the largest |Im/Re| (40,000): kept in view
+        eig.append(Complex(3, 0))                           // the rightmost: kept in view
+        let svg = Figures.eigenvaluePanels(eig, eig, gamma: 1, lemma9Bound: 2, title: "t", note: "n")
+        let check = SVGChecker.check(svg)
+        #expect(check.wellFormed)
+        #expect(check.names.filter { $0.contains("λ (204, 1 outside the view)") }.count == 2, "\(check.names)")
+        #expect(check.names.contains { $0.hasPrefix("|Im λ| = q·|Re λ|, q = 4e+04") }, "\(check.names)")
+        #expect(check.names.contains { $0.hasPrefix("Lemma 9 bound") })
+        // Without the outlier nothing is clipped.
+        let plain = Figures.eigenvaluePanels(Array(eig.dropLast(4)), Array(eig.dropLast(4)), gamma: 1, lemma9Bound: nil, title: "t", note: "n")
+        #expect(!plain.contains("outside the view"))
     }
 }

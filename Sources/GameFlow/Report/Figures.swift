@@ -126,53 +126,6 @@ public enum Figures {
         return plot
     }
 
-    /// Figure 3 of "The Numerics of GANs" for a large Jacobian: the eigenvalue clouds of v′ and of
-    /// v′ − γv′ᵀv′ in the complex plane (no step size, no stability regions), axes through 0,
-    /// clipped to the bulk (the 1st–99th percentiles widened by half) with the points outside
-    /// counted in the legend and located in a note.
-    public static func eigenvalueCloud(_ sets: [(label: String, eigenvalues: [Complex<Double>])], title: String) -> Plot {
-        var plot = Plot(title: title, xLabel: "Re λ", yLabel: "Im λ")
-        let pts = sets.flatMap { $0.eigenvalues }.filter { $0.real.isFinite && $0.imaginary.isFinite }
-        // The view: the bulk (the 1st to 99th percentile of each coordinate, and 0), widened by
-        // half its width on each side; eigenvalues far out (one outlier would shrink the cloud to a dot) are left
-        // outside, counted in the legend and the note, as the paper's Figure 3 clips.
-        func quantile(_ xs: [Double], _ q: Double) -> Double {
-            guard !xs.isEmpty else { return 0 }
-            let s = xs.sorted()
-            return s[min(s.count - 1, max(0, Int((q * Double(s.count - 1)).rounded())))]
-        }
-        let re = pts.map(\.real), im = pts.map(\.imaginary)
-        var x0 = min(quantile(re, 0.01), 0), x1 = max(quantile(re, 0.99), 0)
-        var y0 = min(quantile(im, 0.01), 0), y1 = max(quantile(im, 0.99), 0)
-        let wx = max(x1 - x0, 1e-9), wy = max(y1 - y0, 1e-9)
-        x0 -= 0.5 * wx; x1 += 0.5 * wx; y0 -= 0.5 * wy; y1 += 0.5 * wy
-        // Keep every point when that costs at most a doubling of the view.
-        let allX0 = min(re.min() ?? -1, 0), allX1 = max(re.max() ?? 1, 0), allY0 = min(im.min() ?? -1, 0), allY1 = max(im.max() ?? 1, 0)
-        if allX1 - allX0 <= 2 * (x1 - x0) && allY1 - allY0 <= 2 * (y1 - y0) {
-            (x0, x1, y0, y1) = (allX0, allX1, allY0, allY1)
-        }
-        let px = max(0.05 * (x1 - x0), 1e-9), py = max(0.05 * (y1 - y0), 1e-9)
-        plot.xRange = (x0 - px)...(x1 + px)
-        plot.yRange = (y0 - py)...(y1 + py)
-        func inside(_ z: Complex<Double>) -> Bool { z.real >= x0 - px && z.real <= x1 + px && z.imaginary >= y0 - py && z.imaginary <= y1 + py }
-        plot.add(nil, .line([(x0 - px, 0), (x1 + px, 0)], dashed: true), color: "#bbbbbb")
-        plot.add(nil, .line([(0, y0 - py), (0, y1 + py)], dashed: true), color: "#bbbbbb")
-        let markers: [Plot.Marker] = [.circle, .cross]
-        let colors = ["#1f77b4", "#d62728"]
-        var notes: [String] = []
-        for (i, set) in sets.enumerated() {
-            let out = set.eigenvalues.filter { !inside($0) }
-            let label = "λ of \(set.label) (\(set.eigenvalues.count)" + (out.isEmpty ? ")" : ", \(out.count) outside the view)")
-            plot.add(label, .markers(set.eigenvalues.filter(inside).map { ($0.real, $0.imaginary) }, markers[i % 2]), color: colors[i % 2])
-            if !out.isEmpty {
-                let r = out.map(\.real), m = out.map { abs($0.imaginary) }
-                notes.append("\(set.label): \(out.count) outside, Re λ from " + String(format: "%.3g to %.3g, |Im λ| up to %.3g", r.min()!, r.max()!, m.max()!))
-            }
-        }
-        plot.notes = notes
-        return plot
-    }
-
     /// A phase portrait of a 2-D game: v as arrows on a grid ("vector field"), the exact flow
     /// from the start ("flow", drawn last), and each scheme's discrete iterates (cut where they
     /// leave 3× the flow's extent, and labelled so).

@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 
 /// A run's metrics.csv as columns: every field a number or missing (empty).
 public struct MetricsTable: Sendable {
@@ -102,5 +103,62 @@ extension Plot {
         }
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(offset))\" viewBox=\"0 0 \(Int(width)) \(Int(offset))\">\n"
             + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + body + "</svg>\n"
+    }
+}
+
+extension Figures {
+    /// Figure 3 of "The Numerics of GANs" as two panels, v′ and v′ − γv′ᵀv′, each with equal
+    /// scales on both axes (so angles — the ratio |Im λ/Re λ| — read true). The view holds the bulk
+    /// (1st to 99th percentiles, widened by half) and the eigenvalues that matter: the three
+    /// rightmost and the three with the largest |Im λ/Re λ|; the others are counted in the legend.
+    /// Each panel draws the cone |Im λ| = q·|Re λ| of its largest ratio q, and the consensus panel
+    /// Lemma 9's bound cone 1/(c + 2ρ²γ) when it applies (`lemma9Bound`).
+    public static func eigenvaluePanels(_ plain: [Complex<Double>], _ consensus: [Complex<Double>], gamma: Double, lemma9Bound: Double?,
+                                        title: String, note: String) -> String {
+        func panel(_ values: [Complex<Double>], label: String, bound: Double?, first: Bool) -> Plot {
+            var plot = Plot(title: first ? "\(title): \(label)" : label, xLabel: "Re λ", yLabel: "Im λ")
+            plot.equalAspect = true
+            plot.height = 480
+            let pts = values.filter { $0.real.isFinite && $0.imaginary.isFinite }
+            func quantile(_ xs: [Double], _ q: Double) -> Double {
+                guard !xs.isEmpty else { return 0 }
+                let s = xs.sorted()
+                return s[min(s.count - 1, max(0, Int((q * Double(s.count - 1)).rounded())))]
+            }
+            let re = pts.map(\.real), im = pts.map(\.imaginary)
+            var x0 = min(quantile(re, 0.01), 0), x1 = max(quantile(re, 0.99), 0)
+            var y0 = min(quantile(im, 0.01), 0), y1 = max(quantile(im, 0.99), 0)
+            let wx = max(x1 - x0, 1e-9), wy = max(y1 - y0, 1e-9)
+            x0 -= 0.5 * wx; x1 += 0.5 * wx; y0 -= 0.5 * wy; y1 += 0.5 * wy
+            func ratio(_ z: Complex<Double>) -> Double { z.real < 0 ? abs(z.imaginary / z.real) : (z.imaginary == 0 ? 0 : .infinity) }
+            let matter = Array(pts.sorted { $0.real > $1.real }.prefix(3)) + Array(pts.sorted { ratio($0) > ratio($1) }.prefix(3))
+            for z in matter {
+                x0 = min(x0, z.real); x1 = max(x1, z.real); y0 = min(y0, z.imaginary); y1 = max(y1, z.imaginary)
+            }
+            let px = max(0.05 * (x1 - x0), 1e-9), py = max(0.05 * (y1 - y0), 1e-9)
+            plot.xRange = (x0 - px)...(x1 + px)
+            plot.yRange = (y0 - py)...(y1 + py)
+            func inside(_ z: Complex<Double>) -> Bool { z.real >= x0 - px && z.real <= x1 + px && z.imaginary >= y0 - py && z.imaginary <= y1 + py }
+            plot.add(nil, .line([(x0 - px, 0), (x1 + px, 0)], dashed: true), color: "#bbbbbb")
+            plot.add(nil, .line([(0, y0 - py), (0, y1 + py)], dashed: true), color: "#bbbbbb")
+            let q = Spectrum(eigenvalues: pts).maxImagRealRatio
+            func cone(_ r: Double, _ name: String, _ color: String) {
+                // |Im| = r·|Re| for Re < 0, drawn to the view's left edge (or its top and bottom).
+                let left = x0 - px, reach = min(-left, (y1 + py) / max(r, 1e-12), -(y0 - py) / max(r, 1e-12))
+                guard reach > 0 else { return }
+                plot.add(name, .segments([((0, 0), (-reach, r * reach)), ((0, 0), (-reach, -r * reach))]), color: color)
+            }
+            if let q, q.isFinite { cone(q, String(format: "|Im λ| = q·|Re λ|, q = %.3g", q), "#2ca02c") }
+            if let b = bound { cone(b, String(format: "Lemma 9 bound 1/(c + 2ρ²γ) = %.3g", b), "#9467bd") }
+            let out = pts.filter { !inside($0) }
+            plot.add("λ (\(pts.count)" + (out.isEmpty ? ")" : ", \(out.count) outside the view)"),
+                     .markers(pts.filter(inside).map { ($0.real, $0.imaginary) }, first ? .circle : .cross), color: first ? "#1f77b4" : "#d62728")
+            if let rightmost = pts.max(by: { $0.real < $1.real }) {
+                plot.notes.append(String(format: "rightmost Re λ = %.4g", rightmost.real) + (first ? "; " + note : ""))
+            }
+            return plot
+        }
+        return Plot.panels([panel(plain, label: "v′", bound: nil, first: true),
+                            panel(consensus, label: "v′ − γv′ᵀv′ (γ = \(gamma))", bound: lemma9Bound, first: false)])
     }
 }
