@@ -38,9 +38,15 @@ public struct ArnoldiSpectrum: Sendable {
 
     /// The `count` eigenvalues of the n × n operator `apply` (y = A·x) at the `target` end.
     /// - Parameters:
+    ///   - n: the operator's size.
+    ///   - count: how many eigenvalues (1 … n − 2).
+    ///   - target: which end of the spectrum.
     ///   - tolerance: ARPACK's relative accuracy of the Ritz values (0: machine precision).
-    ///   - krylovDimension: ncv, the Arnoldi basis size (default min(n, max(2·count + 1, 20))).
+    ///   - maxIterations: ARPACK's restart limit (reaching it is a `failure`, not an error).
+    ///   - krylovDimension: ncv, the Arnoldi basis size (default min(n, max(2·count + 1, 60)):
+    ///     at 20 the rightmost eigenvalues of a trained GAN took 5 times the products).
     ///   - seed: the starting vector's (random, reproducible) seed.
+    ///   - apply: y = A·x, from x (n numbers) into y.
     /// - Throws: for sizes ARPACK refuses (count < 1, count > n − 2) or an ARPACK error (its reason).
     public static func compute(dimension n: Int, count: Int, target: EigenvalueTarget, tolerance: Double = 0, maxIterations: Int = 1000,
                                krylovDimension: Int? = nil, seed: UInt64 = 0,
