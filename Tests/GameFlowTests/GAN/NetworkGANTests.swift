@@ -37,6 +37,13 @@ import Testing
                 mlp.transposeJacobianVectorProduct(at: x, u, step: step, into: &b)
                 #expect(maxRelativeDifference(a, b) < 1e-11, "v′ᵀu \(utility) \(layout) \(activation)")
             }
+            // Each player's block alone is the full field's block, bit for bit (AltGA's updates).
+            let full = net.vectorField(at: x, step: 3)
+            for (k, range) in net.players.enumerated() {
+                var block = [Double](repeating: .nan, count: x.count)
+                net.evaluate(at: x, step: 3, player: k, into: &block)
+                #expect(Array(block[range]) == Array(full[range]), "player \(k)")
+            }
             let (fn, gn) = net.utilities(at: x, step: 1), (fm, gm) = mlp.utilities(at: x, step: 1)
             #expect(relativeError(fn, fm) < 1e-12 && relativeError(gn, gm) < 1e-12)
         }

@@ -92,6 +92,20 @@ public struct NetworkGAN: Game {
         }
     }
 
+    /// One player's block: D's needs no backward pass through G, G's no pass over the real batch
+    /// and no weight gradient of D (AltGA's updates). The same values as `evaluate`'s block, bit for bit.
+    public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
+        precondition(players.indices.contains(player), "NetworkGAN has players 0 and 1 (asked for \(player))")
+        let generatorBlock = players[player].lowerBound == generatorOffset
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                v.withUnsafeMutableBufferPointer {
+                    fieldPass(xs.baseAddress!, step: step, ws, into: $0.baseAddress!, discriminatorBlock: !generatorBlock, generatorBlock: generatorBlock)
+                }
+            }
+        }
+    }
+
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
         product(x, u, step: step, into: &out) { p, u, step, ws, out in
             jvpPass(p, u, step, ws, into: out)
@@ -158,12 +172,12 @@ public struct NetworkGAN: Game {
 
     // MARK: - Passes (workspace locked)
 
-    /// G on the latents, D on the real batch and on the fakes.
-    private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace) {
+    /// G on the latents, D on the real batch (unless `real` is false: G's block alone) and on the fakes.
+    private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, real: Bool = true) {
         ws.prepareBatch(step: step, seed: seed, data: source, latent: latentDimension)
         let b = ws.batch, dp = p + discriminatorOffset
         ws.fake.update(from: generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g), count: dataDimension * b)
-        ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b)
+        if real { ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b) }
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
     }
 
@@ -185,20 +199,25 @@ public struct NetworkGAN: Game {
         }
     }
 
-    private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, into v: UnsafeMutablePointer<Double>) {
-        forwardAll(p, step: step, ws)
+    private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, into v: UnsafeMutablePointer<Double>,
+                           discriminatorBlock: Bool = true, generatorBlock: Bool = true) {
+        forwardAll(p, step: step, ws, real: discriminatorBlock)
         let dp = p + discriminatorOffset, gp = p + generatorOffset
         let vD = v + discriminatorOffset, vG = v + generatorOffset
-        vD.update(repeating: 0, count: discriminator.parameterCount)
-        vG.update(repeating: 0, count: generator.parameterCount)
-        upstream(.real, ws, tangent: nil)
-        discriminator.vjp(dp, dOut: ws.upstream, ws.dReal, gradient: vD, inputGradient: nil)
-        upstream(.fake, ws, tangent: nil)
-        discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: vD, inputGradient: nil)
-        upstream(.generator, ws, tangent: nil)
-        discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: ws.inputGrad)
-        generator.vjp(gp, dOut: ws.inputGrad, ws.g, gradient: vG, inputGradient: nil)
-        if penalties.isActive {
+        if discriminatorBlock {
+            vD.update(repeating: 0, count: discriminator.parameterCount)
+            upstream(.real, ws, tangent: nil)
+            discriminator.vjp(dp, dOut: ws.upstream, ws.dReal, gradient: vD, inputGradient: nil)
+            upstream(.fake, ws, tangent: nil)
+            discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: vD, inputGradient: nil)
+        }
+        if generatorBlock {
+            vG.update(repeating: 0, count: generator.parameterCount)
+            upstream(.generator, ws, tangent: nil)
+            discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: ws.inputGrad)
+            generator.vjp(gp, dOut: ws.inputGrad, ws.g, gradient: vG, inputGradient: nil)
+        }
+        if discriminatorBlock && penalties.isActive {
             ws.penaltyGradient.update(repeating: 0, count: discriminator.parameterCount)
             _ = penaltyPass(p, step: step, ws, gradD: ws.penaltyGradient, gradG: nil)
             for i in 0..<discriminator.parameterCount { vD[i] -= ws.penaltyGradient[i] }
