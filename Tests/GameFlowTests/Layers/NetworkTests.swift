@@ -157,6 +157,34 @@ import Testing
         #expect(maxRelativeDifference(yd, full) < 1e-14)
     }
 
+    /// Convolutions work on chunks of samples (one GEMM per chunk): every pass is the same with
+    /// one sample a chunk as with the whole batch in one.
+    @Test(arguments: 0..<cases.count)
+    func chunkingDoesNotChangeTheProducts(_ k: Int) throws {
+        let s = try Self.setup(Self.cases[k])
+        let perSample = s.net.layers.compactMap { layer -> Int? in
+            switch layer.kind {
+            case .map(.conv(let g)), .map(.deconv(let g)): return g.perSample
+            default: return nil
+            }
+        }.max()!
+        let small = NetworkWorkspace(s.net, capacity: s.batch, scratchLimit: perSample)
+        func passes(_ ws: NetworkWorkspace) -> [Double] {
+            var out = Array(UnsafeBufferPointer(start: s.net.forward(s.p, input: s.x, batch: s.batch, ws), count: s.batch * s.net.outputCount))
+            var gp = [Double](repeating: 0, count: s.net.parameterCount), rgp = gp
+            var gx = [Double](repeating: 0, count: s.x.count), rgx = gx
+            s.dp.withUnsafeBufferPointer { dp in
+                s.dx.withUnsafeBufferPointer { dx in
+                    out += Array(UnsafeBufferPointer(start: s.net.jvp(s.p, direction: dp.baseAddress, inputDirection: dx.baseAddress, ws), count: s.batch * s.net.outputCount))
+                }
+                s.net.rBackward(s.p, dOut: s.w, dOutTangent: s.rw, direction: dp.baseAddress, ws, gradient: &gp, gradientTangent: &rgp,
+                                inputGradient: &gx, inputGradientTangent: &rgx)
+            }
+            return out + gp + rgp + gx + rgx
+        }
+        #expect(maxRelativeDifference(passes(small), passes(s.ws)) < 1e-13)
+    }
+
     @Test func dcgan28HasTheIssuesParameterCount() throws {
         let (g, d) = try Architecture.dcgan28.networks(sampleShape: [1, 28, 28])
         #expect(g.parameterCount + d.parameterCount == 273_666)

@@ -1,6 +1,12 @@
 import CGSL
 import CKernels
 
+/// GEMMScratch space for the products: a pointer and how many numbers it holds.
+public struct GEMMScratch {
+    public let base: UnsafeMutablePointer<Double>
+    public let count: Int
+}
+
 /// The three products of a bilinear layer map z = B(x, W) (+ b), on a batch of samples stored
 /// one after another (each channels-first, PyTorch's NCHW): `apply` x ↦ B(x, W), its adjoint
 /// in the input `adjointInput` g ↦ Bᵀₓ(g, W) and its adjoint in the weights `adjointWeights`
@@ -63,11 +69,12 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Scratch numbers a batch's products need (im2col columns of one sample).
-    var scratchCount: Int {
+    /// GEMMScratch numbers the products of batches up to `capacity` use (convolutions: the im2col
+    /// columns and the channel-major output of a chunk of samples, at most 16 MB).
+    func scratchCount(capacity: Int) -> Int {
         switch self {
         case .dense: return 0
-        case .conv(let g), .deconv(let g): return g.columnCount
+        case .conv(let g), .deconv(let g): return g.scratchCount(capacity: capacity)
         }
     }
 
@@ -82,7 +89,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
 
     /// y = B(x, W) + b (b may be nil), or y += B(x, W) (+ b) with `accumulate`.
     func apply(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, bias: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>,
-               batch: Int, accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+               batch: Int, accumulate: Bool, scratch: GEMMScratch) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
@@ -103,7 +110,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
 
     /// gx = Bᵀₓ(g, W), or gx += … with `accumulate`.
     func adjointInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int,
-                      accumulate: Bool, scratch: UnsafeMutablePointer<Double>) {
+                      accumulate: Bool, scratch: GEMMScratch) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
@@ -118,7 +125,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
 
     /// gW += Bᵀ_W(x, g) and, when `gb` is given, gb += the sums of g per output channel.
     func adjointWeights(_ x: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
-                        _ gb: UnsafeMutablePointer<Double>?, batch: Int, scratch: UnsafeMutablePointer<Double>) {
+                        _ gb: UnsafeMutablePointer<Double>?, batch: Int, scratch: GEMMScratch) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
@@ -166,17 +173,28 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// C_in·k², the rows of a sample's column matrix.
     var patch: Int { inChannels * kernel * kernel }
     public var weightCount: Int { outChannels * patch }
-    var columnCount: Int { patch * outputPositions }
+    /// Numbers one sample needs in a chunk: its columns (C_in·k² × P) and its channel-major output (C_out × P).
+    var perSample: Int { (patch + outChannels) * outputPositions }
 
-    /// One sample's columns: cols[(c·k + i)·k + j][oh·W_o + ow] = x[c, oh·s − p + i, ow·s − p + j] (0 outside).
-    func im2col(_ x: UnsafePointer<Double>, _ cols: UnsafeMutablePointer<Double>) {
-        let k = kernel, P = outputPositions
+    /// GEMMScratch for chunks of up to `capacity` samples, at most about 2M numbers (16 MB).
+    func scratchCount(capacity: Int) -> Int { max(1, min(capacity, 2_000_000 / perSample)) * perSample }
+
+    /// Samples per chunk with this scratch.
+    func chunk(_ batch: Int, _ scratch: GEMMScratch) -> Int {
+        precondition(scratch.count >= perSample, "convolution scratch holds \(scratch.count) numbers, one sample needs \(perSample)")
+        return max(1, min(batch, scratch.count / perSample))
+    }
+
+    /// One sample's columns at `cols` with row stride `ld`: cols[(c·k + i)·k + j][oh·W_o + ow] =
+    /// x[c, oh·s − p + i, ow·s − p + j] (0 outside). A chunk's samples sit side by side.
+    func im2col(_ x: UnsafePointer<Double>, _ cols: UnsafeMutablePointer<Double>, ld: Int) {
+        let k = kernel
         var row = 0
         for c in 0..<inChannels {
             let xc = x + c * inputPositions
             for i in 0..<k {
                 for j in 0..<k {
-                    let out = cols + row * P
+                    let out = cols + row * ld
                     for oh in 0..<outHeight {
                         let h = oh * stride - padding + i
                         let o = out + oh * outWidth
@@ -193,15 +211,15 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    /// The adjoint of `im2col`: x += col2im(cols) (scatter-add).
-    func col2imAdd(_ cols: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>) {
-        let k = kernel, P = outputPositions
+    /// The adjoint of `im2col`: x += col2im(cols) (scatter-add), row stride `ld`.
+    func col2imAdd(_ cols: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>, ld: Int) {
+        let k = kernel
         var row = 0
         for c in 0..<inChannels {
             let xc = x + c * inputPositions
             for i in 0..<k {
                 for j in 0..<k {
-                    let src = cols + row * P
+                    let src = cols + row * ld
                     for oh in 0..<outHeight {
                         let h = oh * stride - padding + i
                         if h < 0 || h >= height { continue }
@@ -217,37 +235,63 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    /// y (+)= conv(x, W): per sample, W (C_out × C_in·k²) · cols.
+    /// The chunks of a batch: (first sample, samples) pairs.
+    private func chunks(_ batch: Int, _ scratch: GEMMScratch) -> [(Int, Int)] {
+        let size = chunk(batch, scratch)
+        return Swift.stride(from: 0, to: batch, by: size).map { ($0, min(size, batch - $0)) }
+    }
+
+    /// y (+)= conv(x, W): per chunk of S samples, one GEMM W (C_out × C_in·k²) · cols (C_in·k² × S·P),
+    /// then the channel-major result back to samples.
     func forward(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
-                 scratch: UnsafeMutablePointer<Double>) {
+                 scratch: GEMMScratch) {
         let P = outputPositions
-        for r in 0..<batch {
-            im2col(x + r * inputCount, scratch)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(P), Int32(patch), 1, w, Int32(patch),
-                        scratch, Int32(P), accumulate ? 1 : 0, y + r * outputCount, Int32(P))
+        for (start, s) in chunks(batch, scratch) {
+            let L = s * P, cols = scratch.base, t = scratch.base + patch * L
+            for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(L), Int32(patch), 1, w, Int32(patch),
+                        cols, Int32(L), 0, t, Int32(L))
+            for r in 0..<s {
+                for c in 0..<outChannels {
+                    let dst = y + (start + r) * outputCount + c * P, src = t + c * L + r * P
+                    if accumulate { for q in 0..<P { dst[q] += src[q] } } else { dst.update(from: src, count: P) }
+                }
+            }
         }
     }
 
-    /// gx (+)= convᵀₓ(g, W): per sample, col2im(Wᵀ · g).
+    /// gx (+)= convᵀₓ(g, W): per chunk, Wᵀ · g (channel-major) then col2im.
     func backwardInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
-                       scratch: UnsafeMutablePointer<Double>) {
+                       scratch: GEMMScratch) {
         let P = outputPositions
         if !accumulate { gx.update(repeating: 0, count: batch * inputCount) }
-        for r in 0..<batch {
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(P), Int32(outChannels), 1, w, Int32(patch),
-                        g + r * outputCount, Int32(P), 0, scratch, Int32(P))
-            col2imAdd(scratch, gx + r * inputCount)
+        for (start, s) in chunks(batch, scratch) {
+            let L = s * P, cols = scratch.base, t = scratch.base + patch * L
+            gather(g, start: start, samples: s, into: t)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(L), Int32(outChannels), 1, w, Int32(patch),
+                        t, Int32(L), 0, cols, Int32(L))
+            for r in 0..<s { col2imAdd(cols + r * P, gx + (start + r) * inputCount, ld: L) }
         }
     }
 
-    /// gW += Σ_samples g · colsᵀ.
+    /// gW += Σ_samples g · colsᵀ: per chunk one GEMM (C_out × S·P) · (S·P × C_in·k²).
     func backwardWeights(input x: UnsafePointer<Double>, outputGradient g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
-                         batch: Int, scratch: UnsafeMutablePointer<Double>) {
+                         batch: Int, scratch: GEMMScratch) {
         let P = outputPositions
-        for r in 0..<batch {
-            im2col(x + r * inputCount, scratch)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(patch), Int32(P), 1, g + r * outputCount, Int32(P),
-                        scratch, Int32(P), 1, gw, Int32(patch))
+        for (start, s) in chunks(batch, scratch) {
+            let L = s * P, cols = scratch.base, t = scratch.base + patch * L
+            for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
+            gather(g, start: start, samples: s, into: t)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(patch), Int32(L), 1, t, Int32(L),
+                        cols, Int32(L), 1, gw, Int32(patch))
+        }
+    }
+
+    /// Samples' outputs (C_out × P each) into channel-major order t[c][r·P + q].
+    private func gather(_ g: UnsafePointer<Double>, start: Int, samples s: Int, into t: UnsafeMutablePointer<Double>) {
+        let P = outputPositions, L = s * P
+        for r in 0..<s {
+            for c in 0..<outChannels { (t + c * L + r * P).update(from: g + (start + r) * outputCount + c * P, count: P) }
         }
     }
 

@@ -264,14 +264,16 @@ public final class NetworkWorkspace: @unchecked Sendable {
     var a: [UnsafeMutablePointer<Double>] = [], ra: [UnsafeMutablePointer<Double>] = []
     var d: [UnsafeMutablePointer<Double>] = [], rd: [UnsafeMutablePointer<Double>] = []
     var tangentIsZero: [Bool]
-    let columns: UnsafeMutablePointer<Double>
+    let columns: GEMMScratch
     /// Which forward pass the buffers hold (counts passes), and which one the tangents belong to.
     var forwardCount = 0
     var tangentOf: Int?
     var tangentDirection: UnsafePointer<Double>?
     private var owned: [UnsafeMutablePointer<Double>] = []
 
-    public init(_ network: Network, capacity: Int) {
+    /// Buffers for batches up to `capacity`; `scratchLimit` caps the convolutions' scratch (in
+    /// numbers; they then work in more, smaller chunks of samples: for tests).
+    public init(_ network: Network, capacity: Int, scratchLimit: Int? = nil) {
         precondition(capacity >= 1)
         self.capacity = capacity
         var owned: [UnsafeMutablePointer<Double>] = []
@@ -292,10 +294,11 @@ public final class NetworkWorkspace: @unchecked Sendable {
                 let n = capacity * layer.outputCount
                 a.append(make(n)); ra.append(make(n)); d.append(make(n)); rd.append(make(n))
             }
-            if case .map(let m) = layer.kind { scratch = max(scratch, m.scratchCount) }
+            if case .map(let m) = layer.kind { scratch = max(scratch, m.scratchCount(capacity: capacity)) }
         }
         tangentIsZero = [Bool](repeating: true, count: network.layers.count + 1)
-        columns = make(scratch)
+        if let limit = scratchLimit { scratch = max(1, min(scratch, limit)) }
+        columns = GEMMScratch(base: make(scratch), count: scratch)
         self.owned = owned
     }
 
