@@ -285,44 +285,21 @@ public struct NetworkGAN: Game {
     private func penaltyPass(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace,
                              gradD: UnsafeMutablePointer<Double>?, gradG: UnsafeMutablePointer<Double>?) -> Double {
         forwardAll(p, step: step, ws)
-        let b = ws.batch, d = dataDimension, nb = Double(b), dp = p + discriminatorOffset
+        let b = ws.batch, d = dataDimension, dp = p + discriminatorOffset
         var total = 0.0
-        for (kind, weight) in [(0, penalties.r1), (1, penalties.r2), (2, penalties.gp)] where weight > 0 {
-            switch kind {
-            case 0: ws.penX.update(from: ws.real, count: d * b)
-            case 1: ws.penX.update(from: ws.fake, count: d * b)
-            default:
-                var rng = SeededGenerator(seed: seed, stream: Int64(-1_000_000) - Int64(step))
-                for r in 0..<b {
-                    let e = rng.uniform()
-                    ws.penEps[r] = e
-                    for j in 0..<d { ws.penX[d * r + j] = e * ws.real[d * r + j] + (1 - e) * ws.fake[d * r + j] }
-                }
-            }
+        for (kind, weight) in penalties.terms {
+            GradientPenalties.points(kind, real: ws.real, fake: ws.fake, batch: b, dimension: d, seed: seed, step: step, eps: ws.penEps, into: ws.penX)
             discriminator.forward(dp, input: ws.penX, batch: b, ws.pen)
             discriminator.vjp(dp, dOut: ws.penOnes, ws.pen, gradient: nil, inputGradient: ws.penG)
-            for r in 0..<b {
-                var sq = 0.0
-                for j in 0..<d { sq += ws.penG[d * r + j] * ws.penG[d * r + j] }
-                let norm = sq.squareRoot()
-                let c: Double
-                if kind == 2 {
-                    total += weight * (norm - 1) * (norm - 1) / nb
-                    c = norm > 0 ? 2 * weight * (norm - 1) / (norm * nb) : 0
-                } else {
-                    total += 0.5 * weight * sq / nb
-                    c = weight / nb
-                }
-                for j in 0..<d { ws.penW[d * r + j] = c * ws.penG[d * r + j] }
-            }
+            total += GradientPenalties.value(kind, weight: weight, gradients: ws.penG, batch: b, dimension: d, direction: ws.penW)
             guard gradD != nil || gradG != nil else { continue }
             // ∇_D⟨∇ₓt, w⟩ with w fixed, and ∇²ₓt·w: the R-backward along the input direction w.
             discriminator.jvp(dp, direction: nil, inputDirection: ws.penW, ws.pen)
-            let throughG = gradG != nil && kind != 0
+            let throughG = gradG != nil && kind != .r1
             discriminator.rBackward(dp, dOut: ws.penOnes, dOutTangent: ws.penZeros, direction: nil, ws.pen, gradient: nil,
                                     gradientTangent: gradD ?? ws.penaltyGradient, inputGradient: nil, inputGradientTangent: throughG ? ws.penH : nil)
             if throughG, let gG = gradG {
-                if kind == 2 { for r in 0..<b { for j in 0..<d { ws.penH[d * r + j] *= 1 - ws.penEps[r] } } }
+                if kind == .gp { for r in 0..<b { for j in 0..<d { ws.penH[d * r + j] *= 1 - ws.penEps[r] } } }
                 generator.vjp(p + generatorOffset, dOut: ws.penH, ws.g, gradient: gG, inputGradient: nil)
             }
         }
@@ -338,19 +315,10 @@ public struct NetworkGAN: Game {
     /// central differences of the exact ∇P (step √ε-scaled as in `MLPGAN`).
     private func penaltyProduct(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
                                 transpose: Bool, into out: UnsafeMutablePointer<Double>) {
-        let n = dimension
-        let dBlock = discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount)
-        var uMax = 0.0, xMax = 0.0
-        for i in 0..<n where !transpose || dBlock.contains(i) { uMax = max(uMax, abs(u[i])) }
-        for i in 0..<n { xMax = max(xMax, abs(p[i])) }
-        guard uMax > 0 else { return }
-        let eps = 6.0554544523933395e-06 * max(1, xMax) / uMax
-        func direction(_ i: Int) -> Double { transpose && !dBlock.contains(i) ? 0 : u[i] }
-        for i in 0..<n { ws.penState[i] = p[i] + eps * direction(i) }
-        penaltyGradientFull(ws.penState, step: step, ws, into: ws.penFull)
-        for i in 0..<n { ws.penState[i] = p[i] - eps * direction(i) }
-        penaltyGradientFull(ws.penState, step: step, ws, into: ws.penFull2)
-        for i in 0..<n where transpose || dBlock.contains(i) { out[i] -= (ws.penFull[i] - ws.penFull2[i]) / (2 * eps) }
+        GradientPenalties.hessianProduct(dimension: dimension, discriminator: discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount),
+                                         at: p, along: u, transpose: transpose, state: ws.penState, plus: ws.penFull, minus: ws.penFull2, into: out) {
+            penaltyGradientFull($0, step: step, ws, into: $1)
+        }
     }
 }
 
