@@ -36,7 +36,7 @@ struct PlotCommand: ParsableCommand {
             tables.append((Self.label(dir), table))
         }
         let positive = tables.allSatisfy { $0.table.series(metric, against: x).allSatisfy { $0.1 > 0 } }
-        let plot = Figures.overlay(tables, metric: metric, x: x, log: !linear && positive, title: "\(metric) of \(runs.count) run\(runs.count == 1 ? "" : "s")")
+        let plot = Figures.overlay(tables, metric: metric, x: x, log: !linear && positive, title: "\(metric) against \(x == "seconds" ? "training time" : "step") (\(runs.count) run\(runs.count == 1 ? "" : "s"))")
         try writeAtomically(plot.svg(), to: output)
         if !quiet { writeStandardError("wrote \(output)\n") }
     }

@@ -75,12 +75,24 @@ extension Figures {
     /// (a label that starts with a scheme's name gets that scheme's colour); `log`: a log axis
     /// where the values span more than a factor of 20.
     public static func overlay(_ runs: [(label: String, table: MetricsTable)], metric: String, x: String, log: Bool, title: String) -> Plot {
-        var p = Plot(title: title, xLabel: x == "seconds" ? "training time (s)" : x, yLabel: metric + (log ? " (log scale)" : ""))
         let values = runs.flatMap { $0.table.series(metric, against: x).map(\.1) }
-        if log, let lo = values.min(), let hi = values.max(), lo > 0, hi > 20 * lo { p.yScale = .log }
+        var useLog = false
+        if log, let lo = values.min(), let hi = values.max(), lo > 0, hi > 20 * lo { useLog = true }
+        var p = Plot(title: title, xLabel: x == "seconds" ? "training time (s)" : x, yLabel: metric + (useLog ? " (log scale)" : ""))
+        if useLog { p.yScale = .log }
+        // One legend entry per method (the label without its seed); a method's seeds share its
+        // line, and a second variant of a scheme (other knobs) is dashed in the scheme's colour.
+        var methods: [String] = []
         for (k, run) in runs.enumerated() {
+            let method = run.label.replacingOccurrences(of: #" seed \d+$"#, with: "", options: .regularExpression)
+            let first = !methods.contains(method)
+            if first { methods.append(method) }
             let style = schemeStyle(run.label, index: k)
-            p.add(run.label, .line(run.table.series(metric, against: x)), color: style.color)
+            let variant = methods.prefix { $0 != method }.filter { schemeStyle($0, index: 0).color == style.color }.count
+            let seeds = runs.filter { $0.label.replacingOccurrences(of: #" seed \d+$"#, with: "", options: .regularExpression) == method }.count
+            p.add(first ? method + (seeds > 1 ? " (\(seeds) seeds)" : "") : nil,
+                  .line(run.table.series(metric, against: x), dashed: variant % 2 == 1),
+                  color: variant >= 2 ? Plot.palette[(k + 5) % Plot.palette.count] : style.color)
         }
         return p
     }
