@@ -38,7 +38,7 @@ struct FlowCommand: ParsableCommand {
     @Flag(help: "No progress or notes on stderr (a flow prints none; accepted as every command does).")
     var quiet = false
 
-    @Option(help: "Write trajectory.csv, summary.json and (2-D games) phase.svg into this directory.")
+    @Option(help: "Write trajectory.csv, summary.json, convergence.svg (‖v‖ and the distance against t) and (2-D games) phase.svg into this directory.")
     var output: String?
 
     @Flag(help: "Print one JSON summary object on stdout.")
@@ -88,6 +88,17 @@ struct FlowCommand: ParsableCommand {
             }
             try writeAtomically(csv, to: joinPath(dir, "trajectory.csv"))
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
+            // ‖v‖ and the distance to the equilibria against t, for a game of any dimension (as run's convergence.svg).
+            var curve = Plot(title: "\(game.name): ‖v(x(t))‖ and the distance to equilibrium along the flow", xLabel: "t",
+                             yLabel: "‖v(x)‖₂ and ‖x − x̄‖₂ (log scale)")
+            curve.yScale = .log
+            curve.add("‖v(x(t))‖", .line(zip(flow.times, flow.states).map { ($0, norm2(game.vectorField(at: $1))) }), color: Plot.palette[0])
+            if game.distanceToEquilibria(from: start) != nil {
+                curve.add("distance to equilibria (dashed)", .line(zip(flow.times, flow.states).compactMap { t, s in
+                    game.distanceToEquilibria(from: s).map { (t, $0) } }, dashed: true), color: Plot.palette[0])
+            }
+            curve.notes = ["GSL \(m.rawValue), rtol \(rtol), atol \(atol)"]
+            try writeAtomically(curve.svg(), to: joinPath(dir, "convergence.svg"))
             if game.dimension == 2 {
                 var plot = Figures.phasePortrait(game, flow: flow.states, iterates: [], title: "\(game.name): the flow dx/dt = v(x)")
                 plot.notes = ["GSL \(m.rawValue), rtol \(rtol), atol \(atol), t from 0 to \(flow.times.last!)"]

@@ -1080,4 +1080,19 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.code, 1)
         XCTAssertTrue(r.stderr.contains("unknown --which 'XX' (expected LM, LR, LI, SR)"), r.stderr)
     }
+
+    /// flow writes ‖v‖ and the distance against t for a game of any dimension; on a bilinear
+    /// game (v = Jx, J skew) the flow conserves the distance to the equilibrium.
+    func testFlowConvergenceFigureInAnyDimension() throws {
+        let out = try temp().appendingPathComponent("flow")
+        let r = try run(["flow", "--game", "bilinear", "--dim", "5", "--seed", "2", "--time", "5", "--every", "0.5", "--output", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let check = SVGChecker.check(try String(contentsOf: out.appendingPathComponent("convergence.svg"), encoding: .utf8))
+        XCTAssertTrue(check.wellFormed)
+        XCTAssertEqual(check.names.filter { !$0.isEmpty }, ["‖v(x(t))‖", "distance to equilibria (dashed)"])
+        let rows = try String(contentsOf: out.appendingPathComponent("trajectory.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let distances = rows.map { Double($0.split(separator: ",")[2])! }
+        XCTAssertEqual(distances.count, 11)
+        XCTAssertLessThan(distances.map { abs($0 - distances[0]) }.max()!, 1e-8 * distances[0])
+    }
 }
