@@ -1095,4 +1095,15 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(distances.count, 11)
         XCTAssertLessThan(distances.map { abs($0 - distances[0]) }.max()!, 1e-8 * distances[0])
     }
+
+    /// A formula game's variable names label the phase portrait's axes.
+    func testPhasePortraitAxesCarryTheVariableNames() throws {
+        let out = try temp().appendingPathComponent("run")
+        let zoo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("zoo/balduzzi.json").path
+        let r = try run(["run", "--game-file", zoo, "--scheme", "simga", "--step", "0.01", "--steps", "50", "--output", out.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let svg = try String(contentsOf: out.appendingPathComponent("phase.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains(">x (player 1)<") && svg.contains(">y (player 2)<"))
+    }
 }

@@ -55,6 +55,18 @@ public protocol Game: Sendable {
 }
 
 extension Game {
+    /// The coordinates' names for figures and reports (a game file's variable names), nil for
+    /// games whose coordinates are unnamed.
+    public var coordinateNames: [String]? { (self as? any NamedCoordinates)?.names }
+}
+
+/// A game whose coordinates have names (a formula game file's variables).
+public protocol NamedCoordinates {
+    /// One name per coordinate of x.
+    var names: [String] { get }
+}
+
+extension Game {
     public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
         evaluate(at: x, step: step, into: &v)
     }

@@ -143,8 +143,10 @@ public struct GameFile: Sendable {
             guard let n = raw as? String, !n.isEmpty else { throw GameFlowError.invalidInput("'name' must be a non-empty string") }
             name = n
         }
-        return try UtilityGame(FormulaUtilities(formulas), playerSizes: sizes, name: name, equilibrium: equilibrium,
-                               equilibriumDirections: directions)
+        var game = try UtilityGame(FormulaUtilities(formulas), playerSizes: sizes, name: name, equilibrium: equilibrium,
+                                   equilibriumDirections: directions)
+        game.variableNames = names
+        return game
     }
 
     // MARK: - Field readers

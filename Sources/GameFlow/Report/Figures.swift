@@ -132,7 +132,8 @@ public enum Figures {
     public static func phasePortrait<G: Game>(_ game: G, flow: [[Double]]?, iterates: [(label: String, states: [[Double]])],
                                               title: String) -> Plot {
         precondition(game.dimension == 2, "phase portraits are for 2-D games")
-        var plot = Plot(title: title, xLabel: "x₀ (player 1)", yLabel: "x₁ (player 2)")
+        let names = game.coordinateNames
+        var plot = Plot(title: title, xLabel: (names?[0] ?? "x₀") + " (player 1)", yLabel: (names?[1] ?? "x₁") + " (player 2)")
         plot.equalAspect = true
         // The view: the flow, the equilibrium and the starts, widened to take in iterates that stay
         // within 3× that extent; an iterate sequence that leaves it (a diverging scheme) is cut

@@ -36,6 +36,8 @@ public struct UtilityGame<U: Utilities>: Game {
     /// An orthonormal basis of the directions along which the equilibria continue from
     /// `equilibrium` (the affine set x̄ + span(directions)); empty for an isolated equilibrium.
     public let equilibriumDirections: [[Double]]
+    /// The coordinates' names (a game file's variables; nil: unnamed).
+    public var variableNames: [String]? = nil
     /// Whether the declared set accounts for v′(x̄)'s null space (see `distanceToEquilibria`).
     let setIsKnown: Bool
     let owner: [Int]
@@ -180,4 +182,9 @@ public struct UtilityGame<U: Utilities>: Game {
             e[j] = 0
         }
     }
+}
+
+extension UtilityGame: NamedCoordinates {
+    /// The variables' names, or x0, x1, … when the game has none.
+    public var names: [String] { variableNames ?? (0..<dimension).map { "x\($0)" } }
 }
