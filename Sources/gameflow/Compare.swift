@@ -85,7 +85,7 @@ struct Compare: ParsableCommand {
             try OutputMarker.claim(dir, command: "compare")
             try writeAtomically(all.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: runs, start: start, h: step, steps: steps,
-                                 title: "\(game.name): schemes from the same start, h = \(step)", into: dir)
+                                 title: "\(gameOptions.titled(game)): schemes from the same start, h = \(step)", into: dir)
         }
         if json {
             print(all.serialized())

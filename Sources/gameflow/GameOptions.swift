@@ -27,6 +27,13 @@ struct GameOptions: ParsableArguments {
 
     @OptionGroup var field: FieldOptions
 
+    /// The game's name with its knobs for a figure's title: "dirac (R1 γ = 0.3)".
+    func titled(_ game: any Game) -> String {
+        if self.game == "dirac" && r1 > 0 { return "\(game.name) (R1 γ = \(r1))" }
+        if self.game == "bilinear" { return "\(game.name) (\(dim)×\(dim), seed \(seed))" }
+        return game.name
+    }
+
     func makeGame() throws -> (any Game, [Double]) {
         var start: [Double]
         let game: any Game
@@ -224,6 +231,17 @@ struct SchemeOptions: ParsableArguments {
         if let m = krylovIterations { a += ["--krylov-iterations", "\(m)"] }
         if noPredictor { a.append("--no-predictor") }
         return a
+    }
+
+    /// The knobs of scheme `name` for a figure's title: "consensus γ = 0.5", "sga λ = 0.1", "rk4".
+    func titled(_ name: SchemeName) -> String {
+        switch name {
+        case .consensus: return "consensus" + (gamma.map { " γ = \($0)" } ?? "")
+        case .sga: return "sga" + (lambda.map { " λ = \($0)" } ?? "")
+        case .extragradient: return "extragradient" + (extrapolationStep.map { " η = \($0)" } ?? "")
+        case .optimistic: return "optimistic" + (pastWeight.map { " b = \($0)" } ?? "")
+        default: return name.rawValue
+        }
     }
 
     /// The knobs that apply to scheme `name`, as summary.json fields.

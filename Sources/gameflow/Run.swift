@@ -144,7 +144,7 @@ struct Run: ParsableCommand {
         if let dir = output {
             try writeAtomically(summary.serialized(indent: 2) + "\n", to: joinPath(dir, "summary.json"))
             _ = try writeFigures(game, runs: [RunCurves(label: name.rawValue, solution: solution)], start: start, h: step,
-                                 steps: steps, title: "\(game.name), \(name.rawValue), h = \(step)", into: dir)
+                                 steps: steps, title: "\(gameOptions.titled(game)): \(knobs.titled(name)), h = \(step)", into: dir)
         }
         if json {
             print(summary.serialized())

@@ -1105,5 +1105,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         let svg = try String(contentsOf: out.appendingPathComponent("phase.svg"), encoding: .utf8)
         XCTAssertTrue(svg.contains(">x (player 1)<") && svg.contains(">y (player 2)<"))
+        // Titles carry the knobs of the game and the scheme.
+        let dirac = try temp().appendingPathComponent("dirac")
+        XCTAssertEqual(try run(["run", "--game", "dirac", "--r1", "0.3", "--scheme", "consensus", "--gamma", "0.5", "--step", "0.2", "--steps", "50",
+                                "--output", dirac.path]).code, 0)
+        let title = try String(contentsOf: dirac.appendingPathComponent("phase.svg"), encoding: .utf8)
+        XCTAssertTrue(title.contains("<title>dirac (R1 γ = 0.3): consensus γ = 0.5, h = 0.2</title>"))
     }
 }
