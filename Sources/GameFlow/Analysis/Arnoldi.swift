@@ -22,7 +22,8 @@ public enum EigenvalueTarget: String, Sendable, CaseIterable {
 /// driver; Lehoucq, Sorensen, Yang 1998), each with its residual ‖Aq − λq‖/‖q‖. ARPACK is not
 /// reentrant: computations in one process run one at a time.
 public struct ArnoldiSpectrum: Sendable {
-    /// The eigenvalues found, in ARPACK's order of the target (complex pairs adjacent).
+    /// The eigenvalues found, in ARPACK's order of the target (complex pairs adjacent; a pair cut
+    /// by the count is completed, so there may be one more than asked for).
     public let eigenvalues: [Complex<Double>]
     /// ‖Aq − λq‖₂/‖q‖₂ for each (from ARPACK's Ritz vectors, recomputed with one product each).
     public let residuals: [Double]
@@ -128,8 +129,10 @@ public struct ArnoldiSpectrum: Sendable {
                 }
                 let q = (norm2(x) * norm2(x) + norm2(y) * norm2(y)).squareRoot()
                 let res = r.squareRoot() / max(q, .leastNormalMagnitude)
+                // The conjugate too, even where it is one more than asked for: a real matrix's
+                // eigenvalues come in pairs, and half a pair would misstate the spectrum.
                 values.append(Complex(a, b)); residuals.append(res)
-                if values.count < found { values.append(Complex(a, -b)); residuals.append(res) }
+                values.append(Complex(a, -b)); residuals.append(res)
                 j += 2
             }
         }
