@@ -262,7 +262,7 @@ struct Train: ParsableCommand {
             guard (2...100_000).contains(n) else { throw GameFlowError.invalidInput("--fid-samples must be between 2 and 100000 (got \(n))") }
         }
         if let dir = c.metricsClassifier {
-            let classifier = try FeatureClassifier.load(directory: dir).classifier
+            let classifier = try DataFiles.classifier(dir)
             let source = try dataSource(c.data)
             guard classifier.network.inputCount == source.dimension else {
                 throw GameFlowError.invalidInput("--metrics-classifier reads \(classifier.network.inputShape.map(String.init).joined(separator: "×")) samples, the data's are \(source.sampleShape.map(String.init).joined(separator: "×"))")
@@ -575,7 +575,7 @@ struct TrainingRun {
     /// for other image files, up to 10,000 of the data's own images, in the classifier's features.
     func imageQuality() throws -> ImageQuality? {
         guard let dir = configuration.metricsClassifier else { return nil }
-        let classifier = try FeatureClassifier.load(directory: dir).classifier
+        let classifier = try DataFiles.classifier(dir)
         let reference: [Double]
         if configuration.data == "fashion-mnist" {
             let test = try ImageDataset.fashionMNIST(test: true)
@@ -724,6 +724,18 @@ enum DataFiles {
     nonisolated(unsafe) private static var loaded: [String: Dataset] = [:]
     nonisolated(unsafe) private static var images: [String: ImageDataset] = [:]
     private static let lock = NSLock()
+
+    nonisolated(unsafe) private static var classifiers: [String: FeatureClassifier] = [:]
+
+    /// A classifier folder's classifier.json, read once (checking a run and measuring it both need it).
+    static func classifier(_ dir: String) throws -> FeatureClassifier {
+        lock.lock()
+        defer { lock.unlock() }
+        if let c = classifiers[dir] { return c }
+        let c = try FeatureClassifier.load(directory: dir).classifier
+        classifiers[dir] = c
+        return c
+    }
 
     static func images(_ key: String, _ read: () throws -> ImageDataset) throws -> ImageDataset {
         lock.lock()

@@ -102,10 +102,10 @@ public final class GANMetricsRecorder: RunObserver {
     @discardableResult
     public func measure(_ x: [Double], step: Int, seconds trainingSeconds: Double, snapshot: Bool, row: Bool = true) throws -> GANMetrics {
         let d = game.dataDimension
-        let count = game.isImageData ? max(Self.evaluationImages, quality?.samples ?? 0) : Self.evaluationSamples
-        let samples = game.samples(at: x, count: count, sampleSeed: Self.sampleSeed)
-        let first = count == (game.isImageData ? Self.evaluationImages : Self.evaluationSamples) ? samples
-            : Array(samples.prefix((game.isImageData ? Self.evaluationImages : Self.evaluationSamples) * d))
+        // The evaluation samples, and more when FID/KID ask for more (the first ones are the same).
+        let base = game.isImageData ? Self.evaluationImages : Self.evaluationSamples
+        let samples = game.samples(at: x, count: max(base, quality?.samples ?? 0), sampleSeed: Self.sampleSeed)
+        let first = samples.count == base * d ? samples : Array(samples.prefix(base * d))
         var m = GANMetrics(coverage: game.data.map { ModeCoverage(samples: first, mixture: $0) },
                            energyDistance: energyDistance(first, reference, dimension: d), vectorFieldNorm: fieldNorm(x),
                            utilities: game.utilities(at: x, step: MLPGAN.evaluationStep))

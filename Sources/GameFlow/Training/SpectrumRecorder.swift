@@ -58,10 +58,9 @@ public final class SpectrumRecorder: RunObserver {
 
     public func observe(_ event: RunEvent, checkpoint: () -> Checkpoint) throws {
         guard schedule.isDue(event) else { return }
-        let game = field
         var found: [Complex<Double>] = []
         for target in [EigenvalueTarget.largestMagnitude, .rightmost] {
-            let r = try ArnoldiSpectrum.jacobian(game, at: event.state, step: 0, count: count, target: target, tolerance: 1e-8)
+            let r = try ArnoldiSpectrum.jacobian(field, at: event.state, step: 0, count: count, target: target, tolerance: 1e-8)
             for l in r.eigenvalues where !found.contains(where: { ($0 - l).length <= 1e-9 * max(1, l.length) }) { found.append(l) }
         }
         found.sort { ($0.real, $0.imaginary) > ($1.real, $1.imaginary) }

@@ -235,10 +235,16 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    /// The chunks of a batch: (first sample, samples) pairs.
-    private func chunks(_ batch: Int, _ scratch: GEMMScratch) -> [(Int, Int)] {
+    /// Calls `body(first sample, samples)` for each chunk of the batch (no array of chunks: these
+    /// run several times per step).
+    @inline(__always)
+    private func forEachChunk(_ batch: Int, _ scratch: GEMMScratch, _ body: (Int, Int) -> Void) {
         let size = chunk(batch, scratch)
-        return Swift.stride(from: 0, to: batch, by: size).map { ($0, min(size, batch - $0)) }
+        var start = 0
+        while start < batch {
+            body(start, min(size, batch - start))
+            start += size
+        }
     }
 
     /// y (+)= conv(x, W): per chunk of S samples, one GEMM W (C_out × C_in·k²) · cols (C_in·k² × S·P),
@@ -246,7 +252,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     func forward(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
                  scratch: GEMMScratch) {
         let P = outputPositions
-        for (start, s) in chunks(batch, scratch) {
+        forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(L), Int32(patch), 1, w, Int32(patch),
@@ -265,7 +271,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
                        scratch: GEMMScratch) {
         let P = outputPositions
         if !accumulate { gx.update(repeating: 0, count: batch * inputCount) }
-        for (start, s) in chunks(batch, scratch) {
+        forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             gather(g, start: start, samples: s, into: t)
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(L), Int32(outChannels), 1, w, Int32(patch),
@@ -278,7 +284,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     func backwardWeights(input x: UnsafePointer<Double>, outputGradient g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
                          batch: Int, scratch: GEMMScratch) {
         let P = outputPositions
-        for (start, s) in chunks(batch, scratch) {
+        forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
             gather(g, start: start, samples: s, into: t)
