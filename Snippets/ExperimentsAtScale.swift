@@ -28,7 +28,7 @@ for (name, plot) in SweepMerge.stableRegions(records) { try plot.svg().write(toF
 // metrics.csv (with density figures at steps 0 and 200), the checkpoint file at least every
 // 10 s and at the end. It stops at step 100 (as a kill would), resumes from the file, and is
 // compared with a run never stopped: bit for bit the same.
-let gan = try MLPGAN.paperSetup(data: .ring8, hidden: 8, depth: 2, latent: 4, batchSize: 64, seed: 0)
+let gan = try NetworkGAN.paperSetup(data: .ring8, hidden: 8, depth: 2, latent: 4, batchSize: 64, seed: 0)
 let scheme = Preconditioned(try Consensus(gamma: 10), method: .referenceRMSProp)
 let options = SolveOptions(stepSize: 1e-3, maxSteps: 200)
 let path = folder + "/checkpoint.json"

@@ -187,7 +187,7 @@ public struct SuiteRunner: Sendable {
         let e0 = g.error(g.start)
         // Run until round-off: distance to x̄ can shrink to ε·|x̄| (to 1e-250·e₀ when x̄ = 0).
         let floor = max(1e-9 * maxAbs(g.game.equilibrium ?? [1e-2]), 1e-250 * e0), ceiling = 1e100 * max(e0, 1)
-        let every = g.game is MLPGAN ? 10 : 1
+        let every = g.game is NetworkGAN ? 10 : 1
         var logs: [(Int, Double)] = [(0, log(e0))]
         var trace: [(Int, Double)] = [(0, e0)]
         var stepsToTol: Int?, costToTol: Int?, rootToTol: Int?
@@ -392,7 +392,7 @@ public struct SuiteRunner: Sendable {
                 rows.append(SpeedRow(workload: "bilinear n=\(n)", scheme: name.rawValue, microsecondsPerStep: t, note: nil))
             }
         }
-        let gan = try MLPGAN.paperSetup(data: .ring8, seed: 1)
+        let gan = try NetworkGAN.paperSetup(data: .ring8, seed: 1)
         for name in schemes {
             if name == .implicitEuler {
                 rows.append(SpeedRow(workload: "mog-ring8 (batch 512)", scheme: name.rawValue, microsecondsPerStep: nil,

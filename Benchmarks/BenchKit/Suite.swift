@@ -30,7 +30,7 @@ public struct BenchGame {
     /// evaluation batch when none is known.
     public func error(_ x: [Double]) -> Double {
         if let eq = game.equilibrium { return distance(x, eq) }
-        return norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
+        return norm2(game.vectorField(at: x, step: NetworkGAN.evaluationStep))
     }
 }
 
@@ -160,7 +160,7 @@ public enum SuiteGames {
     }
 
     public static func ring8(seed: UInt64, quick: Bool) throws -> BenchGame {
-        let game = try MLPGAN.paperSetup(data: .ring8, batchSize: quick ? 64 : 256, seed: seed)
+        let game = try NetworkGAN.paperSetup(data: .ring8, batchSize: quick ? 64 : 256, seed: seed)
         return BenchGame(name: "mog-ring8", seed: seed, game: game, start: game.initialState(seed: seed),
                          stepGrid: quick ? [0.01, 0.03] : [0.01, 0.03, 0.1], maxSteps: quick ? 100 : 400, isLinear: false,
                          skip: [.implicitEuler: "a dense 2003×2003 Jacobian per root iteration is out of budget"])

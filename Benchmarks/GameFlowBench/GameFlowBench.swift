@@ -135,7 +135,7 @@ struct GANStep: ParsableCommand {
         let gan: any GANGame
         let penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
         if architecture == "mlp" {
-            var mlp = try MLPGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
+            var mlp = try NetworkGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
             mlp.penalties = penalties
             gan = mlp
         } else {
@@ -177,7 +177,7 @@ struct GANStep: ParsableCommand {
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
-                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(MLPKernels.name)),
+                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(DenseKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(peak)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
@@ -191,7 +191,7 @@ struct GANStep: ParsableCommand {
         } else {
             let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
             print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(architecture == "mlp" ? MLPKernels.description : "OpenBLAS GEMM (im2col) float64"), \(BLAS.threads) thread(s); "
+                  + "\(architecture == "mlp" ? DenseKernels.description : "OpenBLAS GEMM (im2col) float64"), \(BLAS.threads) thread(s); "
                   + String(format: "FMA peak %.1f double multiply-adds/ns", peak) + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
@@ -251,7 +251,7 @@ struct KernelsCommand: ParsableCommand {
         try Bench.useKernelWidth(kernelWidth)
         let m = batch, w = 16
         var rng = SeededGenerator(seed: 7)
-        // Cache-line aligned, as MLPWorkspace's buffers: Swift arrays' alignment varies between
+        // Cache-line aligned, as NetworkWorkspace's buffers: Swift arrays' alignment varies between
         // builds, and vector loads across two lines would change the timings with it.
         var owned: [UnsafeMutablePointer<Double>] = []
         defer { owned.forEach { $0.deallocate() } }
@@ -272,7 +272,7 @@ struct KernelsCommand: ParsableCommand {
             Bench.secondsPerCall(repeats: repeats, calls: calls, body).min()! * 1e6
         }
         let peak = Bench.fmaPeak(repeats: repeats)   // multiply-adds per ns
-        print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(MLPKernels.description); "
+        print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(DenseKernels.description); "
               + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of %d-wide FMAs)", peak, Int(gf_kernels_width())))
         let cases: [(String, Int, () -> Void)] = [
             ("nt 16→16, bias, ReLU (forward layer)", m * w * w, {

@@ -142,12 +142,12 @@ struct ImplicitStudy: ParsableCommand {
 
     /// One run: measured at cost 0 and every budget/points after, and where it stops.
     static func runOne(_ m: Method, seed: UInt64, budget: Int, points: Int, activation: Activation) throws -> [Row] {
-        let game = try MLPGAN.paperSetup(data: .ring8, activation: activation, seed: seed)
+        let game = try NetworkGAN.paperSetup(data: .ring8, activation: activation, seed: seed)
         let scheme = try m.scheme()
         return try runOpened(scheme, game: game, m: m, seed: seed, budget: budget, points: points)
     }
 
-    private static func runOpened<S: Scheme>(_ scheme: S, game: MLPGAN, m: Method, seed: UInt64, budget: Int, points: Int) throws -> [Row] {
+    private static func runOpened<S: Scheme>(_ scheme: S, game: NetworkGAN, m: Method, seed: UInt64, budget: Int, points: Int) throws -> [Row] {
         var integrator = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: seed),
                                         options: SolveOptions(stepSize: m.h, maxSteps: SolveOptions.maxStepsLimit))
         var rows: [Row] = []
@@ -156,7 +156,7 @@ struct ImplicitStudy: ParsableCommand {
         func measure(_ status: String) {
             let samples = game.samples(at: integrator.state, count: 10_000, sampleSeed: 0xE7A1)
             let c = ModeCoverage(samples: samples, mixture: game.data!)
-            let v = norm2(game.vectorField(at: integrator.state, step: MLPGAN.evaluationStep))
+            let v = norm2(game.vectorField(at: integrator.state, step: NetworkGAN.evaluationStep))
             rows.append(Row(method: m.label, seed: seed, step: integrator.stepsCompleted, cost: cost(integrator.stats),
                             seconds: seconds, modes: c.modesCaptured, highQuality: c.highQualityFraction, vNorm: v,
                             status: status, stalls: integrator.stats.rootStalls))

@@ -54,7 +54,7 @@ struct GameOptions: ParsableArguments {
             if field.nkPenalty != nil || field.stepScaleText != nil {
                 throw GameFlowError.invalidInput("--nk-penalty and --step-scale do not apply to --run: the run's own field is analysed")
             }
-            return (try configuration.fieldStack().apply(to: gan, fixedAt: MLPGAN.evaluationStep), start)
+            return (try configuration.fieldStack().apply(to: gan, fixedAt: NetworkGAN.evaluationStep), start)
         }
         switch (gameFile, self.game) {
         case (.some, .some):

@@ -277,14 +277,14 @@ struct Train: ParsableCommand {
     }
 
     /// The activation, utility and layout named by the flags.
-    func enumeratedSettings() throws -> (Activation, MLPGAN.Utility, MLPGAN.Layout) {
+    func enumeratedSettings() throws -> (Activation, NetworkGAN.Utility, NetworkGAN.Layout) {
         guard let act = Activation(rawValue: activation) else {
             throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
         }
-        guard let util = MLPGAN.Utility(rawValue: utility) else {
+        guard let util = NetworkGAN.Utility(rawValue: utility) else {
             throw GameFlowError.invalidInput("unknown utility '\(utility)' (expected non-saturating, standard or wgan)")
         }
-        guard let lay = MLPGAN.Layout(rawValue: layout) else {
+        guard let lay = NetworkGAN.Layout(rawValue: layout) else {
             throw GameFlowError.invalidInput("unknown layout '\(layout)' (expected generator-first or discriminator-first)")
         }
         return (act, util, lay)
@@ -465,7 +465,7 @@ struct Train: ParsableCommand {
     /// their residuals.
     private func writeEigenvalueFigure(_ game: any GANGame, stack: TrainingFieldStack, at x: [Double], gamma: Double, dir: String) throws {
         let n = game.dimension
-        let field = try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep)
+        let field = try stack.apply(to: game, fixedAt: NetworkGAN.evaluationStep)
         let plain: [Complex<Double>], consensus: [Complex<Double>]
         var residuals: (plain: [Double], consensus: [Double])?
         var lemma9Bound: Double?
@@ -563,7 +563,7 @@ struct TrainingRun {
              ("reason_code", interrupted ? .string(ReasonCode.interrupted.rawValue) : status.reasonCode.map { .string($0.rawValue) } ?? .null),
              ("stats", stats.json), ("seconds", .number(seconds)), ("ms_per_step", .number(msPerStep)),
              // Which kernel build ran: avx512 and avx2-fma give the same bits, baseline differs.
-             ("kernels", .string(MLPKernels.name))]
+             ("kernels", .string(DenseKernels.name))]
         }
     }
 
@@ -595,8 +595,8 @@ struct TrainingRun {
 
     /// ‖v‖ at the evaluation batch: the whole batch (all its parts, when sub-batched).
     func evaluationFieldNorm(_ x: [Double]) -> Double {
-        if let p = stack.parts, let g = try? game.subBatched(parts: p) { return norm2(g.vectorField(at: x, step: MLPGAN.evaluationStep)) }
-        return norm2(game.vectorField(at: x, step: MLPGAN.evaluationStep))
+        if let p = stack.parts, let g = try? game.subBatched(parts: p) { return norm2(g.vectorField(at: x, step: NetworkGAN.evaluationStep)) }
+        return norm2(game.vectorField(at: x, step: NetworkGAN.evaluationStep))
     }
 
     /// The loop, on `field` (the game or its time-scaled version); metrics, samples and losses
@@ -636,7 +636,7 @@ struct TrainingRun {
         }
         let progressObserver = EveryNSteps(1) { e, _ in progress.update(step: e.step) }
         let spectra = try self.configuration.spectrumEvery.map { every in
-            try SpectrumRecorder(field: try stack.apply(to: game, fixedAt: MLPGAN.evaluationStep), every: every, count: self.configuration.spectrumTop ?? 10,
+            try SpectrumRecorder(field: try stack.apply(to: game, fixedAt: NetworkGAN.evaluationStep), every: every, count: self.configuration.spectrumTop ?? 10,
                                  path: output.map { joinPath($0, "spectrum.csv") }, resumedAt: resuming.map { _ in startStep })
         }
         var loop = TrainingLoop(integrator, trainingSeconds: resuming?.trainingSeconds ?? 0)

@@ -628,8 +628,8 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual((obj["optimizer_constants"] as? [String: Double])?["decay"], 0.9)
         XCTAssertEqual(obj["hidden"] as? Int, 4)
-        XCTAssertEqual(obj["kernels"] as? String, MLPKernels.name)
-        XCTAssertTrue(["avx512", "avx2-fma", "baseline"].contains(MLPKernels.name))
+        XCTAssertEqual(obj["kernels"] as? String, DenseKernels.name)
+        XCTAssertTrue(["avx512", "avx2-fma", "baseline"].contains(DenseKernels.name))
         let metrics = try String(contentsOf: out.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(metrics.count, 1 + 5)   // header, steps 0, 10, 20, 30, 40
         for name in ["density-0.svg", "density-10.svg", "density-20.svg", "density-40.svg", "eigenvalues.svg"] {

@@ -30,10 +30,9 @@ import Testing
     /// eigenvalues equal the dense decomposition's to 1e-7 of the spectral radius; consensus's
     /// matrix too.
     @Test func ganEigenvaluesMatchTheDenseOnes() throws {
-        let gan = try MLPGAN(generator: MLP(widths: [4, 12, 12, 2], activation: .tanh), discriminator: MLP(widths: [2, 12, 12, 1], activation: .tanh),
-                             data: .ring8, batchSize: 64, seed: 2)
+        let gan = try mlpGAN([4, 12, 12, 2], [2, 12, 12, 1], activation: .tanh, data: .ring8, batchSize: 64, seed: 2)
         let x = gan.initialState(seed: 3)
-        let step = MLPGAN.evaluationStep
+        let step = NetworkGAN.evaluationStep
         let j = gan.jacobianMatrix(at: x, step: step)
         let dense = try eigenvalues(of: j)
         let radius = dense.map(\.length).max()!

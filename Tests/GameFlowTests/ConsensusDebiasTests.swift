@@ -89,7 +89,7 @@ import Testing
 
     @Test("MLP GAN, split in two halves: debiased consensus's ∇L̂ is ½(v_A′ᵀv_B + v_B′ᵀv_A), the exact gradient of ½⟨v_A, v_B⟩ (central differences, relative 1e-6); variance's matches its formula over B one-sample parts")
     func mlpGANSplit() throws {
-        let gan = try MLPGAN.paperSetup(data: .ring8, hidden: 4, depth: 1, latent: 2, batchSize: 4, activation: .tanh, seed: 3)
+        let gan = try NetworkGAN.paperSetup(data: .ring8, hidden: 4, depth: 1, latent: 2, batchSize: 4, activation: .tanh, seed: 3)
         let x = gan.initialState(seed: 3)
         let n = gan.dimension
         let step = 7

@@ -14,9 +14,9 @@ import Testing
     func derivatives3D(activation: Activation) throws {
         var rng = SeededGenerator(seed: 3)
         let data = try Dataset(name: "cloud", dimension: 3, points: (0..<60).map { _ in rng.normal() })
-        let g = try MLPGAN.paperSetup(data: data, generatorHidden: [5, 4], discriminatorHidden: [6], latent: 3, batchSize: 7,
+        let g = try NetworkGAN.paperSetup(data: data, generatorHidden: [5, 4], discriminatorHidden: [6], latent: 3, batchSize: 7,
                                       activation: activation, seed: 11)
-        #expect(g.dataDimension == 3 && g.generator.outputWidth == 3 && g.discriminator.inputWidth == 3)
+        #expect(g.dataDimension == 3 && g.generator.outputCount == 3 && g.discriminator.inputCount == 3)
         let x = MLPGANDerivativeTests.state(g, seed: 2)
         let v = g.vectorField(at: x, step: 4)
         let fd = MLPGANDerivativeTests.utilityGradient(g, at: x, step: 4)

@@ -5,9 +5,8 @@ import Testing
 @Suite struct GradientPenaltyTests {
     static let cases: [(Activation, Int)] = Activation.allCases.flatMap { a in [0, 1, 2].map { (a, $0) } }
 
-    static func game(_ a: Activation, _ kind: Int, layout: MLPGAN.Layout = .generatorFirst) throws -> MLPGAN {
-        var g = try MLPGAN(generator: MLP(widths: [3, 5, 2], activation: a), discriminator: MLP(widths: [2, 5, 4, 1], activation: a),
-                           data: .ring8, batchSize: 6, utility: .nonSaturating, layout: layout, seed: 8)
+    static func game(_ a: Activation, _ kind: Int, layout: NetworkGAN.Layout = .generatorFirst) throws -> NetworkGAN {
+        var g = try mlpGAN([3, 5, 2], [2, 5, 4, 1], activation: a, data: .ring8, batchSize: 6, utility: .nonSaturating, layout: layout, seed: 8)
         g.penalties = try GradientPenalties(r1: kind == 0 ? 0.7 : 0, r2: kind == 1 ? 0.9 : 0, gp: kind == 2 ? 1.3 : 0)
         return g
     }
@@ -15,7 +14,7 @@ import Testing
     @Test("R1, R2 and GP: v = (∇_G g, ∇_D (f − P)) is exact: it matches finite differences of the utilities (relative 1e-6), every activation",
           arguments: cases)
     func gradients(activation: Activation, kind: Int) throws {
-        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+        for layout in [NetworkGAN.Layout.generatorFirst, .discriminatorFirst] {
             let g = try Self.game(activation, kind, layout: layout)
             let x = MLPGANDerivativeTests.state(g, seed: 3)
             let v = g.vectorField(at: x, step: 2)

@@ -230,7 +230,7 @@ private func scalarBilinear(_ sigma: Double) throws -> BilinearGame {
 @Suite struct ImplicitGANTests {
     @Test("Newton–Krylov implicit Euler on the ReLU MoG GAN (paper setup, no optimizer, h = 0.01) solves every step")
     func ganSteps() throws {
-        let game = try MLPGAN.paperSetup(data: .ring8, batchSize: 128, seed: 0)
+        let game = try NetworkGAN.paperSetup(data: .ring8, batchSize: 128, seed: 0)
         let s = try integrate(game, try ImplicitEuler(ImplicitSolverOptions(method: .newtonKrylov)),
                               from: game.initialState(seed: 0), h: 0.01, steps: 8)
         #expect(s.status == .completed, "\(s.status)")

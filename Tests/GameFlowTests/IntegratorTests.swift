@@ -218,12 +218,11 @@ final class Marker {}
 
 /// Checkpoints: a run saved after k steps and continued is the same run, bit for bit.
 @Suite struct CheckpointTests {
-    static func gan() throws -> MLPGAN {
-        try MLPGAN(generator: MLP(widths: [3, 6, 2], activation: .relu), discriminator: MLP(widths: [2, 6, 1], activation: .relu),
-                   data: .ring8, batchSize: 16, seed: 11)
+    static func gan() throws -> NetworkGAN {
+        try mlpGAN([3, 6, 2], [2, 6, 1], activation: .relu, data: .ring8, batchSize: 16, seed: 11)
     }
 
-    func straightAndResumed<S: Scheme>(_ scheme: S) throws -> (straight: Integrator<MLPGAN, S>, resumed: Integrator<MLPGAN, S>) {
+    func straightAndResumed<S: Scheme>(_ scheme: S) throws -> (straight: Integrator<NetworkGAN, S>, resumed: Integrator<NetworkGAN, S>) {
         let game = try Self.gan(), x0 = game.initialState(seed: 11)
         var straight = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: 1e-2, maxSteps: 20))
         _ = straight.solve()
@@ -324,8 +323,7 @@ final class Marker {}
 
     @Test("A stop after step k ends the loop there (isLast on that step); a checkpoint taken by an observer resumes bit for bit")
     func stopAndResume() throws {
-        let game = try MLPGAN(generator: MLP(widths: [3, 6, 2], activation: .tanh), discriminator: MLP(widths: [2, 6, 1], activation: .tanh),
-                              data: .ring8, batchSize: 16, seed: 4)
+        let game = try mlpGAN([3, 6, 2], [2, 6, 1], activation: .tanh, data: .ring8, batchSize: 16, seed: 4)
         let scheme = Preconditioned(Optimistic(), method: .standardAdam)
         let options = SolveOptions(stepSize: 1e-2, maxSteps: 40)
         var straight = try Integrator(game: game, scheme: scheme, initialState: game.initialState(seed: 4), options: options)

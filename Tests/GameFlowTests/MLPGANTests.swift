@@ -4,15 +4,14 @@ import Testing
 @testable import GameFlow
 
 @Suite struct MLPGANDerivativeTests {
-    static let cases: [(Activation, MLPGAN.Utility)] = Activation.allCases.flatMap { a in MLPGAN.Utility.allCases.map { (a, $0) } }
+    static let cases: [(Activation, NetworkGAN.Utility)] = Activation.allCases.flatMap { a in NetworkGAN.Utility.allCases.map { (a, $0) } }
 
-    static func game(_ a: Activation, _ u: MLPGAN.Utility, layout: MLPGAN.Layout = .generatorFirst) throws -> MLPGAN {
-        try MLPGAN(generator: MLP(widths: [3, 5, 4, 2], activation: a), discriminator: MLP(widths: [2, 5, 4, 1], activation: a),
-                   data: .ring8, batchSize: 7, utility: u, layout: layout, seed: 42)
+    static func game(_ a: Activation, _ u: NetworkGAN.Utility, layout: NetworkGAN.Layout = .generatorFirst) throws -> NetworkGAN {
+        try mlpGAN([3, 5, 4, 2], [2, 5, 4, 1], activation: a, data: .ring8, batchSize: 7, utility: u, layout: layout, seed: 42)
     }
 
     /// A state with larger-than-init weights so that every nonlinearity is exercised.
-    static func state(_ g: MLPGAN, seed: UInt64) -> [Double] {
+    static func state(_ g: NetworkGAN, seed: UInt64) -> [Double] {
         var rng = SeededGenerator(seed: seed)
         return (0..<g.dimension).map { _ in 0.7 * rng.normal() }
     }
@@ -26,7 +25,7 @@ import Testing
     }
 
     /// ∇ of each player's utility with respect to its own block, by central differences.
-    static func utilityGradient(_ g: MLPGAN, at x: [Double], step: Int) -> [Double] {
+    static func utilityGradient(_ g: NetworkGAN, at x: [Double], step: Int) -> [Double] {
         let gBlock = g.generatorOffset..<(g.generatorOffset + g.generator.parameterCount)
         return (0..<g.dimension).map { i in
             gBlock.contains(i) ? partial({ g.utilities(at: $0, step: step).generator }, x, i)
@@ -35,8 +34,8 @@ import Testing
     }
 
     @Test("v = (∇_G g, ∇_D f) matches finite differences of the utilities (1e-6 relative)", arguments: cases)
-    func gradients(activation: Activation, utility: MLPGAN.Utility) throws {
-        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+    func gradients(activation: Activation, utility: NetworkGAN.Utility) throws {
+        for layout in [NetworkGAN.Layout.generatorFirst, .discriminatorFirst] {
             let g = try Self.game(activation, utility, layout: layout)
             let x = Self.state(g, seed: 1)
             let v = g.vectorField(at: x, step: 3)
@@ -46,7 +45,7 @@ import Testing
     }
 
     @Test("v′u matches finite differences of v; ⟨u, v′w⟩ = ⟨v′ᵀu, w⟩ to 1e-10", arguments: cases)
-    func hessianVectorProducts(activation: Activation, utility: MLPGAN.Utility) throws {
+    func hessianVectorProducts(activation: Activation, utility: NetworkGAN.Utility) throws {
         let g = try Self.game(activation, utility)
         var rng = SeededGenerator(seed: 9)
         for trial in 0..<3 {
@@ -70,8 +69,8 @@ import Testing
     }
 
     @Test("One player's block of v is that block of the full v, bit for bit, and leaves v′ᵀu unchanged", arguments: cases)
-    func playerBlocks(activation: Activation, utility: MLPGAN.Utility) throws {
-        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+    func playerBlocks(activation: Activation, utility: NetworkGAN.Utility) throws {
+        for layout in [NetworkGAN.Layout.generatorFirst, .discriminatorFirst] {
             let g = try Self.game(activation, utility, layout: layout)
             let x = Self.state(g, seed: 4)
             let v = g.vectorField(at: x, step: 2)
@@ -95,7 +94,7 @@ import Testing
 
     /// `game` with only `Game`'s default `evaluate(at:step:player:into:)` (the full v).
     struct FullFieldOnly: Game {
-        let game: MLPGAN
+        let game: NetworkGAN
         var dimension: Int { game.dimension }
         var players: [Range<Int>] { game.players }
         func evaluate(at x: [Double], step: Int, into v: inout [Double]) { game.evaluate(at: x, step: step, into: &v) }
@@ -103,7 +102,7 @@ import Testing
 
     @Test("AltGA on one player's block at a time takes the same steps as on full evaluations")
     func altgaUsesBlocks() throws {
-        for layout in [MLPGAN.Layout.generatorFirst, .discriminatorFirst] {
+        for layout in [NetworkGAN.Layout.generatorFirst, .discriminatorFirst] {
             let g = try Self.game(.relu, .nonSaturating, layout: layout)
             let x0 = g.initialState(seed: 3), opts = SolveOptions(stepSize: 0.05, maxSteps: 20)
             var blocks = try Integrator(game: g, scheme: AltGA(), initialState: x0, options: opts)
@@ -130,7 +129,7 @@ import Testing
 
     @Test("Paper setup has ≈2,000 parameters (G 1,122 for latent 16, D 881)")
     func paperSize() throws {
-        let g = try MLPGAN.paperSetup(data: .ring8, seed: 0)
+        let g = try NetworkGAN.paperSetup(data: .ring8, seed: 0)
         #expect(g.generator.parameterCount == 16 * 16 + 16 + 3 * (16 * 16 + 16) + 16 * 2 + 2)
         #expect(g.discriminator.parameterCount == 2 * 16 + 16 + 3 * (16 * 16 + 16) + 16 + 1)
         #expect(g.generator.parameterCount == 1122 && g.discriminator.parameterCount == 881)
@@ -229,9 +228,8 @@ import Testing
 }
 
 @Suite struct TrainingTests {
-    static func tinyGAN(seed: UInt64) throws -> MLPGAN {
-        try MLPGAN(generator: MLP(widths: [4, 8, 2], activation: .relu), discriminator: MLP(widths: [2, 8, 1], activation: .relu),
-                   data: .ring8, batchSize: 32, seed: seed)
+    static func tinyGAN(seed: UInt64) throws -> NetworkGAN {
+        try mlpGAN([4, 8, 2], [2, 8, 1], activation: .relu, data: .ring8, batchSize: 32, seed: seed)
     }
 
     @Test("Same seed ⇒ bit-identical trajectories (consensus + RMSProp, 50 steps); another seed differs")
@@ -250,9 +248,7 @@ import Testing
     @Test("Consensus on the paper's nets takes the same bits with the AVX-512 and the AVX2 kernels (ReLU and tanh)",
           .enabled(if: kernelWidths.contains(8), "this CPU has no AVX-512"), arguments: [Activation.relu, .tanh])
     func kernelBuildsAgree(activation: Activation) throws {
-        let g = try MLPGAN(generator: MLP(widths: [16, 16, 16, 16, 16, 2], activation: activation),
-                           discriminator: MLP(widths: [2, 16, 16, 16, 16, 1], activation: activation),
-                           data: .ring8, batchSize: 64, seed: 5)
+        let g = try mlpGAN([16, 16, 16, 16, 16, 2], [2, 16, 16, 16, 16, 1], activation: activation, data: .ring8, batchSize: 64, seed: 5)
         func run(width: Int32) throws -> [Double] {
             try withKernelWidth(width) {
                 try solve(g, scheme: Preconditioned(try Consensus(gamma: 10), method: .referenceRMSProp),
@@ -294,8 +290,8 @@ import Testing
         #expect(a != g.samples(at: x, count: 5000, sampleSeed: 10))
         // A generator whose last layer has W = 0 and b = a ring mode outputs that mode exactly,
         // whatever the latents: one mode captured, every sample within 3σ, KL to uniform = log 8.
-        let last = g.generator.layers, o = g.generatorOffset + g.generator.weightOffset(last)
-        let fanIn = g.generator.widths[last - 1]
+        let last = g.generator.layers.last!, o = g.generatorOffset + last.offset
+        let fanIn = last.inputShape[0]
         for i in 0..<(fanIn * 2) { x[o + i] = 0 }
         let mode = GaussianMixture.ring8.means[3]
         x[o + fanIn * 2] = mode.0
@@ -344,8 +340,7 @@ import Testing
           arguments: [Activation.relu, .tanh])
     func productCounts(activation: Activation) throws {
         let gw = [3, 5, 6, 2], dw = [2, 7, 4, 1], batch = 9
-        let game = try MLPGAN(generator: MLP(widths: gw, activation: activation), discriminator: MLP(widths: dw, activation: activation),
-                              data: .ring8, batchSize: batch, seed: 5)
+        let game = try mlpGAN(gw, dw, activation: activation, data: .ring8, batchSize: batch, seed: 5)
         let g = Self.costs(gw, batch: batch), d = Self.costs(dw, batch: batch)
         let field = 3 * g.sum - g.first + 6 * d.sum - d.first
         let transposed = 6 * g.sum - 4 * g.first + 12 * d.sum - 4 * d.first

@@ -76,3 +76,11 @@ func resumesBitForBit<G: Game, S: Scheme>(_ game: G, _ scheme: S, from x0: [Doub
     var resumed = try Integrator(game: game, scheme: scheme, resumingFrom: first.checkpoint, options: SolveOptions(stepSize: h, maxSteps: total))
     return resumed.solve().finalState == full.finalState
 }
+
+/// An MLP GAN of these widths (G latent → … → d, D d → … → 1; `NetworkGAN.mlp`).
+func mlpGAN(_ generator: [Int], _ discriminator: [Int], activation: Activation, data: GaussianMixture, batchSize: Int,
+            utility: NetworkGAN.Utility = .nonSaturating, layout: NetworkGAN.Layout = .generatorFirst, seed: UInt64) throws -> NetworkGAN {
+    try NetworkGAN.mlp(data: data, latent: generator[0], generatorHidden: Array(generator.dropFirst().dropLast()),
+                       discriminatorHidden: Array(discriminator.dropFirst().dropLast()), generatorActivation: activation,
+                       discriminatorActivation: activation, batchSize: batchSize, utility: utility, layout: layout, seed: seed)
+}

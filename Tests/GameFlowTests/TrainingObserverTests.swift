@@ -51,7 +51,7 @@ import Testing
 
     @Test("GANMetricsRecorder: rows on the schedule; a resumed run's metrics.csv equals the uninterrupted run's (but for seconds)")
     func ganMetrics() throws {
-        let gan = try MLPGAN.paperSetup(data: .ring8, hidden: 4, depth: 1, latent: 2, batchSize: 16, seed: 1)
+        let gan = try NetworkGAN.paperSetup(data: .ring8, hidden: 4, depth: 1, latent: 2, batchSize: 16, seed: 1)
         let options = SolveOptions(stepSize: 1e-2, maxSteps: 40)
         func rows(_ dir: String) throws -> [String] {
             try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
@@ -65,7 +65,7 @@ import Testing
         try loop.run(observers: [straight])
         #expect(try rows(a).map { $0.split(separator: ",").first.map(String.init) ?? "" } == ["step", "0", "15", "30", "40"])
         #expect(FileManager.default.fileExists(atPath: a + "/density-40.svg"))
-        #expect(straight.last!.vectorFieldNorm == norm2(gan.vectorField(at: loop.integrator.state, step: MLPGAN.evaluationStep)))
+        #expect(straight.last!.vectorFieldNorm == norm2(gan.vectorField(at: loop.integrator.state, step: NetworkGAN.evaluationStep)))
         // Stopped at 22 (off the schedule), then resumed.
         let first = try GANMetricsRecorder(game: gan, every: 15, snapshots: [0, 40], totalSteps: 40, output: b)
         var part = TrainingLoop(try Integrator(game: gan, scheme: SimGA(), initialState: gan.initialState(seed: 1), options: options))

@@ -20,7 +20,7 @@ extension FieldModifier {
 }
 
 /// A stochastic game seen at one fixed minibatch: every evaluation uses step index `step`
-/// (e.g. `MLPGAN.evaluationStep`, the batch a trained GAN's metrics and spectra use).
+/// (e.g. `NetworkGAN.evaluationStep`, the batch a trained GAN's metrics and spectra use).
 public struct FixedBatchGame<Base: Game>: FieldModifier {
     public let base: Base
     /// The step index every evaluation passes to `base`.

@@ -2,7 +2,7 @@ import Foundation
 
 /// What `GANMetricsRecorder` measures at a step: the mode metrics (mixtures only), the energy
 /// distance of 10,000 generator samples to the data (1,000 points a side), ‖v‖ and the two
-/// utilities, all on the evaluation batch (`MLPGAN.evaluationStep`).
+/// utilities, all on the evaluation batch (`NetworkGAN.evaluationStep`).
 public struct GANMetrics: Sendable {
     /// Modes captured, high-quality fraction and KL (nil for a data set that is no mixture).
     public var coverage: ModeCoverage?
@@ -73,7 +73,7 @@ public final class GANMetricsRecorder: RunObserver {
         self.snapshots = snapshots
         self.totalSteps = totalSteps
         self.output = output
-        self.fieldNorm = fieldNorm ?? { norm2(game.vectorField(at: $0, step: MLPGAN.evaluationStep)) }
+        self.fieldNorm = fieldNorm ?? { norm2(game.vectorField(at: $0, step: NetworkGAN.evaluationStep)) }
         self.reference = Self.referencePoints(game.source)
         if let r = resumedAt {
             startRow = (r.step % self.every == 0 || snapshots.contains(r.step)) && !r.extending
@@ -108,7 +108,7 @@ public final class GANMetricsRecorder: RunObserver {
         let first = samples.count == base * d ? samples : Array(samples.prefix(base * d))
         var m = GANMetrics(coverage: game.data.map { ModeCoverage(samples: first, mixture: $0) },
                            energyDistance: energyDistance(first, reference, dimension: d), vectorFieldNorm: fieldNorm(x),
-                           utilities: game.utilities(at: x, step: MLPGAN.evaluationStep))
+                           utilities: game.utilities(at: x, step: NetworkGAN.evaluationStep))
         if let q = quality { m.quality = q.measure(Array(samples.prefix(q.samples * d))) }
         if let h = file, row, let dir = output {
             let modes = m.coverage.map { [String($0.modesCaptured), csvNumber($0.highQualityFraction), csvNumber($0.klModes)] } ?? ["", "", ""]

@@ -11,14 +11,14 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var data: String
     /// The two MLPs (when `architecture` is nil).
     public var networks: Networks
-    /// The two networks as layers (nil: the MLPs of `networks`, trained by `MLPGAN`).
+    /// The two networks as layers (nil: the MLPs of `networks`, `NetworkGAN.mlp`).
     public var architecture: Architecture?
     /// Where `architecture` came from: a built-in's name or the file it was read from (reports only).
     public var architectureName: String?
     /// The GAN objective.
-    public var utility: MLPGAN.Utility
+    public var utility: NetworkGAN.Utility
     /// The order of the two blocks in x.
-    public var layout: MLPGAN.Layout
+    public var layout: NetworkGAN.Layout
     /// Real and fake samples per minibatch (split into parts for debiased consensus).
     public var batch: Int
     /// Initial weights and every minibatch.
@@ -90,7 +90,7 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     }
 
     /// A configuration from its parts.
-    public init(data: String, networks: Networks, utility: MLPGAN.Utility, layout: MLPGAN.Layout, batch: Int, seed: UInt64,
+    public init(data: String, networks: Networks, utility: NetworkGAN.Utility, layout: NetworkGAN.Layout, batch: Int, seed: UInt64,
                 penalties: Penalties, nkPenalty: Double?, stepScale: [Double]?, scheme: SchemeConfiguration,
                 optimizer: OptimizerConfiguration, lr: Double, steps: Int, initialState: String?, metricsEvery: Int?,
                 checkpointSeconds: Double, eigenvalues: Bool) {
@@ -141,7 +141,7 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The GAN on `source` (the data set this configuration names, loaded by the caller):
-    /// `MLPGAN` for the MLPs of `networks`, `NetworkGAN` for an `architecture`.
+    /// the MLPs of `networks` (`NetworkGAN.mlp`) or the networks of `architecture`.
     public func makeGAN(source: any SampleSource) throws -> any GANGame {
         if let a = architecture {
             var game = try NetworkGAN(architecture: a, source: source, sampleShape: source.sampleShape, batchSize: try batchParts().size,
@@ -149,15 +149,10 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
             game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
             return game
         }
-        return try makeMLPGAN(source: source)
-    }
-
-    /// The MLP GAN of `networks` on `source`.
-    public func makeMLPGAN(source: any SampleSource) throws -> MLPGAN {
-        let d = source.dimension
-        var game = try MLPGAN(generator: MLP(widths: [networks.latent] + networks.generatorHidden + [d], activation: networks.generatorActivation),
-                              discriminator: MLP(widths: [d] + networks.discriminatorHidden + [1], activation: networks.discriminatorActivation),
-                              data: source, batchSize: try batchParts().size, utility: utility, layout: layout, seed: seed)
+        var game = try NetworkGAN.mlp(data: source, latent: networks.latent, generatorHidden: networks.generatorHidden,
+                                      discriminatorHidden: networks.discriminatorHidden, generatorActivation: networks.generatorActivation,
+                                      discriminatorActivation: networks.discriminatorActivation, batchSize: try batchParts().size,
+                                      utility: utility, layout: layout, seed: seed)
         game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
         return game
     }
@@ -393,8 +388,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     }
 }
 
-extension MLPGAN.Utility: Codable {}
-extension MLPGAN.Layout: Codable {}
+extension NetworkGAN.Utility: Codable {}
+extension NetworkGAN.Layout: Codable {}
 extension Activation: Codable {}
 extension ConsensusDebias: Codable {}
 extension MomentumForm: Codable {}

@@ -8,7 +8,7 @@
 /// 3. the minibatch split into independent parts (debiased consensus, `SubBatchedGame`).
 ///
 /// Analyses of a trained run see this field at the run's evaluation batch
-/// (`FixedBatchGame(…, step: MLPGAN.evaluationStep)`), so they analyse the field that was
+/// (`FixedBatchGame(…, step: NetworkGAN.evaluationStep)`), so they analyse the field that was
 /// trained, not another (the NK penalty of an average is not the average of NK penalties).
 public struct TrainingFieldStack: Sendable, Equatable {
     /// The Nagarajan–Kolter penalty η (nil or 0: none).

@@ -2,25 +2,28 @@ import Foundation
 import Testing
 @testable import GameFlow
 
-/// The GAN as a composition of layer networks: with dense layers it is the MLP GAN (an
-/// independent, hand-written implementation) to round-off; with convolutions its products
-/// agree with finite differences and with each other (adjoint identity).
+/// The GAN as a composition of layer networks: the MLP GAN on the fused dense kernels equals the
+/// same networks on OpenBLAS with activations as separate layers (a second implementation of
+/// every product) to round-off; with convolutions its products agree with finite differences
+/// and with each other (adjoint identity).
 @Suite struct NetworkGANTests {
-    static func pair(_ utility: MLPGAN.Utility, _ layout: MLPGAN.Layout, _ activation: Activation,
-                     penalties: GradientPenalties = GradientPenalties()) throws -> (MLPGAN, NetworkGAN) {
-        var mlp = try MLPGAN.paperSetup(data: GaussianMixture.ring8, generatorHidden: [7, 5], discriminatorHidden: [6, 4, 5], latent: 3,
+    static func pair(_ utility: NetworkGAN.Utility, _ layout: NetworkGAN.Layout, _ activation: Activation,
+                     penalties: GradientPenalties = GradientPenalties()) throws -> (NetworkGAN, NetworkGAN) {
+        var mlp = try NetworkGAN.paperSetup(data: GaussianMixture.ring8, generatorHidden: [7, 5], discriminatorHidden: [6, 4, 5], latent: 3,
                                         batchSize: 9, activation: activation, utility: utility, layout: layout, seed: 5)
         mlp.penalties = penalties
         let arch = Architecture.mlp(latent: 3, generatorHidden: [7, 5], discriminatorHidden: [6, 4, 5], dataDimension: 2,
                                     generatorActivation: activation, discriminatorActivation: activation)
-        var net = try NetworkGAN(architecture: arch, source: GaussianMixture.ring8, batchSize: 9, utility: utility, layout: layout, seed: 5)
+        var net = try NetworkGAN(architecture: arch, source: GaussianMixture.ring8, batchSize: 9, utility: utility, layout: layout, seed: 5,
+                                 denseKernels: false)
         net.penalties = penalties
         return (mlp, net)
     }
 
-    @Test(arguments: [MLPGAN.Utility.nonSaturating, .standard, .wgan])
-    func denseLayersAreTheMLPGAN(_ utility: MLPGAN.Utility) throws {
-        for (layout, activation) in [(MLPGAN.Layout.generatorFirst, Activation.tanh), (.discriminatorFirst, .leakyRelu), (.generatorFirst, .relu)] {
+    @Test("The MLP GAN on the fused kernels is the same game on OpenBLAS: v, v′u, v′ᵀu, utilities",
+          arguments: [NetworkGAN.Utility.nonSaturating, .standard, .wgan])
+    func kernelsAreTheBLASNetworks(_ utility: NetworkGAN.Utility) throws {
+        for (layout, activation) in [(NetworkGAN.Layout.generatorFirst, Activation.tanh), (.discriminatorFirst, .leakyRelu), (.generatorFirst, .relu)] {
             let (mlp, net) = try Self.pair(utility, layout, activation)
             let x = mlp.initialState(seed: 2)
             #expect(net.initialState(seed: 2) == x)
@@ -49,7 +52,8 @@ import Testing
         }
     }
 
-    @Test func penaltiesAreTheMLPGANs() throws {
+    @Test("Penalties on the fused kernels equal those on OpenBLAS")
+    func penaltiesOnBothBackends() throws {
         let (mlp, net) = try Self.pair(.wgan, .generatorFirst, .tanh, penalties: try GradientPenalties(r1: 0.7, r2: 0.3, gp: 2))
         var rng = SeededGenerator(seed: 4)
         let x = mlp.initialState(seed: 1).map { $0 + 0.05 * rng.normal() }
@@ -63,7 +67,7 @@ import Testing
     }
 
     /// A small convolutional GAN on 1×8×8 "images" (a point data set of dimension 64).
-    static func convGAN(_ utility: MLPGAN.Utility, r1: Double = 0) throws -> NetworkGAN {
+    static func convGAN(_ utility: NetworkGAN.Utility, r1: Double = 0) throws -> NetworkGAN {
         var rng = SeededGenerator(seed: 8)
         let images = try Dataset(name: "noise-images", dimension: 64, points: (0..<(20 * 64)).map { _ in tanh(rng.normal()) })
         let arch = Architecture(latent: 5,
@@ -77,8 +81,8 @@ import Testing
         return gan
     }
 
-    @Test(arguments: [MLPGAN.Utility.nonSaturating, .standard, .wgan])
-    func convolutionalGANProductsAgreeWithDifferences(_ utility: MLPGAN.Utility) throws {
+    @Test(arguments: [NetworkGAN.Utility.nonSaturating, .standard, .wgan])
+    func convolutionalGANProductsAgreeWithDifferences(_ utility: NetworkGAN.Utility) throws {
         let gan = try Self.convGAN(utility)
         var rng = SeededGenerator(seed: 6)
         let x = gan.initialState(seed: 0).map { $0 + 0.05 * rng.normal() }

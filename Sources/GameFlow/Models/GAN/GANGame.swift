@@ -1,8 +1,7 @@
 import Foundation
 
 /// What training, metrics and analyses need of a GAN beyond `Game`: its data, samples,
-/// utilities and the shapes its parameters belong to. `MLPGAN` (the hand-fused MLP GAN) and
-/// `NetworkGAN` (any layer architecture) are the two.
+/// utilities and the shapes its parameters belong to (`NetworkGAN`, for any architecture).
 public protocol GANGame: Game {
     /// Where the real samples come from.
     var source: any SampleSource { get }
@@ -13,7 +12,7 @@ public protocol GANGame: Game {
     /// Real and fake samples per minibatch.
     var batchSize: Int { get }
     /// The order of the two networks in x.
-    var layout: MLPGAN.Layout { get }
+    var layout: NetworkGAN.Layout { get }
     /// Keys every minibatch together with the step index.
     var seed: UInt64 { get }
     /// The utilities (f − P of D, g of G) on the batch of `step`.
@@ -51,25 +50,19 @@ extension GANGame {
     /// `evaluation_latents.npy` (batch × latent) in `directory`: with the architecture and a state,
     /// everything an outside tool needs to evaluate the field GameFlow analyses.
     public func writeEvaluationBatch(to directory: String) throws {
-        let (real, latents) = minibatch(step: MLPGAN.evaluationStep)
+        let (real, latents) = minibatch(step: NetworkGAN.evaluationStep)
         try writeAtomically(NumPyArray.encode(real, shape: [batchSize] + sampleShape), to: joinPath(directory, "evaluation_real.npy"))
         try writeAtomically(NumPyArray.encode(latents, shape: [batchSize, latentDimension]), to: joinPath(directory, "evaluation_latents.npy"))
     }
 }
 
-extension MLPGAN: GANGame {
-    public var sampleShape: [Int] { [dataDimension] }
-    public var networksJSON: JSON {
-        .object([("generator", .array(generator.widths.map { .int($0) })),
-                 ("discriminator", .array(discriminator.widths.map { .int($0) })),
-                 ("layout", .string(layout.rawValue))])
-    }
-    public var fieldMultiplyAdds: Int? { nil }
-}
-
 extension NetworkGAN: GANGame {
     public var networksJSON: JSON {
-        .object([("generator", .array(generator.layers.map { .string($0.spec.description) })),
+        if let w = mlpWidths {
+            return .object([("generator", .array(w.generator.map { .int($0) })), ("discriminator", .array(w.discriminator.map { .int($0) })),
+                            ("layout", .string(layout.rawValue))])
+        }
+        return .object([("generator", .array(generator.layers.map { .string($0.spec.description) })),
                  ("discriminator", .array(discriminator.layers.map { .string($0.spec.description) })),
                  ("latent", .int(latentDimension)), ("sample_shape", .array(sampleShape.map { .int($0) })),
                  ("layout", .string(layout.rawValue))])

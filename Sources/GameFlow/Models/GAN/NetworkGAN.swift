@@ -4,27 +4,55 @@ import Foundation
 /// (sample → one logit), a `GANObjective`, gradient penalties on D, a minibatch source and a
 /// layout of x — for any architecture the layers express (dense, conv, deconv, …).
 ///
-/// **Players, signs, data and layout** are `MLPGAN`'s: D maximises f − P (P its penalties),
-/// G maximises g, v = (∇_θG g, ∇_φD f − ∇_φD P); the minibatch of step k (real samples and
-/// latents z ~ N(0, I)) is a pure function of (seed, k), step −1 the evaluation batch. With
-/// dense layers this is the same game as `MLPGAN` (tested to round-off).
+/// **Players and signs.** D maximises f − P (P its penalties), f = E_data[φ_r(D(x))] +
+/// E_z[φ_f(D(G(z)))], G maximises g = E_z[ψ(D(G(z)))] (`Utility`, `GANObjective`), and
+/// v = (∇_θG g, ∇_φD f − ∇_φD P): the paper's convention, players maximise. **Layout:** x =
+/// (θ_G, φ_D) by default (the paper's player 1 first); `.discriminatorFirst` puts D first (AltGA
+/// then updates D first, as the reference code). **Data:** the minibatch of step k (real samples
+/// and latents z ~ N(0, I)) is a pure function of (seed, k), so every stage of a step and every
+/// iteration of an implicit solve sees the same batch; step −1 is the evaluation batch.
 ///
-/// **Derivatives** are exact, from the networks' four products: v by backpropagation; v′u =
-/// ((H_g u)_G, (H_f u)_D) by one R-operator pass along u; v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) by
-/// two (H the Hessians of the utilities). The penalties' second derivatives are central
-/// differences of their exact gradients (the checked fallback, as in `MLPGAN`).
+/// **Derivatives** are exact, from the networks' four products: v by backpropagation (one pass
+/// through D over the fakes serves both players); v′u = ((H_g u)_G, (H_f u)_D) by one
+/// R-operator pass along u; v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) by one merged R-operator sweep
+/// that reuses v's adjoints (H the Hessians of the utilities; see `vjpPass`). The penalties'
+/// second derivatives are central differences of their exact gradients (the checked fallback).
+///
+/// Buffers are preallocated; evaluations of one value are serialised by a lock (share a game
+/// between threads if you must, but use one per thread for parallel speed).
 public struct NetworkGAN: Game {
+    /// The GAN objective in the players' utilities (f for D, g for G; both maximised).
+    public enum Utility: String, Sendable, CaseIterable {
+        /// The minimax GAN: f = E log D(x) + E log(1 − D(G(z))), g = −f.
+        case standard
+        /// The non-saturating GAN (the reference code's): G maximises E log D(G(z)) instead.
+        case nonSaturating = "non-saturating"
+        /// The Wasserstein objective on the raw output: f = E t(x) − E t(G(z)), g = −f.
+        case wgan
+    }
+
+    /// Which network's parameters come first in x.
+    public enum Layout: String, Sendable {
+        /// x = (θ_G, φ_D): the paper's player order (the default).
+        case generatorFirst = "generator-first"
+        /// x = (φ_D, θ_G): AltGA then moves D first, as the reference code does.
+        case discriminatorFirst = "discriminator-first"
+    }
+
     public let generator: Network
     public let discriminator: Network
     public let source: any SampleSource
     /// The shape of one sample (channels-first), e.g. [1, 28, 28].
     public let sampleShape: [Int]
     public let batchSize: Int
-    public let utility: MLPGAN.Utility
+    public let utility: Utility
     public let objective: any GANObjective
-    public let layout: MLPGAN.Layout
+    public let layout: Layout
     public let seed: UInt64
     public var penalties = GradientPenalties()
+    /// The hidden widths when the networks are MLPs (`mlp(…)`): state files then name the
+    /// networks by their widths, as they always have for MLP GANs.
+    public private(set) var mlpWidths: (generator: [Int], discriminator: [Int])?
     public let generatorOffset: Int
     public let discriminatorOffset: Int
     /// The step index of the fixed evaluation batch.
@@ -33,15 +61,16 @@ public struct NetworkGAN: Game {
 
     /// A GAN of `architecture`'s networks on `source`, whose samples have `sampleShape`
     /// (default: flat, the source's dimension).
+    /// `denseKernels` false: no fused dense kernels (`Network.init`), for tests.
     /// - Throws: when the networks do not fit the samples (naming the layer) or the batch is empty.
     public init(architecture: Architecture, source: any SampleSource, sampleShape: [Int]? = nil, batchSize: Int,
-                utility: MLPGAN.Utility = .nonSaturating, layout: MLPGAN.Layout = .generatorFirst, seed: UInt64) throws {
+                utility: Utility = .nonSaturating, layout: Layout = .generatorFirst, seed: UInt64, denseKernels: Bool = true) throws {
         let shape = sampleShape ?? [source.dimension]
         guard shape.reduce(1, *) == source.dimension else {
             throw GameFlowError.invalidInput("samples of shape \(shape) hold \(shape.reduce(1, *)) numbers, the data's have \(source.dimension)")
         }
         guard batchSize >= 1 else { throw GameFlowError.invalidInput("batch size must be at least 1 (got \(batchSize))") }
-        let (g, d) = try architecture.networks(sampleShape: shape)
+        let (g, d) = try architecture.networks(sampleShape: shape, denseKernels: denseKernels)
         self.generator = g
         self.discriminator = d
         self.source = source
@@ -58,7 +87,46 @@ public struct NetworkGAN: Game {
         workspace = NetworkGANWorkspace(generator: g, discriminator: d, batch: batchSize)
     }
 
-    public var name: String { "network-gan" }
+    /// The MLP GAN: G latent → `generatorHidden`… → d, D d → `discriminatorHidden`… → 1, each
+    /// hidden layer dense then its activation (leaky ReLU's slope `leakySlope`), output layers
+    /// linear, Xavier-uniform weights and zero biases (the paper's reference code); dense layers
+    /// this narrow run on the fused kernels.
+    public static func mlp(data: any SampleSource, latent: Int, generatorHidden: [Int], discriminatorHidden: [Int],
+                           generatorActivation: Activation = .relu, discriminatorActivation: Activation = .relu, batchSize: Int,
+                           utility: Utility = .nonSaturating, layout: Layout = .generatorFirst, seed: UInt64) throws -> NetworkGAN {
+        guard latent >= 1, !generatorHidden.isEmpty, !discriminatorHidden.isEmpty, (generatorHidden + discriminatorHidden).allSatisfy({ $0 >= 1 }) else {
+            throw GameFlowError.invalidInput("hidden widths and the latent size must be ≥ 1")
+        }
+        let d = data.dimension
+        var game = try NetworkGAN(architecture: .mlp(latent: latent, generatorHidden: generatorHidden, discriminatorHidden: discriminatorHidden,
+                                                     dataDimension: d, generatorActivation: generatorActivation,
+                                                     discriminatorActivation: discriminatorActivation),
+                                  source: data, batchSize: batchSize, utility: utility, layout: layout, seed: seed)
+        game.mlpWidths = ([latent] + generatorHidden + [d], [d] + discriminatorHidden + [1])
+        return game
+    }
+
+    /// The paper's setup (its reference code): `depth` hidden layers of `width` units in both
+    /// networks, latent 16, batch 512, ReLU, the non-saturating objective.
+    public static func paperSetup(data: any SampleSource, hidden width: Int = 16, depth: Int = 4, latent: Int = 16, batchSize: Int = 512,
+                                  activation: Activation = .relu, utility: Utility = .nonSaturating, layout: Layout = .generatorFirst,
+                                  seed: UInt64) throws -> NetworkGAN {
+        guard depth >= 1, width >= 1 else { throw GameFlowError.invalidInput("hidden width, depth and latent size must be ≥ 1") }
+        let hidden = [Int](repeating: width, count: depth)
+        return try mlp(data: data, latent: latent, generatorHidden: hidden, discriminatorHidden: hidden, generatorActivation: activation,
+                       discriminatorActivation: activation, batchSize: batchSize, utility: utility, layout: layout, seed: seed)
+    }
+
+    /// The paper's networks with their own hidden widths (one per hidden layer) and one activation.
+    public static func paperSetup(data: any SampleSource, generatorHidden: [Int], discriminatorHidden: [Int], latent: Int = 16,
+                                  batchSize: Int = 512, activation: Activation = .relu, utility: Utility = .nonSaturating,
+                                  layout: Layout = .generatorFirst, seed: UInt64) throws -> NetworkGAN {
+        try mlp(data: data, latent: latent, generatorHidden: generatorHidden, discriminatorHidden: discriminatorHidden,
+                generatorActivation: activation, discriminatorActivation: activation, batchSize: batchSize, utility: utility,
+                layout: layout, seed: seed)
+    }
+
+    public var name: String { mlpWidths == nil ? "network-gan" : "mlp-gan" }
     public var dimension: Int { generator.parameterCount + discriminator.parameterCount }
     public var dataDimension: Int { source.dimension }
     public var latentDimension: Int { generator.inputCount }
@@ -74,8 +142,7 @@ public struct NetworkGAN: Game {
         (generator.multiplyAddsPerSample * batchSize, discriminator.multiplyAddsPerSample * batchSize)
     }
 
-    /// Both networks' initial parameters from `seed` (`Network.initialize`), G then D from one
-    /// stream, as `MLPGAN`.
+    /// Both networks' initial parameters from `seed` (`Network.initialize`), G then D from one stream.
     public func initialState(seed: UInt64) -> [Double] {
         var x = [Double](repeating: 0, count: dimension)
         var rng = SeededGenerator(seed: seed, stream: -2)
@@ -172,111 +239,149 @@ public struct NetworkGAN: Game {
 
     // MARK: - Passes (workspace locked)
 
-    /// G on the latents, D on the real batch (unless `real` is false: G's block alone) and on the fakes.
+    /// G on the latents, D on the real batch (unless `real` is false: G's block alone) and on
+    /// the fakes. Skipped when the workspace already holds them for this (x, step): consensus
+    /// evaluates v and then v′ᵀv at the same point, and backward and tangent passes leave the
+    /// forward state intact. Without the real batch the workspace holds no complete forward
+    /// state, and the next pass that needs one recomputes it.
     private func forwardAll(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, real: Bool = true) {
+        if ws.holdsForward(of: p, count: dimension, step: step) { return }
         ws.prepareBatch(step: step, seed: seed, data: source, latent: latentDimension)
         let b = ws.batch, dp = p + discriminatorOffset
         ws.fake.update(from: generator.forward(p + generatorOffset, input: ws.latents, batch: b, ws.g), count: dataDimension * b)
         if real { ws.realLogit.update(from: discriminator.forward(dp, input: ws.real, batch: b, ws.dReal), count: b) }
         ws.fakeLogit.update(from: discriminator.forward(dp, input: ws.fake, batch: b, ws.dFake), count: b)
+        if real { ws.rememberForward(of: p, count: dimension, step: step) } else { ws.forgetForward() }
+        ws.backwardIsCurrent = false
     }
 
-    /// Upstreams of D's logits: `real` φ_r′/b (and R{·} = φ_r″ṡ/b from `tangent`), and the
-    /// same for the fakes with φ_f (`fake`) or ψ (`generator`).
-    private enum Loss { case real, fake, generator }
-
-    private func upstream(_ loss: Loss, _ ws: NetworkGANWorkspace, tangent: UnsafePointer<Double>?) {
-        let b = ws.batch, inv = 1 / Double(b)
-        for r in 0..<b {
-            let t: (value: Double, d1: Double, d2: Double)
-            switch loss {
-            case .real: t = objective.real(ws.realLogit[r])
-            case .fake: t = objective.fake(ws.fakeLogit[r])
-            case .generator: t = objective.generator(ws.fakeLogit[r])
-            }
-            ws.upstream[r] = t.d1 * inv
-            if let s = tangent { ws.rUpstream[r] = t.d2 * s[r] * inv }
-        }
-    }
-
+    /// v by backpropagation. D's output is one logit per sample, so its adjoints are linear in
+    /// that sample's upstream: one backward pass over the fakes with upstream 1/b serves both
+    /// players — f's parameter gradient weights sample r by φ_f′(t_r) (a row scale), and g's
+    /// gradient enters G through D's input as ψ′(t_r)·e₀, e₀ = ∂t/∂x/b. The adjoints and the
+    /// logits' derivatives stay in the workspace for `vjpPass`. With one block (AltGA), the
+    /// passes only the other block needs are skipped.
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, into v: UnsafeMutablePointer<Double>,
-                           discriminatorBlock: Bool = true, generatorBlock: Bool = true) {
+                           discriminatorBlock: Bool = true, generatorBlock: Bool = true, withPenalties: Bool = true) {
         forwardAll(p, step: step, ws, real: discriminatorBlock)
+        let b = ws.batch, inv = 1 / Double(b)
         let dp = p + discriminatorOffset, gp = p + generatorOffset
         let vD = v + discriminatorOffset, vG = v + generatorOffset
         if discriminatorBlock {
             vD.update(repeating: 0, count: discriminator.parameterCount)
-            upstream(.real, ws, tangent: nil)
-            discriminator.vjp(dp, dOut: ws.upstream, ws.dReal, gradient: vD, inputGradient: nil)
-            upstream(.fake, ws, tangent: nil)
-            discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: vD, inputGradient: nil)
+            for r in 0..<b {
+                let t = objective.realDerivatives(ws.realLogit[r])
+                ws.realUpstream[r] = t.d1 * inv
+                ws.realCurvature[r] = t.d2
+            }
+            discriminator.vjp(dp, dOut: ws.realUpstream, ws.dReal, gradient: vD, inputGradient: nil)
         }
+        for r in 0..<b {
+            let f = objective.fakeDerivatives(ws.fakeLogit[r])
+            ws.phiFake1[r] = f.phi1; ws.psi1[r] = f.psi1; ws.psi2[r] = f.psi2; ws.kappa[r] = f.kappa
+        }
+        discriminator.vjp(dp, dOut: ws.unitUpstream, ws.dFake, gradient: discriminatorBlock ? vD : nil, gradientRowScale: ws.phiFake1,
+                          inputGradient: generatorBlock ? ws.fakeInputUnit : nil)
         if generatorBlock {
             vG.update(repeating: 0, count: generator.parameterCount)
-            upstream(.generator, ws, tangent: nil)
-            discriminator.vjp(dp, dOut: ws.upstream, ws.dFake, gradient: nil, inputGradient: ws.inputGrad)
+            let d = dataDimension
+            for r in 0..<b { for j in 0..<d { ws.inputGrad[d * r + j] = ws.psi1[r] * ws.fakeInputUnit[d * r + j] } }
             generator.vjp(gp, dOut: ws.inputGrad, ws.g, gradient: vG, inputGradient: nil)
         }
-        if discriminatorBlock && penalties.isActive {
+        if discriminatorBlock && withPenalties && penalties.isActive {
+            // D maximises f − P: v_D −= ∇_D P (D's own workspace: the adjoints above stay current).
             ws.penaltyGradient.update(repeating: 0, count: discriminator.parameterCount)
             _ = penaltyPass(p, step: step, ws, gradD: ws.penaltyGradient, gradG: nil)
             for i in 0..<discriminator.parameterCount { vD[i] -= ws.penaltyGradient[i] }
         }
+        ws.backwardIsCurrent = discriminatorBlock && generatorBlock
     }
 
     /// v′u = ((H_g u)_G, (H_f u)_D): tangents of every network along u, then R-backward passes.
     private func jvpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
                          into out: UnsafeMutablePointer<Double>) {
         forwardAll(p, step: step, ws)
-        out.update(repeating: 0, count: dimension)
-        let gp = p + generatorOffset, dp = p + discriminatorOffset
-        let uG = u + generatorOffset, uD = u + discriminatorOffset
-        let d = dataDimension, b = ws.batch
-        ws.fakeTangent.update(from: generator.jvp(gp, direction: uG, inputDirection: nil, ws.g), count: d * b)
-        ws.rRealLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: nil, ws.dReal), count: b)
-        ws.rFakeLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: ws.fakeTangent, ws.dFake), count: b)
-        upstream(.real, ws, tangent: ws.rRealLogit)
-        discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dReal, gradient: nil,
-                                gradientTangent: out + discriminatorOffset, inputGradient: nil, inputGradientTangent: nil)
-        upstream(.fake, ws, tangent: ws.rFakeLogit)
-        discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
-                                gradientTangent: out + discriminatorOffset, inputGradient: nil, inputGradientTangent: nil)
-        upstream(.generator, ws, tangent: ws.rFakeLogit)
-        discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
-                                gradientTangent: nil, inputGradient: ws.inputGrad, inputGradientTangent: ws.rInputGrad)
-        generator.rBackward(gp, dOut: ws.inputGrad, dOutTangent: ws.rInputGrad, direction: uG, ws.g, gradient: nil,
-                            gradientTangent: out + generatorOffset, inputGradient: nil, inputGradientTangent: nil)
-    }
-
-    /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D).
-    private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
-                         into out: UnsafeMutablePointer<Double>) {
-        forwardAll(p, step: step, ws)
+        ws.backwardIsCurrent = false   // the passes below overwrite fieldPass's adjoints
         out.update(repeating: 0, count: dimension)
         let gp = p + generatorOffset, dp = p + discriminatorOffset
         let uG = u + generatorOffset, uD = u + discriminatorOffset
         let oG = out + generatorOffset, oD = out + discriminatorOffset
-        let d = dataDimension, b = ws.batch
-        // H_g·(u_G, 0): G moves along u_G, D's parameters stay.
+        let d = dataDimension, b = ws.batch, inv = 1 / Double(b)
         ws.fakeTangent.update(from: generator.jvp(gp, direction: uG, inputDirection: nil, ws.g), count: d * b)
-        ws.rFakeLogit.update(from: discriminator.jvp(dp, direction: nil, inputDirection: ws.fakeTangent, ws.dFake), count: b)
-        upstream(.generator, ws, tangent: ws.rFakeLogit)
-        discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: nil, ws.dFake, gradient: nil,
-                                gradientTangent: oD, inputGradient: ws.inputGrad, inputGradientTangent: ws.rInputGrad)
-        generator.rBackward(gp, dOut: ws.inputGrad, dOutTangent: ws.rInputGrad, direction: uG, ws.g, gradient: nil,
-                            gradientTangent: oG, inputGradient: nil, inputGradientTangent: nil)
-        // H_f·(0, u_D): D moves along u_D, G stays.
-        generator.jvp(gp, direction: nil, inputDirection: nil, ws.g)
         ws.rRealLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: nil, ws.dReal), count: b)
-        upstream(.real, ws, tangent: ws.rRealLogit)
+        ws.rFakeLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: ws.fakeTangent, ws.dFake), count: b)
+        // (H_f u)_D: the real term, then the fakes'.
+        for r in 0..<b {
+            let t = objective.realDerivatives(ws.realLogit[r])
+            ws.upstream[r] = t.d1 * inv
+            ws.rUpstream[r] = t.d2 * ws.rRealLogit[r] * inv
+        }
         discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dReal, gradient: nil,
                                 gradientTangent: oD, inputGradient: nil, inputGradientTangent: nil)
-        ws.rFakeLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: nil, ws.dFake), count: b)
-        upstream(.fake, ws, tangent: ws.rFakeLogit)
+        for r in 0..<b {
+            let f = objective.fakeDerivatives(ws.fakeLogit[r])
+            ws.upstream[r] = f.phi1 * inv
+            ws.rUpstream[r] = f.phi2 * ws.rFakeLogit[r] * inv
+        }
         discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
-                                gradientTangent: oD, inputGradient: ws.inputGrad, inputGradientTangent: ws.rInputGrad)
-        generator.rBackward(gp, dOut: ws.inputGrad, dOutTangent: ws.rInputGrad, direction: nil, ws.g, gradient: nil,
+                                gradientTangent: oD, inputGradient: nil, inputGradientTangent: nil)
+        // (H_g u)_G: through D's input, then G.
+        for r in 0..<b {
+            let f = objective.fakeDerivatives(ws.fakeLogit[r])
+            ws.upstream[r] = f.psi1 * inv
+            ws.rUpstream[r] = f.psi2 * ws.rFakeLogit[r] * inv
+        }
+        discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
+                                gradientTangent: nil, inputGradient: ws.inputGrad, inputGradientTangent: ws.rInputGrad)
+        generator.rBackward(gp, dOut: ws.inputGrad, dOutTangent: ws.rInputGrad, direction: uG, ws.g, gradient: nil,
                             gradientTangent: oG, inputGradient: nil, inputGradientTangent: nil)
+    }
+
+    /// v′ᵀu = H_g·(u_G, 0) + H_f·(0, u_D) in one forward-over-reverse sweep.
+    ///
+    /// Both terms are R-operator passes; they differ only in the direction and, on the fakes, in
+    /// the loss of the logit (ψ for g, φ_f for f). Tangents are linear in the direction and a
+    /// batch's samples are independent, so the two passes merge into one with the per-sample
+    /// direction (ψ′_r·Ġ_r into D's input, φ_f′_r·u_D on D's parameters), the adjoints of the unit
+    /// upstream (kept from `fieldPass`), and R{δ_L} = (ψ″ṡᴬ + φ_f″ṡᴮ)/b, where ṡᴬ = b·e₀·Ġ is
+    /// the logit's tangent along u_G and φ_f″ṡᴮ = κ(ṡ − ψ′ṡᴬ) with κ = φ_f″/φ_f′ and ṡ the
+    /// merged pass's logit tangent.
+    private func vjpPass(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
+                         into out: UnsafeMutablePointer<Double>) {
+        forwardAll(p, step: step, ws)
+        if !ws.backwardIsCurrent { fieldPass(p, step: step, ws, into: ws.fieldScratch, withPenalties: false) }
+        out.update(repeating: 0, count: dimension)
+        let b = ws.batch, nb = Double(b), inv = 1 / nb, d = dataDimension
+        let uG = u + generatorOffset, uD = u + discriminatorOffset
+        let oG = out + generatorOffset, oD = out + discriminatorOffset
+        let gp = p + generatorOffset, dp = p + discriminatorOffset
+        // Tangents: G along u_G; D on real data along u_D; D on the fakes along the merged direction.
+        let gDot = generator.jvp(gp, direction: uG, inputDirection: nil, ws.g)
+        for r in 0..<b {
+            var s = 0.0
+            for j in 0..<d {
+                let g = gDot[d * r + j]
+                s += ws.fakeInputUnit[d * r + j] * g
+                ws.fakeTangent[d * r + j] = ws.psi1[r] * g
+            }
+            ws.sA[r] = nb * s
+        }
+        let sReal = discriminator.jvp(dp, direction: uD, inputDirection: nil, ws.dReal)
+        let sFake = discriminator.jvp(dp, direction: uD, inputDirection: ws.fakeTangent, directionRowScale: ws.phiFake1, ws.dFake)
+        // D on real data: H_f(0, u_D), D block.
+        for r in 0..<b { ws.rUpstream[r] = ws.realCurvature[r] * sReal[r] * inv }
+        discriminator.rBackward(dp, dOut: ws.realUpstream, dOutTangent: ws.rUpstream, direction: uD, ws.dReal, gradient: nil,
+                                gradientTangent: oD, inputGradient: nil, inputGradientTangent: nil, deltaIsCurrent: true)
+        // D on the fakes, then G: both terms, both blocks.
+        for r in 0..<b {
+            let sA = ws.sA[r]
+            ws.rUpstream[r] = (ws.psi2[r] * sA + ws.kappa[r] * (sFake[r] - ws.psi1[r] * sA)) * inv
+        }
+        discriminator.rBackward(dp, dOut: ws.unitUpstream, dOutTangent: ws.rUpstream, direction: uD, directionRowScale: ws.phiFake1,
+                                ws.dFake, gradient: nil, gradientTangent: oD, inputGradient: nil, inputGradientTangent: ws.rInputGrad,
+                                deltaIsCurrent: true)
+        generator.rBackward(gp, dOut: ws.inputGrad, dOutTangent: ws.rInputGrad, direction: uG, ws.g, gradient: nil,
+                            gradientTangent: oG, inputGradient: nil, inputGradientTangent: nil, deltaIsCurrent: true)
     }
 
     // MARK: - Penalties (GradientPenalties' definitions)
@@ -301,6 +406,7 @@ public struct NetworkGAN: Game {
             if throughG, let gG = gradG {
                 if kind == .gp { for r in 0..<b { for j in 0..<d { ws.penH[d * r + j] *= 1 - ws.penEps[r] } } }
                 generator.vjp(p + generatorOffset, dOut: ws.penH, ws.g, gradient: gG, inputGradient: nil)
+                ws.backwardIsCurrent = false   // G's adjoints are now the penalty's
             }
         }
         return total
@@ -312,7 +418,7 @@ public struct NetworkGAN: Game {
     }
 
     /// Adds the penalty's part of v′u (−P_D·H·u) or v′ᵀu (−H·P_D·u), H the Hessian of P, by
-    /// central differences of the exact ∇P (step √ε-scaled as in `MLPGAN`).
+    /// central differences of the exact ∇P (step √ε-scaled).
     private func penaltyProduct(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
                                 transpose: Bool, into out: UnsafeMutablePointer<Double>) {
         GradientPenalties.hessianProduct(dimension: dimension, discriminator: discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount),
@@ -329,6 +435,13 @@ final class NetworkGANWorkspace: @unchecked Sendable {
     let real, latents, fake, fakeTangent, inputGrad, rInputGrad: UnsafeMutablePointer<Double>
     let realLogit, fakeLogit, rRealLogit, rFakeLogit, upstream, rUpstream: UnsafeMutablePointer<Double>
     let penX, penG, penW, penH, penOnes, penZeros, penEps, penaltyGradient, penFull, penFull2, penState: UnsafeMutablePointer<Double>
+    /// φ_r′/b and φ_r″ per real logit; 1/b; φ_f′, ψ′, ψ″ and κ per fake; e₀ = ∂t/∂x/b per fake;
+    /// ṡᴬ per fake; a v-sized buffer for `vjpPass` when fieldPass's adjoints are stale.
+    let realUpstream, realCurvature, unitUpstream, phiFake1, psi1, psi2, kappa, fakeInputUnit, sA, fieldScratch: UnsafeMutablePointer<Double>
+    /// The adjoints of `fieldPass` at the current forward state are still in the network workspaces.
+    var backwardIsCurrent = false
+    private var forwardStep: Int?
+    private var forwardX: [Double] = []
     private var batchStep: Int?
     private let lock = NSLock()
     private var owned: [UnsafeMutablePointer<Double>] = []
@@ -355,8 +468,26 @@ final class NetworkGANWorkspace: @unchecked Sendable {
         penOnes = make(batch); penZeros = make(batch); penEps = make(batch)
         penaltyGradient = make(discriminator.parameterCount)
         penFull = make(n); penFull2 = make(n); penState = make(n)
+        realUpstream = make(batch); realCurvature = make(batch); unitUpstream = make(batch)
+        phiFake1 = make(batch); psi1 = make(batch); psi2 = make(batch); kappa = make(batch)
+        fakeInputUnit = make(d * batch); sA = make(batch); fieldScratch = make(n)
         penOnes.update(repeating: 1, count: batch)
+        unitUpstream.update(repeating: 1 / Double(batch), count: batch)
         self.owned = owned
+    }
+
+    /// Whether the forward state was computed at exactly this x (bitwise) and step.
+    func holdsForward(of x: UnsafePointer<Double>, count: Int, step: Int) -> Bool {
+        guard forwardStep == step, forwardX.count == count else { return false }
+        return forwardX.withUnsafeBufferPointer { memcmp($0.baseAddress!, x, count * MemoryLayout<Double>.size) == 0 }
+    }
+
+    func forgetForward() { forwardStep = nil }
+
+    func rememberForward(of x: UnsafePointer<Double>, count: Int, step: Int) {
+        if forwardX.count != count { forwardX = [Double](repeating: 0, count: count) }
+        forwardX.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: x, count: count) }
+        forwardStep = step
     }
 
     deinit { for p in owned { p.deallocate() } }
@@ -367,7 +498,7 @@ final class NetworkGANWorkspace: @unchecked Sendable {
         return body(self)
     }
 
-    /// Draws the batch of `step` (as `MLPGAN`: the real samples, then the latents, from one stream).
+    /// Draws the batch of `step` (the real samples, then the latents, from one stream) unless it is the current one.
     func prepareBatch(step: Int, seed: UInt64, data: any SampleSource, latent: Int) {
         if batchStep == step { return }
         var rng = SeededGenerator(seed: seed, stream: Int64(step))

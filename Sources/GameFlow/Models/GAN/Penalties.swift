@@ -1,5 +1,43 @@
 import Foundation
 
+/// Gradient penalties on the discriminator D (its logit t(x)), which it pays in its utility
+/// (f − P); the generator's utility is unchanged:
+///
+///     R1:  (γ/2)·E_real ‖∇ₓt(x)‖²              (Mescheder, Geiger, Nowozin 2018)
+///     R2:  (γ/2)·E_fake ‖∇ₓt(G(z))‖²
+///     GP:  λ·E ‖∇ₓt(x̂)‖ − 1)²,  x̂ = εx + (1 − ε)G(z), ε ~ U(0, 1) per sample (Gulrajani et al. 2017)
+///
+/// over the step's batch. ∇_D P is exact: for each sample the input gradient gᵣ = ∇ₓt (one
+/// backward pass), then ∇_D⟨∇ₓt, wᵣ⟩ with wᵣ = cᵣ·gᵣ held fixed (a tangent pass along the
+/// input direction w and its R-backward: double backprop), cᵣ = γ/B (R1, R2) or
+/// 2λ(‖gᵣ‖ − 1)/(‖gᵣ‖B) (GP). The same passes give ∇²ₓt·w, and through G ∇_G P (R2, GP).
+/// v′u and v′ᵀu add the penalty's second derivatives as central differences of these exact
+/// gradients (−P_D·H·u and −H·P_D·u, H the Hessian of P): the checked fallback.
+public struct GradientPenalties: Sendable, Equatable {
+    /// R1's γ (0: off).
+    public var r1: Double
+    /// R2's γ (0: off).
+    public var r2: Double
+    /// WGAN-GP's λ (0: off).
+    public var gp: Double
+
+    /// The penalties with these weights (0: off).
+    /// - Throws: unless every weight is finite and ≥ 0.
+    public init(r1: Double = 0, r2: Double = 0, gp: Double = 0) throws {
+        for (name, w) in [("--r1", r1), ("--r2", r2), ("--gp", gp)] where !(w.isFinite && w >= 0) {
+            throw GameFlowError.invalidInput("\(name) must be a finite number ≥ 0 (got \(w))")
+        }
+        (self.r1, self.r2, self.gp) = (r1, r2, gp)
+    }
+
+    /// No penalty.
+    public init() { (r1, r2, gp) = (0, 0, 0) }
+
+    /// Whether any weight is > 0.
+    public var isActive: Bool { r1 > 0 || r2 > 0 || gp > 0 }
+}
+
+
 /// The parts of `GradientPenalties` every GAN computes the same way, whatever its networks.
 extension GradientPenalties {
     /// Which samples a penalty is taken at.

@@ -321,3 +321,21 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 }
+
+/// Which build of the dense kernels runs: 8-wide AVX-512, 4-wide AVX2/FMA or the portable
+/// baseline, the best the CPU supports (AVX-512 and AVX2 give bit-identical results).
+public enum DenseKernels {
+    /// Whether a vectorised (AVX2/FMA or AVX-512) kernel build runs.
+    public static var vectorized: Bool { gf_kernels_vectorized() != 0 }
+    /// "avx512", "avx2-fma" or "baseline" (for JSON).
+    public static var name: String { build.name }
+    public static var description: String { build.description }
+
+    private static var build: (name: String, description: String) {
+        switch gf_kernels_vectorized() {
+        case 2: return ("avx512", "AVX-512 kernels")
+        case 1: return ("avx2-fma", "AVX2/FMA kernels")
+        default: return ("baseline", "baseline kernels")
+        }
+    }
+}

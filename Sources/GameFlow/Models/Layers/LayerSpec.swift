@@ -132,13 +132,13 @@ public struct Architecture: Sendable, Equatable, Codable {
     }
 
     /// The two networks for samples of `sampleShape`; shape mismatches name the layer.
-    public func networks(sampleShape: [Int]) throws -> (generator: Network, discriminator: Network) {
+    public func networks(sampleShape: [Int], denseKernels: Bool = true) throws -> (generator: Network, discriminator: Network) {
         guard latent >= 1 else { throw GameFlowError.invalidInput("architecture: latent must be ≥ 1 (got \(latent))") }
-        let g = try Network(inputShape: [latent], layers: generator, role: "generator")
+        let g = try Network(inputShape: [latent], layers: generator, role: "generator", denseKernels: denseKernels)
         guard g.outputCount == sampleShape.reduce(1, *) else {
             throw GameFlowError.invalidInput("architecture: the generator outputs \(g.outputShape.map(String.init).joined(separator: "×")), the data's samples are \(sampleShape.map(String.init).joined(separator: "×"))")
         }
-        let d = try Network(inputShape: sampleShape, layers: discriminator, role: "discriminator")
+        let d = try Network(inputShape: sampleShape, layers: discriminator, role: "discriminator", denseKernels: denseKernels)
         guard d.outputCount == 1 else {
             throw GameFlowError.invalidInput("architecture: the discriminator must output 1 number per sample (it outputs \(d.outputShape.map(String.init).joined(separator: "×")))")
         }
@@ -148,7 +148,7 @@ public struct Architecture: Sendable, Equatable, Codable {
 
 extension Architecture {
     /// The MLP GAN's networks as layers: G latent → hidden… → d, D d → hidden… → 1, each hidden
-    /// layer dense then the activation, output layers linear (what `MLPGAN` computes).
+    /// layer dense then the activation, output layers linear (`NetworkGAN.mlp`).
     public static func mlp(latent: Int, generatorHidden: [Int], discriminatorHidden: [Int], dataDimension d: Int,
                            generatorActivation: Activation, discriminatorActivation: Activation) -> Architecture {
         func layers(_ hidden: [Int], _ out: Int, _ a: Activation) -> [LayerSpec] {
@@ -160,13 +160,29 @@ extension Architecture {
 }
 
 extension Activation {
-    /// The same nonlinearity as a layer (leaky ReLU with `MLP.leakySlope`).
+    /// The same nonlinearity as a layer (leaky ReLU with `Activation.leakySlope`).
     public var pointwise: Pointwise {
         switch self {
         case .relu: return .relu
-        case .leakyRelu: return .leakyRelu(slope: MLP.leakySlope)
+        case .leakyRelu: return .leakyRelu(slope: Activation.leakySlope)
         case .tanh: return .tanh
         case .linear: return .linear
         }
     }
 }
+
+/// The hidden layers' nonlinearity of an MLP GAN's networks (`Architecture.mlp`; output layers are linear).
+public enum Activation: String, Sendable, CaseIterable {
+    /// max(x, 0).
+    case relu
+    /// max(x, αx) with α = `Activation.leakySlope`.
+    case leakyRelu = "leaky-relu"
+    /// tanh(x).
+    case tanh
+    /// No nonlinearity (a deep linear network).
+    case linear
+
+    /// Leaky ReLU's slope for negative inputs.
+    public static let leakySlope = 0.2
+}
+

@@ -71,4 +71,48 @@ public enum Pointwise: Sendable, Equatable, Hashable {
         case .linear: return (1, 0)
         }
     }
+
+    // Whole-buffer passes (the case chosen once per buffer, not per number).
+
+    /// y = σ(x) over `n` numbers.
+    func apply(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
+        switch self {
+        case .relu: for k in 0..<n { y[k] = x[k] > 0 ? x[k] : 0 }
+        case .leakyRelu(let s): for k in 0..<n { y[k] = x[k] > 0 ? x[k] : s * x[k] }
+        case .linear: y.update(from: x, count: n)
+        default: for k in 0..<n { y[k] = value(x[k]) }
+        }
+    }
+
+    /// ẏ = σ′(x)ẋ.
+    func tangent(_ x: UnsafePointer<Double>, _ rx: UnsafePointer<Double>, _ ry: UnsafeMutablePointer<Double>, count n: Int) {
+        switch self {
+        case .relu: for k in 0..<n { ry[k] = x[k] > 0 ? rx[k] : 0 }
+        case .leakyRelu(let s): for k in 0..<n { ry[k] = x[k] > 0 ? rx[k] : s * rx[k] }
+        case .linear: ry.update(from: rx, count: n)
+        default: for k in 0..<n { ry[k] = derivatives(x[k]).d1 * rx[k] }
+        }
+    }
+
+    /// δ_x = σ′(x)δ_y.
+    func backward(_ x: UnsafePointer<Double>, _ d: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, count n: Int) {
+        tangent(x, d, dx, count: n)
+    }
+
+    /// R{δ_x} = σ″(x)ẋ·δ_y + σ′(x)R{δ_y} (ẋ = 0 when `zero`) and, with `delta`, δ_x = σ′(x)δ_y.
+    func rBackward(_ x: UnsafePointer<Double>, _ rx: UnsafePointer<Double>, zero: Bool, _ d: UnsafePointer<Double>,
+                   _ rd: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ rdx: UnsafeMutablePointer<Double>,
+                   count n: Int, delta: Bool) {
+        switch self {
+        case .relu, .leakyRelu, .linear:   // σ″ = 0
+            tangent(x, rd, rdx, count: n)
+            if delta { tangent(x, d, dx, count: n) }
+        default:
+            for k in 0..<n {
+                let s = derivatives(x[k])
+                rdx[k] = (zero ? 0 : s.d2 * rx[k] * d[k]) + s.d1 * rd[k]
+                if delta { dx[k] = s.d1 * d[k] }
+            }
+        }
+    }
 }
