@@ -79,11 +79,14 @@ public struct SuiteRunner: Sendable {
     public let options: SuiteOptions
     public init(options: SuiteOptions) { self.options = options }
 
-    /// The fixed-step schemes the filters keep. SGA only when asked for by name (`--filter sga`):
-    /// its frontier scan on bilinear-200 builds 400 × 400 step matrices on every bisection probe,
-    /// minutes of the suite's budget; `gameflow-bench gan-step --schemes sga` times it.
+    /// The fixed-step schemes the filters keep. SGA, HGD and LA only when asked for by name
+    /// (`--filter sga`): without a stability function their frontier scans on bilinear-200 build
+    /// 400 × 400 step matrices on every bisection probe, minutes of the suite's budget;
+    /// `gameflow-bench gan-step --schemes sga,hgd,la` times them.
     public var schemes: [SchemeName] {
-        SchemeName.fixedStep.filter { options.keeps(scheme: $0.rawValue) && ($0 != .sga || options.schemeFilter.contains("sga")) }
+        SchemeName.fixedStep.filter { name in
+            options.keeps(scheme: name.rawValue) && (![.sga, .hgd, .la].contains(name) || options.schemeFilter.contains(name.rawValue))
+        }
     }
 
     /// A scheme with the suite's knobs: consensus's γ, and the same weight as SGA's λ (on a
@@ -91,6 +94,7 @@ public struct SuiteRunner: Sendable {
     func makeScheme(_ name: SchemeName) throws -> any Scheme {
         var knobs = SchemeName.Knobs(gamma: options.consensusGamma, rootTolerance: 1e-14, rootMaxIterations: 50)
         knobs.lambda = options.consensusGamma
+        knobs.alpha = options.consensusGamma   // LA's α: on a bilinear game LA is consensus with γ = α
         return try name.make(knobs)
     }
 

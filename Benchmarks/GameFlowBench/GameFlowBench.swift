@@ -89,6 +89,7 @@ struct GANStep: ParsableCommand {
     @Option(name: .customLong("krylov-iterations"), help: "Inexact implicit schemes: Krylov iterations per Newton iteration.") var krylovIterations: Int?
     @Option(help: "Consensus γ.") var gamma = 10.0
     @Option(help: "SGA λ (its cost does not depend on it).") var lambda = 10.0
+    @Option(help: "LA α (its cost does not depend on it).") var alpha = 10.0
     @Option(parsing: .unconditional, help: "Wrap every scheme in Polyak momentum with this β (negative: negative momentum).") var momentum: Double?
     @Option(name: .customLong("step-scale"), help: "TTUR: per-player factors (generator, discriminator), multiplying the optimizer's update (or the field without one).")
     var stepScale: String?
@@ -152,6 +153,7 @@ struct GANStep: ParsableCommand {
         for name in schemes.split(separator: ",").map(String.init) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
             knobs.lambda = lambda
+            knobs.alpha = alpha
             knobs.substeps = try factors(substeps, "--substeps").map { $0.map { Int($0) } }
             knobs.consensusDebias = debiasing
             switch consensusOn {

@@ -51,7 +51,7 @@ struct Compare: ParsableCommand {
             names = try list.split(separator: ",").map { try SchemeName.parse($0.trimmingCharacters(in: .whitespaces)) }
             guard !names.isEmpty else { throw GameFlowError.invalidInput("--schemes is empty") }
         } else {
-            names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) }
+            names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) && ($0 != .la || knobs.alpha != nil) }
         }
         let metric = try optimizerOptions.preconditioner()
         let chosen = try names.map {

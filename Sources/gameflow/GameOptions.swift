@@ -157,6 +157,9 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("sga-align"), help: "SGA: choose λ's sign each step by Balduzzi et al.'s alignment rule.")
     var sgaAlign = false
 
+    @Option(parsing: .unconditional, help: "LA: the opponents' look-ahead step α ≥ 0 in v + α·J_off·v (required for la).")
+    var alpha: Double?
+
     @Option(help: "AltGA: sub-steps per player per outer step, comma-separated in the game's player order (e.g. 5,1: five discriminator steps per generator step when the discriminator is listed first); each sub-step draws its own minibatch.")
     var substeps: String?
 
@@ -219,6 +222,7 @@ struct SchemeOptions: ParsableArguments {
                  "--forcing", forcing, "--line-search", lineSearch, "--rtol", "\(rtol)", "--atol", "\(atol)"]
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
+        if let l = alpha { a += ["--alpha", "\(l)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
         if debias != "none" { a += ["--debias", debias] }
         if sgaAlign { a.append("--sga-align") }
@@ -238,6 +242,7 @@ struct SchemeOptions: ParsableArguments {
         switch name {
         case .consensus: return "consensus" + (gamma.map { " γ = \($0)" } ?? "")
         case .sga: return "sga" + (lambda.map { " λ = \($0)" } ?? "")
+        case .la: return "la" + (alpha.map { " α = \($0)" } ?? "")
         case .extragradient: return "extragradient" + (extrapolationStep.map { " η = \($0)" } ?? "")
         case .optimistic: return "optimistic" + (pastWeight.map { " b = \($0)" } ?? "")
         default: return name.rawValue
@@ -250,6 +255,7 @@ struct SchemeOptions: ParsableArguments {
         switch name {
         case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
+        case .la: f = [("alpha", .optional(alpha))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
         case .optimistic: f = [("past_weight", .number(pastWeight ?? 1))]
         case .altga: f = [("substeps", substeps.map { .string($0) } ?? .null), ("inner_tolerance", .optional(innerTolerance))]
@@ -317,6 +323,7 @@ struct SchemeOptions: ParsableArguments {
         knobs.adaptiveTolerances = (rtol, atol)
         knobs.lambda = lambda
         knobs.sgaAlign = sgaAlign
+        knobs.alpha = alpha
         knobs.extrapolationStep = extrapolationStep
         knobs.pastWeight = pastWeight
         knobs.substeps = try substeps.map { text in
@@ -348,7 +355,7 @@ struct SchemeOptions: ParsableArguments {
     /// The knobs that belong to some schemes only (flag names without the dashes): `make` refuses
     /// them for another scheme, sweeps pass a constant one only to the schemes that have it.
     static let knobOwners: [(key: String, owners: Set<SchemeName>)] = [
-        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]),
+        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la]),
         ("extrapolation-step", [.extragradient]), ("past-weight", [.optimistic]), ("substeps", [.altga]), ("inner-tolerance", [.altga]),
         ("implicit-metric", [.implicitEuler, .implicitMidpoint, .trapezoidal]),
     ]
@@ -356,7 +363,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -390,6 +397,8 @@ struct SchemeOptions: ParsableArguments {
         case .extragradient: return .extragradient(extrapolationStep: extrapolationStep)
         case .optimistic: return .optimistic(pastWeight: pastWeight ?? 1)
         case .sga: return .sga(lambda: lambda!, align: sgaAlign)
+        case .hgd: return .hgd
+        case .la: return .la(alpha: alpha!)
         case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
         }
     }
@@ -463,6 +472,7 @@ extension SchemeConfiguration {
         switch self {
         case let .consensus(g, onD, d): return [("gamma", .number(g)), ("consensus_on", .string(onD ? "discriminator" : "all")), ("debias", .string(d.rawValue))]
         case let .sga(l, a): return [("lambda", .number(l)), ("sga_align", .bool(a))]
+        case let .la(a): return [("alpha", .number(a))]
         case let .extragradient(e): return [("extrapolation_step", .optional(e))]
         case let .optimistic(b): return [("past_weight", .number(b))]
         case let .altga(s, t): return [("substeps", s.map { .string($0.map(String.init).joined(separator: ",")) } ?? .null), ("inner_tolerance", .optional(t))]
@@ -473,7 +483,7 @@ extension SchemeConfiguration {
                     ("krylov_dimension", .int(c.krylovDimension)), ("forcing", .string(c.forcing)), ("line_search", .string(c.lineSearch ? "on" : "off")),
                     ("predictor", .bool(c.predictor)), ("newton_iterations", c.newtonIterations.map { .int($0) } ?? .null),
                     ("krylov_iterations", c.krylovIterations.map { .int($0) } ?? .null)]
-        case .simga, .heun, .rk4: return []
+        case .simga, .heun, .rk4, .hgd: return []
         }
     }
 }

@@ -28,6 +28,9 @@ struct SpectrumCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Also find SGA's largest stable step for this λ ≥ 0.")
     var lambda: Double?
 
+    @Option(parsing: .unconditional, help: "Also find LA's largest stable step for this look-ahead α ≥ 0.")
+    var alpha: Double?
+
     @Option(name: .customLong("extrapolation-step"), parsing: .unconditional, help: "Extragradient's look-ahead step η for its stable step (default: η = h).")
     var extrapolationStep: Double?
 
@@ -98,9 +101,10 @@ struct SpectrumCommand: ParsableCommand {
         var sets: [(String, StableSet)] = []
         var skipped: [(name: String, why: String)] = []
         for name in SchemeName.fixedStep {
-            if name == .consensus && gamma == nil || name == .sga && lambda == nil { continue }
+            if name == .consensus && gamma == nil || name == .sga && lambda == nil || name == .la && alpha == nil { continue }
             var knobs = SchemeName.Knobs(gamma: gamma)
             knobs.lambda = lambda
+            knobs.alpha = alpha
             knobs.extrapolationStep = extrapolationStep
             knobs.pastWeight = pastWeight
             // With --optimizer momentum each scheme's 2n × 2n map (AltGA: Gidel et al.'s).

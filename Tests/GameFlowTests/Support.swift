@@ -52,6 +52,7 @@ let allSchemeNames = SchemeName.allCases
 func makeScheme(_ name: SchemeName, gamma: Double = 0.3, rootTolerance: Double = 1e-13) throws -> any Scheme {
     var knobs = SchemeName.Knobs(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50)
     knobs.lambda = gamma
+    knobs.alpha = gamma
     return try name.make(knobs)
 }
 

@@ -12,6 +12,10 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case heun, rk4, extragradient, optimistic
     /// Symplectic gradient adjustment (Balduzzi et al. 2018).
     case sga
+    /// Hamiltonian gradient descent: x − h·v′ᵀv (`HGD`).
+    case hgd
+    /// LA, the look-ahead gradient (Letcher et al. 2019): v + α·J_off·v (`LookAheadGradient`).
+    case la
     /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
     case rkf45, rkck, rk8pd
 
@@ -41,6 +45,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var lambda: Double?
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
         public var sgaAlign = false
+        /// LA's look-ahead α (required for la).
+        public var alpha: Double?
 
         /// Knobs with these values and the others at their defaults.
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
@@ -94,6 +100,10 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .sga:
             guard let l = knobs.lambda else { throw GameFlowError.invalidInput("sga needs --lambda λ (λ ≥ 0)") }
             return try SGA(lambda: l, align: knobs.sgaAlign)
+        case .hgd: return HGD()
+        case .la:
+            guard let a = knobs.alpha else { throw GameFlowError.invalidInput("la needs --alpha α (α ≥ 0)") }
+            return try LookAheadGradient(alpha: a)
         case .rkf45, .rkck, .rk8pd:
             return try AdaptiveRK(method: FlowMethod(rawValue: rawValue)!, relativeTolerance: knobs.adaptiveTolerances.relative,
                                   absoluteTolerance: knobs.adaptiveTolerances.absolute)

@@ -249,6 +249,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     case extragradient(extrapolationStep: Double?)
     case optimistic(pastWeight: Double)
     case sga(lambda: Double, align: Bool)
+    case hgd
+    case la(alpha: Double)
     case adaptive(FlowMethod, rtol: Double, atol: Double)
 
     /// The root solve of an implicit scheme and whether it solves in the optimizer's metric.
@@ -309,6 +311,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .extragradient: return .extragradient
         case .optimistic: return .optimistic
         case .sga: return .sga
+        case .hgd: return .hgd
+        case .la: return .la
         case .adaptive(let m, _, _): return SchemeName(rawValue: m.rawValue)!
         }
     }
@@ -338,14 +342,15 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .extragradient(e): knobs.extrapolationStep = e
         case let .optimistic(b): knobs.pastWeight = b
         case let .sga(l, align): knobs.lambda = l; knobs.sgaAlign = align
+        case let .la(a): knobs.alpha = a
         case let .adaptive(_, rtol, atol): knobs.adaptiveTolerances = (rtol, atol)
-        case .simga, .heun, .rk4: break
+        case .simga, .heun, .rk4, .hgd: break
         }
         return try name.make(knobs)
     }
 
     private enum Keys: String, CodingKey {
-        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, rtol, atol
+        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, rtol, atol
     }
 
     public init(from decoder: Decoder) throws {
@@ -367,6 +372,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .extragradient: self = .extragradient(extrapolationStep: try c.decodeIfPresent(Double.self, forKey: .extrapolationStep))
         case .optimistic: self = .optimistic(pastWeight: try c.decode(Double.self, forKey: .pastWeight))
         case .sga: self = .sga(lambda: try c.decode(Double.self, forKey: .lambda), align: try c.decode(Bool.self, forKey: .align))
+        case .hgd: self = .hgd
+        case .la: self = .la(alpha: try c.decode(Double.self, forKey: .alpha))
         case .rkf45, .rkck, .rk8pd:
             self = .adaptive(FlowMethod(rawValue: raw)!, rtol: try c.decode(Double.self, forKey: .rtol), atol: try c.decode(Double.self, forKey: .atol))
         }
@@ -382,8 +389,9 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .extragradient(e): try c.encodeIfPresent(e, forKey: .extrapolationStep)
         case let .optimistic(b): try c.encode(b, forKey: .pastWeight)
         case let .sga(l, a): try c.encode(l, forKey: .lambda); try c.encode(a, forKey: .align)
+        case let .la(a): try c.encode(a, forKey: .alpha)
         case let .adaptive(_, r, a): try c.encode(r, forKey: .rtol); try c.encode(a, forKey: .atol)
-        case .simga, .heun, .rk4: break
+        case .simga, .heun, .rk4, .hgd: break
         }
     }
 }
