@@ -271,3 +271,98 @@ const char *gf_kinsol_flag_name(int flag) {
     default: return "unknown KINSOL flag";
     }
 }
+
+/* ---- SPGMR alone ---- */
+
+struct gf_spgmr {
+    long n;
+    SUNContext context;
+    N_Vector x, b;
+    SUNLinearSolver linear;
+    gf_atimes_fn atimes;
+    void *user;
+};
+
+static int atimes_fn(void *data, N_Vector v, N_Vector z) {
+    gf_spgmr *s = data;
+    return s->atimes(DAT(v), DAT(z), s->user) == 0 ? 0 : -1;   /* negative: unrecoverable */
+}
+
+gf_spgmr *gf_spgmr_create(long n, int krylov_dimension, int max_restarts, char *error, size_t error_length) {
+    if (n < 1 || krylov_dimension < 1 || max_restarts < 0) {
+        snprintf(error, error_length, "SPGMR needs a system of size ≥ 1, a Krylov dimension ≥ 1 and restarts ≥ 0 (got %ld, %d, %d)",
+                 n, krylov_dimension, max_restarts);
+        return NULL;
+    }
+    gf_spgmr *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(error, error_length, "out of memory for the SPGMR solver"); return NULL; }
+    s->n = n;
+    const char *step = "SUNContext_Create";
+    if (SUNContext_Create(NULL, &s->context) != 0) goto fail;
+    step = "N_VNew_Serial";
+    s->x = N_VNew_Serial((sunindextype)n, s->context);
+    if (!s->x) goto fail;
+    use_fast_ops(s->x);
+    s->b = N_VClone(s->x);
+    if (!s->b) goto fail;
+    step = "SUNLinSol_SPGMR";
+    s->linear = SUNLinSol_SPGMR(s->x, SUN_PREC_NONE, krylov_dimension, s->context);
+    if (!s->linear) goto fail;
+    step = "SUNLinSol_SPGMRSetMaxRestarts";
+    if (SUNLinSol_SPGMRSetMaxRestarts(s->linear, max_restarts) != SUNLS_SUCCESS) goto fail;
+    step = "SUNLinSolSetATimes";
+    if (SUNLinSolSetATimes(s->linear, s, atimes_fn) != SUNLS_SUCCESS) goto fail;
+    step = "SUNLinSolInitialize";
+    if (SUNLinSolInitialize(s->linear) != SUNLS_SUCCESS) goto fail;
+    return s;
+fail:
+    snprintf(error, error_length, "SPGMR set-up failed at %s (size %ld, Krylov dimension %d; out of memory?)", step, n, krylov_dimension);
+    gf_spgmr_free(s);
+    return NULL;
+}
+
+void gf_spgmr_free(gf_spgmr *s) {
+    if (!s) return;
+    if (s->linear) SUNLinSolFree(s->linear);
+    if (s->b) N_VDestroy(s->b);
+    if (s->x) N_VDestroy(s->x);
+    if (s->context) SUNContext_Free(&s->context);
+    free(s);
+}
+
+int gf_spgmr_solve(gf_spgmr *s, gf_atimes_fn atimes, void *context, const double *b, double *x,
+                   double tolerance, gf_spgmr_result *r) {
+    memset(r, 0, sizeof *r);
+    if (!(tolerance > 0) || !isfinite(tolerance)) { r->flag = -100; return r->flag; }
+    s->atimes = atimes; s->user = context;
+    memcpy(DAT(s->b), b, (size_t)s->n * sizeof(double));
+    op_const(0.0, s->x);
+    SUNLinSolSetZeroGuess(s->linear, SUNTRUE);
+    int flag = SUNLinSolSetup(s->linear, NULL);
+    if (flag == SUNLS_SUCCESS) flag = SUNLinSolSolve(s->linear, NULL, s->x, s->b, tolerance);
+    memcpy(x, DAT(s->x), (size_t)s->n * sizeof(double));
+    r->flag = flag;
+    r->iterations = SUNLinSolNumIters(s->linear);
+    r->residual_norm = SUNLinSolResNorm(s->linear);
+    return flag;
+}
+
+const char *gf_spgmr_flag_name(int flag) {
+    switch (flag) {
+    case 0: return "SUNLS_SUCCESS";
+    case -801: return "SUNLS_MEM_NULL";
+    case -802: return "SUNLS_ILL_INPUT";
+    case -803: return "SUNLS_MEM_FAIL";
+    case -804: return "SUNLS_ATIMES_NULL";
+    case -805: return "SUNLS_ATIMES_FAIL_UNREC";
+    case -810: return "SUNLS_GS_FAIL";
+    case -811: return "SUNLS_QRSOL_FAIL";
+    case -812: return "SUNLS_VECTOROP_ERR";
+    case 801: return "SUNLS_RES_REDUCED";
+    case 802: return "SUNLS_CONV_FAIL";
+    case 803: return "SUNLS_ATIMES_FAIL_REC";
+    case 807: return "SUNLS_QRFACT_FAIL";
+    case -100: return "tolerance out of range";
+    default: return "unknown SUNDIALS linear solver flag";
+    }
+}

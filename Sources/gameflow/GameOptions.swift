@@ -157,8 +157,11 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("sga-align"), help: "SGA: choose λ's sign each step by Balduzzi et al.'s alignment rule.")
     var sgaAlign = false
 
-    @Option(parsing: .unconditional, help: "LA: the opponents' look-ahead step α ≥ 0 in v + α·J_off·v (required for la).")
+    @Option(parsing: .unconditional, help: "LA, LOLA: the opponents' look-ahead step α ≥ 0 (LA: v + α·J_off·v; required for la and lola).")
     var alpha: Double?
+
+    @Option(name: .customLong("linear-tolerance"), help: "rosenbrock-euler, cgd: GMRES's relative residual tolerance ‖v − (I − hJ̃)d‖/‖v‖ (default 1e-10).")
+    var linearTolerance: Double?
 
     @Option(help: "AltGA: sub-steps per player per outer step, comma-separated in the game's player order (e.g. 5,1: five discriminator steps per generator step when the discriminator is listed first); each sub-step draws its own minibatch.")
     var substeps: String?
@@ -187,7 +190,7 @@ struct SchemeOptions: ParsableArguments {
     @Option(name: .customLong("root-stall-tolerance"), parsing: .unconditional, help: "Implicit schemes: accept a solve that stalls short of --root-tolerance (ReLU kinks) once max|z − x − h·v(z)| ≤ this × max|z − x|, counted as root_stalls; 0 never accepts.")
     var rootStallTolerance: Double = 0.1
 
-    @Option(name: .customLong("krylov-dimension"), parsing: .unconditional, help: "Newton–Krylov: GMRES iterations per Newton iteration at most.")
+    @Option(name: .customLong("krylov-dimension"), parsing: .unconditional, help: "Newton–Krylov, rosenbrock-euler, cgd: GMRES iterations per Newton iteration (between restarts) at most.")
     var krylovDimension: Int = 50
 
     @Option(name: .customLong("forcing"), help: "Newton–Krylov: forcing term of the inexact Newton condition, ew2 (Eisenstat–Walker choice 2, the default), ew1 (choice 1: one more JVP per Newton iteration) or a constant η in (0, 1].")
@@ -223,6 +226,7 @@ struct SchemeOptions: ParsableArguments {
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if let l = alpha { a += ["--alpha", "\(l)"] }
+        if let t = linearTolerance { a += ["--linear-tolerance", "\(t)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
         if debias != "none" { a += ["--debias", debias] }
         if sgaAlign { a.append("--sga-align") }
@@ -242,7 +246,7 @@ struct SchemeOptions: ParsableArguments {
         switch name {
         case .consensus: return "consensus" + (gamma.map { " γ = \($0)" } ?? "")
         case .sga: return "sga" + (lambda.map { " λ = \($0)" } ?? "")
-        case .la: return "la" + (alpha.map { " α = \($0)" } ?? "")
+        case .la, .lola: return name.rawValue + (alpha.map { " α = \($0)" } ?? "")
         case .extragradient: return "extragradient" + (extrapolationStep.map { " η = \($0)" } ?? "")
         case .optimistic: return "optimistic" + (pastWeight.map { " b = \($0)" } ?? "")
         default: return name.rawValue
@@ -255,7 +259,8 @@ struct SchemeOptions: ParsableArguments {
         switch name {
         case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
-        case .la: f = [("alpha", .optional(alpha))]
+        case .la, .lola: f = [("alpha", .optional(alpha))]
+        case .rosenbrockEuler, .cgd: f = [("linear_tolerance", .number(linearTolerance ?? 1e-10)), ("krylov_dimension", .int(krylovDimension))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
         case .optimistic: f = [("past_weight", .number(pastWeight ?? 1))]
         case .altga: f = [("substeps", substeps.map { .string($0) } ?? .null), ("inner_tolerance", .optional(innerTolerance))]
@@ -301,8 +306,9 @@ struct SchemeOptions: ParsableArguments {
     func make(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner? = nil,
               discriminator: Int? = nil) throws -> any Scheme {
         if !allowUnusedGamma {
-            for (key, owner) in Self.knobOwners where owner.count == 1 && givenKnobs.contains(key) && !owner.contains(name) {
-                throw GameFlowError.invalidInput("--\(key) applies only to --scheme \(owner.first!.rawValue)")
+            for (key, owner) in Self.knobOwners where givenKnobs.contains(key) && !owner.contains(name) {
+                let names = owner.map(\.rawValue).sorted()
+                throw GameFlowError.invalidInput("--\(key) applies only to --scheme " + (names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " and " + names.last!))
             }
         }
         let implicit = try implicitOptions()
@@ -324,6 +330,7 @@ struct SchemeOptions: ParsableArguments {
         knobs.lambda = lambda
         knobs.sgaAlign = sgaAlign
         knobs.alpha = alpha
+        if let t = linearTolerance { knobs.linearTolerance = t }
         knobs.extrapolationStep = extrapolationStep
         knobs.pastWeight = pastWeight
         knobs.substeps = try substeps.map { text in
@@ -355,7 +362,7 @@ struct SchemeOptions: ParsableArguments {
     /// The knobs that belong to some schemes only (flag names without the dashes): `make` refuses
     /// them for another scheme, sweeps pass a constant one only to the schemes that have it.
     static let knobOwners: [(key: String, owners: Set<SchemeName>)] = [
-        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la]),
+        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la, .lola]), ("linear-tolerance", [.rosenbrockEuler, .cgd]),
         ("extrapolation-step", [.extragradient]), ("past-weight", [.optimistic]), ("substeps", [.altga]), ("inner-tolerance", [.altga]),
         ("implicit-metric", [.implicitEuler, .implicitMidpoint, .trapezoidal]),
     ]
@@ -363,7 +370,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("linear-tolerance", linearTolerance != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -399,6 +406,8 @@ struct SchemeOptions: ParsableArguments {
         case .sga: return .sga(lambda: lambda!, align: sgaAlign)
         case .hgd: return .hgd
         case .la: return .la(alpha: alpha!)
+        case .lola: return .lola(alpha: alpha!)
+        case .rosenbrockEuler, .cgd: return .linearlyImplicit(name, linearTolerance: linearTolerance ?? 1e-10, krylovDimension: krylovDimension)
         case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
         }
     }
@@ -416,6 +425,17 @@ struct OptimizerOptions: ParsableArguments {
 
     @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
     var momentumForm: String = "polyak"
+
+    @Option(help: "Lookahead k,α around the scheme and its optimizer: every k steps slow ← slow + α(fast − slow), fast ← slow (e.g. 5,0.5).")
+    var lookahead: String?
+
+    /// `--lookahead`, checked (nil when not given).
+    func lookaheadConfiguration() throws -> LookaheadConfiguration? {
+        guard let text = lookahead else { return nil }
+        let c = try LookaheadConfiguration.parse(text)
+        _ = try c.wrap(SimGA())   // k's and α's ranges, checked
+        return c
+    }
 
     /// The optimizer as a configuration.
     func configuration() throws -> OptimizerConfiguration {
@@ -451,18 +471,21 @@ struct OptimizerOptions: ParsableArguments {
     /// `base` with the optimizer: RMSProp/Adam around it (unless an implicit scheme solves in
     /// the optimizer's metric itself), or momentum.
     func wrap(_ base: any Scheme, solvesInMetric: Bool = false, stepScale: StepScale? = nil) throws -> any Scheme {
-        try configuration().wrap(base, solvesInMetric: solvesInMetric, stepScale: stepScale)
+        let s = try configuration().wrap(base, solvesInMetric: solvesInMetric, stepScale: stepScale)
+        return try lookaheadConfiguration()?.wrap(s) ?? s
     }
 
     /// These options as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
         ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm] } ?? [])
+            + (lookahead.map { ["--lookahead", $0] } ?? [])
     }
 
     /// summary.json fields (none without an optimizer, so plain runs keep their summary).
     var summaryFields: [(String, JSON)] {
-        optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
-                                    ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)]
+        (optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
+                                     ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)])
+            + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))])
     }
 }
 
@@ -472,7 +495,8 @@ extension SchemeConfiguration {
         switch self {
         case let .consensus(g, onD, d): return [("gamma", .number(g)), ("consensus_on", .string(onD ? "discriminator" : "all")), ("debias", .string(d.rawValue))]
         case let .sga(l, a): return [("lambda", .number(l)), ("sga_align", .bool(a))]
-        case let .la(a): return [("alpha", .number(a))]
+        case let .la(a), let .lola(a): return [("alpha", .number(a))]
+        case let .linearlyImplicit(_, t, k): return [("linear_tolerance", .number(t)), ("krylov_dimension", .int(k))]
         case let .extragradient(e): return [("extrapolation_step", .optional(e))]
         case let .optimistic(b): return [("past_weight", .number(b))]
         case let .altga(s, t): return [("substeps", s.map { .string($0.map(String.init).joined(separator: ",")) } ?? .null), ("inner_tolerance", .optional(t))]

@@ -77,13 +77,14 @@ struct Run: ParsableCommand {
         let discriminator = game.discriminatorPlayer
         let chosen = try optimizerOptions.wrap(try knobs.make(name, metric: metric, discriminator: discriminator),
                                                solvesInMetric: knobs.solvesInMetric(name))
-        let configuration = try gameOptions.source().map { source in
+        var configuration = try gameOptions.source().map { source in
             GameRunConfiguration(game: source, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
                                  stepScale: try gameOptions.field.stepScale()?.factors,
                                  scheme: try knobs.configuration(name, metric: metric, discriminator: discriminator ?? 0),
                                  optimizer: try optimizerOptions.configuration(), step: step, steps: steps, tolerance: tolerance,
                                  divergenceBound: divergenceBound)
         }
+        configuration?.lookahead = try optimizerOptions.lookaheadConfiguration()
         return (game, start, chosen, name, step, steps, configuration)
     }
 

@@ -28,7 +28,7 @@ struct SpectrumCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Also find SGA's largest stable step for this λ ≥ 0.")
     var lambda: Double?
 
-    @Option(parsing: .unconditional, help: "Also find LA's largest stable step for this look-ahead α ≥ 0.")
+    @Option(parsing: .unconditional, help: "Also find LA's (and, on games with utility gradients, LOLA's) largest stable step for this look-ahead α ≥ 0.")
     var alpha: Double?
 
     @Option(name: .customLong("extrapolation-step"), parsing: .unconditional, help: "Extragradient's look-ahead step η for its stable step (default: η = h).")
@@ -90,6 +90,9 @@ struct SpectrumCommand: ParsableCommand {
             throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(h))")
         }
 
+        if optimizerOptions.lookahead != nil {
+            throw GameFlowError.invalidInput("spectrum analyses one-step maps: --lookahead moves the slow weights every k steps; analyse the base scheme")
+        }
         if try optimizerOptions.preconditioner() != nil {
             throw GameFlowError.invalidInput("spectrum analyses linear step maps: --optimizer \(optimizerOptions.optimizer) has none (its metric changes with the state); use --optimizer none or momentum")
         }
@@ -101,13 +104,17 @@ struct SpectrumCommand: ParsableCommand {
         var sets: [(String, StableSet)] = []
         var skipped: [(name: String, why: String)] = []
         for name in SchemeName.fixedStep {
-            if name == .consensus && gamma == nil || name == .sga && lambda == nil || name == .la && alpha == nil { continue }
+            if name == .consensus && gamma == nil || name == .sga && lambda == nil || (name == .la || name == .lola) && alpha == nil { continue }
             var knobs = SchemeName.Knobs(gamma: gamma)
             knobs.lambda = lambda
             knobs.alpha = alpha
             knobs.extrapolationStep = extrapolationStep
             knobs.pastWeight = pastWeight
             // With --optimizer momentum each scheme's 2n × 2n map (AltGA: Gidel et al.'s).
+            if !name.hasLinearizedStepMap {
+                skipped.append((name.rawValue, "not computed: its linearised step map needs third derivatives of the utilities"))
+                continue
+            }
             let plain = try name.make(knobs)
             let scheme = try momentum.map { try withMomentum(plain, form: $0.form, weight: $0.weight) } ?? plain
             // Schemes without a stability function (AltGA, optimistic, consensus) are scanned on

@@ -199,6 +199,7 @@ struct Train: ParsableCommand {
         c.fidSamples = fidSamples
         c.spectrumEvery = spectrumEvery
         c.spectrumTop = top
+        c.lookahead = try optimizerOptions.lookaheadConfiguration()
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {

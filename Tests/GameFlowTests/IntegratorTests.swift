@@ -253,6 +253,12 @@ final class Marker {}
         try check(Preconditioned(try Consensus(gamma: 10), method: .standardAdam))
         try check(Preconditioned(SimGA(), method: .referenceRMSProp))
         try check(RK4())
+        try check(HGD())
+        try check(try LookAheadGradient(alpha: 0.5))
+        try check(Preconditioned(try LinearlyImplicit(.cgd), method: .referenceRMSProp))
+        try check(try LinearlyImplicit(.rosenbrockEuler))
+        // Lookahead: 8 = 2·3 + 2 steps, so the checkpoint falls inside a cycle.
+        try check(try Lookahead(Preconditioned(SimGA(), method: .referenceRMSProp), k: 3, alpha: 0.5))
     }
 
     @Test("Dropping the carried state changes the continuation (so the test above can fail)")

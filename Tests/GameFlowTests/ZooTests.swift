@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import Testing
 @testable import GameFlow
 
@@ -64,5 +65,112 @@ import Testing
         let la = try solve(game, scheme: try LookAheadGradient(alpha: 0.4), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 50))
         let cons = try solve(game, scheme: try Consensus(gamma: 0.4), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 50))
         #expect(maxRelativeDifference(la.finalState, cons.finalState) < 1e-10)
+    }
+
+    @Test("CGD on f = αxy, η = h = 0.2 (the CGD paper's Figure 2): every step contracts by 1/√(1 + η²α²) (1e-9)",
+          arguments: [1.0, 3.0, 6.0])
+    func cgdOnBilinear(alpha: Double) throws {
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [alpha]))
+        let scheme = try LinearlyImplicit(.cgd)
+        var x = [0.9, -0.4]
+        for _ in 0..<5 {
+            let next = try oneStep(game, scheme, from: x, h: 0.2)
+            #expect(relativeError(norm2(next) / norm2(x), 1 / (1 + 0.04 * alpha * alpha).squareRoot()) < 1e-9)
+            x = next
+        }
+    }
+
+    @Test("Affine game with non-zero diagonal blocks: cgd is x + h(I − hJ_off)⁻¹(Mx + b), rosenbrock-euler (I − hM)⁻¹(x + hb) (1e-9)")
+    func linearlyImplicitOnAffine() throws {
+        let (game, m, b) = try Self.game()
+        var off = m
+        for block in game.players { for i in block { for j in block { off[i, j] = 0 } } }
+        var rng = SeededGenerator(seed: 8)
+        let x = randomVector(6, &rng)
+        for h in [0.05, 0.3, 2.0] {
+            let v = zip(Self.apply(m, x), b).map { $0 + $1 }
+            var a = Matrix.identity(6), shifted = Matrix.identity(6)
+            for i in 0..<6 { for j in 0..<6 { a[i, j] -= h * off[i, j]; shifted[i, j] -= h * m[i, j] } }
+            let d = try a.solve(v)
+            let cgd = try oneStep(game, try LinearlyImplicit(.cgd), from: x, h: h)
+            #expect(maxRelativeDifference(cgd, (0..<6).map { x[$0] + h * d[$0] }) < 1e-9, "cgd h \(h)")
+            let re = try oneStep(game, try LinearlyImplicit(.rosenbrockEuler), from: x, h: h)
+            let expected = try shifted.solve((0..<6).map { x[$0] + h * b[$0] })
+            #expect(maxRelativeDifference(re, expected) < 1e-9, "rosenbrock-euler h \(h)")
+        }
+    }
+
+    @Test("The linearly implicit schemes' step matrices are their runs' (n JVP-free closed forms against steps on basis vectors)")
+    func linearlyImplicitStepMatrices() throws {
+        let (game, m, _) = try Self.game()
+        let linear = try AffineGame(M: m, b: [Double](repeating: 0, count: 6), playerSizes: [2, 1, 3])
+        for variant in [LinearlyImplicit.Variant.cgd, .rosenbrockEuler] {
+            let scheme = try LinearlyImplicit(variant)
+            let closed = try scheme.linearizedStepMatrix(jacobian: m, players: game.players, h: 0.4)
+            let measured = try stepMatrix(linear, scheme, h: 0.4)
+            #expect(maxRelativeDifference(closed.storage, measured.storage) < 1e-9, "\(variant)")
+        }
+    }
+
+    @Test("LOLA on a random bilinear game takes consensus's steps with γ = 2α; on games without utility gradients it is refused in one line")
+    func lolaOnBilinear() throws {
+        let game = try BilinearGame.random(rows: 4, columns: 3, seed: 9)
+        var rng = SeededGenerator(seed: 1)
+        let x0 = randomVector(game.dimension, &rng)
+        let lola = try solve(game, scheme: try LOLA(alpha: 0.3), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 40))
+        let cons = try solve(game, scheme: try Consensus(gamma: 0.6), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 40))
+        #expect(maxRelativeDifference(lola.finalState, cons.finalState) < 1e-12)
+        let (affine, _, _) = try Self.game()
+        #expect(throws: GameFlowError.self) { try solve(affine, scheme: try LOLA(alpha: 0.3), from: [Double](repeating: 0, count: 6), options: SolveOptions(stepSize: 0.1, maxSteps: 1)) }
+    }
+
+    @Test("LOLA's shaping term on a general-sum game equals central differences of the utilities' look-ahead (Dirac-GAN with R1)")
+    func lolaShaping() throws {
+        // Player i's LOLA gradient is ∇_i of u_i(x_i, x_j + α·v_j(x)) at α → first order:
+        // v_i + α(∂_j v_i·v_j + (∂_i v_j)ᵀ∇_j u_i). Check the full w against finite differences
+        // of that composite utility (with x_j's look-ahead a function of x_i too).
+        let game = try DiracGAN(r1: 0.7), x = [0.6, -0.9], alpha = 1e-3, h = 1.0
+        // u_G = −f(θψ), u_D = f(θψ) − (γ/2)ψ², f(t) = log σ(t) = −softplus(−t) (f′(t) = σ(−t)).
+        func u(_ p: Int, _ y: [Double]) -> Double {
+            let t = y[0] * y[1], f = -(t < 0 ? -t + log1p(exp(t)) : log1p(exp(-t)))
+            return p == 0 ? -f : f - 0.5 * game.r1 * y[1] * y[1]
+        }
+        func lookAheadUtility(_ p: Int, _ y: [Double]) -> Double {
+            let v = game.vectorField(at: y)
+            var z = y
+            let j = 1 - p
+            z[j] += alpha * v[j]
+            return u(p, z)
+        }
+        var expected = [0.0, 0.0]
+        let e = 1e-6
+        for p in 0..<2 {
+            var a = x, b = x
+            a[p] += e; b[p] -= e
+            expected[p] = (lookAheadUtility(p, a) - lookAheadUtility(p, b)) / (2 * e)
+        }
+        let next = try oneStep(game, try LOLA(alpha: alpha), from: x, h: h)
+        let w = [next[0] - x[0], next[1] - x[1]]
+        // First order in α: the difference is O(α²).
+        #expect(maxRelativeDifference(w, expected) < 1e-5, "\(w) vs \(expected)")
+    }
+
+    @Test("Lookahead around SimGA on f = σφθ: each cycle of k steps scales ‖x‖ by |1 − α + α(1 + ihσ)ᵏ| (1e-12)",
+          arguments: [(5, 0.5, 0.3, 1.0), (10, 0.2, 0.1, 2.0), (1, 1.0, 0.4, 1.0), (6, 0.8, 0.25, 1.5)])
+    func lookaheadCycles(k: Int, alpha: Double, h: Double, sigma: Double) throws {
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        let scheme = try Lookahead(SimGA(), k: k, alpha: alpha)
+        var power = Complex<Double>(1, 0)
+        for _ in 0..<k { power = power * Complex(1, h * sigma) }
+        let factor = (Complex(1 - alpha, 0) + Complex(alpha, 0) * power).length
+        let x0 = [0.6, -1.1]
+        var integrator = try Integrator(game: game, scheme: scheme, initialState: x0, options: SolveOptions(stepSize: h, maxSteps: 3 * k))
+        var previous = norm2(x0)
+        for _ in 0..<3 {
+            for _ in 0..<k { integrator.step() }
+            let now = norm2(integrator.state)
+            #expect(relativeError(now / previous, factor) < 1e-12, "k \(k) α \(alpha)")
+            previous = now
+        }
     }
 }

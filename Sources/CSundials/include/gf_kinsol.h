@@ -1,7 +1,7 @@
 #ifndef GF_KINSOL_H
 #define GF_KINSOL_H
-/* The one place GameFlow touches SUNDIALS: KINSOL's matrix-free Newton–Krylov solver (SPGMR)
-   behind a small C interface, so no SUNDIALS type reaches Swift. KINSOL's error handler is
+/* The one place GameFlow touches SUNDIALS: KINSOL's matrix-free Newton–Krylov solver (SPGMR),
+   and SPGMR alone for linear systems, behind a small C interface, so no SUNDIALS type reaches Swift. KINSOL's error handler is
    replaced by one that records the message (nothing is printed), every setter gets values
    checked here first (KINSOL prints on bad optional inputs even with a handler), and the
    serial N_Vector's operations are replaced by optimised loops (Debian's SUNDIALS is built
@@ -40,5 +40,28 @@ int gf_kinsol_solve(gf_kinsol *solver, double *w, const gf_kinsol_settings *sett
 void gf_kinsol_free(gf_kinsol *solver);
 /* KINSOL's name for a return flag ("KIN_LINESEARCH_NONCONV", …), from a table of our own. */
 const char *gf_kinsol_flag_name(int flag);
+
+/* ---- SPGMR alone: A·x = b for a matrix-free A (the linearly implicit schemes) ---- */
+
+/* A·u into out; 0 on success, nonzero if it cannot be evaluated. */
+typedef int (*gf_atimes_fn)(const double *u, double *out, void *context);
+
+typedef struct {
+    int flag;                 /* SUNLinSolSolve's return flag (0: converged) */
+    long iterations;          /* Krylov iterations (each one A·u) */
+    double residual_norm;     /* ‖b − A·x‖₂ at return */
+} gf_spgmr_result;
+
+typedef struct gf_spgmr gf_spgmr;
+
+/* NULL on failure, with the reason in `error`. `krylov_dimension` ≥ 1, `max_restarts` ≥ 0. */
+gf_spgmr *gf_spgmr_create(long n, int krylov_dimension, int max_restarts, char *error, size_t error_length);
+/* Solves A·x = b from x = 0 until ‖b − A·x‖₂ ≤ tolerance (> 0); x (length n) holds the last
+   iterate on return. Returns -100 (without calling SUNDIALS) for a tolerance out of range. */
+int gf_spgmr_solve(gf_spgmr *solver, gf_atimes_fn atimes, void *context, const double *b, double *x,
+                   double tolerance, gf_spgmr_result *result);
+void gf_spgmr_free(gf_spgmr *solver);
+/* SUNDIALS' name for a linear solver's return flag ("SUNLS_RES_REDUCED", …). */
+const char *gf_spgmr_flag_name(int flag);
 
 #endif

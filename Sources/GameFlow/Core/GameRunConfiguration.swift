@@ -35,6 +35,8 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
     public var tolerance: Double?
     /// Stop diverged once max |xᵢ| exceeds this.
     public var divergenceBound: Double
+    /// Lookahead around the scheme and its optimizer (nil: none).
+    public var lookahead: LookaheadConfiguration?
 
     /// A configuration from its parts.
     public init(game: GameSource, initialState: [Double], nkPenalty: Double?, stepScale: [Double]?, scheme: SchemeConfiguration,
@@ -73,7 +75,8 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
 
     /// The scheme with its optimizer, for a game whose discriminator is player `discriminator`.
     public func makeScheme(discriminator: Int) throws -> any Scheme {
-        try optimizer.wrap(try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner), solvesInMetric: scheme.solvesInMetric)
+        let s = try optimizer.wrap(try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner), solvesInMetric: scheme.solvesInMetric)
+        return try lookahead?.wrap(s) ?? s
     }
 
     /// The stopping rules and step size.

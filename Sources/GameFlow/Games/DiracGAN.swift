@@ -72,3 +72,15 @@ public struct DiracGAN: Game {
         out[1] = j01 * u[0] + j11 * u[1]
     }
 }
+
+extension DiracGAN: UtilityGradients {
+    /// G's utility −f(θψ) and D's f(θψ) − (γ/2)ψ² (R1 at the data point 0), f′(t) = σ(−t).
+    public func utilityGradient(player: Int, at x: [Double], step: Int, into g: inout [Double]) {
+        let theta = x[0], psi = x[1], a = Self.fPrime(theta * psi)
+        if player == 0 {
+            g[0] = -a * psi; g[1] = -a * theta
+        } else {
+            g[0] = a * psi; g[1] = a * theta - r1 * psi
+        }
+    }
+}

@@ -148,4 +148,16 @@ public struct Matrix: Sendable, Equatable {
         try GSL.check(gsl_linalg_LU_solve(m, p, b, z), "LU solve")
         return (0..<n).map { gsl_vector_get(z, $0) }
     }
+
+    /// Solves self · Z = rhs column by column (`solve(_:)`).
+    public func solve(columns rhs: Matrix) throws -> Matrix {
+        var z = Matrix(zeros: rows, rhs.columns)
+        var col = [Double](repeating: 0, count: rhs.rows)
+        for k in 0..<rhs.columns {
+            for i in 0..<rhs.rows { col[i] = rhs[i, k] }
+            let s = try solve(col)
+            for i in 0..<rows { z[i, k] = s[i] }
+        }
+        return z
+    }
 }

@@ -130,14 +130,7 @@ public struct ImplicitStage: Sendable, Equatable {
             a.storage[i] -= h * alpha * theta * j.storage[i]
             b.storage[i] += h * explicitPart * j.storage[i]
         }
-        var phi = Matrix(zeros: n, n)
-        var col = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            for i in 0..<n { col[i] = b[i, k] }
-            let s = try a.solve(col)
-            for i in 0..<n { phi[i, k] = s[i] }
-        }
-        return phi
+        return try a.solve(columns: b)
     }
 }
 

@@ -39,13 +39,8 @@ public struct LookAheadGradient: Scheme {
         let n = x.count
         for i in 0..<n { cache.e[i] = 0 }
         if alpha != 0 {
-            for block in context.game.players {
-                for i in 0..<n { cache.b[i] = 0 }
-                for i in block { cache.b[i] = cache.a[i] }
-                context.jacobianVectorProduct(x, cache.b, into: &cache.c)
-                // ∂_j v_i·v_j for every other player i: the JVP's entries outside block j.
-                for i in 0..<block.lowerBound { cache.e[i] += cache.c[i] }
-                for i in block.upperBound..<n { cache.e[i] += cache.c[i] }
+            addOffDiagonalProduct(cache.a, players: context.game.players, scale: 1, block: &cache.b, product: &cache.c, into: &cache.e) {
+                context.jacobianVectorProduct(x, $0, into: &$1)
             }
         }
         let k = h * alpha
@@ -55,5 +50,32 @@ public struct LookAheadGradient: Scheme {
             }
         }
         return .success
+    }
+}
+
+/// out += s·J_off·u, J_off = v′ without its diagonal player blocks: for each player k, the
+/// product v′·(u on block k, 0 elsewhere) (`jvp`) outside block k — one JVP per player.
+/// `block` and `product` are work buffers of length n.
+@inline(__always)
+func addOffDiagonalProduct(_ u: UnsafePointer<Double>, players: [Range<Int>], scale s: Double, block: inout [Double],
+                           product: inout [Double], into out: UnsafeMutablePointer<Double>, jvp: (_ u: [Double], _ out: inout [Double]) -> Void) {
+    let n = block.count
+    for range in players {
+        for i in 0..<n { block[i] = 0 }
+        for i in range { block[i] = u[i] }
+        jvp(block, &product)
+        for i in 0..<range.lowerBound { out[i] += s * product[i] }
+        for i in range.upperBound..<n { out[i] += s * product[i] }
+    }
+}
+
+/// `addOffDiagonalProduct` on arrays.
+@inline(__always)
+func addOffDiagonalProduct(_ u: [Double], players: [Range<Int>], scale s: Double, block: inout [Double], product: inout [Double],
+                           into out: inout [Double], jvp: (_ u: [Double], _ out: inout [Double]) -> Void) {
+    u.withUnsafeBufferPointer { us in
+        out.withUnsafeMutableBufferPointer { os in
+            addOffDiagonalProduct(us.baseAddress!, players: players, scale: s, block: &block, product: &product, into: os.baseAddress!, jvp: jvp)
+        }
     }
 }

@@ -16,6 +16,12 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case hgd
     /// LA, the look-ahead gradient (Letcher et al. 2019): v + α·J_off·v (`LookAheadGradient`).
     case la
+    /// LOLA in Letcher et al.'s form: LA plus the opponents' shaping term (`LOLA`).
+    case lola
+    /// One linear solve (I − hv′)d = v per step by GMRES (`LinearlyImplicit`).
+    case rosenbrockEuler = "rosenbrock-euler"
+    /// Competitive gradient descent (Schäfer & Anandkumar 2019): (I − hJ_off)d = v (`LinearlyImplicit`).
+    case cgd
     /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
     case rkf45, rkck, rk8pd
 
@@ -47,6 +53,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var sgaAlign = false
         /// LA's look-ahead α (required for la).
         public var alpha: Double?
+        /// The linearly implicit schemes' GMRES relative residual tolerance.
+        public var linearTolerance = 1e-10
 
         /// Knobs with these values and the others at their defaults.
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
@@ -66,6 +74,10 @@ public enum SchemeName: String, CaseIterable, Sendable {
     /// Whether the scheme chooses its own step size (`AdaptiveRK`): it has no fixed-h step map,
     /// so stability scans, orders in h and the fixed-h benchmarks leave it out.
     public var isAdaptive: Bool { self == .rkf45 || self == .rkck || self == .rk8pd }
+
+    /// Whether the scheme's step map linearised at a point follows from v′ there (LOLA's does not:
+    /// the derivative of its shaping term needs third derivatives of the utilities).
+    public var hasLinearizedStepMap: Bool { self != .lola }
 
     /// The schemes with a fixed step size h.
     public static var fixedStep: [SchemeName] { allCases.filter { !$0.isAdaptive } }
@@ -104,6 +116,12 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .la:
             guard let a = knobs.alpha else { throw GameFlowError.invalidInput("la needs --alpha α (α ≥ 0)") }
             return try LookAheadGradient(alpha: a)
+        case .lola:
+            guard let a = knobs.alpha else { throw GameFlowError.invalidInput("lola needs --alpha α (α ≥ 0)") }
+            return try LOLA(alpha: a)
+        case .rosenbrockEuler, .cgd:
+            return try LinearlyImplicit(LinearlyImplicit.Variant(rawValue: rawValue)!, linearTolerance: knobs.linearTolerance,
+                                        krylovDimension: knobs.implicit.krylovDimension)
         case .rkf45, .rkck, .rk8pd:
             return try AdaptiveRK(method: FlowMethod(rawValue: rawValue)!, relativeTolerance: knobs.adaptiveTolerances.relative,
                                   absoluteTolerance: knobs.adaptiveTolerances.absolute)

@@ -55,6 +55,8 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var spectrumEvery: Int?
     /// How many at each end (largest magnitude and rightmost; nil: 10).
     public var spectrumTop: Int?
+    /// Lookahead around the scheme and its optimizer (nil: none).
+    public var lookahead: LookaheadConfiguration?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
@@ -171,7 +173,8 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// themselves), for a GAN whose discriminator is player `discriminator`.
     public func makeScheme(discriminator: Int) throws -> any Scheme {
         let base = try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner)
-        return try optimizer.wrap(base, solvesInMetric: scheme.solvesInMetric, stepScale: try stepScaleValue())
+        let s = try optimizer.wrap(base, solvesInMetric: scheme.solvesInMetric, stepScale: try stepScaleValue())
+        return try lookahead?.wrap(s) ?? s
     }
 }
 
@@ -251,6 +254,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     case sga(lambda: Double, align: Bool)
     case hgd
     case la(alpha: Double)
+    case lola(alpha: Double)
+    case linearlyImplicit(SchemeName, linearTolerance: Double, krylovDimension: Int)
     case adaptive(FlowMethod, rtol: Double, atol: Double)
 
     /// The root solve of an implicit scheme and whether it solves in the optimizer's metric.
@@ -313,6 +318,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .sga: return .sga
         case .hgd: return .hgd
         case .la: return .la
+        case .lola: return .lola
+        case .linearlyImplicit(let n, _, _): return n
         case .adaptive(let m, _, _): return SchemeName(rawValue: m.rawValue)!
         }
     }
@@ -342,7 +349,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .extragradient(e): knobs.extrapolationStep = e
         case let .optimistic(b): knobs.pastWeight = b
         case let .sga(l, align): knobs.lambda = l; knobs.sgaAlign = align
-        case let .la(a): knobs.alpha = a
+        case let .la(a), let .lola(a): knobs.alpha = a
+        case let .linearlyImplicit(_, t, k): knobs.linearTolerance = t; knobs.implicit.krylovDimension = k
         case let .adaptive(_, rtol, atol): knobs.adaptiveTolerances = (rtol, atol)
         case .simga, .heun, .rk4, .hgd: break
         }
@@ -350,7 +358,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     }
 
     private enum Keys: String, CodingKey {
-        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, rtol, atol
+        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, linearTolerance, krylovDimension, rtol, atol
     }
 
     public init(from decoder: Decoder) throws {
@@ -374,6 +382,10 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .sga: self = .sga(lambda: try c.decode(Double.self, forKey: .lambda), align: try c.decode(Bool.self, forKey: .align))
         case .hgd: self = .hgd
         case .la: self = .la(alpha: try c.decode(Double.self, forKey: .alpha))
+        case .lola: self = .lola(alpha: try c.decode(Double.self, forKey: .alpha))
+        case .rosenbrockEuler, .cgd:
+            self = .linearlyImplicit(n, linearTolerance: try c.decode(Double.self, forKey: .linearTolerance),
+                                     krylovDimension: try c.decode(Int.self, forKey: .krylovDimension))
         case .rkf45, .rkck, .rk8pd:
             self = .adaptive(FlowMethod(rawValue: raw)!, rtol: try c.decode(Double.self, forKey: .rtol), atol: try c.decode(Double.self, forKey: .atol))
         }
@@ -389,7 +401,8 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .extragradient(e): try c.encodeIfPresent(e, forKey: .extrapolationStep)
         case let .optimistic(b): try c.encode(b, forKey: .pastWeight)
         case let .sga(l, a): try c.encode(l, forKey: .lambda); try c.encode(a, forKey: .align)
-        case let .la(a): try c.encode(a, forKey: .alpha)
+        case let .la(a), let .lola(a): try c.encode(a, forKey: .alpha)
+        case let .linearlyImplicit(_, t, k): try c.encode(t, forKey: .linearTolerance); try c.encode(k, forKey: .krylovDimension)
         case let .adaptive(_, r, a): try c.encode(r, forKey: .rtol); try c.encode(a, forKey: .atol)
         case .simga, .heun, .rk4, .hgd: break
         }

@@ -188,3 +188,15 @@ extension UtilityGame: NamedCoordinates {
     /// The variables' names, or x0, x1, … when the game has none.
     public var names: [String] { variableNames ?? (0..<dimension).map { "x\($0)" } }
 }
+
+extension UtilityGame: UtilityGradients {
+    /// ∇f_player by forward-mode automatic differentiation (n passes at `Dual<Double>`).
+    public func utilityGradient(player: Int, at x: [Double], step: Int, into g: inout [Double]) {
+        var d = x.map { Dual<Double>($0, 0) }
+        for i in 0..<dimension {
+            d[i].tangent = 1
+            g[i] = utilities.utility(player, at: d).tangent
+            d[i].tangent = 0
+        }
+    }
+}
