@@ -118,4 +118,32 @@ import Testing
                   - gan.utilities(at: zip(x, uD).map { $0 - e * $1 }, step: 1).discriminator) / (2 * e)
         #expect(relativeError(dot(gan.vectorField(at: x, step: 1), uD), fd) < 1e-7)
     }
+
+    @Test("Utility gradients (LOLA's cross blocks): ∇g and ∇(f − P) over every parameter equal central differences of the utilities",
+          arguments: [NetworkGAN.Utility.nonSaturating, .standard, .wgan])
+    func utilityGradients(_ utility: NetworkGAN.Utility) throws {
+        let (gan, _) = try Self.pair(utility, .discriminatorFirst, .tanh, penalties: try GradientPenalties(r1: 0.4, r2: 0.3, gp: 0.5))
+        var rng = SeededGenerator(seed: 6)
+        let x = gan.initialState(seed: 3).map { $0 + 0.1 * rng.normal() }
+        for player in 0..<2 {
+            var g = [Double](repeating: .nan, count: x.count)
+            gan.utilityGradient(player: player, at: x, step: 2, into: &g)
+            let isD = player == gan.discriminatorPlayer
+            func u(_ y: [Double]) -> Double {
+                let w = gan.utilities(at: y, step: 2)
+                return isD ? w.discriminator : w.generator
+            }
+            var fd = [Double](repeating: 0, count: x.count)
+            for i in 0..<x.count {
+                let e = 1e-6 * max(1, abs(x[i]))
+                var a = x, b = x
+                a[i] += e; b[i] -= e
+                fd[i] = (u(a) - u(b)) / (2 * e)
+            }
+            #expect(maxRelativeDifference(g, fd) < 1e-6, "player \(player)")
+            // Its own block is v's.
+            let v = gan.vectorField(at: x, step: 2)
+            #expect(Array(g[gan.players[player]]) == Array(v[gan.players[player]]))
+        }
+    }
 }

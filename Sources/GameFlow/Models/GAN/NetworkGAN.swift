@@ -507,3 +507,40 @@ final class NetworkGANWorkspace: @unchecked Sendable {
         batchStep = step
     }
 }
+
+extension NetworkGAN: UtilityGradients {
+    /// G's utility g: (v_G, ∇_D g), ∇_D g = D's weight gradient over the fakes weighted by ψ′
+    /// (the adjoints of v's unit-upstream pass, reused); D's utility f − P: (∇_G(f − P), v_D),
+    /// ∇_G f = G's backward pass of φ_f′·e₀ and ∇_G P the penalties' (R2, GP). LOLA's shaping
+    /// term needs these cross blocks.
+    public func utilityGradient(player: Int, at x: [Double], step: Int, into out: inout [Double]) {
+        precondition(players.indices.contains(player), "NetworkGAN has players 0 and 1 (asked for \(player))")
+        let generatorPlayer = players[player].lowerBound == generatorOffset
+        workspace.locked { ws in
+            x.withUnsafeBufferPointer { xs in
+                out.withUnsafeMutableBufferPointer { os in
+                    let p = xs.baseAddress!, o = os.baseAddress!
+                    fieldPass(p, step: step, ws, into: o)
+                    let dp = p + discriminatorOffset, gp = p + generatorOffset
+                    if generatorPlayer {
+                        let oD = o + discriminatorOffset
+                        oD.update(repeating: 0, count: discriminator.parameterCount)
+                        discriminator.rBackward(dp, dOut: ws.unitUpstream, dOutTangent: nil, ws.dFake, gradient: oD, gradientRowScale: ws.psi1,
+                                                gradientTangent: nil, inputGradient: nil, inputGradientTangent: nil, deltaIsCurrent: true)
+                    } else {
+                        let oG = o + generatorOffset, d = dataDimension
+                        for r in 0..<ws.batch { for j in 0..<d { ws.rInputGrad[d * r + j] = ws.phiFake1[r] * ws.fakeInputUnit[d * r + j] } }
+                        oG.update(repeating: 0, count: generator.parameterCount)
+                        generator.vjp(gp, dOut: ws.rInputGrad, ws.g, gradient: oG, inputGradient: nil)
+                        ws.backwardIsCurrent = false   // G's adjoints are now f's
+                        if penalties.isActive {
+                            ws.penFull.update(repeating: 0, count: dimension)
+                            _ = penaltyPass(p, step: step, ws, gradD: nil, gradG: ws.penFull + generatorOffset)
+                            for i in 0..<generator.parameterCount { oG[i] -= ws.penFull[generatorOffset + i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
