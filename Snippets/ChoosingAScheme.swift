@@ -7,6 +7,7 @@ let x0 = [Double](repeating: 1, count: game.dimension)
 var knobs = SchemeName.Knobs(gamma: 0.5)   // consensus's γ
 knobs.lambda = 0.5                         // SGA's λ
 knobs.alpha = 0.5                          // LA's look-ahead α
+knobs.andersonDepth = 21                   // GDA-AM's depth (≥ 2n + 1)
 for name in SchemeName.fixedStep {
     let scheme = try name.make(knobs)
     let s = try solve(game, scheme: scheme, from: x0, options: SolveOptions(stepSize: 0.3, maxSteps: 300))

@@ -85,7 +85,7 @@ public struct SuiteRunner: Sendable {
     /// `gameflow-bench gan-step --schemes sga,hgd,la` times them.
     public var schemes: [SchemeName] {
         SchemeName.fixedStep.filter { name in
-            options.keeps(scheme: name.rawValue) && (![.sga, .hgd, .la, .lola].contains(name) || options.schemeFilter.contains(name.rawValue))
+            options.keeps(scheme: name.rawValue) && (![.sga, .hgd, .la, .lola, .gdaAM].contains(name) || options.schemeFilter.contains(name.rawValue))
         }
     }
 
@@ -95,6 +95,7 @@ public struct SuiteRunner: Sendable {
         var knobs = SchemeName.Knobs(gamma: options.consensusGamma, rootTolerance: 1e-14, rootMaxIterations: 50)
         knobs.lambda = options.consensusGamma
         knobs.alpha = options.consensusGamma   // LA's α: on a bilinear game LA is consensus with γ = α
+        knobs.andersonDepth = 10
         return try name.make(knobs)
     }
 

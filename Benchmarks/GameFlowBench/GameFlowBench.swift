@@ -90,6 +90,7 @@ struct GANStep: ParsableCommand {
     @Option(help: "Consensus γ.") var gamma = 10.0
     @Option(help: "SGA λ (its cost does not depend on it).") var lambda = 10.0
     @Option(help: "LA α (its cost does not depend on it).") var alpha = 10.0
+    @Option(name: .customLong("anderson-depth"), help: "GDA-AM's depth m.") var andersonDepth = 10
     @Option(parsing: .unconditional, help: "Wrap every scheme in Polyak momentum with this β (negative: negative momentum).") var momentum: Double?
     @Option(name: .customLong("step-scale"), help: "TTUR: per-player factors (generator, discriminator), multiplying the optimizer's update (or the field without one).")
     var stepScale: String?
@@ -154,6 +155,7 @@ struct GANStep: ParsableCommand {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
             knobs.lambda = lambda
             knobs.alpha = alpha
+            knobs.andersonDepth = andersonDepth
             knobs.substeps = try factors(substeps, "--substeps").map { $0.map { Int($0) } }
             knobs.consensusDebias = debiasing
             switch consensusOn {

@@ -25,8 +25,8 @@ struct OrderCommand: ParsableCommand {
         var md = "Global error at T = \(time) against the flow (GSL rk8pd, rtol 1e-13); slope of log error against log h.\n\n"
         md += "| scheme | stated order | " + games.map { $0.0 }.joined(separator: " | ") + " |\n|---|---|" + games.map { _ in "---|" }.joined() + "\n"
         var perGame: [[(String, MeasuredOrder)]] = Array(repeating: [], count: games.count)
-        // HGD integrates another flow (−∇½‖v‖²) and LA's and LOLA's α-terms do not vanish with h: no order against v's flow.
-        for name in SchemeName.fixedStep where ![.hgd, .la, .lola].contains(name) {
+        // HGD integrates another flow (−∇½‖v‖²) and LA's and LOLA's α-terms do not vanish with h, GDA-AM extrapolates from its history: no order against v's flow.
+        for name in SchemeName.fixedStep where ![.hgd, .la, .lola, .gdaAM].contains(name) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: ImplicitSolverOptions(tolerance: 1e-13, maxIterations: 50))
             knobs.lambda = gamma   // SGA's λ: the same weight as consensus's γ
             let scheme = try name.make(knobs)

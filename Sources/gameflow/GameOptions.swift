@@ -160,6 +160,9 @@ struct SchemeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "LA, LOLA: the opponents' look-ahead step α ≥ 0 (LA: v + α·J_off·v; required for la and lola).")
     var alpha: Double?
 
+    @Option(name: .customLong("anderson-depth"), help: "gda-am: Anderson depth m ≥ 0, the differences of the SimGA map mixed (required for gda-am; ≥ 2n + 1 on small deterministic games).")
+    var andersonDepth: Int?
+
     @Option(name: .customLong("linear-tolerance"), help: "rosenbrock-euler, cgd: GMRES's relative residual tolerance ‖v − (I − hJ̃)d‖/‖v‖ (default 1e-10).")
     var linearTolerance: Double?
 
@@ -227,6 +230,7 @@ struct SchemeOptions: ParsableArguments {
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if let l = alpha { a += ["--alpha", "\(l)"] }
         if let t = linearTolerance { a += ["--linear-tolerance", "\(t)"] }
+        if let m = andersonDepth { a += ["--anderson-depth", "\(m)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
         if debias != "none" { a += ["--debias", debias] }
         if sgaAlign { a.append("--sga-align") }
@@ -260,6 +264,7 @@ struct SchemeOptions: ParsableArguments {
         case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .la, .lola: f = [("alpha", .optional(alpha))]
+        case .gdaAM: f = [("anderson_depth", andersonDepth.map { .int($0) } ?? .null)]
         case .rosenbrockEuler, .cgd: f = [("linear_tolerance", .number(linearTolerance ?? 1e-10)), ("krylov_dimension", .int(krylovDimension))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
         case .optimistic: f = [("past_weight", .number(pastWeight ?? 1))]
@@ -331,6 +336,7 @@ struct SchemeOptions: ParsableArguments {
         knobs.sgaAlign = sgaAlign
         knobs.alpha = alpha
         if let t = linearTolerance { knobs.linearTolerance = t }
+        knobs.andersonDepth = andersonDepth
         knobs.extrapolationStep = extrapolationStep
         knobs.pastWeight = pastWeight
         knobs.substeps = try substeps.map { text in
@@ -362,7 +368,7 @@ struct SchemeOptions: ParsableArguments {
     /// The knobs that belong to some schemes only (flag names without the dashes): `make` refuses
     /// them for another scheme, sweeps pass a constant one only to the schemes that have it.
     static let knobOwners: [(key: String, owners: Set<SchemeName>)] = [
-        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la, .lola]), ("linear-tolerance", [.rosenbrockEuler, .cgd]),
+        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la, .lola]), ("linear-tolerance", [.rosenbrockEuler, .cgd]), ("anderson-depth", [.gdaAM]),
         ("extrapolation-step", [.extragradient]), ("past-weight", [.optimistic]), ("substeps", [.altga]), ("inner-tolerance", [.altga]),
         ("implicit-metric", [.implicitEuler, .implicitMidpoint, .trapezoidal]),
     ]
@@ -370,7 +376,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("linear-tolerance", linearTolerance != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -407,6 +413,7 @@ struct SchemeOptions: ParsableArguments {
         case .hgd: return .hgd
         case .la: return .la(alpha: alpha!)
         case .lola: return .lola(alpha: alpha!)
+        case .gdaAM: return .gdaAM(depth: andersonDepth!)
         case .rosenbrockEuler, .cgd: return .linearlyImplicit(name, linearTolerance: linearTolerance ?? 1e-10, krylovDimension: krylovDimension)
         case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
         }
@@ -428,6 +435,17 @@ struct OptimizerOptions: ParsableArguments {
 
     @Option(help: "Lookahead k,α around the scheme and its optimizer: every k steps slow ← slow + α(fast − slow), fast ← slow (e.g. 5,0.5).")
     var lookahead: String?
+
+    @Option(help: "Average the iterates, uniform or ema:β (β in [0, 1)), reported beside the last iterate (summary.json's \"average\"; train: state-average.json).")
+    var average: String?
+
+    /// `--average`, checked (nil when not given).
+    func averagingConfiguration() throws -> AveragingConfiguration? {
+        guard let text = average else { return nil }
+        let c = try AveragingConfiguration.parse(text)
+        _ = try c.wrap(SimGA())   // β's range, checked
+        return c
+    }
 
     /// `--lookahead`, checked (nil when not given).
     func lookaheadConfiguration() throws -> LookaheadConfiguration? {
@@ -472,20 +490,21 @@ struct OptimizerOptions: ParsableArguments {
     /// the optimizer's metric itself), or momentum.
     func wrap(_ base: any Scheme, solvesInMetric: Bool = false, stepScale: StepScale? = nil) throws -> any Scheme {
         let s = try configuration().wrap(base, solvesInMetric: solvesInMetric, stepScale: stepScale)
-        return try lookaheadConfiguration()?.wrap(s) ?? s
+        let l = try lookaheadConfiguration()?.wrap(s) ?? s
+        return try averagingConfiguration()?.wrap(l) ?? l
     }
 
     /// These options as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
         ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm] } ?? [])
-            + (lookahead.map { ["--lookahead", $0] } ?? [])
+            + (lookahead.map { ["--lookahead", $0] } ?? []) + (average.map { ["--average", $0] } ?? [])
     }
 
     /// summary.json fields (none without an optimizer, so plain runs keep their summary).
     var summaryFields: [(String, JSON)] {
         (optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
                                      ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)])
-            + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))])
+            + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))]) + (average == nil ? [] : [("average_kind", .string(average!))])
     }
 }
 
@@ -496,6 +515,7 @@ extension SchemeConfiguration {
         case let .consensus(g, onD, d): return [("gamma", .number(g)), ("consensus_on", .string(onD ? "discriminator" : "all")), ("debias", .string(d.rawValue))]
         case let .sga(l, a): return [("lambda", .number(l)), ("sga_align", .bool(a))]
         case let .la(a), let .lola(a): return [("alpha", .number(a))]
+        case let .gdaAM(m): return [("anderson_depth", .int(m))]
         case let .linearlyImplicit(_, t, k): return [("linear_tolerance", .number(t)), ("krylov_dimension", .int(k))]
         case let .extragradient(e): return [("extrapolation_step", .optional(e))]
         case let .optimistic(b): return [("past_weight", .number(b))]

@@ -85,6 +85,7 @@ struct Run: ParsableCommand {
                                  divergenceBound: divergenceBound)
         }
         configuration?.lookahead = try optimizerOptions.lookaheadConfiguration()
+        configuration?.average = try optimizerOptions.averagingConfiguration()
         return (game, start, chosen, name, step, steps, configuration)
     }
 

@@ -90,6 +90,9 @@ struct SpectrumCommand: ParsableCommand {
             throw GameFlowError.invalidInput("step size must be a finite number > 0 (got \(h))")
         }
 
+        if optimizerOptions.average != nil {
+            throw GameFlowError.invalidInput("spectrum analyses step maps: --average does not change them (it reports the averaged iterate of a run)")
+        }
         if optimizerOptions.lookahead != nil {
             throw GameFlowError.invalidInput("spectrum analyses one-step maps: --lookahead moves the slow weights every k steps; analyse the base scheme")
         }
@@ -112,7 +115,8 @@ struct SpectrumCommand: ParsableCommand {
             knobs.pastWeight = pastWeight
             // With --optimizer momentum each scheme's 2n × 2n map (AltGA: Gidel et al.'s).
             if !name.hasLinearizedStepMap {
-                skipped.append((name.rawValue, "not computed: its linearised step map needs third derivatives of the utilities"))
+                skipped.append((name.rawValue, name == .lola ? "not computed: its linearised step map needs third derivatives of the utilities"
+                                                             : "not computed: its step depends on its history"))
                 continue
             }
             let plain = try name.make(knobs)

@@ -200,6 +200,7 @@ struct Train: ParsableCommand {
         c.spectrumEvery = spectrumEvery
         c.spectrumTop = top
         c.lookahead = try optimizerOptions.lookaheadConfiguration()
+        c.average = try optimizerOptions.averagingConfiguration()
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {
@@ -548,13 +549,25 @@ struct TrainingRun {
         var seconds: Double
         /// Stopped by SIGINT (after writing a checkpoint when there is an output directory).
         var interrupted = false
+        /// The metrics at the averaged iterate (`--average`).
+        var average: GANMetrics?
         var msPerStep: Double { steps > 0 ? 1000 * seconds / Double(steps) : 0 }
         /// The status as reported: the integrator's, or "interrupted" after SIGINT.
         var statusName: String { interrupted ? "interrupted" : status.name }
         var reason: String? { interrupted ? "\(Interrupt.signalName) after step \(steps)" : status.reason }
         var statusDescription: String { interrupted ? "interrupted (\(Interrupt.signalName))" : "\(status)" }
 
-        var summaryFields: [(String, JSON)] {
+        var summaryFields: [(String, JSON)] { mainFields + averageFields }
+
+        /// The metrics at the averaged iterate, as summary.json's "average" (none without `--average`).
+        var averageFields: [(String, JSON)] {
+            guard let a = average else { return [] }
+            let modes: [(String, JSON)] = a.coverage.map { [("modes_captured", .int($0.modesCaptured)), ("high_quality_fraction", .number($0.highQualityFraction)),
+                                                            ("kl_modes", .number($0.klModes))] } ?? []
+            return [("average", .object(modes + [("energy_distance", .number(a.energyDistance)), ("vector_field_norm", .number(a.vectorFieldNorm))]))]
+        }
+
+        private var mainFields: [(String, JSON)] {
             [("modes_captured", metrics.map { .int($0.modesCaptured) } ?? .null),
              ("high_quality_fraction", metrics.map { .number($0.highQualityFraction) } ?? .null),
              ("kl_modes", metrics.map { .number($0.klModes) } ?? .null), ("energy_distance", .number(energyDistance)),
@@ -647,9 +660,14 @@ struct TrainingRun {
         if handleSignals { Interrupt.uninstall() }
         progress.finish()
         integrator = loop.integrator
+        let averaged = integrator.averagedState
+        let average = try averaged.map { try metrics.measure($0, step: integrator.stepsCompleted, seconds: 0, snapshot: false, row: false) }
         if let dir = output {
             try writeAtomically(stateFileJSON(integrator.state, networks: Train.networksJSON(game)).serialized() + "\n",
                                 to: joinPath(dir, "state.json"))
+            if let a = averaged {
+                try writeAtomically(stateFileJSON(a, networks: Train.networksJSON(game)).serialized() + "\n", to: joinPath(dir, "state-average.json"))
+            }
             try writeAtomically(Figures.runMetrics(try MetricsTable.load(run: dir), title: "\(self.configuration.scheme.name.rawValue) on \(game.source.name)"),
                                 to: joinPath(dir, "metrics.svg"))
             if let s = spectra {
@@ -657,7 +675,7 @@ struct TrainingRun {
             }
         }
         return Result(status: integrator.status ?? .completed, steps: integrator.stepsCompleted, finalState: integrator.state,
-                      final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted)
+                      final: metrics.last!, stats: integrator.stats, seconds: loop.trainingSeconds, interrupted: interrupted, average: average)
     }
 }
 

@@ -142,7 +142,7 @@ final class FaultTests: XCTestCase {
         let r = try shell("$G spectrum --game bilinear --dim 200 --json")
         XCTAssertEqual(r.code, 0, r.stderr)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(obj["stability_not_computed"] as? [String], ["altga", "optimistic", "hgd", "cgd"])   // no stability function: step-matrix scans
+        XCTAssertEqual(obj["stability_not_computed"] as? [String], ["altga", "optimistic", "hgd", "cgd", "gda-am"])   // no stability function: step-matrix scans (gda-am: none)
         XCTAssertNotNil((obj["max_stable_step"] as? [String: Any])?["rk4"])
     }
 

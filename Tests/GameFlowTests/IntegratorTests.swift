@@ -259,6 +259,9 @@ final class Marker {}
         try check(try LinearlyImplicit(.rosenbrockEuler))
         // Lookahead: 8 = 2·3 + 2 steps, so the checkpoint falls inside a cycle.
         try check(try Lookahead(Preconditioned(SimGA(), method: .referenceRMSProp), k: 3, alpha: 0.5))
+        try check(try GDAAM(depth: 4))   // its history (4 differences) is full by step 8
+        try check(try Averaged(Preconditioned(SimGA(), method: .referenceRMSProp), kind: .uniform))
+        try check(try Averaged(try Consensus(gamma: 1), kind: .ema(0.9)))
     }
 
     @Test("Dropping the carried state changes the continuation (so the test above can fail)")

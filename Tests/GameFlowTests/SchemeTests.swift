@@ -23,7 +23,7 @@ import Testing
         case .lola: return ((1 - 2 * h * gamma * sigma * sigma) * (1 - 2 * h * gamma * sigma * sigma) + s2).squareRoot()
         // HGD: x − h·JᵀJx, JᵀJ = σ²I on a bilinear game with equal singular values.
         case .hgd: return abs(1 - h * sigma * sigma)
-        case .altga, .optimistic, .rkf45, .rkck, .rk8pd: return nil
+        case .altga, .optimistic, .gdaAM, .rkf45, .rkck, .rk8pd: return nil
         }
     }
 

@@ -53,6 +53,7 @@ func makeScheme(_ name: SchemeName, gamma: Double = 0.3, rootTolerance: Double =
     var knobs = SchemeName.Knobs(gamma: gamma, rootTolerance: rootTolerance, rootMaxIterations: 50)
     knobs.lambda = gamma
     knobs.alpha = gamma
+    knobs.andersonDepth = 5
     return try name.make(knobs)
 }
 

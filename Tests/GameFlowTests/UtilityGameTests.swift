@@ -208,7 +208,9 @@ struct QuarticUtility: ZeroSumUtility {
         for (name, utility, builtIn, x0) in try Self.pairs() {
             // LOLA also compares utility gradients: automatic differentiation against the closed forms
             // (bilinear, Dirac-GAN; an AffineGame has no utilities of its own).
-            for scheme in SchemeName.fixedStep where scheme != .lola || builtIn is any UtilityGradients {
+            // GDA-AM is left out: which differences its least squares keeps is discontinuous in
+            // its data, so round-off differences in v can send the two runs different ways.
+            for scheme in SchemeName.fixedStep where (scheme != .lola || builtIn is any UtilityGradients) && scheme != .gdaAM {
                 let s = try makeScheme(scheme)
                 let options = SolveOptions(stepSize: 0.05, maxSteps: 40)
                 let a = try solve(utility, scheme: s, from: x0, options: options)

@@ -173,4 +173,50 @@ import Testing
             previous = now
         }
     }
+
+    @Test("GDA-AM with depth ≥ 2n + 1 reaches ‖v‖ ≤ 1e-8 within 200 steps on a random 5×5 bilinear game where SimGA diverges; depth 0 is SimGA")
+    func gdaAM() throws {
+        let game = try BilinearGame(A: Matrix(rows: 5, columns: 5, storage: { var r = SeededGenerator(seed: 13); return randomVector(25, &r) }()))
+        var rng = SeededGenerator(seed: 14)
+        let x0 = randomVector(10, &rng)
+        for h in [0.1, 0.5] {
+            let am = try solve(game, scheme: try GDAAM(depth: 21), from: x0, options: SolveOptions(stepSize: h, maxSteps: 200, tolerance: 1e-8))
+            #expect(am.status == .converged, "h \(h): \(am.status) after \(am.steps) steps")
+            let sim = try solve(game, scheme: SimGA(), from: x0, options: SolveOptions(stepSize: h, maxSteps: 200))
+            #expect(norm2(sim.finalState) > 2 * norm2(x0), "SimGA at h \(h)")
+        }
+        let zero = try solve(game, scheme: try GDAAM(depth: 0), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 30))
+        let sim = try solve(game, scheme: SimGA(), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 30))
+        #expect(zero.finalState == sim.finalState)
+    }
+
+    @Test("Uniform averaging of AltGA's bounded orbit on f = σφθ is (1/k)(I − R)⁻¹(R − R^{k+1})x₀ (1e-12), falling as 1/k; EMA is its recursion over the iterates")
+    func averaging() throws {
+        let sigma = 1.3, h = 0.5
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        let r = try stepMatrix(game, AltGA(), h: h)
+        let x0 = [0.7, -0.4]
+        func apply(_ m: Matrix, _ x: [Double]) -> [Double] { [m[0, 0] * x[0] + m[0, 1] * x[1], m[1, 0] * x[0] + m[1, 1] * x[1]] }
+        var previous = 0.0
+        for k in [500, 1000] {
+            let s = try solve(game, scheme: try Averaged(AltGA(), kind: .uniform), from: x0, options: SolveOptions(stepSize: h, maxSteps: k))
+            var rk1 = x0
+            for _ in 0...k { rk1 = apply(r, rk1) }
+            let rx = apply(r, x0)
+            var iMinusR = Matrix.identity(2)
+            for i in 0..<2 { for j in 0..<2 { iMinusR[i, j] -= r[i, j] } }
+            let expected = try iMinusR.solve([rx[0] - rk1[0], rx[1] - rk1[1]]).map { $0 / Double(k) }
+            let average = try #require(s.average)
+            #expect(maxRelativeDifference(average.state, expected) < 1e-12, "k \(k)")
+            #expect(average.distanceToEquilibrium! < 5 / Double(k))
+            if previous > 0 { #expect(average.distanceToEquilibrium! < 0.75 * previous) }
+            previous = average.distanceToEquilibrium!
+        }
+        // EMA with β = 0.9 over AltGA's iterates, by hand.
+        var x = x0, ema = x0
+        for _ in 0..<50 { x = apply(r, x); ema = (0..<2).map { 0.9 * ema[$0] + 0.1 * x[$0] } }
+        let e = try solve(game, scheme: try Averaged(AltGA(), kind: .ema(0.9)), from: x0, options: SolveOptions(stepSize: h, maxSteps: 50))
+        #expect(maxRelativeDifference(try #require(e.average).state, ema) < 1e-12)
+        #expect(e.finalState == (try solve(game, scheme: AltGA(), from: x0, options: SolveOptions(stepSize: h, maxSteps: 50))).finalState)
+    }
 }

@@ -37,6 +37,8 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
     public var divergenceBound: Double
     /// Lookahead around the scheme and its optimizer (nil: none).
     public var lookahead: LookaheadConfiguration?
+    /// Iterate averaging, reported beside the last iterate (nil: none).
+    public var average: AveragingConfiguration?
 
     /// A configuration from its parts.
     public init(game: GameSource, initialState: [Double], nkPenalty: Double?, stepScale: [Double]?, scheme: SchemeConfiguration,
@@ -76,7 +78,8 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
     /// The scheme with its optimizer, for a game whose discriminator is player `discriminator`.
     public func makeScheme(discriminator: Int) throws -> any Scheme {
         let s = try optimizer.wrap(try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner), solvesInMetric: scheme.solvesInMetric)
-        return try lookahead?.wrap(s) ?? s
+        let l = try lookahead?.wrap(s) ?? s
+        return try average?.wrap(l) ?? l
     }
 
     /// The stopping rules and step size.

@@ -144,6 +144,9 @@ public struct Solution: Sendable {
     public let recording: Recording?
     /// The ODE time the run covered: h × steps, or the adaptive scheme's sum of accepted steps.
     public var time: Double = 0
+    /// The averaged iterate, with ‖v‖ and the distance to the equilibria there (schemes wrapped
+    /// in `Averaged`; nil otherwise).
+    public var average: (state: [Double], vectorFieldNorm: Double, distanceToEquilibrium: Double?)? = nil
 }
 
 /// Everything a run needs to continue bit for bit: the state, the step count (which keys a
@@ -309,12 +312,26 @@ public struct Integrator<G: Game, S: Scheme> {
         if !vNorm.isFinite, status!.isSuccessful {
             status = .diverged("step \(stepsCompleted): the field v is not finite at the final state (non-finite field)")
         }
-        return Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
-                        vectorFieldNorm: vNorm,
-                        distanceToEquilibrium: game.distanceToEquilibria(from: state),
-                        equilibriumSetDimension: game.equilibriumSetDimension,
-                        recording: recording,
-                        time: scheme.timeCovered(cache) ?? options.stepSize * Double(stepsCompleted))
+        var average: (state: [Double], vectorFieldNorm: Double, distanceToEquilibrium: Double?)?
+        if let a = averagedState {
+            stats.monitorEvaluations += 1
+            average = (a, norm2(game.vectorField(at: a, step: stepsCompleted)), game.distanceToEquilibria(from: a))
+        }
+        var solution = Solution(status: status!, steps: stepsCompleted, finalState: state, stats: stats,
+                                vectorFieldNorm: vNorm,
+                                distanceToEquilibrium: game.distanceToEquilibria(from: state),
+                                equilibriumSetDimension: game.equilibriumSetDimension,
+                                recording: recording,
+                                time: scheme.timeCovered(cache) ?? options.stepSize * Double(stepsCompleted))
+        solution.average = average
+        return solution
+    }
+
+    /// The average of the iterates so far, when the scheme keeps one (`Averaged`).
+    public var averagedState: [Double]? {
+        func open<A: IterateAveraging>(_ a: A) -> [Double]? { a.average(cache as! A.Cache) }
+        guard let a = scheme as? any IterateAveraging else { return nil }
+        return open(a)
     }
 
     // MARK: - Private

@@ -51,7 +51,8 @@ extension Solution {
             ("equilibrium_set_dimension", equilibriumSetDimension.map { .int($0) } ?? .null),
             ("stats", stats.json),
             ("seconds", .number(seconds)),
-        ])
+        ] + (average.map { [("average", .object([("state", .numbers($0.state)), ("vector_field_norm", .number($0.vectorFieldNorm)),
+                                                  ("distance_to_equilibrium", .optional($0.distanceToEquilibrium))]))] } ?? []))
     }
 }
 

@@ -22,6 +22,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case rosenbrockEuler = "rosenbrock-euler"
     /// Competitive gradient descent (Schäfer & Anandkumar 2019): (I − hJ_off)d = v (`LinearlyImplicit`).
     case cgd
+    /// Anderson mixing of the SimGA map (He et al. 2022; `GDAAM`).
+    case gdaAM = "gda-am"
     /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
     case rkf45, rkck, rk8pd
 
@@ -55,6 +57,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var alpha: Double?
         /// The linearly implicit schemes' GMRES relative residual tolerance.
         public var linearTolerance = 1e-10
+        /// GDA-AM's Anderson depth m (required for gda-am).
+        public var andersonDepth: Int?
 
         /// Knobs with these values and the others at their defaults.
         public init(gamma: Double? = nil, implicit: ImplicitSolverOptions = ImplicitSolverOptions(),
@@ -76,8 +80,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
     public var isAdaptive: Bool { self == .rkf45 || self == .rkck || self == .rk8pd }
 
     /// Whether the scheme's step map linearised at a point follows from v′ there (LOLA's does not:
-    /// the derivative of its shaping term needs third derivatives of the utilities).
-    public var hasLinearizedStepMap: Bool { self != .lola }
+    /// the derivative of its shaping term needs third derivatives of the utilities; GDA-AM's
+    /// step depends on its history).
+    public var hasLinearizedStepMap: Bool { self != .lola && self != .gdaAM }
 
     /// The schemes with a fixed step size h.
     public static var fixedStep: [SchemeName] { allCases.filter { !$0.isAdaptive } }
@@ -119,6 +124,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .lola:
             guard let a = knobs.alpha else { throw GameFlowError.invalidInput("lola needs --alpha α (α ≥ 0)") }
             return try LOLA(alpha: a)
+        case .gdaAM:
+            guard let m = knobs.andersonDepth else { throw GameFlowError.invalidInput("gda-am needs --anderson-depth m (m ≥ 0)") }
+            return try GDAAM(depth: m)
         case .rosenbrockEuler, .cgd:
             return try LinearlyImplicit(LinearlyImplicit.Variant(rawValue: rawValue)!, linearTolerance: knobs.linearTolerance,
                                         krylovDimension: knobs.implicit.krylovDimension)

@@ -57,6 +57,8 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var spectrumTop: Int?
     /// Lookahead around the scheme and its optimizer (nil: none).
     public var lookahead: LookaheadConfiguration?
+    /// Iterate averaging, reported beside the last iterate (nil: none).
+    public var average: AveragingConfiguration?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
@@ -174,7 +176,8 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public func makeScheme(discriminator: Int) throws -> any Scheme {
         let base = try scheme.make(discriminator: discriminator, metric: optimizer.preconditioner)
         let s = try optimizer.wrap(base, solvesInMetric: scheme.solvesInMetric, stepScale: try stepScaleValue())
-        return try lookahead?.wrap(s) ?? s
+        let l = try lookahead?.wrap(s) ?? s
+        return try average?.wrap(l) ?? l
     }
 }
 
@@ -255,6 +258,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     case hgd
     case la(alpha: Double)
     case lola(alpha: Double)
+    case gdaAM(depth: Int)
     case linearlyImplicit(SchemeName, linearTolerance: Double, krylovDimension: Int)
     case adaptive(FlowMethod, rtol: Double, atol: Double)
 
@@ -319,6 +323,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .hgd: return .hgd
         case .la: return .la
         case .lola: return .lola
+        case .gdaAM: return .gdaAM
         case .linearlyImplicit(let n, _, _): return n
         case .adaptive(let m, _, _): return SchemeName(rawValue: m.rawValue)!
         }
@@ -350,6 +355,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .optimistic(b): knobs.pastWeight = b
         case let .sga(l, align): knobs.lambda = l; knobs.sgaAlign = align
         case let .la(a), let .lola(a): knobs.alpha = a
+        case let .gdaAM(m): knobs.andersonDepth = m
         case let .linearlyImplicit(_, t, k): knobs.linearTolerance = t; knobs.implicit.krylovDimension = k
         case let .adaptive(_, rtol, atol): knobs.adaptiveTolerances = (rtol, atol)
         case .simga, .heun, .rk4, .hgd: break
@@ -358,7 +364,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     }
 
     private enum Keys: String, CodingKey {
-        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, linearTolerance, krylovDimension, rtol, atol
+        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, andersonDepth, linearTolerance, krylovDimension, rtol, atol
     }
 
     public init(from decoder: Decoder) throws {
@@ -383,6 +389,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .hgd: self = .hgd
         case .la: self = .la(alpha: try c.decode(Double.self, forKey: .alpha))
         case .lola: self = .lola(alpha: try c.decode(Double.self, forKey: .alpha))
+        case .gdaAM: self = .gdaAM(depth: try c.decode(Int.self, forKey: .andersonDepth))
         case .rosenbrockEuler, .cgd:
             self = .linearlyImplicit(n, linearTolerance: try c.decode(Double.self, forKey: .linearTolerance),
                                      krylovDimension: try c.decode(Int.self, forKey: .krylovDimension))
@@ -402,6 +409,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .optimistic(b): try c.encode(b, forKey: .pastWeight)
         case let .sga(l, a): try c.encode(l, forKey: .lambda); try c.encode(a, forKey: .align)
         case let .la(a), let .lola(a): try c.encode(a, forKey: .alpha)
+        case let .gdaAM(m): try c.encode(m, forKey: .andersonDepth)
         case let .linearlyImplicit(_, t, k): try c.encode(t, forKey: .linearTolerance); try c.encode(k, forKey: .krylovDimension)
         case let .adaptive(_, r, a): try c.encode(r, forKey: .rtol); try c.encode(a, forKey: .atol)
         case .simga, .heun, .rk4, .hgd: break
