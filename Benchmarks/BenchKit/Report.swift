@@ -118,7 +118,8 @@ public struct SuiteReport {
                     }
                 case .atLeast(let h):
                     measured = "≥ " + String(format: "%.6g", h) + " (undecided above)"
-                case .undecided: break
+                case .undecided:
+                    measured = "undecided: at no probed h did the error fall or grow 10⁴-fold, nor the tail windows agree, within the run budget"
                 }
                 return [f.game, String(f.seed), f.scheme, Self.bound(f.predicted), f.predictedSet ?? "—", measured, diff]
             })
@@ -143,6 +144,7 @@ public struct SuiteReport {
         }
         out += Self.table(["game", "scheme", "h that converge", "converging h", "best h", "steps", "cost", "root iterations"], rows)
         out += "\n" + implicitOnlyLines() + "\n"
+        out += verdict()
 
         let eq = equalCost()
         if !eq.isEmpty {
@@ -170,6 +172,53 @@ public struct SuiteReport {
         return out
     }
 
+    /// Whether a scheme (by name) solves a system each step: the implicit and linearly implicit ones.
+    static func solvesEachStep(_ scheme: String) -> Bool {
+        guard let n = SchemeName(rawValue: scheme) else { return false }
+        return n.isImplicit || n == .rosenbrockEuler || n == .cgd
+    }
+
+    /// "Which scheme?": per game, the schemes that reach the tolerance at the least cost (the
+    /// best over the step grid, first seed) and those stable at the largest h (measured frontiers),
+    /// with the numbers.
+    public func verdict() -> String {
+        var out = "## Verdict: which scheme?\n\n"
+        var any = false
+        for game in gameNames {
+            guard let seed = cells.first(where: { $0.game == game })?.seed else { continue }
+            var best: [(scheme: String, cost: Int, h: Double)] = []
+            for scheme in schemeNames {
+                let ok = cells.filter { $0.game == game && $0.seed == seed && $0.scheme == scheme && $0.status == "converged" }
+                if let b = ok.min(by: { ($0.costToTolerance ?? .max) < ($1.costToTolerance ?? .max) }), let c = b.costToTolerance {
+                    best.append((scheme, c, b.h))
+                }
+            }
+            best.sort { $0.cost < $1.cost }
+            var line = "- **\(game)**: "
+            if best.isEmpty {
+                line += "no scheme reaches the tolerance on the step grid"
+            } else {
+                line += "cheapest to the tolerance " + best.prefix(3).map { "\($0.scheme) (cost \($0.cost) at h = \(Self.fmt($0.h)))" }.joined(separator: ", ")
+            }
+            var stable: [(scheme: String, h: Double?, any: Bool)] = []
+            for f in results.frontiers where f.game == game && f.seed == seed {
+                switch f.measured {
+                case .bound(.unbounded): stable.append((f.scheme, nil, true))
+                case .bound(.upTo(let h)), .atLeast(let h): stable.append((f.scheme, h, false))
+                case .bracket(let a, _): stable.append((f.scheme, a, false))
+                default: break
+                }
+            }
+            if !stable.isEmpty {
+                stable.sort { ($0.any ? .infinity : $0.h ?? 0) > ($1.any ? .infinity : $1.h ?? 0) }
+                line += "; stable at the largest h: " + stable.prefix(3).map { $0.any ? "\($0.scheme) (any h)" : "\($0.scheme) (h ≥ \(Self.fmt($0.h)))" }.joined(separator: ", ")
+            }
+            out += line + "\n"
+            any = true
+        }
+        return any ? out + "\n" : ""
+    }
+
     /// Step sizes at which implicit Euler reaches the tolerance and no explicit scheme does.
     func implicitOnlyLines() -> String {
         var lines: [String] = []
@@ -179,15 +228,18 @@ public struct SuiteReport {
             let hs = Array(Set(mine.map(\.h))).sorted()
             for h in hs {
                 let atH = mine.filter { $0.h == h }
+                let explicit = atH.filter { !Self.solvesEachStep($0.scheme) }
                 guard let ie = atH.first(where: { $0.scheme == SchemeName.implicitEuler.rawValue }), ie.status == "converged",
-                      atH.count > 1, atH.filter({ $0.scheme != ie.scheme }).allSatisfy({ $0.status != "converged" }) else { continue }
-                lines.append("- \(game), h = \(Self.fmt(h)): only implicit Euler reaches the tolerance — \(ie.stepsToTolerance!) steps, "
+                      !explicit.isEmpty, explicit.allSatisfy({ $0.status != "converged" }) else { continue }
+                let otherImplicit = atH.filter { Self.solvesEachStep($0.scheme) && $0.scheme != ie.scheme }
+                lines.append("- \(game), h = \(Self.fmt(h)): implicit Euler reaches the tolerance and no explicit scheme does — \(ie.stepsToTolerance!) steps, "
                              + "\(ie.rootIterations) root-solver iterations, cost \(ie.costToTolerance!); explicit schemes: "
-                             + atH.filter { $0.scheme != ie.scheme }.map { "\($0.scheme) \($0.status)" }.joined(separator: ", "))
+                             + explicit.map { "\($0.scheme) \($0.status)" }.joined(separator: ", ")
+                             + (otherImplicit.isEmpty ? "" : "; the other implicit schemes: " + otherImplicit.map { "\($0.scheme) \($0.status)" }.joined(separator: ", ")))
                 break
             }
         }
-        return lines.isEmpty ? "" : "Where only the implicit scheme converges (smallest such h per game):\n\n" + lines.joined(separator: "\n") + "\n"
+        return lines.isEmpty ? "" : "Where implicit Euler converges and no explicit scheme does (smallest such h per game):\n\n" + lines.joined(separator: "\n") + "\n"
     }
 
     // MARK: - Files
@@ -234,6 +286,8 @@ public struct SuiteReport {
             plot.xScale = .log
             plot.yScale = .log
             let mine = cells.filter { $0.game == game && $0.seed == seed }
+            // Errors below 1e-16 of the initial one are round-off: clipped there, on whole decades.
+            let floor = 1e-16
             let maxCost = mine.flatMap { $0.trace.map(\.0) }.max() ?? 1
             let grid = logGrid(1, Double(max(maxCost, 2)), count: 60)
             for scheme in schemeNames {
@@ -242,10 +296,15 @@ public struct SuiteReport {
                 var points: [(Double, Double)] = []
                 for c in grid {
                     let best = runs.compactMap { r in r.trace.filter { Double($0.0) <= c }.map { $0.1 / r.initialError }.filter(\.isFinite).min() }.min()
-                    if let b = best, b > 0 { points.append((c, b)) }
+                    if let b = best { points.append((c, max(b, floor))) }
                 }
                 plot.add(scheme, .line(points))
             }
+            let top = max(1, plot.series.flatMap { s -> [Double] in if case .line(let p, _) = s.kind { return p.map { $0.1 } }; return [] }.max() ?? 1)
+            let decades = Int(log10(top).rounded(.up))
+            plot.yRange = floor...pow(10, Double(decades))
+            let step = max(1, (decades + 16) / 8)
+            plot.yTicks = stride(from: -16, through: decades, by: step).map { (pow(10, Double($0)), "1e\($0)") }
             figures.append(("equal-cost-\(game).svg", plot))
         }
         return figures

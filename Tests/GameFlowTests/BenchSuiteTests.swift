@@ -71,7 +71,22 @@ import GameFlowTestSupport
         #expect((json?["cells"] as? [Any])?.count == 24)
         let csvRows = report.csv().split(separator: "\n")
         #expect(csvRows.count == 25 && csvRows[0].hasPrefix("game,seed,scheme,h,status"))
-        for (_, plot) in report.equalCostFigures() { #expect(SVGChecker.check(plot.svg()).wellFormed) }
+        for (_, plot) in report.equalCostFigures() {
+            #expect(SVGChecker.check(plot.svg()).wellFormed)
+            // Clipped at 1e-16 of the initial error, ticks on whole decades.
+            #expect(plot.yRange?.lowerBound == 1e-16)
+            #expect(plot.yTicks?.allSatisfy { $0.label.hasPrefix("1e") && log10($0.position) == log10($0.position).rounded() } == true)
+        }
+        // The verdict names, per game, the scheme that reaches the tolerance at the least cost.
+        #expect(md.contains("## Verdict: which scheme?"))
+        for game in Set(Self.results.cells.map(\.game)) {
+            let seed = Self.results.cells.first { $0.game == game }!.seed
+            let cheapest = Self.results.cells.filter { $0.game == game && $0.seed == seed && $0.status == "converged" }
+                .min { ($0.costToTolerance ?? .max) < ($1.costToTolerance ?? .max) }
+            guard let c = cheapest else { continue }
+            let line = md.split(separator: "\n").first { $0.hasPrefix("- **\(game)**") }
+            #expect(line?.contains("cheapest to the tolerance \(c.scheme) (cost \(c.costToTolerance!)") == true, "\(game): \(line ?? "none")")
+        }
     }
 }
 
