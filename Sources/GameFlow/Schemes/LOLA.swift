@@ -14,7 +14,7 @@ public protocol UtilityGradients: Game {
 /// i.e. w = v + α·J_off·v + α·diag(J_offᵀ·∇u) in GameFlow's sign (their ξ − αH_oξ −
 /// α·diag(H_oᵀ∇L) with ξ = −v, H_o = −J_off, L = −u). Needs `UtilityGradients` (bilinear games and
 /// formula games with utilities have them). Work per step: one evaluation of v, and per player
-/// one JVP, one utility gradient and one transpose JVP. Order 1.
+/// one JVP, one utility gradient (counted as an evaluation of v) and one transpose JVP. Order 1.
 ///
 /// On a two-player zero-sum bilinear game (∇_j u_i = −v_j for j ≠ i, J antisymmetric) the
 /// shaping term equals the look-ahead term: LOLA is consensus with γ = 2α (LA is γ = α).
@@ -30,43 +30,45 @@ public struct LOLA: Scheme {
 
     /// LOLA with look-ahead α.
     /// - Parameter alpha: α ≥ 0 (0 is SimGA).
-    public init(alpha: Double) throws {
-        guard alpha.isFinite, alpha >= 0 else { throw GameFlowError.invalidInput("--alpha must be a finite number ≥ 0 (got \(alpha))") }
-        self.alpha = alpha
-    }
+    public init(alpha: Double) throws { self.alpha = try LookAheadGradient.checked(alpha: alpha) }
 
     public var name: String { "lola" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
-    /// Work buffers; the game must give utility gradients.
-    public func makeCache<G: Game>(for game: G) throws -> Buffers {
-        guard game is any UtilityGradients else {
-            throw GameFlowError.invalidInput("lola needs each player's utility gradient over every player's parameters; \(game.name) does not give it (bilinear games and formula games with utilities do)")
+    /// Work buffers, the players' blocks and the game's utility gradients (it must give them).
+    public struct Cache {
+        var buffers: Buffers
+        let players: [Range<Int>]
+        let utilities: any UtilityGradients
+    }
+
+    public func makeCache<G: Game>(for game: G) throws -> Cache {
+        guard let u = game as? any UtilityGradients else {
+            throw GameFlowError.invalidInput("lola needs each player's utility gradient over every player's parameters; \(game.name) does not give it (bilinear games, the Dirac-GAN, GANs and formula games with utilities do)")
         }
-        return Buffers(dimension: game.dimension)
+        return Cache(buffers: Buffers(dimension: game.dimension), players: game.players, utilities: u)
     }
 
     /// `a`: v, `b`/`c`: work, `e`: J_off·v + diag(J_offᵀ∇u).
-    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Buffers, context: inout StepContext<G>) -> StepResult {
-        context.evaluate(x, into: &cache.a)
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        context.evaluate(x, into: &cache.buffers.a)
         let n = x.count
-        for i in 0..<n { cache.e[i] = 0 }
-        if alpha != 0, let utilities = context.game as? any UtilityGradients {
-            addOffDiagonalProduct(cache.a, players: context.game.players, scale: 1, block: &cache.b, product: &cache.c, into: &cache.e) {
-                context.jacobianVectorProduct(x, $0, into: &$1)
-            }
+        for i in 0..<n { cache.buffers.e[i] = 0 }
+        if alpha != 0 {
+            addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
+                                  into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
             // Shaping: for player i, (v′ᵀ·z)_i with z = ∇u_i outside block i.
-            for range in context.game.players {
-                let player = context.game.players.firstIndex(of: range)!
-                utilities.utilityGradient(player: player, at: x, step: context.step, into: &cache.b)
-                for i in range { cache.b[i] = 0 }
-                context.transposeJacobianVectorProduct(x, cache.b, into: &cache.c)
-                for i in range { cache.e[i] += cache.c[i] }
+            for (player, range) in cache.players.enumerated() {
+                context.stats.fieldEvaluations += 1   // a utility gradient costs about one v
+                cache.utilities.utilityGradient(player: player, at: x, step: context.step, into: &cache.buffers.b)
+                for i in range { cache.buffers.b[i] = 0 }
+                context.transposeJacobianVectorProduct(x, cache.buffers.b, into: &cache.buffers.c)
+                for i in range { cache.buffers.e[i] += cache.buffers.c[i] }
             }
         }
         let k = h * alpha
-        for i in 0..<n { x[i] += h * cache.a[i] + k * cache.e[i] }
+        for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }
         return .success
     }
 }

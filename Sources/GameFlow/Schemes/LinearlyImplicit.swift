@@ -146,12 +146,14 @@ class ShiftedJacobianOperator {
 final class ShiftedJacobian<G: Game>: ShiftedJacobianOperator {
     let game: G
     let offDiagonal: Bool
+    let players: [Range<Int>]
     private var x: [Double], u: [Double], block: [Double], jvp: [Double]
     private var h = 0.0, step = 0, products = 0
 
     init(game: G, offDiagonal: Bool) {
         self.game = game
         self.offDiagonal = offDiagonal
+        players = game.players
         x = [Double](repeating: 0, count: game.dimension)
         u = x; block = x; jvp = x
     }
@@ -167,7 +169,7 @@ final class ShiftedJacobian<G: Game>: ShiftedJacobianOperator {
         let n = x.count
         for i in 0..<n { out[i] = input[i] }
         if offDiagonal {
-            addOffDiagonalProduct(input, players: game.players, scale: -h, block: &block, product: &jvp, into: out) {
+            addOffDiagonalProduct(input, players: players, scale: -h, block: &block, product: &jvp, into: out) {
                 game.jacobianVectorProduct(at: x, $0, step: step, into: &$1)
                 products += 1
             }

@@ -22,33 +22,37 @@ public struct LookAheadGradient: Scheme {
 
     /// LA with look-ahead α.
     /// - Parameter alpha: α ≥ 0 (0 is SimGA).
-    public init(alpha: Double) throws {
+    public init(alpha: Double) throws { self.alpha = try Self.checked(alpha: alpha) }
+
+    /// α, checked: finite and ≥ 0 (LA's and LOLA's look-ahead).
+    static func checked(alpha: Double) throws -> Double {
         guard alpha.isFinite, alpha >= 0 else { throw GameFlowError.invalidInput("--alpha must be a finite number ≥ 0 (got \(alpha))") }
-        self.alpha = alpha
+        return alpha
     }
 
     public var name: String { "la" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
-    public func makeCache<G: Game>(for game: G) -> Buffers { Buffers(dimension: game.dimension) }
+    /// Work buffers and the players' blocks (read once: a game may build them on every call).
+    public struct Cache {
+        var buffers: Buffers
+        let players: [Range<Int>]
+    }
+
+    public func makeCache<G: Game>(for game: G) -> Cache { Cache(buffers: Buffers(dimension: game.dimension), players: game.players) }
 
     /// `a`: v, `b`: v on one player's block (zero elsewhere), `c`: v′ of that, `e`: J_off·v.
-    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Buffers, context: inout StepContext<G>) -> StepResult {
-        context.evaluate(x, into: &cache.a)
+    public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        context.evaluate(x, into: &cache.buffers.a)
         let n = x.count
-        for i in 0..<n { cache.e[i] = 0 }
+        for i in 0..<n { cache.buffers.e[i] = 0 }
         if alpha != 0 {
-            addOffDiagonalProduct(cache.a, players: context.game.players, scale: 1, block: &cache.b, product: &cache.c, into: &cache.e) {
-                context.jacobianVectorProduct(x, $0, into: &$1)
-            }
+            addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
+                                  into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
         }
         let k = h * alpha
-        x.withUnsafeMutableBufferPointer { xs in
-            cache.a.withUnsafeBufferPointer { a in
-                cache.e.withUnsafeBufferPointer { e in for i in 0..<n { xs[i] += h * a[i] + k * e[i] } }
-            }
-        }
+        for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }
         return .success
     }
 }
