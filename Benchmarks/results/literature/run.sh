@@ -22,6 +22,12 @@ methods=(
   "simga + R1 γ 1|--scheme simga --r1 1 --optimizer rmsprop"
   "simga + R2 γ 1|--scheme simga --r2 1 --optimizer rmsprop"
   "simga, WGAN utility + GP λ 1|--scheme simga --utility wgan --gp 1 --optimizer rmsprop"
+  "hgd|--scheme hgd --optimizer rmsprop"
+  "la α 10|--scheme la --alpha 10 --optimizer rmsprop"
+  "lola α 10|--scheme lola --alpha 10 --optimizer rmsprop"
+  "cgd (ACGD: with RMSProp)|--scheme cgd --optimizer rmsprop"
+  "rosenbrock-euler|--scheme rosenbrock-euler --optimizer rmsprop"
+  "simga + lookahead k 5, α 0.5|--scheme simga --optimizer rmsprop --lookahead 5,0.5"
 )
 # ONLY="label|label" runs just those methods and appends them to runs.jsonl.
 [ -n "${ONLY:-}" ] || : > "$OUT/runs.jsonl"
@@ -40,13 +46,16 @@ out = sys.argv[1]
 runs = [json.loads(l) for l in open(f"{out}/runs.jsonl")]
 methods = list(dict.fromkeys(r["method"] for r in runs))
 base = statistics.median(r["run"]["ms_per_step"] for r in runs if r["method"] == "simga")
-md = ["| method | modes captured (seeds 0 / 1 / 2) | ‖v‖ (median) | ms per step (median) | cost / SimGA |", "|---|---|---|---|---|"]
+md = ["| method | modes captured (seeds 0 / 1 / 2) | ‖v‖ (median) | v / v′u / v′ᵀu per step | ms per step (median) | cost / SimGA |",
+      "|---|---|---|---|---|---|"]
 for m in methods:
     rs = sorted((r for r in runs if r["method"] == m), key=lambda r: r["seed"])
     modes = " / ".join(str(r["run"]["modes_captured"]) for r in rs)
     v = statistics.median(r["run"]["vector_field_norm"] for r in rs)
     ms = statistics.median(r["run"]["ms_per_step"] for r in rs)
-    md.append(f"| {m} | {modes} | {v:.3g} | {ms:.3f} | {ms / base:.2f} |")
+    st, n = rs[0]["run"]["stats"], rs[0]["run"]["steps"]
+    work = " / ".join(f"{st[k] / n:.3g}" for k in ("field_evaluations", "jacobian_vector_products", "transpose_jacobian_vector_products"))
+    md.append(f"| {m} | {modes} | {v:.3g} | {work} | {ms:.3f} | {ms / base:.2f} |")
 open(f"{out}/table.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PY
