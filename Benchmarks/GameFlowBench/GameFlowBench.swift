@@ -125,32 +125,30 @@ struct GANStep: ParsableCommand {
             guard f.count == 2 else { throw ValidationError("\(flag) takes two numbers: generator, discriminator") }
             return f
         }
-        // The paper's GAN (generator first, then the discriminator), with the field modifiers asked for.
+        // The paper's GAN (generator first, then the discriminator), with the field modifiers asked
+        // for, built by the library from a training configuration as `gameflow train` builds it.
         guard let debiasing = ConsensusDebias(rawValue: debias) else { throw ValidationError("--debias must be none, split or variance") }
-        var parts: Int?
-        var partBatch = batch
-        switch debiasing {
-        case .none: break
-        case .split: guard batch % 2 == 0 else { throw ValidationError("--debias split needs an even --batch") }; (parts, partBatch) = (2, batch / 2)
-        case .variance: (parts, partBatch) = (batch, 1)
-        }
-        let gan: any GANGame
-        let penalties = try GradientPenalties(r1: r1, r2: 0, gp: 0)
+        let hidden = [16, 16, 16, 16]
+        var c = GANTrainingConfiguration(
+            data: architecture == "mlp" ? "ring8" : data,
+            networks: .init(latent: 16, generatorHidden: hidden, discriminatorHidden: hidden, generatorActivation: .relu, discriminatorActivation: .relu),
+            utility: .nonSaturating, layout: .generatorFirst, batch: batch, seed: 1, penalties: .init(r1: r1), nkPenalty: nkPenalty,
+            stepScale: try factors(stepScale, "--step-scale"),
+            scheme: debiasing == .none ? .simga : .consensus(gamma: gamma, onDiscriminatorOnly: false, debias: debiasing),
+            optimizer: optimizer == "none" ? .none : .rmsprop, lr: step, steps: warmup + steps * repeats, initialState: nil, metricsEvery: nil,
+            checkpointSeconds: 60, eigenvalues: false)
+        let source: any SampleSource
         if architecture == "mlp" {
-            var mlp = try NetworkGAN.paperSetup(data: .ring8, batchSize: partBatch, seed: 1)
-            mlp.penalties = penalties
-            gan = mlp
+            source = GaussianMixture.ring8
         } else {
-            let arch = try Architecture.builtIn[architecture] ?? Architecture.load(architecture)
-            let images = data == "fashion-mnist" ? try ImageDataset.fashionMNIST() : try ImageDataset.load(path: data)
-            var net = try NetworkGAN(architecture: arch, source: images, sampleShape: images.shape, batchSize: partBatch, seed: 1)
-            net.penalties = penalties
-            gan = net
+            c.architecture = try Architecture.builtIn[architecture] ?? Architecture.load(architecture)
+            source = data == "fashion-mnist" ? try ImageDataset.fashionMNIST() : try ImageDataset.load(path: data)
         }
+        let (partBatch, parts) = try c.batchParts()
+        let gan = try c.makeGAN(source: source)
         let peak = Bench.fmaPeak()
-        let scale = try factors(stepScale, "--step-scale").map { try StepScale($0) }
-        // The field as `gameflow train` composes it (the library's one composition).
-        let game = try TrainingFieldStack(nkPenalty: nkPenalty, fieldScale: optimizer == "none" ? scale : nil, parts: parts).apply(to: gan)
+        let scale = try c.stepScaleValue()
+        let game = try c.fieldStack().apply(to: gan)
         for name in schemes.split(separator: ",").map(String.init) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: implicit)
             knobs.lambda = lambda
