@@ -255,7 +255,7 @@ final class Marker {}
         try check(RK4())
         try check(HGD())
         try check(try LookAheadGradient(alpha: 0.5))
-        try check(try LOLA(alpha: 0.5))
+        try check(try LOLA.scheme(alpha: 0.5))
         try check(Preconditioned(try LinearlyImplicit(.cgd), method: .referenceRMSProp))
         try check(try LinearlyImplicit(.rosenbrockEuler))
         // Lookahead: 8 = 2·3 + 2 steps, so the checkpoint falls inside a cycle.

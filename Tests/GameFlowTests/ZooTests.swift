@@ -117,11 +117,11 @@ import Testing
         let game = try BilinearGame.random(rows: 4, columns: 3, seed: 9)
         var rng = SeededGenerator(seed: 1)
         let x0 = randomVector(game.dimension, &rng)
-        let lola = try solve(game, scheme: try LOLA(alpha: 0.3), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 40))
+        let lola = try solve(game, scheme: try LOLA.scheme(alpha: 0.3), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 40))
         let cons = try solve(game, scheme: try Consensus(gamma: 0.6), from: x0, options: SolveOptions(stepSize: 0.1, maxSteps: 40))
         #expect(maxRelativeDifference(lola.finalState, cons.finalState) < 1e-12)
         let (affine, _, _) = try Self.game()
-        #expect(throws: GameFlowError.self) { try solve(affine, scheme: try LOLA(alpha: 0.3), from: [Double](repeating: 0, count: 6), options: SolveOptions(stepSize: 0.1, maxSteps: 1)) }
+        #expect(throws: GameFlowError.self) { try solve(affine, scheme: try LOLA.scheme(alpha: 0.3), from: [Double](repeating: 0, count: 6), options: SolveOptions(stepSize: 0.1, maxSteps: 1)) }
     }
 
     @Test("LOLA's shaping term on a general-sum game equals central differences of the utilities' look-ahead (Dirac-GAN with R1)")
@@ -149,7 +149,7 @@ import Testing
             a[p] += e; b[p] -= e
             expected[p] = (lookAheadUtility(p, a) - lookAheadUtility(p, b)) / (2 * e)
         }
-        let next = try oneStep(game, try LOLA(alpha: alpha), from: x, h: h)
+        let next = try oneStep(game, try LOLA.scheme(alpha: alpha), from: x, h: h)
         let w = [next[0] - x[0], next[1] - x[1]]
         // First order in α: the difference is O(α²).
         #expect(maxRelativeDifference(w, expected) < 1e-5, "\(w) vs \(expected)")

@@ -10,8 +10,9 @@
 /// from the game. Order 1.
 ///
 /// On a two-player bilinear zero-sum game (J = J_off antisymmetric) w = v + αJv = v − αJᵀv: LA is
-/// consensus with γ = α, and an eigenvalue iσ of J becomes iσ − ασ². LOLA adds the opponents'
-/// shaping term, which on such games doubles the correction (consensus with γ = 2α).
+/// consensus with γ = α, and an eigenvalue iσ of J becomes iσ − ασ². With `shaping` this is LOLA
+/// (its formula and cost in `LOLA.swift`), which on such games doubles the correction (consensus
+/// with γ = 2α).
 ///
 /// Reference: Letcher, Foerster, Balduzzi, Rocktäschel, Whiteson, "Stable Opponent Shaping in
 /// Differentiable Games" (ICLR 2019), §3 (LA); Zhang & Lesser, "Multi-agent learning with policy
@@ -19,30 +20,40 @@
 public struct LookAheadGradient: Scheme {
     /// α ≥ 0, the opponents' look-ahead step.
     public let alpha: Double
+    /// LOLA: add the opponents' shaping term (`LOLA.swift`); false: LA.
+    public let shaping: Bool
 
-    /// LA with look-ahead α.
-    /// - Parameter alpha: α ≥ 0 (0 is SimGA).
-    public init(alpha: Double) throws { self.alpha = try Self.checked(alpha: alpha) }
-
-    /// α, checked: finite and ≥ 0 (LA's and LOLA's look-ahead).
-    static func checked(alpha: Double) throws -> Double {
+    /// LA (or, with `shaping`, LOLA) with look-ahead α.
+    /// - Parameters:
+    ///   - alpha: α ≥ 0 (0 is SimGA).
+    ///   - shaping: add LOLA's shaping term diag(J_offᵀ∇u) (the game must give `UtilityGradients`).
+    public init(alpha: Double, shaping: Bool = false) throws {
         guard alpha.isFinite, alpha >= 0 else { throw GameFlowError.invalidInput("--alpha must be a finite number ≥ 0 (got \(alpha))") }
-        return alpha
+        self.alpha = alpha
+        self.shaping = shaping
     }
 
-    public var name: String { "la" }
+    public var name: String { shaping ? "lola" : "la" }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
-    /// Work buffers and the players' blocks (read once: a game may build them on every call).
+    /// Work buffers, the players' blocks (read once: a game may build them on every call) and,
+    /// for LOLA, the game's utility gradients.
     public struct Cache {
         var buffers: Buffers
         let players: [Range<Int>]
+        let utilities: (any UtilityGradients)?
     }
 
-    public func makeCache<G: Game>(for game: G) -> Cache { Cache(buffers: Buffers(dimension: game.dimension), players: game.players) }
+    public func makeCache<G: Game>(for game: G) throws -> Cache {
+        let utilities = game as? any UtilityGradients
+        if shaping && utilities == nil {
+            throw GameFlowError.invalidInput("lola needs each player's utility gradient over every player's parameters; \(game.name) does not give it (bilinear games, the Dirac-GAN, GANs and formula games with utilities do)")
+        }
+        return Cache(buffers: Buffers(dimension: game.dimension), players: game.players, utilities: shaping ? utilities : nil)
+    }
 
-    /// `a`: v, `b`: v on one player's block (zero elsewhere), `c`: v′ of that, `e`: J_off·v.
+    /// `a`: v, `b`/`c`: work (v on one block, its JVP; ∇u_i, its transpose JVP), `e`: the α-terms.
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache, context: inout StepContext<G>) -> StepResult {
         context.evaluate(x, into: &cache.buffers.a)
         let n = x.count
@@ -50,6 +61,16 @@ public struct LookAheadGradient: Scheme {
         if alpha != 0 {
             addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
                                   into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
+            if let utilities = cache.utilities {
+                // LOLA's shaping: for player i, (v′ᵀ·z)_i with z = ∇u_i outside block i.
+                for (player, range) in cache.players.enumerated() {
+                    context.stats.fieldEvaluations += 1   // a utility gradient costs about one v
+                    utilities.utilityGradient(player: player, at: x, step: context.step, into: &cache.buffers.b)
+                    for i in range { cache.buffers.b[i] = 0 }
+                    context.transposeJacobianVectorProduct(x, cache.buffers.b, into: &cache.buffers.c)
+                    for i in range { cache.buffers.e[i] += cache.buffers.c[i] }
+                }
+            }
         }
         let k = h * alpha
         for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }

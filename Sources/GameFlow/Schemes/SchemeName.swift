@@ -123,7 +123,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
             return try LookAheadGradient(alpha: a)
         case .lola:
             guard let a = knobs.alpha else { throw GameFlowError.invalidInput("lola needs --alpha α (α ≥ 0)") }
-            return try LOLA(alpha: a)
+            return try LOLA.scheme(alpha: a)
         case .gdaAM:
             guard let m = knobs.andersonDepth else { throw GameFlowError.invalidInput("gda-am needs --anderson-depth m (m ≥ 0)") }
             return try GDAAM(depth: m)
