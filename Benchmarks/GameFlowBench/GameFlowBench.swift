@@ -176,6 +176,9 @@ struct GANStep: ParsableCommand {
         if let e = nkPenalty { modifiers.append("NK η \(e)") }
         if r1 != 0 { modifiers.append("R1 γ \(r1)") }
         if let b = momentum { modifiers.append("momentum β \(b)") }
+        // Which backend runs each layer ("dense 16: kernels", "relu: kernels (fused)", "conv 32 k4 s2 p1: blas", …).
+        func backends(_ n: Network) -> [String] { n.layers.indices.map { "\(n.layers[$0].spec.description): \(n.backend(ofLayer: $0))" } }
+        let layerBackends = (gan as? NetworkGAN).map { (generator: backends($0.generator), discriminator: backends($0.discriminator)) }
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
@@ -189,17 +192,23 @@ struct GANStep: ParsableCommand {
                 ("multiply_adds_per_step", .object(rows.map { ($0.name, .number($0.madds)) })),
                 ("step_size", .number(step)), ("optimizer", .string(optimizer)),
                 ("stats_per_timed_run", .object(counts.map { ($0.0, $0.1.json) })),
+                ("layer_backends", layerBackends.map { .object([("generator", .array($0.generator.map { .string($0) })),
+                                                                ("discriminator", .array($0.discriminator.map { .string($0) }))]) } ?? .null),
             ]).serialized())
         } else {
             let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
             print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(architecture == "mlp" ? DenseKernels.description : "OpenBLAS GEMM (im2col) float64"), \(BLAS.threads) thread(s); "
+                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col) in float64, \(BLAS.threads) thread(s); "
                   + String(format: "FMA peak %.1f double multiply-adds/ns", peak) + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
                       + String(format: "%.3f M multiply-adds/step in products, %.1f per ns (%.0f %% of peak)", madds / 1e6, madds / (median * 1e6),
                                100 * madds / (median * 1e6) / peak))
+            }
+            if let b = layerBackends {
+                print("  layers: G " + b.generator.joined(separator: ", "))
+                print("          D " + b.discriminator.joined(separator: ", "))
             }
             let timed = Double(repeats * steps)
             for (name, st) in counts where st.rootSolves > 0 {
