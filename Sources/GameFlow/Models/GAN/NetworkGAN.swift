@@ -318,18 +318,19 @@ public struct NetworkGAN: Game {
         }
         discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dReal, gradient: nil,
                                 gradientTangent: oD, inputGradient: nil, inputGradientTangent: nil)
+        // ψ′ and ψ″ go into fieldPass's per-sample buffers (stale now: backwardIsCurrent is false).
         for r in 0..<b {
             let f = objective.fakeDerivatives(ws.fakeLogit[r])
             ws.upstream[r] = f.phi1 * inv
             ws.rUpstream[r] = f.phi2 * ws.rFakeLogit[r] * inv
+            ws.psi1[r] = f.psi1; ws.psi2[r] = f.psi2
         }
         discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
                                 gradientTangent: oD, inputGradient: nil, inputGradientTangent: nil)
         // (H_g u)_G: through D's input, then G.
         for r in 0..<b {
-            let f = objective.fakeDerivatives(ws.fakeLogit[r])
-            ws.upstream[r] = f.psi1 * inv
-            ws.rUpstream[r] = f.psi2 * ws.rFakeLogit[r] * inv
+            ws.upstream[r] = ws.psi1[r] * inv
+            ws.rUpstream[r] = ws.psi2[r] * ws.rFakeLogit[r] * inv
         }
         discriminator.rBackward(dp, dOut: ws.upstream, dOutTangent: ws.rUpstream, direction: uD, ws.dFake, gradient: nil,
                                 gradientTangent: nil, inputGradient: ws.inputGrad, inputGradientTangent: ws.rInputGrad)
