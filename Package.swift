@@ -39,9 +39,12 @@ let package = Package(
         .executableTarget(
             name: "gameflow",
             dependencies: ["GameFlow", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Counts the calling thread's heap allocations: it defines malloc & co. in the executables
+        // that link it (gameflow-bench, the tests), forwarding to glibc (`gameflow-bench allocations`).
+        .target(name: "CAllocationCounter", path: "Benchmarks/AllocationCounter"),
         .target(
             name: "GameFlowBenchKit",
-            dependencies: ["GameFlow", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["GameFlow", "CAllocationCounter", .product(name: "Numerics", package: "swift-numerics")],
             path: "Benchmarks/BenchKit"),
         .executableTarget(
             name: "gameflow-bench",

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gameflow-bench",
         abstract: "Benchmarks for GameFlow (release builds only).",
-        subcommands: [SuiteCommand.self, SuiteScaling.self, GANStep.self, KernelsCommand.self, ImplicitStudy.self, OrderCommand.self, ExistentialCost.self],
+        subcommands: [SuiteCommand.self, SuiteScaling.self, GANStep.self, KernelsCommand.self, ImplicitStudy.self, OrderCommand.self, ExistentialCost.self, AllocationsCommand.self],
         defaultSubcommand: SuiteCommand.self)
 
     static func requireRelease(allowDebug: Bool) throws {

@@ -54,6 +54,8 @@ public struct TimeScaledGame<Base: Game>: FieldModifier {
     /// The factors.
     public let scale: StepScale
     let coordinates: [Double]
+    /// The base's players, kept (a game may build `players` on every call).
+    let blocks: [Range<Int>]
     private let scratch = Scratch()
 
     /// The game with field S·v.
@@ -61,7 +63,8 @@ public struct TimeScaledGame<Base: Game>: FieldModifier {
     public init(_ base: Base, scale: StepScale) throws {
         self.base = base
         self.scale = scale
-        self.coordinates = try scale.perCoordinate(base.players)
+        self.blocks = base.players
+        self.coordinates = try scale.perCoordinate(blocks)
     }
 
 
@@ -79,7 +82,7 @@ public struct TimeScaledGame<Base: Game>: FieldModifier {
 
     public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
         base.evaluate(at: x, step: step, player: player, into: &v)
-        scaleInPlace(&v, base.players[player])
+        scaleInPlace(&v, blocks[player])
     }
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {

@@ -49,6 +49,8 @@ public struct Consensus: Scheme {
         let block: Range<Int>?
         /// The per-example work arrays when debiasing.
         var debias: DebiasBuffers?
+        /// The game as a `PerExampleGame` when debiasing (cast once: a cast per step would box it).
+        let perExample: (any PerExampleGame)?
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
@@ -61,18 +63,20 @@ public struct Consensus: Scheme {
             block = players[p]
         }
         var buffers: DebiasBuffers?
+        var perExample: (any PerExampleGame)?
         if debias != .none {
             guard let g = game as? any PerExampleGame else {
                 throw GameFlowError.invalidInput("--debias \(debias.rawValue) needs a game with per-example fields (a PerExampleGame such as NoisyLinearGame, or a stochastic game split into parts by SubBatchedGame, as train does); \(game.name) has none")
             }
             buffers = DebiasBuffers(batchSize: g.batchSize, dimension: game.dimension)
+            perExample = g
         }
-        return Cache(buffers: Buffers(dimension: game.dimension), block: block, debias: buffers)
+        return Cache(buffers: Buffers(dimension: game.dimension), block: block, debias: buffers, perExample: perExample)
     }
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
                               context: inout StepContext<G>) -> StepResult {
-        if var w = cache.debias, let g = context.game as? any PerExampleGame {
+        if var w = cache.debias, let g = cache.perExample {
             // Counted as one field evaluation and one v′ᵀu on the batch (their work).
             context.stats.fieldEvaluations += 1
             context.stats.transposeJacobianVectorProducts += 1

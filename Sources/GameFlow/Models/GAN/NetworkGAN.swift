@@ -137,6 +137,11 @@ public struct NetworkGAN: Game {
     }
     public var hasExactDerivatives: Bool { true }
     public var discriminatorPlayer: Int? { layout == .generatorFirst ? 1 : 0 }
+    /// Whether player `player` (0 or 1) is G, without making `players`' array (a step asks).
+    func isGenerator(player: Int) -> Bool {
+        precondition(player == 0 || player == 1, "NetworkGAN has players 0 and 1 (asked for \(player))")
+        return (player == 0) == (layout == .generatorFirst)
+    }
     /// Multiply-adds of one forward pass of G and of D over a batch (the bilinear maps').
     public var forwardMultiplyAdds: (generator: Int, discriminator: Int) {
         (generator.multiplyAddsPerSample * batchSize, discriminator.multiplyAddsPerSample * batchSize)
@@ -162,8 +167,7 @@ public struct NetworkGAN: Game {
     /// One player's block: D's needs no backward pass through G, G's no pass over the real batch
     /// and no weight gradient of D (AltGA's updates). The same values as `evaluate`'s block, bit for bit.
     public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
-        precondition(players.indices.contains(player), "NetworkGAN has players 0 and 1 (asked for \(player))")
-        let generatorBlock = players[player].lowerBound == generatorOffset
+        let generatorBlock = isGenerator(player: player)
         workspace.locked { ws in
             x.withUnsafeBufferPointer { xs in
                 v.withUnsafeMutableBufferPointer {
@@ -393,7 +397,9 @@ public struct NetworkGAN: Game {
         forwardAll(p, step: step, ws)
         let b = ws.batch, d = dataDimension, dp = p + discriminatorOffset
         var total = 0.0
-        for (kind, weight) in penalties.terms {
+        for k in 0..<3 {
+            let kind = GradientPenalties.Kind(rawValue: k)!, weight = penalties.weight(kind)
+            guard weight > 0 else { continue }
             GradientPenalties.points(kind, real: ws.real, fake: ws.fake, batch: b, dimension: d, seed: seed, step: step, eps: ws.penEps, into: ws.penX)
             discriminator.forward(dp, input: ws.penX, batch: b, ws.pen)
             discriminator.vjp(dp, dOut: ws.penOnes, ws.pen, gradient: nil, inputGradient: ws.penG)
@@ -515,8 +521,7 @@ extension NetworkGAN: UtilityGradients {
     /// ∇_G f = G's backward pass of φ_f′·e₀ and ∇_G P the penalties' (R2, GP). LOLA's shaping
     /// term needs these cross blocks.
     public func utilityGradient(player: Int, at x: [Double], step: Int, into out: inout [Double]) {
-        precondition(players.indices.contains(player), "NetworkGAN has players 0 and 1 (asked for \(player))")
-        let generatorPlayer = players[player].lowerBound == generatorOffset
+        let generatorPlayer = isGenerator(player: player)
         workspace.locked { ws in
             x.withUnsafeBufferPointer { xs in
                 out.withUnsafeMutableBufferPointer { os in

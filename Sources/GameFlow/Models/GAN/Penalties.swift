@@ -41,11 +41,17 @@ public struct GradientPenalties: Sendable, Equatable {
 /// The parts of `GradientPenalties` every GAN computes the same way, whatever its networks.
 extension GradientPenalties {
     /// Which samples a penalty is taken at.
-    enum Kind { case r1, r2, gp }
+    /// In the order penalties are summed: R1, R2, GP (`Kind(rawValue: 0..<3)`, so a step can walk
+    /// them without making an array).
+    enum Kind: Int { case r1, r2, gp }
 
-    /// The active penalties in the order they are summed: R1, R2, GP.
-    var terms: [(kind: Kind, weight: Double)] {
-        [(Kind.r1, r1), (.r2, r2), (.gp, gp)].filter { $0.1 > 0 }
+    /// The weight of one penalty (0: inactive).
+    func weight(_ kind: Kind) -> Double {
+        switch kind {
+        case .r1: return r1
+        case .r2: return r2
+        case .gp: return gp
+        }
     }
 
     /// The points a penalty is taken at (b × d into `x`): the real samples (R1), the fakes (R2), or
