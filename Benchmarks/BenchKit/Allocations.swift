@@ -110,7 +110,7 @@ public enum AllocationSurvey {
 
         let conv = try convolutionalGAN(r1: 0.1)
         let xc = conv.initialState(seed: 3)
-        for name in [SchemeName.simga, .altga, .consensus, .extragradient, .implicitEuler, .cgd, .lola, .gdaAM] {
+        for name in [SchemeName.simga, .altga, .consensus, .extragradient, .implicitEuler, .cgd, .lola, .sos, .gdaAM] {
             try record("conv GAN 1×8×8, R1", conv, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xc, h: 1e-4, steps: 3)
         }
         // dcgan28 at its size (batch 64) on 28×28 noise images: the shapes of the image experiment.

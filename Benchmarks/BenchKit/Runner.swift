@@ -85,7 +85,7 @@ public struct SuiteRunner: Sendable {
     /// `gameflow-bench gan-step --schemes sga,hgd,la` times them.
     public var schemes: [SchemeName] {
         SchemeName.fixedStep.filter { name in
-            options.keeps(scheme: name.rawValue) && (![.sga, .hgd, .la, .lola, .gdaAM].contains(name) || options.schemeFilter.contains(name.rawValue))
+            options.keeps(scheme: name.rawValue) && (![.sga, .hgd, .la, .lola, .sos, .gdaAM].contains(name) || options.schemeFilter.contains(name.rawValue))
         }
     }
 

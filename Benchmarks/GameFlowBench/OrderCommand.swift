@@ -26,7 +26,7 @@ struct OrderCommand: ParsableCommand {
         md += "| scheme | stated order | " + games.map { $0.0 }.joined(separator: " | ") + " |\n|---|---|" + games.map { _ in "---|" }.joined() + "\n"
         var perGame: [[(String, MeasuredOrder)]] = Array(repeating: [], count: games.count)
         // HGD integrates another flow (−∇½‖v‖²) and LA's and LOLA's α-terms do not vanish with h, GDA-AM extrapolates from its history: no order against v's flow.
-        for name in SchemeName.fixedStep where ![.hgd, .la, .lola, .gdaAM].contains(name) {
+        for name in SchemeName.fixedStep where ![.hgd, .la, .lola, .sos, .gdaAM].contains(name) {
             var knobs = SchemeName.Knobs(gamma: gamma, implicit: ImplicitSolverOptions(tolerance: 1e-13, maxIterations: 50))
             knobs.lambda = gamma   // SGA's λ: the same weight as consensus's γ
             let scheme = try name.make(knobs)

@@ -51,8 +51,8 @@ struct Compare: ParsableCommand {
             names = try list.split(separator: ",").map { try SchemeName.parse($0.trimmingCharacters(in: .whitespaces)) }
             guard !names.isEmpty else { throw GameFlowError.invalidInput("--schemes is empty") }
         } else {
-            names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) && (($0 != .la && $0 != .lola) || knobs.alpha != nil)
-                && ($0 != .lola || game is any UtilityGradients) && ($0 != .gdaAM || knobs.andersonDepth != nil) }
+            names = SchemeName.fixedStep.filter { ($0 != .consensus || knobs.gamma != nil) && ($0 != .sga || knobs.lambda != nil) && (!$0.usesLookAhead || knobs.alpha != nil)
+                && (!$0.needsUtilityGradients || game is any UtilityGradients) && ($0 != .gdaAM || knobs.andersonDepth != nil) }
         }
         let metric = try optimizerOptions.preconditioner()
         let chosen = try names.map {

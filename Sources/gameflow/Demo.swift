@@ -65,9 +65,9 @@ struct Demo: ParsableCommand {
             let evals = s.stats.fieldEvaluations + s.stats.transposeJacobianVectorProducts + s.stats.jacobianVectorProducts
             print(row(label, fmt(norm2(s.finalState)), fmt(measured), fmt(predicted), "\(evals)", s.status.name))
         }
-        print("   (lola and gda-am are in neither table: lola's predicted rate would need third derivatives of the")
-        print("   utilities — on the bilinear game it takes consensus's steps with γ = 2α — and gda-am's step")
-        print("   depends on its history.)")
+        print("   (lola, sos and gda-am are in neither table: lola's and sos's predicted rates would need third")
+        print("   derivatives of the utilities — on the bilinear game lola takes consensus's steps with γ = 2α —")
+        print("   and gda-am's step depends on its history.)")
         print("   (hgd is left out: its slow mode, factor 1 − 0.2·0.031 = 0.994 per step, leaves it at ‖x‖ ≈ 0.2")
         print("   after 500 steps, where the Dirac-GAN is not yet linear.)")
         print("\nNext: gameflow run --help")

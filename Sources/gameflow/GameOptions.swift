@@ -157,8 +157,14 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("sga-align"), help: "SGA: choose λ's sign each step by Balduzzi et al.'s alignment rule.")
     var sgaAlign = false
 
-    @Option(parsing: .unconditional, help: "LA, LOLA: the opponents' look-ahead step α ≥ 0 (LA: v + α·J_off·v; required for la and lola).")
+    @Option(parsing: .unconditional, help: "LA, LOLA, SOS: the opponents' look-ahead step α ≥ 0 (LA: v + α·J_off·v; required for la, lola and sos).")
     var alpha: Double?
+
+    @Option(name: .customLong("sos-a"), parsing: .unconditional, help: "SOS: a ∈ (0, 1), how far the shaping term may turn the step from LA's (⟨step, w⟩ ≥ (1 − a)‖w‖²; default 0.5, the reference code's).")
+    var sosA: Double?
+
+    @Option(name: .customLong("sos-b"), parsing: .unconditional, help: "SOS: b ∈ (0, 1), below ‖v‖ = b the shaping term is scaled by ‖v‖² (default 0.1, the reference code's).")
+    var sosB: Double?
 
     @Option(name: .customLong("anderson-depth"), help: "gda-am: Anderson depth m ≥ 0, the differences of the SimGA map mixed (required for gda-am; ≥ 2n + 1 on small deterministic games).")
     var andersonDepth: Int?
@@ -229,6 +235,8 @@ struct SchemeOptions: ParsableArguments {
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if let l = alpha { a += ["--alpha", "\(l)"] }
+        if let v = sosA { a += ["--sos-a", "\(v)"] }
+        if let v = sosB { a += ["--sos-b", "\(v)"] }
         if let t = linearTolerance { a += ["--linear-tolerance", "\(t)"] }
         if let m = andersonDepth { a += ["--anderson-depth", "\(m)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
@@ -250,7 +258,7 @@ struct SchemeOptions: ParsableArguments {
         switch name {
         case .consensus: return "consensus" + (gamma.map { " γ = \($0)" } ?? "")
         case .sga: return "sga" + (lambda.map { " λ = \($0)" } ?? "")
-        case .la, .lola: return name.rawValue + (alpha.map { " α = \($0)" } ?? "")
+        case .la, .lola, .sos: return name.rawValue + (alpha.map { " α = \($0)" } ?? "")
         case .extragradient: return "extragradient" + (extrapolationStep.map { " η = \($0)" } ?? "")
         case .optimistic: return "optimistic" + (pastWeight.map { " b = \($0)" } ?? "")
         default: return name.rawValue
@@ -264,6 +272,7 @@ struct SchemeOptions: ParsableArguments {
         case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .la, .lola: f = [("alpha", .optional(alpha))]
+        case .sos: f = [("alpha", .optional(alpha)), ("sos_a", .number(sosA ?? 0.5)), ("sos_b", .number(sosB ?? 0.1))]
         case .gdaAM: f = [("anderson_depth", andersonDepth.map { .int($0) } ?? .null)]
         case .rosenbrockEuler, .cgd: f = [("linear_tolerance", .number(linearTolerance ?? 1e-10)), ("krylov_dimension", .int(krylovDimension))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
@@ -335,6 +344,8 @@ struct SchemeOptions: ParsableArguments {
         knobs.lambda = lambda
         knobs.sgaAlign = sgaAlign
         knobs.alpha = alpha
+        if let v = sosA { knobs.sosA = v }
+        if let v = sosB { knobs.sosB = v }
         if let t = linearTolerance { knobs.linearTolerance = t }
         knobs.andersonDepth = andersonDepth
         knobs.extrapolationStep = extrapolationStep
@@ -368,7 +379,7 @@ struct SchemeOptions: ParsableArguments {
     /// The knobs that belong to some schemes only (flag names without the dashes): `make` refuses
     /// them for another scheme, sweeps pass a constant one only to the schemes that have it.
     static let knobOwners: [(key: String, owners: Set<SchemeName>)] = [
-        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la, .lola]), ("linear-tolerance", [.rosenbrockEuler, .cgd]), ("anderson-depth", [.gdaAM]),
+        ("gamma", [.consensus]), ("consensus-on", [.consensus]), ("debias", [.consensus]), ("lambda", [.sga]), ("sga-align", [.sga]), ("alpha", [.la, .lola, .sos]), ("sos-a", [.sos]), ("sos-b", [.sos]), ("linear-tolerance", [.rosenbrockEuler, .cgd]), ("anderson-depth", [.gdaAM]),
         ("extrapolation-step", [.extragradient]), ("past-weight", [.optimistic]), ("substeps", [.altga]), ("inner-tolerance", [.altga]),
         ("implicit-metric", [.implicitEuler, .implicitMidpoint, .trapezoidal]),
     ]
@@ -376,7 +387,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -413,6 +424,7 @@ struct SchemeOptions: ParsableArguments {
         case .hgd: return .hgd
         case .la: return .la(alpha: alpha!)
         case .lola: return .lola(alpha: alpha!)
+        case .sos: return .sos(alpha: alpha!, a: sosA ?? 0.5, b: sosB ?? 0.1)
         case .gdaAM: return .gdaAM(depth: andersonDepth!)
         case .rosenbrockEuler, .cgd: return .linearlyImplicit(name, linearTolerance: linearTolerance ?? 1e-10, krylovDimension: krylovDimension)
         case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
@@ -515,6 +527,7 @@ extension SchemeConfiguration {
         case let .consensus(g, onD, d): return [("gamma", .number(g)), ("consensus_on", .string(onD ? "discriminator" : "all")), ("debias", .string(d.rawValue))]
         case let .sga(l, a): return [("lambda", .number(l)), ("sga_align", .bool(a))]
         case let .la(a), let .lola(a): return [("alpha", .number(a))]
+        case let .sos(alpha, a, b): return [("alpha", .number(alpha)), ("sos_a", .number(a)), ("sos_b", .number(b))]
         case let .gdaAM(m): return [("anderson_depth", .int(m))]
         case let .linearlyImplicit(_, t, k): return [("linear_tolerance", .number(t)), ("krylov_dimension", .int(k))]
         case let .extragradient(e): return [("extrapolation_step", .optional(e))]

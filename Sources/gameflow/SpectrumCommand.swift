@@ -107,7 +107,7 @@ struct SpectrumCommand: ParsableCommand {
         var sets: [(String, StableSet)] = []
         var skipped: [(name: String, why: String)] = []
         for name in SchemeName.fixedStep {
-            if name == .consensus && gamma == nil || name == .sga && lambda == nil || (name == .la || name == .lola) && alpha == nil { continue }
+            if name == .consensus && gamma == nil || name == .sga && lambda == nil || name.usesLookAhead && alpha == nil { continue }
             var knobs = SchemeName.Knobs(gamma: gamma)
             knobs.lambda = lambda
             knobs.alpha = alpha
@@ -115,7 +115,7 @@ struct SpectrumCommand: ParsableCommand {
             knobs.pastWeight = pastWeight
             // With --optimizer momentum each scheme's 2n × 2n map (AltGA: Gidel et al.'s).
             if !name.hasLinearizedStepMap {
-                skipped.append((name.rawValue, name == .lola ? "not computed: its linearised step map needs third derivatives of the utilities"
+                skipped.append((name.rawValue, name.needsUtilityGradients ? "not computed: its linearised step map needs third derivatives of the utilities"
                                                              : "not computed: its step depends on its history"))
                 continue
             }

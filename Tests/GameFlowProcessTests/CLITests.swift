@@ -302,8 +302,8 @@ final class CLITests: XCTestCase {
                 XCTAssertEqual(measured, predicted, accuracy: 2e-5 * predicted, String(line))
             }
         }
-        // hgd is not in the Dirac-GAN table (too slow to be linear there), lola and gda-am in neither (no linearised step map).
-        XCTAssertEqual(rows, 2 * SchemeName.fixedStep.count - 5)
+        // hgd is not in the Dirac-GAN table (too slow to be linear there), lola, sos and gda-am in neither (no linearised step map).
+        XCTAssertEqual(rows, 2 * SchemeName.fixedStep.count - 7)
     }
 
     /// Issue 25: a state carries its networks' shapes (another architecture with the same count is

@@ -256,6 +256,7 @@ final class Marker {}
         try check(HGD())
         try check(try LookAheadGradient(alpha: 0.5))
         try check(try LOLA.scheme(alpha: 0.5))
+        try check(Preconditioned(try LOLA.sos(alpha: 0.5, a: 0.5, b: 0.5), method: .referenceRMSProp))
         try check(Preconditioned(try LinearlyImplicit(.cgd), method: .referenceRMSProp))
         try check(try LinearlyImplicit(.rosenbrockEuler))
         // Lookahead: 8 = 2·3 + 2 steps, so the checkpoint falls inside a cycle.

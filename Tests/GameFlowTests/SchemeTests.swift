@@ -19,15 +19,16 @@ import Testing
         case .consensus, .sga, .la: return ((1 - h * gamma * sigma * sigma) * (1 - h * gamma * sigma * sigma) + s2).squareRoot()
         case .heun: return (1 + s2 * s2 / 4).squareRoot()
         case .rk4: return (1 - pow(s, 6) / 72 + pow(s, 8) / 576).squareRoot()
-        // LOLA: the shaping term doubles LA's correction on a zero-sum bilinear game (γ = 2α).
-        case .lola: return ((1 - 2 * h * gamma * sigma * sigma) * (1 - 2 * h * gamma * sigma * sigma) + s2).squareRoot()
+        // LOLA: the shaping term doubles LA's correction on a zero-sum bilinear game (γ = 2α). SOS
+        // too while ‖v‖ ≥ b (0.1; ⟨S, w⟩ ≥ 0 there, so p = 1): these states keep ‖v‖ > 0.5.
+        case .lola, .sos: return ((1 - 2 * h * gamma * sigma * sigma) * (1 - 2 * h * gamma * sigma * sigma) + s2).squareRoot()
         // HGD: x − h·JᵀJx, JᵀJ = σ²I on a bilinear game with equal singular values.
         case .hgd: return abs(1 - h * sigma * sigma)
         case .altga, .optimistic, .gdaAM, .rkf45, .rkck, .rk8pd: return nil
         }
     }
 
-    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .implicitMidpoint, .trapezoidal, .extragradient, .consensus, .sga, .hgd, .la, .lola, .rosenbrockEuler, .cgd, .heun, .rk4]
+    static let cases: [(SchemeName, Double, Double)] = [SchemeName.simga, .implicitEuler, .implicitMidpoint, .trapezoidal, .extragradient, .consensus, .sga, .hgd, .la, .lola, .sos, .rosenbrockEuler, .cgd, .heun, .rk4]
         .flatMap { n in [(0.1, 1.0), (0.5, 1.0), (0.3, 2.5), (1.7, 0.8)].map { (n, $0.0, $0.1) } }
 
     @Test("1×1 bilinear: every step scales ‖x‖ by the closed-form factor (1e-12 relative)", arguments: cases)
@@ -44,7 +45,7 @@ import Testing
         }
     }
 
-    @Test("3×2 bilinear (non-square A, both σ equal): same closed forms", arguments: [SchemeName.simga, .implicitEuler, .extragradient, .consensus, .sga, .hgd, .la, .lola, .rosenbrockEuler, .cgd, .heun, .rk4])
+    @Test("3×2 bilinear (non-square A, both σ equal): same closed forms", arguments: [SchemeName.simga, .implicitEuler, .extragradient, .consensus, .sga, .hgd, .la, .lola, .sos, .rosenbrockEuler, .cgd, .heun, .rk4])
     func nonSquare(name: SchemeName) throws {
         let sigma = 1.3, h = 0.4, gamma = 0.25
         let game = try BilinearGame(A: equalSingularValues3x2(sigma))

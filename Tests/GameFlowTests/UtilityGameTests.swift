@@ -206,11 +206,11 @@ struct QuarticUtility: ZeroSumUtility {
     @Test("Every fixed-step scheme ends at the same state on the utility game as on the built-in one (1e-13 relative)")
     func runs() throws {
         for (name, utility, builtIn, x0) in try Self.pairs() {
-            // LOLA also compares utility gradients: automatic differentiation against the closed forms
+            // LOLA and SOS also compare utility gradients: automatic differentiation against the closed forms
             // (bilinear, Dirac-GAN; an AffineGame has no utilities of its own).
             // GDA-AM is left out: which differences its least squares keeps is discontinuous in
             // its data, so round-off differences in v can send the two runs different ways.
-            for scheme in SchemeName.fixedStep where (scheme != .lola || builtIn is any UtilityGradients) && scheme != .gdaAM {
+            for scheme in SchemeName.fixedStep where (!scheme.needsUtilityGradients || builtIn is any UtilityGradients) && scheme != .gdaAM {
                 let s = try makeScheme(scheme)
                 let options = SolveOptions(stepSize: 0.05, maxSteps: 40)
                 let a = try solve(utility, scheme: s, from: x0, options: options)

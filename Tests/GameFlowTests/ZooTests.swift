@@ -155,6 +155,47 @@ import Testing
         #expect(maxRelativeDifference(w, expected) < 1e-5, "\(w) vs \(expected)")
     }
 
+    @Test("SOS on f = σφθ: ⟨S, w⟩ ≥ 0, so p = ‖v‖² below b and each step scales ‖x‖ by √((1 − hασ²(1 + p))² + h²σ²) (1e-12)",
+          arguments: [(0.2, 0.3, 1.5), (0.1, 0.8, 1.0), (0.05, 0.5, 2.0)])
+    func sosOnBilinear(h: Double, alpha: Double, sigma: Double) throws {
+        // J·v = −σ²x, so w = v − ασ²x and S = J·v: x + h(w + pαS) = (1 − hασ²(1 + p))x + hv, v ⟂ x.
+        let game = try BilinearGame(A: Matrix(rows: 1, columns: 1, storage: [sigma]))
+        let scheme = try LOLA.sos(alpha: alpha, a: 0.5, b: 0.99)
+        var x = [0.3 / sigma, -0.4 / sigma]   // ‖v‖ = 0.5 < b
+        for _ in 0..<20 {
+            let r2 = x[0] * x[0] + x[1] * x[1], p = sigma * sigma * r2   // ‖v‖² (< b², so p₂ applies)
+            let c = 1 - h * alpha * sigma * sigma * (1 + p)
+            let expected = (c * c + h * h * sigma * sigma).squareRoot()
+            let next = try oneStep(game, scheme, from: x, h: h)
+            #expect(relativeError(norm2(next) / r2.squareRoot(), expected) < 1e-12)
+            x = next
+        }
+    }
+
+    @Test("SOS on Letcher et al.'s tandem game: it keeps the fixed points LOLA leaves (by hα·(4, 4)), and where LOLA's shaping opposes LA p₁ turns the step to ⟨d, w⟩ = (1 − a)‖w‖²")
+    func sosOnTandem() throws {
+        // Losses (x + y)² − 2x and (x + y)² − 2y; GameFlow maximises u = −L. v = (2 − 2(x + y))(1, 1),
+        // J_off = −2·[[0, 1], [1, 0]], S = 4(x + y)(1, 1).
+        let game = try UtilityGame(FormulaUtilities(try ["-((x + y)^2 - 2*x)", "-((x + y)^2 - 2*y)"].map { try Formula.parse($0, variables: ["x", "y"]) }),
+                                   playerSizes: [1, 1])
+        let h = 0.1, alpha = 0.8
+        let sos = try LOLA.sos(alpha: alpha), lola = try LOLA.scheme(alpha: alpha), la = try LookAheadGradient(alpha: alpha)
+        let fixed = [0.25, 0.75]
+        #expect(try oneStep(game, sos, from: fixed, h: h) == fixed)
+        #expect(try oneStep(game, la, from: fixed, h: h) == fixed)
+        #expect(maxRelativeDifference(try oneStep(game, lola, from: fixed, h: h), [0.25 + h * alpha * 4, 0.75 + h * alpha * 4]) < 1e-14)
+        // At (0.5, 0): v = (1, 1), w = (1 − 2α)(1, 1) = (−0.6, −0.6), S = (2, 2), α⟨S, w⟩ = −1.92 < 0:
+        // p₁ = a‖w‖²/1.92 = 0.1875 (a = 0.5), p₂ = 1 (‖v‖ = √2 ≥ b); d = w + pαS = (−0.3, −0.3).
+        let x = [0.5, 0.0]
+        #expect(LookAheadGradient.sosWeight(shapingAlongLookAhead: -1.92, lookAheadNormSquared: 0.72, fieldNormSquared: 2, a: 0.5, b: 0.1) == 0.1875)
+        let d = try oneStep(game, sos, from: x, h: h)
+        #expect(maxRelativeDifference(d, [0.5 - h * 0.3, -h * 0.3]) < 1e-14)
+        let dl = try oneStep(game, lola, from: x, h: h)
+        #expect(maxRelativeDifference(dl, [0.5 + h * 1.0, h * 1.0]) < 1e-14)
+        #expect(throws: GameFlowError.self) { try LOLA.sos(alpha: 0.1, a: 1, b: 0.1) }
+        #expect(throws: GameFlowError.self) { try LOLA.sos(alpha: 0.1, a: 0.5, b: 0) }
+    }
+
     @Test("Lookahead around SimGA on f = σφθ: each cycle of k steps scales ‖x‖ by |1 − α + α(1 + ihσ)ᵏ| (1e-12)",
           arguments: [(5, 0.5, 0.3, 1.0), (10, 0.2, 0.1, 2.0), (1, 1.0, 0.4, 1.0), (6, 0.8, 0.25, 1.5)])
     func lookaheadCycles(k: Int, alpha: Double, h: Double, sigma: Double) throws {

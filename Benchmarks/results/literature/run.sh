@@ -28,6 +28,8 @@ methods=(
   "cgd (ACGD: with RMSProp)|--scheme cgd --optimizer rmsprop"
   "rosenbrock-euler|--scheme rosenbrock-euler --optimizer rmsprop"
   "simga + lookahead k 5, α 0.5|--scheme simga --optimizer rmsprop --lookahead 5,0.5"
+  "sos α 10|--scheme sos --alpha 10 --optimizer rmsprop"
+  "gda-am m 5|--scheme gda-am --anderson-depth 5 --optimizer rmsprop"
 )
 # ONLY="label|label" runs just those methods and appends them to runs.jsonl.
 [ -n "${ONLY:-}" ] || : > "$OUT/runs.jsonl"

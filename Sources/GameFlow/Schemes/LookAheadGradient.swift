@@ -11,29 +11,51 @@
 ///
 /// On a two-player bilinear zero-sum game (J = J_off antisymmetric) w = v + αJv = v − αJᵀv: LA is
 /// consensus with γ = α, and an eigenvalue iσ of J becomes iσ − ασ². With `shaping` this is LOLA
-/// (its formula and cost in `LOLA.swift`), which on such games doubles the correction (consensus
-/// with γ = 2α).
+/// or SOS (their formulas and cost in `LOLA.swift`); LOLA on such games doubles the correction
+/// (consensus with γ = 2α).
 ///
 /// Reference: Letcher, Foerster, Balduzzi, Rocktäschel, Whiteson, "Stable Opponent Shaping in
 /// Differentiable Games" (ICLR 2019), §3 (LA); Zhang & Lesser, "Multi-agent learning with policy
 /// prediction" (AAAI 2010).
 public struct LookAheadGradient: Scheme {
+    /// Whether and how the opponents' shaping term S = diag(J_offᵀ∇u) is added (`LOLA.swift`).
+    public enum Shaping: Sendable, Equatable {
+        /// LA: no shaping term.
+        case none
+        /// LOLA: w + α·S.
+        case lola
+        /// SOS: w + p·α·S with p = min(p₁, p₂) chosen each step from a, b ∈ (0, 1).
+        case sos(a: Double, b: Double)
+    }
+
     /// α ≥ 0, the opponents' look-ahead step.
     public let alpha: Double
-    /// LOLA: add the opponents' shaping term (`LOLA.swift`); false: LA.
-    public let shaping: Bool
+    /// LA, LOLA or SOS.
+    public let shaping: Shaping
 
-    /// LA (or, with `shaping`, LOLA) with look-ahead α.
+    /// LA (or, with `shaping`, LOLA or SOS) with look-ahead α.
     /// - Parameters:
     ///   - alpha: α ≥ 0 (0 is SimGA).
-    ///   - shaping: add LOLA's shaping term diag(J_offᵀ∇u) (the game must give `UtilityGradients`).
-    public init(alpha: Double, shaping: Bool = false) throws {
+    ///   - shaping: add the shaping term diag(J_offᵀ∇u), LOLA's or SOS's way (the game must give
+    ///     `UtilityGradients`).
+    /// - Throws: for α < 0 or not finite, or SOS's a, b outside (0, 1).
+    public init(alpha: Double, shaping: Shaping = .none) throws {
         guard alpha.isFinite, alpha >= 0 else { throw GameFlowError.invalidInput("--alpha must be a finite number ≥ 0 (got \(alpha))") }
+        if case let .sos(a, b) = shaping {
+            guard a > 0, a < 1 else { throw GameFlowError.invalidInput("--sos-a must be a number in (0, 1) (got \(a))") }
+            guard b > 0, b < 1 else { throw GameFlowError.invalidInput("--sos-b must be a number in (0, 1) (got \(b))") }
+        }
         self.alpha = alpha
         self.shaping = shaping
     }
 
-    public var name: String { shaping ? "lola" : "la" }
+    public var name: String {
+        switch shaping {
+        case .none: return "la"
+        case .lola: return "lola"
+        case .sos: return "sos"
+        }
+    }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { 1 }
 
@@ -47,10 +69,10 @@ public struct LookAheadGradient: Scheme {
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
         let utilities = game as? any UtilityGradients
-        if shaping && utilities == nil {
-            throw GameFlowError.invalidInput("lola needs each player's utility gradient over every player's parameters; \(game.name) does not give it (bilinear games, the Dirac-GAN, GANs and formula games with utilities do)")
+        if shaping != .none && utilities == nil {
+            throw GameFlowError.invalidInput("\(name) needs each player's utility gradient over every player's parameters; \(game.name) does not give it (bilinear games, the Dirac-GAN, GANs and formula games with utilities do)")
         }
-        return Cache(buffers: Buffers(dimension: game.dimension), players: game.players, utilities: shaping ? utilities : nil)
+        return Cache(buffers: Buffers(dimension: game.dimension), players: game.players, utilities: shaping == .none ? nil : utilities)
     }
 
     /// `a`: v, `b`/`c`: work (v on one block, its JVP; ∇u_i, its transpose JVP), `e`: the α-terms.
@@ -58,23 +80,56 @@ public struct LookAheadGradient: Scheme {
         context.evaluate(x, into: &cache.buffers.a)
         let n = x.count
         for i in 0..<n { cache.buffers.e[i] = 0 }
-        if alpha != 0 {
-            addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
-                                  into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
-            if let utilities = cache.utilities {
-                // LOLA's shaping: for player i, (v′ᵀ·z)_i with z = ∇u_i outside block i.
-                for (player, range) in cache.players.enumerated() {
-                    context.stats.fieldEvaluations += 1   // a utility gradient costs about one v
-                    utilities.utilityGradient(player: player, at: x, step: context.step, into: &cache.buffers.b)
-                    for i in range { cache.buffers.b[i] = 0 }
-                    context.transposeJacobianVectorProduct(x, cache.buffers.b, into: &cache.buffers.c)
-                    for i in range { cache.buffers.e[i] += cache.buffers.c[i] }
-                }
-            }
+        guard alpha != 0 else {
+            for i in 0..<n { x[i] += h * cache.buffers.a[i] }
+            return .success
         }
+        addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
+                              into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
+        var p = 1.0
+        if case let .sos(a, b) = shaping {
+            // a ← w = v + α·J_off·v (−ξ₀ in Letcher et al.'s sign); e ← S alone, then p.
+            var vv = 0.0, ww = 0.0, sw = 0.0
+            for i in 0..<n {
+                vv += cache.buffers.a[i] * cache.buffers.a[i]
+                cache.buffers.a[i] += alpha * cache.buffers.e[i]
+                ww += cache.buffers.a[i] * cache.buffers.a[i]
+                cache.buffers.e[i] = 0
+            }
+            addShaping(cache.utilities!, at: x, cache: &cache, context: &context)
+            for i in 0..<n { sw += cache.buffers.e[i] * cache.buffers.a[i] }
+            p = LookAheadGradient.sosWeight(shapingAlongLookAhead: alpha * sw, lookAheadNormSquared: ww, fieldNormSquared: vv, a: a, b: b)
+            let k = h * p * alpha
+            for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }
+            return .success
+        }
+        if let utilities = cache.utilities { addShaping(utilities, at: x, cache: &cache, context: &context) }
         let k = h * alpha
         for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }
         return .success
+    }
+
+    /// e += S = diag(J_offᵀ∇u): for player i, (v′ᵀ·z)_i with z = ∇u_i outside block i.
+    private func addShaping<G: Game>(_ utilities: any UtilityGradients, at x: [Double], cache: inout Cache, context: inout StepContext<G>) {
+        for player in cache.players.indices {
+            let range = cache.players[player]
+            context.stats.fieldEvaluations += 1   // a utility gradient costs about one v
+            utilities.utilityGradient(player: player, at: x, step: context.step, into: &cache.buffers.b)
+            for i in range { cache.buffers.b[i] = 0 }
+            context.transposeJacobianVectorProduct(x, cache.buffers.b, into: &cache.buffers.c)
+            for i in range { cache.buffers.e[i] += cache.buffers.c[i] }
+        }
+    }
+
+    /// SOS's p = min(p₁, p₂) (Letcher et al. 2019, Algorithm 1, in GameFlow's sign): with
+    /// d = α⟨S, w⟩ (their ⟨−αχ, ξ₀⟩), p₁ = 1 if d ≥ 0, else min(1, −a‖w‖²/d), so that the step keeps
+    /// ⟨w + pαS, w⟩ ≥ (1 − a)‖w‖²; p₂ = ‖v‖² if ‖v‖ < b, else 1, so that p → 0 at fixed points
+    /// (SOS keeps them, LOLA does not).
+    public static func sosWeight(shapingAlongLookAhead d: Double, lookAheadNormSquared ww: Double, fieldNormSquared vv: Double,
+                                 a: Double, b: Double) -> Double {
+        let p1 = d >= 0 ? 1 : min(1, -a * ww / d)
+        let p2 = vv.squareRoot() < b ? vv : 1
+        return min(p1, p2)
     }
 }
 

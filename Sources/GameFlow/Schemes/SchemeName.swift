@@ -18,6 +18,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case la
     /// LOLA in Letcher et al.'s form: LA plus the opponents' shaping term (`LOLA`).
     case lola
+    /// Stable opponent shaping (Letcher et al. 2019): LA plus the shaping term scaled by p ∈ [0, 1] (`LOLA`).
+    case sos
     /// One linear solve (I − hv′)d = v per step by GMRES (`LinearlyImplicit`).
     case rosenbrockEuler = "rosenbrock-euler"
     /// Competitive gradient descent (Schäfer & Anandkumar 2019): (I − hJ_off)d = v (`LinearlyImplicit`).
@@ -53,8 +55,10 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var lambda: Double?
         /// SGA: choose λ's sign by Balduzzi et al.'s alignment rule.
         public var sgaAlign = false
-        /// LA's look-ahead α (required for la).
+        /// The look-ahead α of LA, LOLA and SOS (required for them).
         public var alpha: Double?
+        /// SOS's thresholds a, b ∈ (0, 1) (Letcher et al.'s Algorithm 1; the reference code's 0.5 and 0.1).
+        public var sosA = 0.5, sosB = 0.1
         /// The linearly implicit schemes' GMRES relative residual tolerance.
         public var linearTolerance = 1e-10
         /// GDA-AM's Anderson depth m (required for gda-am).
@@ -82,7 +86,13 @@ public enum SchemeName: String, CaseIterable, Sendable {
     /// Whether the scheme's step map linearised at a point follows from v′ there (LOLA's does not:
     /// the derivative of its shaping term needs third derivatives of the utilities; GDA-AM's
     /// step depends on its history).
-    public var hasLinearizedStepMap: Bool { self != .lola && self != .gdaAM }
+    public var hasLinearizedStepMap: Bool { self != .lola && self != .sos && self != .gdaAM }
+
+    /// LA, LOLA and SOS: the schemes with the look-ahead α.
+    public var usesLookAhead: Bool { self == .la || self == .lola || self == .sos }
+
+    /// LOLA and SOS: the schemes that need the players' utility gradients (`UtilityGradients`).
+    public var needsUtilityGradients: Bool { self == .lola || self == .sos }
 
     /// The schemes with a fixed step size h.
     public static var fixedStep: [SchemeName] { allCases.filter { !$0.isAdaptive } }
@@ -124,6 +134,9 @@ public enum SchemeName: String, CaseIterable, Sendable {
         case .lola:
             guard let a = knobs.alpha else { throw GameFlowError.invalidInput("lola needs --alpha α (α ≥ 0)") }
             return try LOLA.scheme(alpha: a)
+        case .sos:
+            guard let a = knobs.alpha else { throw GameFlowError.invalidInput("sos needs --alpha α (α ≥ 0)") }
+            return try LOLA.sos(alpha: a, a: knobs.sosA, b: knobs.sosB)
         case .gdaAM:
             guard let m = knobs.andersonDepth else { throw GameFlowError.invalidInput("gda-am needs --anderson-depth m (m ≥ 0)") }
             return try GDAAM(depth: m)

@@ -258,6 +258,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     case hgd
     case la(alpha: Double)
     case lola(alpha: Double)
+    case sos(alpha: Double, a: Double, b: Double)
     case gdaAM(depth: Int)
     case linearlyImplicit(SchemeName, linearTolerance: Double, krylovDimension: Int)
     case adaptive(FlowMethod, rtol: Double, atol: Double)
@@ -323,6 +324,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .hgd: return .hgd
         case .la: return .la
         case .lola: return .lola
+        case .sos: return .sos
         case .gdaAM: return .gdaAM
         case .linearlyImplicit(let n, _, _): return n
         case .adaptive(let m, _, _): return SchemeName(rawValue: m.rawValue)!
@@ -355,6 +357,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .optimistic(b): knobs.pastWeight = b
         case let .sga(l, align): knobs.lambda = l; knobs.sgaAlign = align
         case let .la(a), let .lola(a): knobs.alpha = a
+        case let .sos(alpha, a, b): knobs.alpha = alpha; knobs.sosA = a; knobs.sosB = b
         case let .gdaAM(m): knobs.andersonDepth = m
         case let .linearlyImplicit(_, t, k): knobs.linearTolerance = t; knobs.implicit.krylovDimension = k
         case let .adaptive(_, rtol, atol): knobs.adaptiveTolerances = (rtol, atol)
@@ -364,7 +367,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
     }
 
     private enum Keys: String, CodingKey {
-        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, andersonDepth, linearTolerance, krylovDimension, rtol, atol
+        case name, substeps, innerTolerance, gamma, onDiscriminatorOnly, debias, solver, extrapolationStep, pastWeight, lambda, align, alpha, sosA, sosB, andersonDepth, linearTolerance, krylovDimension, rtol, atol
     }
 
     public init(from decoder: Decoder) throws {
@@ -389,6 +392,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case .hgd: self = .hgd
         case .la: self = .la(alpha: try c.decode(Double.self, forKey: .alpha))
         case .lola: self = .lola(alpha: try c.decode(Double.self, forKey: .alpha))
+        case .sos: self = .sos(alpha: try c.decode(Double.self, forKey: .alpha), a: try c.decode(Double.self, forKey: .sosA), b: try c.decode(Double.self, forKey: .sosB))
         case .gdaAM: self = .gdaAM(depth: try c.decode(Int.self, forKey: .andersonDepth))
         case .rosenbrockEuler, .cgd:
             self = .linearlyImplicit(n, linearTolerance: try c.decode(Double.self, forKey: .linearTolerance),
@@ -409,6 +413,7 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .optimistic(b): try c.encode(b, forKey: .pastWeight)
         case let .sga(l, a): try c.encode(l, forKey: .lambda); try c.encode(a, forKey: .align)
         case let .la(a), let .lola(a): try c.encode(a, forKey: .alpha)
+        case let .sos(alpha, a, b): try c.encode(alpha, forKey: .alpha); try c.encode(a, forKey: .sosA); try c.encode(b, forKey: .sosB)
         case let .gdaAM(m): try c.encode(m, forKey: .andersonDepth)
         case let .linearlyImplicit(_, t, k): try c.encode(t, forKey: .linearTolerance); try c.encode(k, forKey: .krylovDimension)
         case let .adaptive(_, r, a): try c.encode(r, forKey: .rtol); try c.encode(a, forKey: .atol)
