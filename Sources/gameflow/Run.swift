@@ -155,37 +155,24 @@ struct Run: ParsableCommand {
         }
     }
 
-    /// Runs the integrator with a progress line; with --output, trajectory.csv is written as the
-    /// run goes (flushed every 256 steps), so an interrupted long run keeps what it computed.
+    /// Runs the integrator in the library's loop with two observers: a progress line and, with
+    /// --output, trajectory.csv written as the run goes (every 256 steps), so an interrupted long
+    /// run keeps what it computed.
     private func integrate<G: Game, S: Scheme>(_ game: G, _ scheme: S, from start: [Double], options: SolveOptions) throws -> Solution {
-        var integrator = try Integrator(game: game, scheme: scheme, initialState: start, options: options)
-        var file: FileHandle?
+        let integrator = try Integrator(game: game, scheme: scheme, initialState: start, options: options)
+        var writer: RecordingCSVWriter?
         if let dir = output {
             try createOutputDirectory(dir)
             try OutputMarker.claim(dir, command: "run")
-            let path = joinPath(dir, "trajectory.csv")
-            guard FileManager.default.createFile(atPath: path, contents: Data(integrator.recording!.csvHeader().utf8)),
-                  let h = FileHandle(forWritingAtPath: path) else { throw GameFlowError.invalidInput("cannot write '\(path)'") }
-            h.seekToEndOfFile()
-            file = h
-        }
-        defer { try? file?.close() }
-        var written = 0
-        func flush() throws {
-            guard let h = file, let rec = integrator.recording, rec.count > written else { return }
-            try appendRow(rec.csvRows(written..<rec.count), to: h, path: joinPath(output!, "trajectory.csv"))
-            written = rec.count
+            writer = try RecordingCSVWriter(path: joinPath(dir, "trajectory.csv"), header: integrator.recording!)
         }
         var progress = ProgressLine(total: options.maxSteps, enabled: !quiet)
-        while integrator.step() == nil {
-            if integrator.stepsCompleted % 256 == 0 {
-                progress.update(step: integrator.stepsCompleted)
-                try flush()
-            }
-        }
+        let progressObserver = EveryNSteps(256) { e, _ in progress.update(step: e.step) }
+        var loop = TrainingLoop(integrator)
+        try loop.run(observers: (writer.map { [$0] } ?? []) + [progressObserver])
         progress.finish()
-        let solution = integrator.solve()   // already ended: computes the final summary
-        try flush()
+        let solution = loop.integrator.solve()   // already ended: computes the final summary
+        if let w = writer, let r = solution.recording { try w.flush(r) }
         return solution
     }
 

@@ -23,6 +23,8 @@ public struct RunEvent {
     public let isLast: Bool
     /// Seconds spent inside `Integrator.step()` so far (with those of earlier sessions).
     public let trainingSeconds: Double
+    /// The integrator's records so far (nil when it records nothing).
+    public let recording: Recording?
 }
 
 /// An observer of a `TrainingLoop`: metrics, snapshots, checkpoints, progress. Errors thrown end
@@ -70,7 +72,8 @@ public struct TrainingLoop<G: Game, S: Scheme> {
     private func notify(_ observers: [any RunObserver], _ kind: RunEvent.Kind, isLast: Bool) throws {
         guard !observers.isEmpty else { return }
         let event = RunEvent(kind: kind, step: integrator.stepsCompleted, state: integrator.state, stats: integrator.stats,
-                             status: integrator.status, isLast: isLast, trainingSeconds: trainingSeconds)
+                             status: integrator.status, isLast: isLast, trainingSeconds: trainingSeconds,
+                             recording: integrator.recording)
         for o in observers { try o.observe(event) { integrator.checkpoint } }
     }
 }
