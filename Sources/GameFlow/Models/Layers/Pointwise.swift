@@ -77,18 +77,19 @@ public enum Pointwise: Sendable, Equatable, Hashable {
     /// y = σ(x) over `n` numbers.
     func apply(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
         switch self {
-        case .relu: for k in 0..<n { y[k] = x[k] > 0 ? x[k] : 0 }
-        case .leakyRelu(let s): for k in 0..<n { y[k] = x[k] > 0 ? x[k] : s * x[k] }
+        case .relu: for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : 0 }
+        case .leakyRelu(let s): for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : s * v }
         case .linear: y.update(from: x, count: n)
         default: for k in 0..<n { y[k] = value(x[k]) }
         }
     }
 
-    /// ẏ = σ′(x)ẋ.
+    /// ẏ = σ′(x)ẋ. ReLU's and leaky ReLU's load ẋ before the sign test, so the choice is a
+    /// select, not a branch the sign of x mispredicts half the time (ry may be rx: in place).
     func tangent(_ x: UnsafePointer<Double>, _ rx: UnsafePointer<Double>, _ ry: UnsafeMutablePointer<Double>, count n: Int) {
         switch self {
-        case .relu: for k in 0..<n { ry[k] = x[k] > 0 ? rx[k] : 0 }
-        case .leakyRelu(let s): for k in 0..<n { ry[k] = x[k] > 0 ? rx[k] : s * rx[k] }
+        case .relu: for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : 0 }
+        case .leakyRelu(let s): for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : s * r }
         case .linear: ry.update(from: rx, count: n)
         default: for k in 0..<n { ry[k] = derivatives(x[k]).d1 * rx[k] }
         }
