@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <dlfcn.h>
 #include <string.h>
+#include <stdatomic.h>
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -21,7 +22,14 @@ static int fromBLAS(void *caller) {
     return dladdr(caller, &info) && info.dli_fname && strstr(info.dli_fname, "openblas") != NULL;
 }
 
-#define NOTE() do { if (counting) { counted += 1; if (fromBLAS(__builtin_return_address(0))) countedInBLAS += 1; } } while (0)
+// Every thread's allocations, for runs that hand work to other threads.
+static atomic_int countingAll;
+static atomic_long countedAll;
+
+#define NOTE() do { \
+    if (counting) { counted += 1; if (fromBLAS(__builtin_return_address(0))) countedInBLAS += 1; } \
+    if (atomic_load_explicit(&countingAll, memory_order_relaxed)) atomic_fetch_add(&countedAll, 1); \
+} while (0)
 
 void *malloc(size_t n) { NOTE(); return __libc_malloc(n); }
 void *calloc(size_t k, size_t n) { NOTE(); return __libc_calloc(k, n); }
@@ -40,3 +48,5 @@ int posix_memalign(void **out, size_t a, size_t n) {
 void gf_allocation_counting_begin(void) { counted = 0; countedInBLAS = 0; counting = 1; }
 long gf_allocation_counting_end(void) { counting = 0; return counted; }
 long gf_allocation_counted_in_blas(void) { return countedInBLAS; }
+void gf_allocation_counting_begin_all_threads(void) { atomic_store(&countedAll, 0); atomic_store(&countingAll, 1); }
+long gf_allocation_counting_end_all_threads(void) { atomic_store(&countingAll, 0); return atomic_load(&countedAll); }

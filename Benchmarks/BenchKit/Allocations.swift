@@ -27,17 +27,19 @@ public enum AllocationSurvey {
     /// Allocations during `steps` steps taken after `warmUp` steps (caches grown, histories full,
     /// lazily made buffers made), through `Integrator.step()` as `solve` takes them: GameFlow's
     /// and the other libraries' (`ours`), and OpenBLAS's own (`inBLAS`).
+    /// With `allThreads`, every thread's allocations count (`ours`; `inBLAS` is then 0).
     public static func count<G: Game, S: Scheme>(_ game: G, _ scheme: S, x0: [Double], h: Double,
-                                                 warmUp: Int = 3, steps: Int = 6) throws -> (ours: Int, inBLAS: Int) {
+                                                 warmUp: Int = 3, steps: Int = 6, allThreads: Bool = false) throws -> (ours: Int, inBLAS: Int) {
         var integrator = try Integrator(game: game, scheme: scheme, initialState: x0,
                                         options: SolveOptions(stepSize: h, maxSteps: warmUp + steps + 1, divergenceBound: .infinity))
         for _ in 0..<warmUp {
             if let s = integrator.step() { throw GameFlowError.invalidInput("\(scheme.name) stopped in its warm-up: \(s)") }
         }
-        gf_allocation_counting_begin()
+        if allThreads { gf_allocation_counting_begin_all_threads() } else { gf_allocation_counting_begin() }
         var stopped: Status? = nil
         for _ in 0..<steps where stopped == nil { stopped = integrator.step() }
-        let counted = gf_allocation_counting_end(), inBLAS = gf_allocation_counted_in_blas()
+        let counted = allThreads ? gf_allocation_counting_end_all_threads() : gf_allocation_counting_end()
+        let inBLAS = allThreads ? 0 : gf_allocation_counted_in_blas()
         if let s = stopped { throw GameFlowError.invalidInput("\(scheme.name) stopped while counted: \(s)") }
         return (counted - inBLAS, inBLAS)
     }
@@ -71,8 +73,9 @@ public enum AllocationSurvey {
     /// wrappers; the training field stack; a few schemes on the convolutional GAN.
     public static func run(progress: (Row) -> Void = { _ in }) throws -> [Row] {
         var rows: [Row] = []
-        func record<G: Game, S: Scheme>(_ label: String, _ game: G, _ scheme: S, x0: [Double], h: Double, steps: Int = 6) throws {
-            let c = try count(game, scheme, x0: x0, h: h, steps: steps)
+        func record<G: Game, S: Scheme>(_ label: String, _ game: G, _ scheme: S, x0: [Double], h: Double, steps: Int = 6,
+                                        allThreads: Bool = false) throws {
+            let c = try count(game, scheme, x0: x0, h: h, steps: steps, allThreads: allThreads)
             let row = Row(game: label, scheme: scheme.name, allocations: c.ours, inBLAS: c.inBLAS, steps: steps)
             rows.append(row)
             progress(row)
@@ -98,6 +101,13 @@ public enum AllocationSurvey {
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .polyak, weight: 0.5).wrap(SimGA()), x0: xm, h: 1e-4)
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .polyak, weight: -0.5).wrap(AltGA()), x0: xm, h: 1e-4)
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .supplement, weight: 0.5).wrap(consensus), x0: xm, h: 1e-4)
+
+        // Two threads on halves of each minibatch (every thread's allocations counted).
+        let threaded = try mlp.withThreads(2)
+        for name in [SchemeName.simga, .consensus, .implicitEuler] {
+            try record("ring8 MLP GAN, R1, 2 threads", threaded, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xm, h: 1e-4,
+                       allThreads: true)
+        }
 
         // The field `train` integrates with the NK penalty, time scales and debiased consensus.
         let scale = try StepScale([1, 2])

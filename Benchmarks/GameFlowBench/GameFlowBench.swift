@@ -99,6 +99,7 @@ struct GANStep: ParsableCommand {
     @Option(help: "Consensus: none, split (two halves of the batch) or variance (one-sample parts).") var debias = "none"
     @Option(name: .customLong("nk-penalty"), help: "Nagarajan–Kolter penalty η on the generator's utility.") var nkPenalty: Double?
     @Option(help: "R1 penalty γ on the discriminator (exact gradient by double backprop).") var r1 = 0.0
+    @Option(help: "Threads that share each step (NetworkGAN.withThreads: parts of the minibatch).") var threads = 1
     @Option(help: "Minibatch size.") var batch = 512
     @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
     var kernelWidth: Int?
@@ -137,6 +138,7 @@ struct GANStep: ParsableCommand {
             scheme: debiasing == .none ? .simga : .consensus(gamma: gamma, onDiscriminatorOnly: false, debias: debiasing),
             optimizer: optimizer == "none" ? .none : .rmsprop, lr: step, steps: warmup + steps * repeats, initialState: nil, metricsEvery: nil,
             checkpointSeconds: 60, eigenvalues: false)
+        c.threads = threads == 1 ? nil : threads
         let source: any SampleSource
         if architecture == "mlp" {
             source = GaussianMixture.ring8
@@ -182,7 +184,7 @@ struct GANStep: ParsableCommand {
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
-                ("blas_threads", .int(BLAS.threads)), ("kernels", .string(DenseKernels.name)),
+                ("blas_threads", .int(BLAS.threads)), ("threads", .int(threads)), ("kernels", .string(DenseKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(peak)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
@@ -198,7 +200,7 @@ struct GANStep: ParsableCommand {
         } else {
             let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
             print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col) in float64, \(BLAS.threads) thread(s); "
+                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col) in float64, \(threads) thread(s) on parts of the batch (BLAS: \(BLAS.threads)); "
                   + String(format: "FMA peak %.1f double multiply-adds/ns", peak) + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)

@@ -46,6 +46,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed: initial weights and every minibatch.")
     var seed: UInt64 = 0
 
+    @Option(parsing: .unconditional, help: "Threads that share each step: v, v′u and v′ᵀu on parts of the minibatch (default 1). Results differ from one thread's only by the order of the batch sums, reproducibly for a given N.")
+    var threads: Int = 1
+
     @Option(parsing: .unconditional, help: "Hidden units per layer.")
     var hidden: Int = 16
 
@@ -201,6 +204,7 @@ struct Train: ParsableCommand {
         c.spectrumTop = top
         c.lookahead = try optimizerOptions.lookaheadConfiguration()
         c.average = try optimizerOptions.averagingConfiguration()
+        c.threads = threads == 1 ? nil : threads
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {
@@ -218,12 +222,18 @@ struct Train: ParsableCommand {
     /// memory, the step size, the schedule. Errors name the setting.
     static func check(_ c: GANTrainingConfiguration) throws {
         guard (1...100_000).contains(c.batch) else { throw GameFlowError.invalidInput("--batch must be between 1 and 100000 (got \(c.batch))") }
+        let threads = c.threads ?? 1
+        guard threads >= 1, threads <= min(c.batch, 64) else {
+            throw GameFlowError.invalidInput("--threads must be between 1 and \(min(c.batch, 64)) (at most the batch; got \(threads))")
+        }
+        // With threads the minibatch's parts have workspaces of their own: twice the memory.
+        let copies = threads > 1 ? 2.0 : 1.0
         if let a = c.architecture {
             let source = try dataSource(c.data)
             let (g, d) = try a.networks(sampleShape: source.sampleShape)
             // Four workspaces (G, D on real, D on fakes, D for penalties), four buffers per layer boundary.
             func activations(_ n: Network) -> Double { Double(n.inputCount + n.layers.reduce(0) { $0 + $1.outputCount }) }
-            let workspaceGB = 4 * 4 * Double(c.batch) * (activations(g) + 3 * activations(d)) * 8 / 1e9
+            let workspaceGB = copies * 4 * 4 * Double(c.batch) * (activations(g) + 3 * activations(d)) * 8 / 1e9
             let parameters = Double(g.parameterCount + d.parameterCount)
             guard workspaceGB + 16 * parameters * 8 / 1e9 <= 4 else {
                 throw GameFlowError.invalidInput(String(format: "--batch and the architecture need about %.1f GB (limit 4 GB)", workspaceGB + 16 * parameters * 8 / 1e9))
@@ -239,7 +249,7 @@ struct Train: ParsableCommand {
         let d = source.dimension
         // Workspaces: 6 buffers of batch × (sum of widths) per network, three networks' worth.
         let widthSum = Double(n.latent + n.generatorHidden.reduce(0, +) + n.discriminatorHidden.reduce(0, +) + d + d + 1)
-        let workspaceGB = 3 * 6 * Double(c.batch) * widthSum * 8 / 1e9
+        let workspaceGB = copies * 3 * 6 * Double(c.batch) * widthSum * 8 / 1e9
         guard workspaceGB <= 4 else {
             throw GameFlowError.invalidInput(String(format: "--batch/--hidden/--depth need about %.1f GB of workspace (limit 4 GB)", workspaceGB))
         }

@@ -13,4 +13,8 @@ long gf_allocation_counting_end(void);
 /// Of the last count, the allocations OpenBLAS made itself (its caller is in libopenblas): its
 /// AVX-512 small-matrix GEMM kernels allocate a packing buffer per call on some shapes.
 long gf_allocation_counted_in_blas(void);
+/// Counts every thread's allocations between begin and end (for runs that use worker threads;
+/// nothing else may run meanwhile).
+void gf_allocation_counting_begin_all_threads(void);
+long gf_allocation_counting_end_all_threads(void);
 #endif

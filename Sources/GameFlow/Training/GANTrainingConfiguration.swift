@@ -59,6 +59,10 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     public var lookahead: LookaheadConfiguration?
     /// Iterate averaging, reported beside the last iterate (nil: none).
     public var average: AveragingConfiguration?
+    /// Threads that share each minibatch's v, v′u and v′ᵀu (`NetworkGAN.withThreads`; nil: 1).
+    /// Results differ from one thread's only by the reassociation of the batch sums and are
+    /// reproducible bit for bit for a given number, so it is part of the configuration.
+    public var threads: Int?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
@@ -147,18 +151,22 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// The GAN on `source` (the data set this configuration names, loaded by the caller):
     /// the MLPs of `networks` (`NetworkGAN.mlp`) or the networks of `architecture`.
     public func makeGAN(source: any SampleSource) throws -> any GANGame {
+        let threads = self.threads ?? 1
+        guard threads >= 1, threads <= (try batchParts().size) else {
+            throw GameFlowError.invalidInput("threads must be between 1 and the minibatch's \(try batchParts().size) samples (got \(threads))")
+        }
         if let a = architecture {
             var game = try NetworkGAN(architecture: a, source: source, sampleShape: source.sampleShape, batchSize: try batchParts().size,
                                       utility: utility, layout: layout, seed: seed)
             game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
-            return game
+            return try game.withThreads(threads)
         }
         var game = try NetworkGAN.mlp(data: source, latent: networks.latent, generatorHidden: networks.generatorHidden,
                                       discriminatorHidden: networks.discriminatorHidden, generatorActivation: networks.generatorActivation,
                                       discriminatorActivation: networks.discriminatorActivation, batchSize: try batchParts().size,
                                       utility: utility, layout: layout, seed: seed)
         game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
-        return game
+        return try game.withThreads(threads)
     }
 
     /// The time scales, when given.

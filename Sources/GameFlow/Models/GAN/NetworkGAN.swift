@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A GAN as a composition: a generator `Network` (latent → sample), a discriminator `Network`
@@ -58,6 +59,10 @@ public struct NetworkGAN: Game {
     /// The step index of the fixed evaluation batch.
     public static let evaluationStep = -1
     private let workspace: NetworkGANWorkspace
+    /// The minibatch's parts when v, v′u and v′ᵀu run on several threads (`withThreads`).
+    private var parts: NetworkGANParts?
+    /// Threads that share v, v′u and v′ᵀu (1: the calling thread alone; `withThreads`).
+    public var threads: Int { parts?.workspaces.count ?? 1 }
 
     /// A GAN of `architecture`'s networks on `source`, whose samples have `sampleShape`
     /// (default: flat, the source's dimension).
@@ -158,9 +163,59 @@ public struct NetworkGAN: Game {
 
     // MARK: - Game
 
+    /// This GAN with v, v′u and v′ᵀu split over `n` threads, each on a part of every minibatch
+    /// (samples in order, parts as equal as the batch allows): each part's sums over its samples
+    /// are then added in part order. The same samples, latents and penalty draws as with one
+    /// thread, so the results differ from one thread's only by that reassociation of the batch
+    /// sums (relative 1e-15 or so per product); for a given `n` they are reproducible bit for bit.
+    /// The other computations (utilities, samples, LOLA's utility gradients) stay on one thread.
+    /// - Throws: for n < 1 or more threads than samples in a minibatch.
+    public func withThreads(_ n: Int) throws -> NetworkGAN {
+        guard n >= 1, n <= batchSize else {
+            throw GameFlowError.invalidInput("threads must be between 1 and the batch size \(batchSize) (got \(n))")
+        }
+        var copy = self
+        copy.parts = n == 1 ? nil : NetworkGANParts(generator: generator, discriminator: discriminator, batch: batchSize, parts: n)
+        return copy
+    }
+
+    /// One of the passes `withThreads` splits over the minibatch's parts (data, not a closure:
+    /// handing a closure to another thread would allocate).
+    enum Pass {
+        case field(UnsafePointer<Double>, step: Int, discriminatorBlock: Bool, generatorBlock: Bool)
+        case jvp(UnsafePointer<Double>, UnsafePointer<Double>, step: Int)
+        case vjp(UnsafePointer<Double>, UnsafePointer<Double>, step: Int)
+    }
+
+    /// `pass` on the samples of `ws`, into `out`.
+    func execute(_ pass: Pass, _ ws: NetworkGANWorkspace, into out: UnsafeMutablePointer<Double>) {
+        switch pass {
+        case let .field(x, step, d, g):
+            fieldPass(x, step: step, ws, into: out, discriminatorBlock: d, generatorBlock: g)
+        case let .jvp(x, u, step):
+            jvpPass(x, u, step, ws, into: out)
+            if penalties.isActive { penaltyProduct(x, u, step, ws, transpose: false, into: out) }
+        case let .vjp(x, u, step):
+            vjpPass(x, u, step, ws, into: out)
+            if penalties.isActive { penaltyProduct(x, u, step, ws, transpose: true, into: out) }
+        }
+    }
+
+    /// Runs `pass` on the whole batch (one thread) or on every part at once, summing the parts'
+    /// `range` of the output into `out`.
+    private func passes(_ pass: Pass, into out: UnsafeMutablePointer<Double>, range: Range<Int>) {
+        if let parts {
+            parts.run(self, pass, into: out, range: range)
+        } else {
+            workspace.locked { execute(pass, $0, into: out) }
+        }
+    }
+
     public func evaluate(at x: [Double], step: Int, into v: inout [Double]) {
-        workspace.locked { ws in
-            x.withUnsafeBufferPointer { xs in v.withUnsafeMutableBufferPointer { fieldPass(xs.baseAddress!, step: step, ws, into: $0.baseAddress!) } }
+        x.withUnsafeBufferPointer { xs in
+            v.withUnsafeMutableBufferPointer { vs in
+                passes(.field(xs.baseAddress!, step: step, discriminatorBlock: true, generatorBlock: true), into: vs.baseAddress!, range: 0..<dimension)
+            }
         }
     }
 
@@ -168,35 +223,31 @@ public struct NetworkGAN: Game {
     /// and no weight gradient of D (AltGA's updates). The same values as `evaluate`'s block, bit for bit.
     public func evaluate(at x: [Double], step: Int, player: Int, into v: inout [Double]) {
         let generatorBlock = isGenerator(player: player)
-        workspace.locked { ws in
-            x.withUnsafeBufferPointer { xs in
-                v.withUnsafeMutableBufferPointer {
-                    fieldPass(xs.baseAddress!, step: step, ws, into: $0.baseAddress!, discriminatorBlock: !generatorBlock, generatorBlock: generatorBlock)
-                }
+        let block = generatorBlock ? generatorOffset..<(generatorOffset + generator.parameterCount)
+                                   : discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount)
+        x.withUnsafeBufferPointer { xs in
+            v.withUnsafeMutableBufferPointer { vs in
+                passes(.field(xs.baseAddress!, step: step, discriminatorBlock: !generatorBlock, generatorBlock: generatorBlock),
+                       into: vs.baseAddress!, range: block)
             }
         }
     }
 
     public func jacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
-        product(x, u, step: step, into: &out) { p, u, step, ws, out in
-            jvpPass(p, u, step, ws, into: out)
-            if penalties.isActive { penaltyProduct(p, u, step, ws, transpose: false, into: out) }
+        x.withUnsafeBufferPointer { xs in
+            u.withUnsafeBufferPointer { us in
+                out.withUnsafeMutableBufferPointer { os in
+                    passes(.jvp(xs.baseAddress!, us.baseAddress!, step: step), into: os.baseAddress!, range: 0..<dimension)
+                }
+            }
         }
     }
 
     public func transposeJacobianVectorProduct(at x: [Double], _ u: [Double], step: Int, into out: inout [Double]) {
-        product(x, u, step: step, into: &out) { p, u, step, ws, out in
-            vjpPass(p, u, step, ws, into: out)
-            if penalties.isActive { penaltyProduct(p, u, step, ws, transpose: true, into: out) }
-        }
-    }
-
-    private func product(_ x: [Double], _ u: [Double], step: Int, into out: inout [Double],
-                         _ pass: (UnsafePointer<Double>, UnsafePointer<Double>, Int, NetworkGANWorkspace, UnsafeMutablePointer<Double>) -> Void) {
-        workspace.locked { ws in
-            x.withUnsafeBufferPointer { xs in
-                u.withUnsafeBufferPointer { us in
-                    out.withUnsafeMutableBufferPointer { os in pass(xs.baseAddress!, us.baseAddress!, step, ws, os.baseAddress!) }
+        x.withUnsafeBufferPointer { xs in
+            u.withUnsafeBufferPointer { us in
+                out.withUnsafeMutableBufferPointer { os in
+                    passes(.vjp(xs.baseAddress!, us.baseAddress!, step: step), into: os.baseAddress!, range: 0..<dimension)
                 }
             }
         }
@@ -268,7 +319,7 @@ public struct NetworkGAN: Game {
     private func fieldPass(_ p: UnsafePointer<Double>, step: Int, _ ws: NetworkGANWorkspace, into v: UnsafeMutablePointer<Double>,
                            discriminatorBlock: Bool = true, generatorBlock: Bool = true, withPenalties: Bool = true) {
         forwardAll(p, step: step, ws, real: discriminatorBlock)
-        let b = ws.batch, inv = 1 / Double(b)
+        let b = ws.batch, inv = ws.inverseBatch
         let dp = p + discriminatorOffset, gp = p + generatorOffset
         let vD = v + discriminatorOffset, vG = v + generatorOffset
         if discriminatorBlock {
@@ -310,7 +361,7 @@ public struct NetworkGAN: Game {
         let gp = p + generatorOffset, dp = p + discriminatorOffset
         let uG = u + generatorOffset, uD = u + discriminatorOffset
         let oG = out + generatorOffset, oD = out + discriminatorOffset
-        let d = dataDimension, b = ws.batch, inv = 1 / Double(b)
+        let d = dataDimension, b = ws.batch, inv = ws.inverseBatch
         ws.fakeTangent.update(from: generator.jvp(gp, direction: uG, inputDirection: nil, ws.g), count: d * b)
         ws.rRealLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: nil, ws.dReal), count: b)
         ws.rFakeLogit.update(from: discriminator.jvp(dp, direction: uD, inputDirection: ws.fakeTangent, ws.dFake), count: b)
@@ -356,7 +407,7 @@ public struct NetworkGAN: Game {
         forwardAll(p, step: step, ws)
         if !ws.backwardIsCurrent { fieldPass(p, step: step, ws, into: ws.fieldScratch, withPenalties: false) }
         out.update(repeating: 0, count: dimension)
-        let b = ws.batch, nb = Double(b), inv = 1 / nb, d = dataDimension
+        let b = ws.batch, nb = Double(ws.fullBatch), inv = ws.inverseBatch, d = dataDimension
         let uG = u + generatorOffset, uD = u + discriminatorOffset
         let oG = out + generatorOffset, oD = out + discriminatorOffset
         let gp = p + generatorOffset, dp = p + discriminatorOffset
@@ -400,10 +451,11 @@ public struct NetworkGAN: Game {
         for k in 0..<3 {
             let kind = GradientPenalties.Kind(rawValue: k)!, weight = penalties.weight(kind)
             guard weight > 0 else { continue }
-            GradientPenalties.points(kind, real: ws.real, fake: ws.fake, batch: b, dimension: d, seed: seed, step: step, eps: ws.penEps, into: ws.penX)
+            GradientPenalties.points(kind, real: ws.real, fake: ws.fake, batch: b, first: ws.offset, dimension: d, seed: seed, step: step,
+                                     eps: ws.penEps, into: ws.penX)
             discriminator.forward(dp, input: ws.penX, batch: b, ws.pen)
             discriminator.vjp(dp, dOut: ws.penOnes, ws.pen, gradient: nil, inputGradient: ws.penG)
-            total += GradientPenalties.value(kind, weight: weight, gradients: ws.penG, batch: b, dimension: d, direction: ws.penW)
+            total += GradientPenalties.value(kind, weight: weight, gradients: ws.penG, batch: b, of: ws.fullBatch, dimension: d, direction: ws.penW)
             guard gradD != nil || gradG != nil else { continue }
             // ∇_D⟨∇ₓt, w⟩ with w fixed, and ∇²ₓt·w: the R-backward along the input direction w.
             discriminator.jvp(dp, direction: nil, inputDirection: ws.penW, ws.pen)
@@ -438,7 +490,14 @@ public struct NetworkGAN: Game {
 /// The buffers of one `NetworkGAN`.
 final class NetworkGANWorkspace: @unchecked Sendable {
     let g: NetworkWorkspace, dReal: NetworkWorkspace, dFake: NetworkWorkspace, pen: NetworkWorkspace
+    /// The samples this workspace takes: all of the minibatch, or one part of it (`NetworkGAN.threads`).
     let batch: Int
+    /// The whole minibatch (means divide by it) and where this part's samples start in it.
+    let fullBatch: Int, offset: Int
+    /// 1/fullBatch.
+    let inverseBatch: Double
+    /// The whole minibatch's real samples and latents (a part draws them all and takes its slice).
+    private let allReal, allLatents: UnsafeMutablePointer<Double>
     let real, latents, fake, fakeTangent, inputGrad, rInputGrad: UnsafeMutablePointer<Double>
     let realLogit, fakeLogit, rRealLogit, rFakeLogit, upstream, rUpstream: UnsafeMutablePointer<Double>
     let penX, penG, penW, penH, penOnes, penZeros, penEps, penaltyGradient, penFull, penFull2, penState: UnsafeMutablePointer<Double>
@@ -453,8 +512,12 @@ final class NetworkGANWorkspace: @unchecked Sendable {
     private let lock = NSLock()
     private var owned: [UnsafeMutablePointer<Double>] = []
 
-    init(generator: Network, discriminator: Network, batch: Int) {
+    /// The workspace of samples offset..<offset + batch of a minibatch of `fullBatch` (default: all of it).
+    init(generator: Network, discriminator: Network, batch: Int, fullBatch: Int? = nil, offset: Int = 0) {
         self.batch = batch
+        self.fullBatch = fullBatch ?? batch
+        self.offset = offset
+        self.inverseBatch = 1 / Double(fullBatch ?? batch)
         g = NetworkWorkspace(generator, capacity: batch)
         dReal = NetworkWorkspace(discriminator, capacity: batch)
         dFake = NetworkWorkspace(discriminator, capacity: batch)
@@ -467,7 +530,8 @@ final class NetworkGANWorkspace: @unchecked Sendable {
             return p
         }
         let d = discriminator.inputCount, n = generator.parameterCount + discriminator.parameterCount
-        real = make(d * batch); latents = make(generator.inputCount * batch); fake = make(d * batch)
+        allReal = make(d * self.fullBatch); allLatents = make(generator.inputCount * self.fullBatch)
+        real = allReal + d * offset; latents = allLatents + generator.inputCount * offset; fake = make(d * batch)
         fakeTangent = make(d * batch); inputGrad = make(d * batch); rInputGrad = make(d * batch)
         realLogit = make(batch); fakeLogit = make(batch); rRealLogit = make(batch); rFakeLogit = make(batch)
         upstream = make(batch); rUpstream = make(batch)
@@ -479,7 +543,7 @@ final class NetworkGANWorkspace: @unchecked Sendable {
         phiFake1 = make(batch); psi1 = make(batch); psi2 = make(batch); kappa = make(batch)
         fakeInputUnit = make(d * batch); sA = make(batch); fieldScratch = make(n)
         penOnes.update(repeating: 1, count: batch)
-        unitUpstream.update(repeating: 1 / Double(batch), count: batch)
+        unitUpstream.update(repeating: inverseBatch, count: batch)
         self.owned = owned
     }
 
@@ -505,13 +569,115 @@ final class NetworkGANWorkspace: @unchecked Sendable {
         return body(self)
     }
 
-    /// Draws the batch of `step` (the real samples, then the latents, from one stream) unless it is the current one.
+    /// Draws the batch of `step` (the real samples, then the latents, from one stream) unless it
+    /// is the current one; a part draws the whole minibatch and uses its slice.
     func prepareBatch(step: Int, seed: UInt64, data: any SampleSource, latent: Int) {
         if batchStep == step { return }
         var rng = SeededGenerator(seed: seed, stream: Int64(step))
-        data.sample(batch, into: real, rng: &rng)
-        rng.fillNormals(latents, count: batch * latent)
+        data.sample(fullBatch, into: allReal, rng: &rng)
+        rng.fillNormals(allLatents, count: fullBatch * latent)
         batchStep = step
+    }
+}
+
+/// The workspaces of a minibatch split into parts, one per thread, with an output buffer each,
+/// and worker threads that live as long as it does: `run` executes a pass on every part at once
+/// (the calling thread takes part 0) and adds the parts' outputs in part order. Semaphores hand
+/// the work over and the pass is data (`NetworkGAN.Pass`), so a step allocates nothing
+/// (libdispatch's concurrentPerform, or a closure handed to another thread, would).
+final class NetworkGANParts: @unchecked Sendable {
+    /// What the workers share with the owner (they keep it alive until they have stopped).
+    private final class Shared: @unchecked Sendable {
+        let workspaces: [NetworkGANWorkspace]
+        let outputs: [UnsafeMutablePointer<Double>]
+        /// Each part's multiply-adds in the last run (the counter is per thread: they are moved to
+        /// the calling thread's, so a step's count is the same whatever the threads).
+        let work: UnsafeMutablePointer<Int64>
+        let start: [DispatchSemaphore]
+        let finished = DispatchSemaphore(value: 0)
+        var game: NetworkGAN?
+        var pass: NetworkGAN.Pass?
+        var stopping = false
+
+        init(workspaces: [NetworkGANWorkspace], dimension n: Int) {
+            self.workspaces = workspaces
+            outputs = workspaces.map { _ in
+                let p = UnsafeMutablePointer<Double>.allocate(capacity: n)
+                p.initialize(repeating: 0, count: n)
+                return p
+            }
+            work = UnsafeMutablePointer<Int64>.allocate(capacity: workspaces.count)
+            work.initialize(repeating: 0, count: workspaces.count)
+            start = workspaces.dropFirst().map { _ in DispatchSemaphore(value: 0) }
+        }
+
+        deinit {
+            for p in outputs { p.deallocate() }
+            work.deallocate()
+        }
+
+        func runPart(_ i: Int) {
+            let before = gf_multiply_adds()
+            game!.execute(pass!, workspaces[i], into: outputs[i])
+            let done = gf_multiply_adds() - before
+            gf_count_multiply_adds(-done)
+            work[i] = Int64(done)
+        }
+    }
+
+    private let shared: Shared
+    private let lock = NSLock()
+    var workspaces: [NetworkGANWorkspace] { shared.workspaces }
+
+    init(generator: Network, discriminator: Network, batch: Int, parts k: Int) {
+        var made: [NetworkGANWorkspace] = [], offset = 0
+        for i in 0..<k {
+            let size = batch / k + (i < batch % k ? 1 : 0)
+            made.append(NetworkGANWorkspace(generator: generator, discriminator: discriminator, batch: size, fullBatch: batch, offset: offset))
+            offset += size
+        }
+        let shared = Shared(workspaces: made, dimension: generator.parameterCount + discriminator.parameterCount)
+        self.shared = shared
+        for w in 1..<k {
+            let thread = Thread {
+                while true {
+                    shared.start[w - 1].wait()
+                    if shared.stopping { shared.finished.signal(); return }
+                    shared.runPart(w)
+                    shared.finished.signal()
+                }
+            }
+            thread.name = "gameflow part \(w)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        shared.stopping = true
+        for s in shared.start { s.signal() }
+        for _ in shared.start { shared.finished.wait() }
+    }
+
+    func run(_ game: NetworkGAN, _ pass: NetworkGAN.Pass, into out: UnsafeMutablePointer<Double>, range: Range<Int>) {
+        lock.lock()
+        defer { lock.unlock() }
+        shared.game = game
+        shared.pass = pass
+        for s in shared.start { s.signal() }
+        shared.runPart(0)
+        for _ in shared.start { shared.finished.wait() }
+        shared.game = nil
+        shared.pass = nil
+        let k = shared.workspaces.count
+        var total: Int64 = 0
+        for i in 0..<k { total += shared.work[i] }
+        gf_count_multiply_adds(total)
+        let outputs = shared.outputs
+        for j in range {
+            var s = outputs[0][j]
+            for i in 1..<k { s += outputs[i][j] }
+            out[j] = s
+        }
     }
 }
 

@@ -56,14 +56,16 @@ extension GradientPenalties {
 
     /// The points a penalty is taken at (b × d into `x`): the real samples (R1), the fakes (R2), or
     /// the interpolates x̂ = εx + (1 − ε)G(z) with ε ~ U(0, 1) per sample drawn from (seed, step)
-    /// into `eps` (GP).
-    static func points(_ kind: Kind, real: UnsafePointer<Double>, fake: UnsafePointer<Double>, batch b: Int, dimension d: Int,
+    /// into `eps` (GP); `first`: these are samples first..<first + b of the minibatch (a part of
+    /// it), whose ε are the stream's draws from `first` on.
+    static func points(_ kind: Kind, real: UnsafePointer<Double>, fake: UnsafePointer<Double>, batch b: Int, first: Int = 0, dimension d: Int,
                        seed: UInt64, step: Int, eps: UnsafeMutablePointer<Double>, into x: UnsafeMutablePointer<Double>) {
         switch kind {
         case .r1: x.update(from: real, count: d * b)
         case .r2: x.update(from: fake, count: d * b)
         case .gp:
             var rng = SeededGenerator(seed: seed, stream: Int64(-1_000_000) - Int64(step))
+            for _ in 0..<first { _ = rng.uniform() }
             for r in 0..<b {
                 let e = rng.uniform()
                 eps[r] = e
@@ -73,11 +75,12 @@ extension GradientPenalties {
     }
 
     /// Given each sample's input gradient gᵣ = ∇ₓt (b × d in `g`): the penalty's value and, in
-    /// `w`, wᵣ = cᵣ·gᵣ with cᵣ = γ/b (R1, R2) or 2λ(‖gᵣ‖ − 1)/(‖gᵣ‖b) (GP), the direction whose
-    /// double backprop ∇_D⟨∇ₓt, w⟩ is ∇_D P.
-    static func value(_ kind: Kind, weight: Double, gradients g: UnsafePointer<Double>, batch b: Int, dimension d: Int,
+    /// `w`, wᵣ = cᵣ·gᵣ with cᵣ = γ/B (R1, R2) or 2λ(‖gᵣ‖ − 1)/(‖gᵣ‖B) (GP), the direction whose
+    /// double backprop ∇_D⟨∇ₓt, w⟩ is ∇_D P; B = `of` (default b), the minibatch these b
+    /// samples are part of (its mean is taken).
+    static func value(_ kind: Kind, weight: Double, gradients g: UnsafePointer<Double>, batch b: Int, of full: Int? = nil, dimension d: Int,
                       direction w: UnsafeMutablePointer<Double>) -> Double {
-        let nb = Double(b)
+        let nb = Double(full ?? b)
         var total = 0.0
         for r in 0..<b {
             var sq = 0.0
