@@ -1,4 +1,5 @@
 import CAllocationCounter
+import Foundation
 import GameFlow
 
 /// Heap allocations per step of every scheme, optimizer and wrapper on an analytic game, on the
@@ -53,19 +54,20 @@ public enum AllocationSurvey {
         return k
     }
 
-    /// The small convolutional GAN: 1×8×8 images, a dense + transposed-convolution generator
-    /// and a two-convolution discriminator (the shapes of dcgan28 at a test's size).
-    public static func convolutionalGAN(r1: Double) throws -> NetworkGAN {
+    /// The small convolutional GAN: 1×8×8 noise images, a dense + transposed-convolution generator
+    /// and a two-convolution discriminator (the shapes of dcgan28 at a test's size; the tests'
+    /// convolutional GAN too).
+    public static func convolutionalGAN(utility: NetworkGAN.Utility = .nonSaturating, r1: Double) throws -> NetworkGAN {
         var rng = SeededGenerator(seed: 8)
-        let images = try Dataset(name: "noise-images", dimension: 64, points: (0..<(20 * 64)).map { _ in max(-1, min(1, rng.normal())) })
+        let images = try Dataset(name: "noise-images", dimension: 64, points: (0..<(20 * 64)).map { _ in tanh(rng.normal()) })
         let arch = Architecture(latent: 5,
                                 generator: [.dense(out: 2 * 4 * 4), .reshape([2, 4, 4]), .activation(.elu),
                                             .deconv(out: 1, kernel: 4, stride: 2, padding: 1, outputPadding: 0), .activation(.tanh)],
                                 discriminator: [.conv(out: 3, kernel: 3, stride: 2, padding: 1), .activation(.softplus),
                                                 .conv(out: 2, kernel: 3, stride: 2, padding: 0), .activation(.leakyRelu(slope: 0.2)),
                                                 .flatten, .dense(out: 1)])
-        var gan = try NetworkGAN(architecture: arch, source: images, sampleShape: [1, 8, 8], batchSize: 4, utility: .nonSaturating, seed: 3)
-        gan.penalties = try GradientPenalties(r1: r1)
+        var gan = try NetworkGAN(architecture: arch, source: images, sampleShape: [1, 8, 8], batchSize: 4, utility: utility, seed: 3)
+        if r1 > 0 { gan.penalties = try GradientPenalties(r1: r1) }
         return gan
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GameFlowBenchKit
 @testable import GameFlow
 
 /// The GAN as a composition of layer networks: the MLP GAN on the fused dense kernels equals the
@@ -66,19 +67,10 @@ import Testing
         #expect(relativeError(net.utilities(at: x, step: 2).discriminator, mlp.utilities(at: x, step: 2).discriminator) < 1e-12)
     }
 
-    /// A small convolutional GAN on 1×8×8 "images" (a point data set of dimension 64).
+    /// A small convolutional GAN on 1×8×8 "images" (a point data set of dimension 64): the
+    /// allocation survey's (`AllocationSurvey.convolutionalGAN`).
     static func convGAN(_ utility: NetworkGAN.Utility, r1: Double = 0) throws -> NetworkGAN {
-        var rng = SeededGenerator(seed: 8)
-        let images = try Dataset(name: "noise-images", dimension: 64, points: (0..<(20 * 64)).map { _ in tanh(rng.normal()) })
-        let arch = Architecture(latent: 5,
-                                generator: [.dense(out: 2 * 4 * 4), .reshape([2, 4, 4]), .activation(.elu),
-                                            .deconv(out: 1, kernel: 4, stride: 2, padding: 1, outputPadding: 0), .activation(.tanh)],
-                                discriminator: [.conv(out: 3, kernel: 3, stride: 2, padding: 1), .activation(.softplus),
-                                                .conv(out: 2, kernel: 3, stride: 2, padding: 0), .activation(.leakyRelu(slope: 0.2)),
-                                                .flatten, .dense(out: 1)])
-        var gan = try NetworkGAN(architecture: arch, source: images, sampleShape: [1, 8, 8], batchSize: 4, utility: utility, seed: 3)
-        if r1 > 0 { gan.penalties = try GradientPenalties(r1: r1) }
-        return gan
+        try AllocationSurvey.convolutionalGAN(utility: utility, r1: r1)
     }
 
     @Test(arguments: [NetworkGAN.Utility.nonSaturating, .standard, .wgan])
