@@ -7,12 +7,12 @@ import Glibc
 // line on stderr. The command line and the library's sweep engine share them.
 
 /// `dir/name` (Foundation's path functions trapped on one-letter relative paths).
-public func joinPath(_ dir: String, _ name: String) -> String {
+package func joinPath(_ dir: String, _ name: String) -> String {
     dir.hasSuffix("/") ? dir + name : dir + "/" + name
 }
 
 /// The directory part of `path` ("" for a bare name, "/" for a file in the root).
-public func parentPath(_ path: String) -> String {
+package func parentPath(_ path: String) -> String {
     var p = Substring(path)
     while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
     guard let slash = p.lastIndex(of: "/") else { return "" }
@@ -24,12 +24,12 @@ public func parentPath(_ path: String) -> String {
 /// then renamed over it, so a reader (or a kill) sees the old file or the new one, never half.
 /// Refuses a target that exists and is not a regular file (a device, FIFO, directory or a
 /// symlink: nothing but a regular file is ever replaced). Nothing is left behind on failure.
-public func writeAtomically(_ contents: String, to path: String) throws {
+package func writeAtomically(_ contents: String, to path: String) throws {
     try writeAtomically(Data(contents.utf8), to: path)
 }
 
 /// `writeAtomically` for bytes (PNG images, .npy arrays).
-public func writeAtomically(_ contents: Data, to path: String) throws {
+package func writeAtomically(_ contents: Data, to path: String) throws {
     var st = stat()
     if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
         throw GameFlowError.invalidInput("cannot write '\(path)': it exists and is not a regular file (refusing to replace it)")
@@ -73,7 +73,7 @@ public func writeStandardError(_ text: String) {
 
 /// Checks that `dir` can be used for output (absent, or an existing directory; its nearest
 /// existing ancestor a writable directory) without creating it.
-public func validateOutputDirectory(_ dir: String, createsParents: Bool = true) throws {
+package func validateOutputDirectory(_ dir: String, createsParents: Bool = true) throws {
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
         guard isDir.boolValue else { throw GameFlowError.invalidInput("--output '\(dir)' exists and is not a directory") }
@@ -101,7 +101,7 @@ public func validateOutputDirectory(_ dir: String, createsParents: Bool = true) 
 }
 
 /// Checks that a file can be written at `path` (its directory exists; it is not a directory) without writing it.
-public func validateOutputFile(_ path: String) throws {
+package func validateOutputFile(_ path: String) throws {
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
         throw GameFlowError.invalidInput("'\(path)' is a directory")
@@ -117,7 +117,7 @@ public func validateOutputFile(_ path: String) throws {
 /// returned descriptor is closed), so a second run into the same folder is refused instead of
 /// mixing its files with this one's.
 @discardableResult
-public func createOutputDirectory(_ dir: String) throws -> Int32 {
+package func createOutputDirectory(_ dir: String) throws -> Int32 {
     do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     } catch {
@@ -140,7 +140,7 @@ public func createOutputDirectory(_ dir: String) throws -> Int32 {
 
 /// Removes the temporary files (`NAME.tmp-PID`) that `writeAtomically` leaves when its process
 /// is killed between writing and renaming; call it only while holding the folder's lock.
-public func removeTemporaries(in dir: String) {
+package func removeTemporaries(in dir: String) {
     for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
         if let r = name.range(of: ".tmp-", options: .backwards), !name[r.upperBound...].isEmpty,
            name[r.upperBound...].allSatisfy(\.isNumber) {
@@ -150,7 +150,7 @@ public func removeTemporaries(in dir: String) {
 }
 
 /// The system's reason for a failed file operation, one line.
-public func errorText(_ error: Error) -> String {
+package func errorText(_ error: Error) -> String {
     if let e = error as? CocoaError, let u = e.underlying as? POSIXError { return String(cString: strerror(u.code.rawValue)) }
     if let e = error as? POSIXError { return String(cString: strerror(e.code.rawValue)) }
     return error.localizedDescription
@@ -159,7 +159,7 @@ public func errorText(_ error: Error) -> String {
 /// Appends one or more complete rows to a streamed CSV: all of them or, when the write fails
 /// (a full disk, a file-size limit), none — the file is cut back to its last complete row and the
 /// error names the file.
-public func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
+package func appendRow(_ text: String, to handle: FileHandle, path: String) throws {
     let before = handle.offsetInFile
     do {
         try handle.write(contentsOf: Data(text.utf8))
@@ -170,6 +170,6 @@ public func appendRow(_ text: String, to handle: FileHandle, path: String) throw
 }
 
 /// Seconds in a `Duration`, as a `Double`.
-public func seconds(_ d: Duration) -> Double {
+package func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

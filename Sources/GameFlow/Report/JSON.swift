@@ -150,7 +150,7 @@ public indirect enum JSON: Sendable, Equatable {
 /// The first key that appears twice in one object of the JSON text `data` (JSONSerialization
 /// keeps the last silently), or nil. Only strings, objects and arrays are tracked; the text is
 /// assumed to parse (call this after JSONSerialization accepted it).
-public func firstDuplicateJSONKey(in data: Data) -> String? {
+package func firstDuplicateJSONKey(in data: Data) -> String? {
     var stack: [Set<String>?] = []      // a key set per open object, nil per open array
     var expectingKey = false
     var i = data.startIndex

@@ -7,7 +7,7 @@ import Foundation
 /// completed there is no rate to extrapolate from, so the line gives the elapsed time instead
 /// of an estimate. `startStep`: the step a resumed run started from (the rate counts the steps
 /// taken since).
-public func progressText(step: Int, total: Int, startStep: Int = 0, elapsedSeconds: Double) -> String {
+package func progressText(step: Int, total: Int, startStep: Int = 0, elapsedSeconds: Double) -> String {
     let pct = total > 0 ? 100 * Double(step) / Double(total) : 100
     let head = String(format: "step %d/%d (%.0f%%)", step, total, pct)
     guard step > startStep, elapsedSeconds > 0 else { return head + ", " + durationText(elapsedSeconds) + " elapsed" }
@@ -20,7 +20,7 @@ public func progressText(step: Int, total: Int, startStep: Int = 0, elapsedSecon
 }
 
 /// Seconds as "42s", "3m05s" or "2h07m" (rounded to the unit shown last).
-public func durationText(_ seconds: Double) -> String {
+package func durationText(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "?" }
     let s = Int(seconds.rounded())
     if s < 60 { return "\(s)s" }
