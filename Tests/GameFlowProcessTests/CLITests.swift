@@ -465,6 +465,42 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
     }
 
+    /// Issue 31: `train --threads 2` (halves of each minibatch on two threads) is stored in the
+    /// configuration, repeats bit for bit (through --config), stays within
+    /// reassociation of the one-thread run, and bad values are one line that writes nothing.
+    func testThreadsRepeatAndStayNearOneThread() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let flags = ["train", "--data", "ring8", "--scheme", "consensus", "--gamma", "10", "--optimizer", "rmsprop", "--lr", "1e-3",
+                     "--steps", "10", "--batch", "24", "--r1", "0.5", "--seed", "2", "--quiet", "--no-eigenvalues"]
+        func state(_ name: String) throws -> [Double] {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name).appendingPathComponent("state.json"))) as? [String: Any])
+            return try XCTUnwrap(json["state"] as? [Double])
+        }
+        var r = try run(flags + ["--output", dir.appendingPathComponent("one").path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        r = try run(flags + ["--threads", "2", "--output", dir.appendingPathComponent("two").path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("two/summary.json"))) as? [String: Any])
+        XCTAssertEqual((summary["configuration"] as? [String: Any])?["threads"] as? Int, 2)
+        r = try run(["train", "--config", dir.appendingPathComponent("two/summary.json").path, "--output", dir.appendingPathComponent("again").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("again/state.json")), try Data(contentsOf: dir.appendingPathComponent("two/state.json")))
+        let one = try state("one"), two = try state("two")
+        XCTAssertEqual(one.count, two.count)
+        let scale = one.map(abs).max()!
+        XCTAssertLessThan(zip(one, two).map { abs($0 - $1) }.max()!, 1e-9 * scale)
+        XCTAssertNotEqual(one, two, "two threads reassociate the batch sums; identical bits would mean the option did nothing")
+        for bad in ["0", "25"] {
+            let out = dir.appendingPathComponent("bad-\(bad)")
+            r = try run(flags + ["--threads", bad, "--output", out.path])
+            XCTAssertEqual(r.code, 1)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--threads"), r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
+    }
+
     /// Issue 26: run, flow, compare and train refuse a folder that holds another command's
     /// results, and create only the last folder of --output.
     func testOutputFoldersBelongToOneCommand() throws {
