@@ -17,20 +17,23 @@ struct FlowCommand: ParsableCommand {
 
     @OptionGroup var gameOptions: GameOptions
 
-    @Option(parsing: .unconditional, help: "Integrate from t = 0 to this time T > 0 (required).")
-    var time: Double
+    @Option(parsing: .unconditional, help: "Integrate from t = 0 to this time T > 0 (required unless --config).")
+    var time: Double?
 
-    @Option(help: "Stepper: \(FlowMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var method: String = "rk8pd"
+    @Option(name: .customLong("config"), help: "Integrate the configuration in this file (a flow's summary.json or a bare configuration): every setting comes from it; give only --output, --json and --quiet with it.")
+    var configFile: String?
 
-    @Option(parsing: .unconditional, help: "Relative tolerance of the error control.")
-    var rtol: Double = 1e-10
+    @Option(help: "Stepper: \(FlowMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default rk8pd).")
+    var method: String?
 
-    @Option(parsing: .unconditional, help: "Absolute tolerance (> 0).")
-    var atol: Double = 1e-12
+    @Option(parsing: .unconditional, help: "Relative tolerance of the error control (default 1e-10).")
+    var rtol: Double?
 
-    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Work bound: end the flow failed (bound exceeded) after this many accepted steps (a stiff game under an explicit stepper needs steps of order 1/max|λ|).")
-    var maxSteps: Int = 1_000_000
+    @Option(parsing: .unconditional, help: "Absolute tolerance (> 0; default 1e-12).")
+    var atol: Double?
+
+    @Option(name: .customLong("max-steps"), parsing: .unconditional, help: "Work bound: end the flow failed (bound exceeded) after this many accepted steps (a stiff game under an explicit stepper needs steps of order 1/max|λ|; default 1000000).")
+    var maxSteps: Int?
 
     @Option(parsing: .unconditional, help: "Output interval in time (default T/1000).")
     var every: Double?
@@ -44,18 +47,37 @@ struct FlowCommand: ParsableCommand {
     @Flag(help: "Print one JSON summary object on stdout.")
     var json = false
 
-    func run() throws {
+    /// The flow's game, start and settings: from --config, or from the flags (then also as a
+    /// configuration, except for --run DIR's trained GAN, which has none).
+    func resolved() throws -> (game: any Game, start: [Double], configuration: FlowConfiguration?, settings: FlowConfiguration) {
+        if let path = configFile {
+            guard time == nil, method == nil, rtol == nil, atol == nil, maxSteps == nil, every == nil, gameOptions.gameFile == nil,
+                  gameOptions.game == nil, gameOptions.runDirectory == nil else {
+                throw GameFlowError.invalidInput("--config holds the flow's settings: give only --output, --json and --quiet with it")
+            }
+            let c = try FlowConfiguration.load(path)
+            return (try c.makeGame(), c.initialState, c, c)
+        }
+        guard let time else { throw GameFlowError.invalidInput("Missing expected argument '--time <time>' (or --config FILE)") }
         let (game, start) = try gameOptions.makeGame()
-        let m = try FlowMethod.parse(method)
-        guard time.isFinite, time > 0 else { throw GameFlowError.invalidInput("--time must be a finite number > 0 (got \(time))") }
-        let dt = every ?? time / 1000
-        guard dt.isFinite, dt > 0 else { throw GameFlowError.invalidInput("--every must be a finite number > 0 (got \(dt))") }
-        let intervals = (time / dt).rounded(.up)
-        guard intervals <= 1_000_000 else { throw GameFlowError.invalidInput("--time/--every asks for \(intervals) outputs (limit 1000000)") }
-        let count = max(1, Int(intervals))
-        let times = (0...count).map { min(time, Double($0) * dt) }.reduce(into: [Double]()) { if $0.last != $1 { $0.append($1) } }
-        let options = FlowOptions(method: m, relativeTolerance: rtol, absoluteTolerance: atol, maxSteps: maxSteps)
-        try options.validate()
+        let source = gameOptions.source() ?? .dirac(r1: 0)   // a placeholder when the game has no configuration (--run DIR)
+        let settings = FlowConfiguration(game: source, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
+                                         stepScale: try gameOptions.field.stepScale()?.factors, method: try FlowMethod.parse(method ?? "rk8pd"),
+                                         relativeTolerance: rtol ?? 1e-10, absoluteTolerance: atol ?? 1e-12, maxSteps: maxSteps ?? 1_000_000,
+                                         time: time, every: every)
+        return (game, start, gameOptions.source() == nil ? nil : settings, settings)
+    }
+
+    func run() throws {
+        let (game, start, configuration, c) = try resolved()
+        let m = c.method, time = c.time, rtol = c.relativeTolerance, atol = c.absoluteTolerance, maxSteps = c.maxSteps
+        let times: [Double]
+        do {
+            times = try c.outputTimes()
+        } catch GameFlowError.invalidInput(let message) where configFile == nil {
+            throw GameFlowError.invalidInput("--" + message.replacingOccurrences(of: "time/every", with: "time/--every"))
+        }
+        let options = try c.options()
         if let dir = output { try validateCommandOutput(dir, command: "flow") }
 
         let clock = ContinuousClock()
@@ -74,7 +96,7 @@ struct FlowCommand: ParsableCommand {
             ("final_state", .numbers(x)), ("vector_field_norm", .number(vNorm)),
             ("distance_to_equilibrium", toEquilibrium.map { .number($0) } ?? .null),
             ("equilibrium_set_dimension", game.equilibriumSetDimension.map { .int($0) } ?? .null),
-            ("stats", flow.stats.json), ("seconds", .number(elapsed)),
+            ("stats", flow.stats.json), ("seconds", .number(elapsed)), ("configuration", configuration?.json ?? .null),
         ])
         if let dir = output {
             try createOutputDirectory(dir)

@@ -1137,6 +1137,30 @@ final class CLITests: XCTestCase {
         XCTAssertLessThan(distances.map { abs($0 - distances[0]) }.max()!, 1e-8 * distances[0])
     }
 
+    /// Issue 26: a flow's summary.json holds its typed configuration and `flow --config` on it
+    /// integrates the same flow to the same bits; settings flags beside --config are one line.
+    func testFlowConfigReproducesTheFlow() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = dir.appendingPathComponent("first"), second = dir.appendingPathComponent("second")
+        var r = try run(["flow", "--game", "dirac", "--r1", "0.3", "--nk-penalty", "0.2", "--time", "3", "--every", "0.25", "--method", "rkck",
+                         "--rtol", "1e-9", "--output", first.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: first.appendingPathComponent("summary.json"))) as? [String: Any])
+        let configuration = try XCTUnwrap(summary["configuration"] as? [String: Any])
+        XCTAssertEqual(configuration["method"] as? String, "rkck")
+        XCTAssertEqual(configuration["nk_penalty"] as? Double, 0.2)
+        r = try run(["flow", "--config", first.appendingPathComponent("summary.json").path, "--output", second.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: second.appendingPathComponent("trajectory.csv")), try Data(contentsOf: first.appendingPathComponent("trajectory.csv")))
+        r = try run(["flow", "--config", first.appendingPathComponent("summary.json").path, "--time", "2"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        r = try run(["flow", "--game", "dirac"])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertTrue(r.stderr.contains("--time"), r.stderr)
+    }
+
     /// A formula game's variable names label the phase portrait's axes.
     func testPhasePortraitAxesCarryTheVariableNames() throws {
         let out = try temp().appendingPathComponent("run")

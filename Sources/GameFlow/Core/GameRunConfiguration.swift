@@ -13,6 +13,27 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
         case dirac(r1: Double)
         /// A JSON game file (bilinear, affine or formula utilities).
         case file(path: String)
+
+        /// The game as given (without field modifiers).
+        public func make() throws -> any Game {
+            switch self {
+            case let .bilinear(dim, seed):
+                guard (1...10_000).contains(dim) else { throw GameFlowError.invalidInput("game.dim must be between 1 and 10000 (got \(dim))") }
+                return try BilinearGame.random(rows: dim, columns: dim, seed: seed)
+            case let .dirac(r1): return try DiracGAN(r1: r1)
+            case let .file(path): return try GameFile.load(path: path).game
+            }
+        }
+
+        /// The field a run or flow integrates: the NK penalty on the utilities, then the time
+        /// scales; `initialState` must have the game's dimension.
+        public func field(nkPenalty: Double?, stepScale: [Double]?, initialState: [Double]) throws -> any Game {
+            let g = try make().nkPenalized(nkPenalty).timeScaled(stepScale.map { try StepScale($0) })
+            guard initialState.count == g.dimension else {
+                throw GameFlowError.invalidInput("initial_state has \(initialState.count) entries, the game has dimension \(g.dimension)")
+            }
+            return g
+        }
     }
 
     /// The game.
@@ -56,23 +77,11 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The game as given (without the field modifiers).
-    public func makeBaseGame() throws -> any Game {
-        switch game {
-        case let .bilinear(dim, seed):
-            guard (1...10_000).contains(dim) else { throw GameFlowError.invalidInput("game.dim must be between 1 and 10000 (got \(dim))") }
-            return try BilinearGame.random(rows: dim, columns: dim, seed: seed)
-        case let .dirac(r1): return try DiracGAN(r1: r1)
-        case let .file(path): return try GameFile.load(path: path).game
-        }
-    }
+    public func makeBaseGame() throws -> any Game { try game.make() }
 
     /// The field the run integrates: the NK penalty on the utilities, then the time scales.
     public func makeGame() throws -> any Game {
-        let g = try makeBaseGame().nkPenalized(nkPenalty).timeScaled(stepScale.map { try StepScale($0) })
-        guard initialState.count == g.dimension else {
-            throw GameFlowError.invalidInput("initial_state has \(initialState.count) entries, the game has dimension \(g.dimension)")
-        }
-        return g
+        try game.field(nkPenalty: nkPenalty, stepScale: stepScale, initialState: initialState)
     }
 
     /// The scheme with its optimizer, for a game whose discriminator is player `discriminator`.
