@@ -73,23 +73,23 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("discriminator-hidden"), help: "The discriminator's hidden widths, one per layer (default: --depth layers of --hidden).")
     var discriminatorHidden: String?
 
-    @Option(help: "Hidden activation: relu, leaky-relu, tanh or linear.")
-    var activation: String = "relu"
+    @Option(help: "Hidden activation.")
+    var activation: Activation = .relu
 
     @Option(name: .customLong("generator-activation"), help: "The generator's hidden activation (default: --activation).")
-    var generatorActivation: String?
+    var generatorActivation: Activation?
 
     @Option(name: .customLong("discriminator-activation"), help: "The discriminator's hidden activation (default: --activation).")
-    var discriminatorActivation: String?
+    var discriminatorActivation: Activation?
 
     @Option(name: .customLong("init"), help: "Start from these parameters (a state.json of another run with the same networks, e.g. to switch schemes mid-training) instead of the seed's initialisation.")
     var initState: String?
 
-    @Option(help: "Utility: non-saturating (default, the reference code's), standard or wgan.")
-    var utility: String = "non-saturating"
+    @Option(help: "The players' utilities (non-saturating: the reference code's).")
+    var utility: NetworkGAN.Utility = .nonSaturating
 
-    @Option(help: "Parameter order in x: generator-first (default) or discriminator-first (AltGA then updates D first).")
-    var layout: String = "generator-first"
+    @Option(help: "Parameter order in x (discriminator-first: AltGA then updates D first).")
+    var layout: NetworkGAN.Layout = .generatorFirst
 
     @Option(parsing: .unconditional, help: "Compute metrics every N steps (default: 100 times per run).")
     var every: Int?
@@ -129,11 +129,11 @@ struct Train: ParsableCommand {
         if let c = configFile { return ["--config", c] }
         var a = ["--data", data, "--scheme", scheme ?? "", "--lr", lr.map { "\($0)" } ?? "", "--steps", steps.map { "\($0)" } ?? "",
                  "--batch", "\(batch)", "--seed", "\(seed)", "--hidden", "\(hidden)", "--depth", "\(depth)", "--latent", "\(latent)",
-                 "--activation", activation, "--utility", utility, "--layout", layout]
+                 "--activation", activation.rawValue, "--utility", utility.rawValue, "--layout", layout.rawValue]
         a += knobs.arguments + field.arguments + optimizerOptions.arguments
         if let g = generatorHidden { a += ["--generator-hidden", g] }
-        if let g = generatorActivation { a += ["--generator-activation", g] }
-        if let d = discriminatorActivation { a += ["--discriminator-activation", d] }
+        if let g = generatorActivation { a += ["--generator-activation", g.rawValue] }
+        if let d = discriminatorActivation { a += ["--discriminator-activation", d.rawValue] }
         if let i = initState { a += ["--init", i] }
         if r1 != 0 { a += ["--r1", "\(r1)"] }
         if r2 != 0 { a += ["--r2", "\(r2)"] }
@@ -170,15 +170,9 @@ struct Train: ParsableCommand {
         guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
         guard let lr else { throw GameFlowError.invalidInput("Missing expected argument '--lr <lr>' (or --config FILE)") }
         guard let steps else { throw GameFlowError.invalidInput("Missing expected argument '--steps <steps>' (or --config FILE)") }
-        let (act, util, lay) = try enumeratedSettings()
+        let (act, util, lay) = (activation, utility, layout)
         let (gh, dh) = try hiddenWidths()
-        func parse(_ name: String?) throws -> Activation {
-            guard let n = name else { return act }
-            guard let a = Activation(rawValue: n) else {
-                throw GameFlowError.invalidInput("unknown activation '\(n)' (expected relu, leaky-relu, tanh or linear)")
-            }
-            return a
-        }
+        func parse(_ chosen: Activation?) throws -> Activation { chosen ?? act }
         let name = try SchemeName.parse(scheme)
         let optimizerConfiguration = try optimizerOptions.configuration()
         let stepScale = try field.stepScale()
@@ -288,19 +282,6 @@ struct Train: ParsableCommand {
         _ = try c.batchParts()
     }
 
-    /// The activation, utility and layout named by the flags.
-    func enumeratedSettings() throws -> (Activation, NetworkGAN.Utility, NetworkGAN.Layout) {
-        guard let act = Activation(rawValue: activation) else {
-            throw GameFlowError.invalidInput("unknown activation '\(activation)' (expected relu, leaky-relu, tanh or linear)")
-        }
-        guard let util = NetworkGAN.Utility(rawValue: utility) else {
-            throw GameFlowError.invalidInput("unknown utility '\(utility)' (expected non-saturating, standard or wgan)")
-        }
-        guard let lay = NetworkGAN.Layout(rawValue: layout) else {
-            throw GameFlowError.invalidInput("unknown layout '\(layout)' (expected generator-first or discriminator-first)")
-        }
-        return (act, util, lay)
-    }
 
     /// The shapes a state of `game` belongs to (state.json's "networks"): the two networks'
     /// widths and their order in x.
@@ -783,4 +764,12 @@ enum DataFiles {
         loaded[path] = d
         return d
     }
+}
+
+// Enumerated options: ArgumentParser lists their values in --help and, for a misspelt one, in
+// its one-line error ("Please provide one of …").
+extension NetworkGAN.Utility: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {}
+extension NetworkGAN.Layout: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [NetworkGAN.Layout] { [.generatorFirst, .discriminatorFirst] }
 }

@@ -1074,7 +1074,7 @@ final class CLITests: XCTestCase {
             (base + ["--lr", "0.1", "--data", "ring9"], "data file 'ring9' does not exist"),
             (base + ["--lr", "0.1", "--optimizer", "sgd"], "unknown optimizer 'sgd'"),
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
-            (base + ["--lr", "0.1", "--activation", "gelu"], "unknown activation 'gelu'"),
+            (base + ["--lr", "0.1", "--activation", "gelu"], "The value 'gelu' is invalid for '--activation"),
             (["train", "--scheme", "consensus", "--lr", "0.1", "--steps", "5"], "--gamma"),
             (["train", "--scheme", "rkf45", "--optimizer", "rmsprop", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
             (["train", "--scheme", "rk8pd", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
