@@ -149,7 +149,7 @@ struct SchemeOptions: ParsableArguments {
     var consensusOn: String = "all"
 
     @Option(help: "Consensus on minibatches: none (½‖v̄‖², biased by tr Var/(2B)), variance (minus the sample variance/(2B − 2)) or split (½⟨v_A, v_B⟩ of the two half batches); the last two need per-example fields.")
-    var debias: String = "none"
+    var debias: ConsensusDebias = .none
 
     @Option(parsing: .unconditional, help: "SGA: weight λ ≥ 0 of the adjustment −λ·Aᵀv, A = (v′ − v′ᵀ)/2 (required for sga).")
     var lambda: Double?
@@ -240,7 +240,7 @@ struct SchemeOptions: ParsableArguments {
         if let t = linearTolerance { a += ["--linear-tolerance", "\(t)"] }
         if let m = andersonDepth { a += ["--anderson-depth", "\(m)"] }
         if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
-        if debias != "none" { a += ["--debias", debias] }
+        if debias != .none { a += ["--debias", debias.rawValue] }
         if sgaAlign { a.append("--sga-align") }
         if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
         if let s = substeps { a += ["--substeps", s] }
@@ -269,7 +269,7 @@ struct SchemeOptions: ParsableArguments {
     func summaryFields(_ name: SchemeName) -> [(String, JSON)] {
         var f: [(String, JSON)] = []
         switch name {
-        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias))]
+        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias.rawValue))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .la, .lola: f = [("alpha", .optional(alpha))]
         case .sos: f = [("alpha", .optional(alpha)), ("sos_a", .number(sosA ?? 0.5)), ("sos_b", .number(sosB ?? 0.1))]
@@ -369,10 +369,7 @@ struct SchemeOptions: ParsableArguments {
             knobs.consensusPlayer = d
         default: throw GameFlowError.invalidInput("--consensus-on must be all or discriminator (got '\(consensusOn)')")
         }
-        guard let d = ConsensusDebias(rawValue: debias) else {
-            throw GameFlowError.invalidInput("--debias must be none, variance or split (got '\(debias)')")
-        }
-        knobs.consensusDebias = d
+        knobs.consensusDebias = debias
         return try name.make(knobs)
     }
 
@@ -387,7 +384,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != "none"), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != .none), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -410,7 +407,7 @@ struct SchemeOptions: ParsableArguments {
             } }
             return .altga(substeps: counts, innerTolerance: innerTolerance)
         case .consensus:
-            return .consensus(gamma: gamma!, onDiscriminatorOnly: consensusOn == "discriminator", debias: ConsensusDebias(rawValue: debias)!)
+            return .consensus(gamma: gamma!, onDiscriminatorOnly: consensusOn == "discriminator", debias: debias)
         case .implicitEuler, .implicitMidpoint, .trapezoidal:
             let o = try implicitOptions()
             return .implicit(name, .init(solver: o.method, tolerance: o.tolerance, maxIterations: o.maxIterations, krylovDimension: o.krylovDimension,
@@ -443,7 +440,7 @@ struct OptimizerOptions: ParsableArguments {
     var momentum: Double?
 
     @Option(name: .customLong("momentum-form"), help: "--optimizer momentum: polyak (heavy ball, the default) or supplement (x ← x + h·m, m ← m + h(d − γm), the paper's eq. 35).")
-    var momentumForm: String = "polyak"
+    var momentumForm: MomentumForm = .polyak
 
     @Option(help: "Lookahead k,α around the scheme and its optimizer: every k steps slow ← slow + α(fast − slow), fast ← slow (e.g. 5,0.5).")
     var lookahead: String?
@@ -492,9 +489,7 @@ struct OptimizerOptions: ParsableArguments {
             return nil
         }
         guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
-        guard let form = MomentumForm(rawValue: momentumForm) else {
-            throw GameFlowError.invalidInput("unknown --momentum-form '\(momentumForm)' (expected polyak or supplement)")
-        }
+        let form = momentumForm
         return (form, weight)
     }
 
@@ -508,14 +503,14 @@ struct OptimizerOptions: ParsableArguments {
 
     /// These options as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
-        ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm] } ?? [])
+        ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm.rawValue] } ?? [])
             + (lookahead.map { ["--lookahead", $0] } ?? []) + (average.map { ["--average", $0] } ?? [])
     }
 
     /// summary.json fields (none without an optimizer, so plain runs keep their summary).
     var summaryFields: [(String, JSON)] {
         (optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
-                                     ("momentum_form", optimizer == "momentum" ? .string(momentumForm) : .null)])
+                                     ("momentum_form", optimizer == "momentum" ? .string(momentumForm.rawValue) : .null)])
             + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))]) + (average == nil ? [] : [("average_kind", .string(average!))])
     }
 }
@@ -544,3 +539,8 @@ extension SchemeConfiguration {
         }
     }
 }
+
+// Enumerated options: ArgumentParser lists their values in --help and, for a misspelt one, in
+// its one-line error ("Please provide one of …").
+extension ConsensusDebias: ExpressibleByArgument {}
+extension MomentumForm: ExpressibleByArgument {}
