@@ -23,8 +23,8 @@ struct FlowCommand: ParsableCommand {
     @Option(name: .customLong("config"), help: "Integrate the configuration in this file (a flow's summary.json or a bare configuration): every setting comes from it; give only --output, --json and --quiet with it.")
     var configFile: String?
 
-    @Option(help: "Stepper: \(FlowMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default rk8pd).")
-    var method: String?
+    @Option(help: "The GSL odeiv2 stepper (default rk8pd).")
+    var method: FlowMethod?
 
     @Option(parsing: .unconditional, help: "Relative tolerance of the error control (default 1e-10).")
     var rtol: Double?
@@ -62,7 +62,7 @@ struct FlowCommand: ParsableCommand {
         let (game, start) = try gameOptions.makeGame()
         let source = gameOptions.source() ?? .dirac(r1: 0)   // a placeholder when the game has no configuration (--run DIR)
         let settings = FlowConfiguration(game: source, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
-                                         stepScale: try gameOptions.field.stepScale()?.factors, method: try FlowMethod.parse(method ?? "rk8pd"),
+                                         stepScale: try gameOptions.field.stepScale()?.factors, method: method ?? .rk8pd,
                                          relativeTolerance: rtol ?? 1e-10, absoluteTolerance: atol ?? 1e-12, maxSteps: maxSteps ?? 1_000_000,
                                          time: time, every: every)
         return (game, start, gameOptions.source() == nil ? nil : settings, settings)
@@ -140,3 +140,5 @@ struct FlowCommand: ParsableCommand {
         }
     }
 }
+
+extension FlowMethod: ExpressibleByArgument {}

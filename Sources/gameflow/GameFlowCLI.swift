@@ -37,8 +37,13 @@ struct Main {
         if let e = error as? GameFlowError {
             message = e.description
         } else {
-            message = GameFlowCommand.message(for: error)
-                .split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let lines = GameFlowCommand.message(for: error).split(separator: "\n").map(String.init)
+            message = lines.first ?? "\(error)"
+            // An enumerated option with many values lists them one per line ("- rkf45"): one line.
+            if message.hasSuffix("Please provide one of the following:") {
+                let values = lines.dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("- ") }.map { String($0.dropFirst(2)) }
+                message = String(message.dropLast("the following:".count)) + values.joined(separator: ", ") + "."
+            }
             // A misspelt flag is what the user needs to hear about, before a missing one
             // ("--stpe 0.1" made "Missing expected argument '--step'").
             if message.hasPrefix("Missing expected argument"), let unknown = unknownOption(in: Array(CommandLine.arguments.dropFirst())) {

@@ -146,7 +146,7 @@ struct SchemeOptions: ParsableArguments {
     var gamma: Double?
 
     @Option(name: .customLong("consensus-on"), help: "Consensus: all (every player's block gets −γ·v′ᵀv, the default) or discriminator (only D's block: the supplement's smoothing variant; D as for --nk-penalty).")
-    var consensusOn: String = "all"
+    var consensusOn: ConsensusOn = .all
 
     @Option(help: "Consensus on minibatches: none (½‖v̄‖², biased by tr Var/(2B)), variance (minus the sample variance/(2B − 2)) or split (½⟨v_A, v_B⟩ of the two half batches); the last two need per-example fields.")
     var debias: ConsensusDebias = .none
@@ -239,7 +239,7 @@ struct SchemeOptions: ParsableArguments {
         if let v = sosB { a += ["--sos-b", "\(v)"] }
         if let t = linearTolerance { a += ["--linear-tolerance", "\(t)"] }
         if let m = andersonDepth { a += ["--anderson-depth", "\(m)"] }
-        if consensusOn != "all" { a += ["--consensus-on", consensusOn] }
+        if consensusOn != .all { a += ["--consensus-on", consensusOn.rawValue] }
         if debias != .none { a += ["--debias", debias.rawValue] }
         if sgaAlign { a.append("--sga-align") }
         if let e = extrapolationStep { a += ["--extrapolation-step", "\(e)"] }
@@ -269,7 +269,7 @@ struct SchemeOptions: ParsableArguments {
     func summaryFields(_ name: SchemeName) -> [(String, JSON)] {
         var f: [(String, JSON)] = []
         switch name {
-        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn)), ("debias", .string(debias.rawValue))]
+        case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn.rawValue)), ("debias", .string(debias.rawValue))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .la, .lola: f = [("alpha", .optional(alpha))]
         case .sos: f = [("alpha", .optional(alpha)), ("sos_a", .number(sosA ?? 0.5)), ("sos_b", .number(sosB ?? 0.1))]
@@ -363,11 +363,10 @@ struct SchemeOptions: ParsableArguments {
         }
         knobs.innerTolerance = innerTolerance
         switch consensusOn {
-        case "all": knobs.consensusPlayer = nil
-        case "discriminator":
+        case .all: knobs.consensusPlayer = nil
+        case .discriminator:
             guard let d = discriminator else { throw GameFlowError.invalidInput("--consensus-on discriminator needs a two-player game") }
             knobs.consensusPlayer = d
-        default: throw GameFlowError.invalidInput("--consensus-on must be all or discriminator (got '\(consensusOn)')")
         }
         knobs.consensusDebias = debias
         return try name.make(knobs)
@@ -384,7 +383,7 @@ struct SchemeOptions: ParsableArguments {
     /// The scheme-specific knobs given (set away from their defaults).
     var givenKnobs: Set<String> {
         var k = Set<String>()
-        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != "all"), ("debias", debias != .none), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
+        for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != .all), ("debias", debias != .none), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
                              ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
@@ -407,7 +406,7 @@ struct SchemeOptions: ParsableArguments {
             } }
             return .altga(substeps: counts, innerTolerance: innerTolerance)
         case .consensus:
-            return .consensus(gamma: gamma!, onDiscriminatorOnly: consensusOn == "discriminator", debias: debias)
+            return .consensus(gamma: gamma!, onDiscriminatorOnly: consensusOn == .discriminator, debias: debias)
         case .implicitEuler, .implicitMidpoint, .trapezoidal:
             let o = try implicitOptions()
             return .implicit(name, .init(solver: o.method, tolerance: o.tolerance, maxIterations: o.maxIterations, krylovDimension: o.krylovDimension,
@@ -543,4 +542,9 @@ extension SchemeConfiguration {
 // Enumerated options: ArgumentParser lists their values in --help and, for a misspelt one, in
 // its one-line error ("Please provide one of …").
 extension ConsensusDebias: ExpressibleByArgument {}
+
+/// `--consensus-on`: every player's block, or the discriminator's only.
+enum ConsensusOn: String, CaseIterable, ExpressibleByArgument {
+    case all, discriminator
+}
 extension MomentumForm: ExpressibleByArgument {}
