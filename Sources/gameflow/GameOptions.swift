@@ -206,7 +206,7 @@ struct SchemeOptions: ParsableArguments {
     var forcing: String = "ew2"
 
     @Option(name: .customLong("line-search"), help: "Newton–Krylov: on (KINSOL's backtracking line search, the default) or off (full Newton steps).")
-    var lineSearch: String = "on"
+    var lineSearch: OnOff = .on
 
     @Option(name: .customLong("newton-iterations"), parsing: .unconditional, help: "Inexact implicit schemes: exactly K Newton iterations per step (with --krylov-iterations), last iterate accepted.")
     var newtonIterations: Int?
@@ -224,14 +224,14 @@ struct SchemeOptions: ParsableArguments {
     var atol: Double = 1e-9
 
     @Option(name: .customLong("implicit-metric"), help: "Implicit schemes with --optimizer rmsprop|adam: identity (the optimizer wraps the implicit step; default) or optimizer (solve z = x + h·P·v(z) with the optimizer's P frozen at x).")
-    var implicitMetric: String = "identity"
+    var implicitMetric: ImplicitMetric = .identity
 
     /// These knobs as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
         var a = ["--root-tolerance", "\(rootTolerance)", "--root-max-iterations", "\(rootMaxIterations)",
                  "--root-stall-tolerance", "\(rootStallTolerance)",
-                 "--krylov-dimension", "\(krylovDimension)", "--implicit-metric", implicitMetric,
-                 "--forcing", forcing, "--line-search", lineSearch, "--rtol", "\(rtol)", "--atol", "\(atol)"]
+                 "--krylov-dimension", "\(krylovDimension)", "--implicit-metric", implicitMetric.rawValue,
+                 "--forcing", forcing, "--line-search", lineSearch.rawValue, "--rtol", "\(rtol)", "--atol", "\(atol)"]
         if let g = gamma { a += ["--gamma", "\(g)"] }
         if let l = lambda { a += ["--lambda", "\(l)"] }
         if let l = alpha { a += ["--alpha", "\(l)"] }
@@ -282,7 +282,7 @@ struct SchemeOptions: ParsableArguments {
         case .implicitEuler, .implicitMidpoint, .trapezoidal:
             f = [("root_solver", .string(rootSolver ?? rootMethod ?? "auto")), ("root_tolerance", .number(rootTolerance)),
                  ("root_max_iterations", .int(rootMaxIterations)), ("root_stall_tolerance", .number(rootStallTolerance)),
-                 ("krylov_dimension", .int(krylovDimension)), ("forcing", .string(forcing)), ("line_search", .string(lineSearch)),
+                 ("krylov_dimension", .int(krylovDimension)), ("forcing", .string(forcing)), ("line_search", .string(lineSearch.rawValue)),
                  ("predictor", .bool(!noPredictor)), ("newton_iterations", newtonIterations.map { .int($0) } ?? .null),
                  ("krylov_iterations", krylovIterations.map { .int($0) } ?? .null)]
         default: f = []
@@ -302,13 +302,10 @@ struct SchemeOptions: ParsableArguments {
         case let (k?, m?): budget = (k, m)
         default: throw GameFlowError.invalidInput("--newton-iterations and --krylov-iterations go together (the inexact scheme's budget)")
         }
-        guard lineSearch == "on" || lineSearch == "off" else {
-            throw GameFlowError.invalidInput("--line-search must be on or off (got '\(lineSearch)')")
-        }
         var options = ImplicitSolverOptions(method: method, tolerance: rootTolerance, maxIterations: rootMaxIterations,
                                             krylovDimension: krylovDimension, budget: budget, predictor: !noPredictor,
                                             stallTolerance: rootStallTolerance == 0 ? nil : rootStallTolerance)
-        options.lineSearch = lineSearch == "on"
+        options.lineSearch = lineSearch == .on
         options.forcing = try Forcing.parse(forcing)
         try options.validate()
         return options
@@ -328,13 +325,12 @@ struct SchemeOptions: ParsableArguments {
         let implicit = try implicitOptions()
         var inMetric: Preconditioner?
         switch implicitMetric {
-        case "identity": inMetric = nil
-        case "optimizer":
+        case .identity: inMetric = nil
+        case .optimizer:
             guard let m = metric else {
                 throw GameFlowError.invalidInput("--implicit-metric optimizer needs --optimizer rmsprop or adam (gameflow train)")
             }
             inMetric = m
-        default: throw GameFlowError.invalidInput("unknown --implicit-metric '\(implicitMetric)' (expected identity or optimizer)")
         }
         if inMetric != nil && !name.isImplicit && !allowUnusedGamma {
             throw GameFlowError.invalidInput("--implicit-metric optimizer applies only to the implicit schemes (implicit-euler, implicit-midpoint, trapezoidal)")
@@ -386,12 +382,12 @@ struct SchemeOptions: ParsableArguments {
         for (key, given) in [("gamma", gamma != nil), ("consensus-on", consensusOn != .all), ("debias", debias != .none), ("lambda", lambda != nil), ("alpha", alpha != nil), ("sos-a", sosA != nil), ("sos-b", sosB != nil), ("linear-tolerance", linearTolerance != nil), ("anderson-depth", andersonDepth != nil),
                              ("sga-align", sgaAlign), ("extrapolation-step", extrapolationStep != nil), ("past-weight", pastWeight != nil),
                              ("substeps", substeps != nil), ("inner-tolerance", innerTolerance != nil),
-                             ("implicit-metric", implicitMetric != "identity")] where given { k.insert(key) }
+                             ("implicit-metric", implicitMetric != .identity)] where given { k.insert(key) }
         return k
     }
 
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
-    func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == "optimizer" && name.isImplicit }
+    func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == .optimizer && name.isImplicit }
 
     /// The scheme `name` with these knobs as a configuration (checked by making it first, so
     /// every flag error is the one `make` gives).
@@ -542,6 +538,16 @@ extension SchemeConfiguration {
 // Enumerated options: ArgumentParser lists their values in --help and, for a misspelt one, in
 // its one-line error ("Please provide one of …").
 extension ConsensusDebias: ExpressibleByArgument {}
+
+/// `--line-search`: KINSOL's backtracking line search, or full Newton steps.
+enum OnOff: String, CaseIterable, ExpressibleByArgument {
+    case on, off
+}
+
+/// `--implicit-metric`: the optimizer wraps the implicit step, or the step is solved in its metric.
+enum ImplicitMetric: String, CaseIterable, ExpressibleByArgument {
+    case identity, optimizer
+}
 
 /// `--consensus-on`: every player's block, or the discriminator's only.
 enum ConsensusOn: String, CaseIterable, ExpressibleByArgument {
