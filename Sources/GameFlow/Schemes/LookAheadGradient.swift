@@ -86,7 +86,6 @@ public struct LookAheadGradient: Scheme {
         }
         addOffDiagonalProduct(cache.buffers.a, players: cache.players, scale: 1, block: &cache.buffers.b, product: &cache.buffers.c,
                               into: &cache.buffers.e) { context.jacobianVectorProduct(x, $0, into: &$1) }
-        var p = 1.0
         if case let .sos(a, b) = shaping {
             // a ← w = v + α·J_off·v (−ξ₀ in Letcher et al.'s sign); e ← S alone, then p.
             var vv = 0.0, ww = 0.0, sw = 0.0
@@ -98,7 +97,7 @@ public struct LookAheadGradient: Scheme {
             }
             addShaping(cache.utilities!, at: x, cache: &cache, context: &context)
             for i in 0..<n { sw += cache.buffers.e[i] * cache.buffers.a[i] }
-            p = LookAheadGradient.sosWeight(shapingAlongLookAhead: alpha * sw, lookAheadNormSquared: ww, fieldNormSquared: vv, a: a, b: b)
+            let p = LookAheadGradient.sosWeight(shapingAlongLookAhead: alpha * sw, lookAheadNormSquared: ww, fieldNormSquared: vv, a: a, b: b)
             let k = h * p * alpha
             for i in 0..<n { x[i] += h * cache.buffers.a[i] + k * cache.buffers.e[i] }
             return .success
