@@ -47,37 +47,42 @@ struct FlowCommand: ParsableCommand {
     @Flag(help: "Print one JSON summary object on stdout.")
     var json = false
 
-    /// The flow's game, start and settings: from --config, or from the flags (then also as a
-    /// configuration, except for --run DIR's trained GAN, which has none).
-    func resolved() throws -> (game: any Game, start: [Double], configuration: FlowConfiguration?, settings: FlowConfiguration) {
+    /// The flow's game, start, stepper, end time and output times: from --config, or from the
+    /// flags (then also as a configuration, except for --run DIR's trained GAN, which has none).
+    func resolved() throws -> (game: any Game, start: [Double], configuration: FlowConfiguration?, options: FlowOptions,
+                               time: Double, times: [Double]) {
         if let path = configFile {
             guard time == nil, method == nil, rtol == nil, atol == nil, maxSteps == nil, every == nil, gameOptions.gameFile == nil,
                   gameOptions.game == nil, gameOptions.runDirectory == nil else {
                 throw GameFlowError.invalidInput("--config holds the flow's settings: give only --output, --json and --quiet with it")
             }
             let c = try FlowConfiguration.load(path)
-            return (try c.makeGame(), c.initialState, c, c)
+            let times = try c.outputTimes()
+            return (try c.makeGame(), c.initialState, c, try c.options(), c.time, times)
         }
         guard let time else { throw GameFlowError.invalidInput("Missing expected argument '--time <time>' (or --config FILE)") }
         let (game, start) = try gameOptions.makeGame()
-        let source = gameOptions.source() ?? .dirac(r1: 0)   // a placeholder when the game has no configuration (--run DIR)
-        let settings = FlowConfiguration(game: source, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
-                                         stepScale: try gameOptions.field.stepScale()?.factors, method: method ?? .rk8pd,
-                                         relativeTolerance: rtol ?? 1e-10, absoluteTolerance: atol ?? 1e-12, maxSteps: maxSteps ?? 1_000_000,
-                                         time: time, every: every)
-        return (game, start, gameOptions.source() == nil ? nil : settings, settings)
+        let times: [Double]
+        do {
+            times = try FlowConfiguration.outputTimes(time: time, every: every)
+        } catch GameFlowError.invalidInput(let message) {
+            throw GameFlowError.invalidInput("--" + message.replacingOccurrences(of: "time/every", with: "time/--every"))
+        }
+        let options = FlowOptions(method: method ?? .rk8pd, relativeTolerance: rtol ?? 1e-10, absoluteTolerance: atol ?? 1e-12,
+                                  maxSteps: maxSteps ?? 1_000_000)
+        try options.validate()
+        let configuration = try gameOptions.source().map {
+            FlowConfiguration(game: $0, initialState: start, nkPenalty: gameOptions.field.nkPenalty,
+                              stepScale: try gameOptions.field.stepScale()?.factors, method: options.method,
+                              relativeTolerance: options.relativeTolerance, absoluteTolerance: options.absoluteTolerance,
+                              maxSteps: options.maxSteps, time: time, every: every)
+        }
+        return (game, start, configuration, options, time, times)
     }
 
     func run() throws {
-        let (game, start, configuration, c) = try resolved()
-        let m = c.method, time = c.time, rtol = c.relativeTolerance, atol = c.absoluteTolerance, maxSteps = c.maxSteps
-        let times: [Double]
-        do {
-            times = try c.outputTimes()
-        } catch GameFlowError.invalidInput(let message) where configFile == nil {
-            throw GameFlowError.invalidInput("--" + message.replacingOccurrences(of: "time/every", with: "time/--every"))
-        }
-        let options = try c.options()
+        let (game, start, configuration, options, time, times) = try resolved()
+        let m = options.method, rtol = options.relativeTolerance, atol = options.absoluteTolerance, maxSteps = options.maxSteps
         if let dir = output { try validateCommandOutput(dir, command: "flow") }
 
         let clock = ContinuousClock()

@@ -272,7 +272,7 @@ struct SchemeOptions: ParsableArguments {
         case .consensus: f = [("gamma", .optional(gamma)), ("consensus_on", .string(consensusOn.rawValue)), ("debias", .string(debias.rawValue))]
         case .sga: f = [("lambda", .optional(lambda)), ("sga_align", .bool(sgaAlign))]
         case .la, .lola: f = [("alpha", .optional(alpha))]
-        case .sos: f = [("alpha", .optional(alpha)), ("sos_a", .number(sosA ?? 0.5)), ("sos_b", .number(sosB ?? 0.1))]
+        case .sos: f = [("alpha", .optional(alpha)), ("sos_a", .number(sosA ?? LOLA.referenceSOS.a)), ("sos_b", .number(sosB ?? LOLA.referenceSOS.b))]
         case .gdaAM: f = [("anderson_depth", andersonDepth.map { .int($0) } ?? .null)]
         case .rosenbrockEuler, .cgd: f = [("linear_tolerance", .number(linearTolerance ?? 1e-10)), ("krylov_dimension", .int(krylovDimension))]
         case .extragradient: f = [("extrapolation_step", .optional(extrapolationStep))]
@@ -416,7 +416,7 @@ struct SchemeOptions: ParsableArguments {
         case .hgd: return .hgd
         case .la: return .la(alpha: alpha!)
         case .lola: return .lola(alpha: alpha!)
-        case .sos: return .sos(alpha: alpha!, a: sosA ?? 0.5, b: sosB ?? 0.1)
+        case .sos: return .sos(alpha: alpha!, a: sosA ?? LOLA.referenceSOS.a, b: sosB ?? LOLA.referenceSOS.b)
         case .gdaAM: return .gdaAM(depth: andersonDepth!)
         case .rosenbrockEuler, .cgd: return .linearlyImplicit(name, linearTolerance: linearTolerance ?? 1e-10, krylovDimension: krylovDimension)
         case .rkf45, .rkck, .rk8pd: return .adaptive(FlowMethod(rawValue: name.rawValue)!, rtol: rtol, atol: atol)
@@ -484,8 +484,7 @@ struct OptimizerOptions: ParsableArguments {
             return nil
         }
         guard let weight = momentum else { throw GameFlowError.invalidInput("--optimizer momentum needs --momentum β (polyak) or γ (supplement)") }
-        let form = momentumForm
-        return (form, weight)
+        return (momentumForm, weight)
     }
 
     /// `base` with the optimizer: RMSProp/Adam around it (unless an implicit scheme solves in

@@ -170,9 +170,7 @@ struct Train: ParsableCommand {
         guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
         guard let lr else { throw GameFlowError.invalidInput("Missing expected argument '--lr <lr>' (or --config FILE)") }
         guard let steps else { throw GameFlowError.invalidInput("Missing expected argument '--steps <steps>' (or --config FILE)") }
-        let (act, util, lay) = (activation, utility, layout)
         let (gh, dh) = try hiddenWidths()
-        func parse(_ chosen: Activation?) throws -> Activation { chosen ?? act }
         let name = try SchemeName.parse(scheme)
         let optimizerConfiguration = try optimizerOptions.configuration()
         let stepScale = try field.stepScale()
@@ -186,10 +184,10 @@ struct Train: ParsableCommand {
         var c = GANTrainingConfiguration(
             data: data,
             networks: .init(latent: latent, generatorHidden: gh, discriminatorHidden: dh,
-                            generatorActivation: try parse(generatorActivation), discriminatorActivation: try parse(discriminatorActivation)),
-            utility: util, layout: lay, batch: batch, seed: seed, penalties: .init(r1: r1, r2: r2, gp: gp),
+                            generatorActivation: generatorActivation ?? activation, discriminatorActivation: discriminatorActivation ?? activation),
+            utility: utility, layout: layout, batch: batch, seed: seed, penalties: .init(r1: r1, r2: r2, gp: gp),
             nkPenalty: field.nkPenalty, stepScale: stepScale?.factors,
-            scheme: try knobs.configuration(name, metric: optimizerConfiguration.preconditioner, discriminator: lay == .generatorFirst ? 1 : 0),
+            scheme: try knobs.configuration(name, metric: optimizerConfiguration.preconditioner, discriminator: layout == .generatorFirst ? 1 : 0),
             optimizer: optimizerConfiguration, lr: lr, steps: steps, initialState: initState, metricsEvery: every,
             checkpointSeconds: checkpointSeconds, eigenvalues: !noEigenvalues)
         c.metricsClassifier = metricsClassifier

@@ -40,8 +40,11 @@ public enum LOLA {
     /// LOLA with look-ahead α: `LookAheadGradient` with the shaping term.
     public static func scheme(alpha: Double) throws -> LookAheadGradient { try LookAheadGradient(alpha: alpha, shaping: .lola) }
 
-    /// SOS with look-ahead α and thresholds a, b ∈ (0, 1) (the reference code's 0.5 and 0.1).
-    public static func sos(alpha: Double, a: Double = 0.5, b: Double = 0.1) throws -> LookAheadGradient {
+    /// SOS's thresholds in the authors' reference code: a = 0.5, b = 0.1.
+    public static let referenceSOS = (a: 0.5, b: 0.1)
+
+    /// SOS with look-ahead α and thresholds a, b ∈ (0, 1) (default `referenceSOS`).
+    public static func sos(alpha: Double, a: Double = referenceSOS.a, b: Double = referenceSOS.b) throws -> LookAheadGradient {
         try LookAheadGradient(alpha: alpha, shaping: .sos(a: a, b: b))
     }
 }

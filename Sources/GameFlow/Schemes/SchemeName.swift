@@ -58,7 +58,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         /// The look-ahead α of LA, LOLA and SOS (required for them).
         public var alpha: Double?
         /// SOS's thresholds a, b ∈ (0, 1) (Letcher et al.'s Algorithm 1; the reference code's 0.5 and 0.1).
-        public var sosA = 0.5, sosB = 0.1
+        public var sosA = LOLA.referenceSOS.a, sosB = LOLA.referenceSOS.b
         /// The linearly implicit schemes' GMRES relative residual tolerance.
         public var linearTolerance = 1e-10
         /// GDA-AM's Anderson depth m (required for gda-am).

@@ -151,10 +151,7 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// The GAN on `source` (the data set this configuration names, loaded by the caller):
     /// the MLPs of `networks` (`NetworkGAN.mlp`) or the networks of `architecture`.
     public func makeGAN(source: any SampleSource) throws -> any GANGame {
-        let threads = self.threads ?? 1
-        guard threads >= 1, threads <= (try batchParts().size) else {
-            throw GameFlowError.invalidInput("threads must be between 1 and the minibatch's \(try batchParts().size) samples (got \(threads))")
-        }
+        let threads = self.threads ?? 1   // withThreads checks it against the minibatch
         if let a = architecture {
             var game = try NetworkGAN(architecture: a, source: source, sampleShape: source.sampleShape, batchSize: try batchParts().size,
                                       utility: utility, layout: layout, seed: seed)
