@@ -100,6 +100,7 @@ struct GANStep: ParsableCommand {
     @Option(name: .customLong("nk-penalty"), help: "Nagarajan–Kolter penalty η on the generator's utility.") var nkPenalty: Double?
     @Option(help: "R1 penalty γ on the discriminator (exact gradient by double backprop).") var r1 = 0.0
     @Option(help: "Threads that share each step (NetworkGAN.withThreads: parts of the minibatch).") var threads = 1
+    @Option(help: "Arithmetic inside the networks: float32 or float64 (NetworkGAN.withPrecision).") var precision: Precision = .float64
     @Option(help: "Minibatch size.") var batch = 512
     @Option(name: .customLong("kernel-width"), help: "Kernel build: 4 (AVX2/FMA) or 8 (AVX-512). Default: the CPU's best.")
     var kernelWidth: Int?
@@ -139,6 +140,7 @@ struct GANStep: ParsableCommand {
             optimizer: optimizer == "none" ? .none : .rmsprop, lr: step, steps: warmup + steps * repeats, initialState: nil, metricsEvery: nil,
             checkpointSeconds: 60, eigenvalues: false)
         c.threads = threads == 1 ? nil : threads
+        c.precision = precision == .float64 ? nil : precision
         let source: any SampleSource
         if architecture == "mlp" {
             source = GaussianMixture.ring8
@@ -148,7 +150,8 @@ struct GANStep: ParsableCommand {
         }
         let (partBatch, parts) = try c.batchParts()
         let gan = try c.makeGAN(source: source)
-        let peak = Bench.fmaPeak()
+        // The FMA peak at this precision: float vectors hold twice the lanes of double ones.
+        let peak = Bench.fmaPeak() * (precision == .float32 ? 2 : 1)
         let scale = try c.stepScaleValue()
         let game = try c.fieldStack().apply(to: gan)
         for name in schemes.split(separator: ",").map(String.init) {
@@ -184,7 +187,8 @@ struct GANStep: ParsableCommand {
         if json {
             print(JSON.object([
                 ("benchmark", .string("gan-step")), ("modifiers", .array(modifiers.map { .string($0) })), ("build", .string(Bench.buildConfiguration)),
-                ("blas_threads", .int(BLAS.threads)), ("threads", .int(threads)), ("kernels", .string(DenseKernels.name)),
+                ("blas_threads", .int(BLAS.threads)), ("threads", .int(threads)), ("precision", .string(precision.rawValue)),
+                ("kernels", .string(DenseKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
                 ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(peak)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
@@ -200,8 +204,8 @@ struct GANStep: ParsableCommand {
         } else {
             let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
             print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col) in float64, \(threads) thread(s) on parts of the batch (BLAS: \(BLAS.threads)); "
-                  + String(format: "FMA peak %.1f double multiply-adds/ns", peak) + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
+                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col), networks in \(precision.rawValue), \(threads) thread(s) on parts of the batch (BLAS: \(BLAS.threads)); "
+                  + String(format: "FMA peak %.1f ", peak) + (precision == .float32 ? "float" : "double") + " multiply-adds/ns" + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)
@@ -426,3 +430,5 @@ struct SuiteScaling: ParsableCommand {
                      many / one, ProcessInfo.processInfo.activeProcessorCount))
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -49,6 +49,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads that share each step: v, v′u and v′ᵀu on parts of the minibatch (default 1). Results differ from one thread's only by the order of the batch sums, reproducibly for a given N.")
     var threads: Int = 1
 
+    @Option(parsing: .unconditional, help: "Arithmetic inside the networks: float32 (float kernels and sgemm, converted at the networks' boundary) or float64 (default). x, the scheme and every analysis stay float64.")
+    var precision: Precision = .float64
+
     @Option(parsing: .unconditional, help: "Hidden units per layer.")
     var hidden: Int = 16
 
@@ -197,6 +200,7 @@ struct Train: ParsableCommand {
         c.lookahead = try optimizerOptions.lookaheadConfiguration()
         c.average = try optimizerOptions.averagingConfiguration()
         c.threads = threads == 1 ? nil : threads
+        c.precision = precision == .float64 ? nil : precision
         if architecture != "mlp" {
             c.architecture = try Architecture.builtIn[architecture] ?? {
                 guard FileManager.default.fileExists(atPath: architecture) else {
@@ -767,6 +771,7 @@ enum DataFiles {
 // Enumerated options: ArgumentParser lists their values in --help and, for a misspelt one, in
 // its one-line error ("Please provide one of …").
 extension NetworkGAN.Utility: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension Activation: ExpressibleByArgument {}
 extension NetworkGAN.Layout: ExpressibleByArgument, CaseIterable {
     public static var allCases: [NetworkGAN.Layout] { [.generatorFirst, .discriminatorFirst] }

@@ -63,6 +63,9 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
     /// Results differ from one thread's only by the reassociation of the batch sums and are
     /// reproducible bit for bit for a given number, so it is part of the configuration.
     public var threads: Int?
+    /// The arithmetic inside the networks (`Precision`; nil: float64). x, the scheme, the
+    /// optimizer and every analysis stay double either way.
+    public var precision: Precision?
 
     /// The networks: the latent dimension, each network's hidden widths and activations.
     public struct Networks: Codable, Sendable, Equatable {
@@ -156,14 +159,14 @@ public struct GANTrainingConfiguration: Codable, Sendable, Equatable {
             var game = try NetworkGAN(architecture: a, source: source, sampleShape: source.sampleShape, batchSize: try batchParts().size,
                                       utility: utility, layout: layout, seed: seed)
             game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
-            return try game.withThreads(threads)
+            return try game.withPrecision(precision ?? .float64).withThreads(threads)
         }
         var game = try NetworkGAN.mlp(data: source, latent: networks.latent, generatorHidden: networks.generatorHidden,
                                       discriminatorHidden: networks.discriminatorHidden, generatorActivation: networks.generatorActivation,
                                       discriminatorActivation: networks.discriminatorActivation, batchSize: try batchParts().size,
                                       utility: utility, layout: layout, seed: seed)
         game.penalties = try GradientPenalties(r1: penalties.r1, r2: penalties.r2, gp: penalties.gp)
-        return try game.withThreads(threads)
+        return try game.withPrecision(precision ?? .float64).withThreads(threads)
     }
 
     /// The time scales, when given.

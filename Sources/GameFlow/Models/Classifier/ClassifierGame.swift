@@ -178,7 +178,7 @@ public struct FeatureClassifier: Sendable {
             while done < n {
                 let m = min(chunk, n - done)
                 let z = network.forward(parameters, input: s.baseAddress! + done * d, batch: m, ws)
-                let penultimate = ws.a[network.layers.count - 1]
+                let penultimate = ws.activations(network.layers.count - 1)
                 for i in 0..<(m * f) { features[done * f + i] = penultimate[i] }
                 for r in 0..<m {
                     var top = -Double.infinity

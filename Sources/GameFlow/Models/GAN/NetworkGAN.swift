@@ -40,8 +40,8 @@ public struct NetworkGAN: Game {
         case discriminatorFirst = "discriminator-first"
     }
 
-    public let generator: Network
-    public let discriminator: Network
+    public private(set) var generator: Network
+    public private(set) var discriminator: Network
     public let source: any SampleSource
     /// The shape of one sample (channels-first), e.g. [1, 28, 28].
     public let sampleShape: [Int]
@@ -58,7 +58,7 @@ public struct NetworkGAN: Game {
     public let discriminatorOffset: Int
     /// The step index of the fixed evaluation batch.
     public static let evaluationStep = -1
-    private let workspace: NetworkGANWorkspace
+    private var workspace: NetworkGANWorkspace
     /// The minibatch's parts when v, v′u and v′ᵀu run on several threads (`withThreads`).
     private var parts: NetworkGANParts?
     /// Threads that share v, v′u and v′ᵀu (1: the calling thread alone; `withThreads`).
@@ -179,6 +179,24 @@ public struct NetworkGAN: Game {
         var copy = self
         copy.parts = n == 1 ? nil : NetworkGANParts(generator: generator, discriminator: discriminator, batch: batchSize, parts: n)
         return copy
+    }
+
+    /// The arithmetic inside both networks (`Precision`; x, v and the products stay double).
+    public var precision: Precision { generator.precision }
+
+    /// This GAN with both networks' passes in `precision` (float32: float arithmetic and sgemm
+    /// inside the networks, converted at their boundary; `Precision`). The same parameters,
+    /// batches and threads; the penalties' Hessian products take their central-difference step
+    /// for the networks' round-off (ε^⅓ of float's ε in float32).
+    public func withPrecision(_ precision: Precision) throws -> NetworkGAN {
+        guard precision != self.precision else { return self }
+        var copy = self
+        copy.generator = try Network(inputShape: generator.inputShape, layers: generator.layers.map(\.spec), role: "generator", precision: precision)
+        copy.discriminator = try Network(inputShape: discriminator.inputShape, layers: discriminator.layers.map(\.spec), role: "discriminator",
+                                         precision: precision)
+        copy.workspace = NetworkGANWorkspace(generator: copy.generator, discriminator: copy.discriminator, batch: batchSize)
+        copy.parts = nil
+        return try copy.withThreads(threads)
     }
 
     /// One of the passes `withThreads` splits over the minibatch's parts (data, not a closure:
@@ -482,7 +500,7 @@ public struct NetworkGAN: Game {
     /// central differences of the exact ∇P (step √ε-scaled).
     private func penaltyProduct(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
                                 transpose: Bool, into out: UnsafeMutablePointer<Double>) {
-        GradientPenalties.hessianProduct(dimension: dimension, discriminator: discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount),
+        GradientPenalties.hessianProduct(dimension: dimension, roundOff: precision.epsilon, discriminator: discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount),
                                          at: p, along: u, transpose: transpose, state: ws.penState, plus: ws.penFull, minus: ws.penFull2, into: out) {
             penaltyGradientFull($0, step: step, ws, into: $1)
         }

@@ -1,9 +1,9 @@
 import CGSL
 import CKernels
 
-/// GEMMScratch space for the products: a pointer and how many numbers it holds.
-public struct GEMMScratch {
-    public let base: UnsafeMutablePointer<Double>
+/// Scratch space for the products: a pointer and how many numbers it holds.
+public struct GEMMScratch<Scalar> {
+    public let base: UnsafeMutablePointer<Scalar>
     public let count: Int
 }
 
@@ -88,8 +88,8 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     }
 
     /// y = B(x, W) + b (b may be nil), or y += B(x, W) (+ b) with `accumulate`.
-    func apply(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, bias: UnsafePointer<Double>?, _ y: UnsafeMutablePointer<Double>,
-               batch: Int, accumulate: Bool, scratch: GEMMScratch) {
+    func apply<S: NetworkScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, bias: UnsafePointer<S>?, _ y: UnsafeMutablePointer<S>,
+                                 batch: Int, accumulate: Bool, scratch: GEMMScratch<S>) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
@@ -98,7 +98,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
             } else if let b = bias {
                 for r in 0..<batch { for j in 0..<o { y[r * o + j] += b[j] } }
             }
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(o), Int32(i), 1, x, Int32(i), w, Int32(i), 1, y, Int32(o))
+            S.gemm(false, true, batch, o, i, 1, x, i, w, i, 1, y, o)
         case .conv(let g):
             g.forward(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch)
             if let b = bias { g.addBias(b, to: y, channels: g.outChannels, positions: g.outputPositions, batch: batch) }
@@ -109,13 +109,12 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     }
 
     /// gx = Bᵀₓ(g, W), or gx += … with `accumulate`.
-    func adjointInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int,
-                      accumulate: Bool, scratch: GEMMScratch) {
+    func adjointInput<S: NetworkScalar>(_ g: UnsafePointer<S>, _ w: UnsafePointer<S>, _ gx: UnsafeMutablePointer<S>, batch: Int,
+                                        accumulate: Bool, scratch: GEMMScratch<S>) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(batch), Int32(i), Int32(o), 1, g, Int32(o), w, Int32(i),
-                        accumulate ? 1 : 0, gx, Int32(i))
+            S.gemm(false, false, batch, i, o, 1, g, o, w, i, accumulate ? 1 : 0, gx, i)
         case .conv(let geometry):
             geometry.backwardInput(g, w, gx, batch: batch, accumulate: accumulate, scratch: scratch)
         case .deconv(let geometry):
@@ -124,12 +123,12 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
     }
 
     /// gW += Bᵀ_W(x, g) and, when `gb` is given, gb += the sums of g per output channel.
-    func adjointWeights(_ x: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
-                        _ gb: UnsafeMutablePointer<Double>?, batch: Int, scratch: GEMMScratch) {
+    func adjointWeights<S: NetworkScalar>(_ x: UnsafePointer<S>, _ g: UnsafePointer<S>, _ gw: UnsafeMutablePointer<S>,
+                                          _ gb: UnsafeMutablePointer<S>?, batch: Int, scratch: GEMMScratch<S>) {
         gf_count_multiply_adds(Int64(batch * multiplyAdds))
         switch self {
         case let .dense(i, o):
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(i), Int32(batch), 1, g, Int32(o), x, Int32(i), 1, gw, Int32(i))
+            S.gemm(true, false, o, i, batch, 1, g, o, x, i, 1, gw, i)
             if let gb { for r in 0..<batch { for j in 0..<o { gb[j] += g[r * o + j] } } }
         case .conv(let geometry):
             geometry.backwardWeights(input: x, outputGradient: g, gw, batch: batch, scratch: scratch)
@@ -187,7 +186,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     static let chunkNumbers = 131_072
 
     /// Samples per chunk with this scratch.
-    func chunk(_ batch: Int, _ scratch: GEMMScratch) -> Int {
+    func chunk<S>(_ batch: Int, _ scratch: GEMMScratch<S>) -> Int {
         precondition(scratch.count >= perSample, "convolution scratch holds \(scratch.count) numbers, one sample needs \(perSample)")
         return max(1, min(batch, scratch.count / perSample))
     }
@@ -206,7 +205,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// One sample's columns at `cols` with row stride `ld`: cols[(c·k + i)·k + j][oh·W_o + ow] =
     /// x[c, oh·s − p + i, ow·s − p + j] (0 outside). A chunk's samples sit side by side. The rows
     /// and columns that fall in the padding are found once per (i, j), not tested per element.
-    func im2col(_ x: UnsafePointer<Double>, _ cols: UnsafeMutablePointer<Double>, ld: Int) {
+    func im2col<S: NetworkScalar>(_ x: UnsafePointer<S>, _ cols: UnsafeMutablePointer<S>, ld: Int) {
         let k = kernel
         var row = 0
         for c in 0..<inChannels {
@@ -237,7 +236,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
 
     /// The adjoint of `im2col`: x += col2im(cols) (scatter-add), row stride `ld`; the same
     /// additions in the same order as element-wise tests would make.
-    func col2imAdd(_ cols: UnsafePointer<Double>, _ x: UnsafeMutablePointer<Double>, ld: Int) {
+    func col2imAdd<S: NetworkScalar>(_ cols: UnsafePointer<S>, _ x: UnsafeMutablePointer<S>, ld: Int) {
         let k = kernel
         var row = 0
         for c in 0..<inChannels {
@@ -260,7 +259,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// Calls `body(first sample, samples)` for each chunk of the batch (no array of chunks: these
     /// run several times per step).
     @inline(__always)
-    private func forEachChunk(_ batch: Int, _ scratch: GEMMScratch, _ body: (Int, Int) -> Void) {
+    private func forEachChunk<S>(_ batch: Int, _ scratch: GEMMScratch<S>, _ body: (Int, Int) -> Void) {
         let size = chunk(batch, scratch)
         var start = 0
         while start < batch {
@@ -271,14 +270,13 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
 
     /// y (+)= conv(x, W): per chunk of S samples, one GEMM W (C_out × C_in·k²) · cols (C_in·k² × S·P),
     /// then the channel-major result back to samples.
-    func forward(_ x: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
-                 scratch: GEMMScratch) {
+    func forward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, batch: Int, accumulate: Bool,
+                                   scratch: GEMMScratch<S>) {
         let P = outputPositions
         forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(L), Int32(patch), 1, w, Int32(patch),
-                        cols, Int32(L), 0, t, Int32(L))
+            S.gemm(false, false, outChannels, L, patch, 1, w, patch, cols, L, 0, t, L)
             for r in 0..<s {
                 for c in 0..<outChannels {
                     let dst = y + (start + r) * outputCount + c * P, src = t + c * L + r * P
@@ -289,41 +287,39 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     }
 
     /// gx (+)= convᵀₓ(g, W): per chunk, Wᵀ · g (channel-major) then col2im.
-    func backwardInput(_ g: UnsafePointer<Double>, _ w: UnsafePointer<Double>, _ gx: UnsafeMutablePointer<Double>, batch: Int, accumulate: Bool,
-                       scratch: GEMMScratch) {
+    func backwardInput<S: NetworkScalar>(_ g: UnsafePointer<S>, _ w: UnsafePointer<S>, _ gx: UnsafeMutablePointer<S>, batch: Int,
+                                         accumulate: Bool, scratch: GEMMScratch<S>) {
         let P = outputPositions
         if !accumulate { gx.update(repeating: 0, count: batch * inputCount) }
         forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             gather(g, start: start, samples: s, into: t)
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(patch), Int32(L), Int32(outChannels), 1, w, Int32(patch),
-                        t, Int32(L), 0, cols, Int32(L))
+            S.gemm(true, false, patch, L, outChannels, 1, w, patch, t, L, 0, cols, L)
             for r in 0..<s { col2imAdd(cols + r * P, gx + (start + r) * inputCount, ld: L) }
         }
     }
 
     /// gW += Σ_samples g · colsᵀ: per chunk one GEMM (C_out × S·P) · (S·P × C_in·k²).
-    func backwardWeights(input x: UnsafePointer<Double>, outputGradient g: UnsafePointer<Double>, _ gw: UnsafeMutablePointer<Double>,
-                         batch: Int, scratch: GEMMScratch) {
+    func backwardWeights<S: NetworkScalar>(input x: UnsafePointer<S>, outputGradient g: UnsafePointer<S>, _ gw: UnsafeMutablePointer<S>,
+                                           batch: Int, scratch: GEMMScratch<S>) {
         let P = outputPositions
         forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
             for r in 0..<s { im2col(x + (start + r) * inputCount, cols + r * P, ld: L) }
             gather(g, start: start, samples: s, into: t)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(patch), Int32(L), 1, t, Int32(L),
-                        cols, Int32(L), 1, gw, Int32(patch))
+            S.gemm(false, true, outChannels, patch, L, 1, t, L, cols, L, 1, gw, patch)
         }
     }
 
     /// Samples' outputs (C_out × P each) into channel-major order t[c][r·P + q].
-    private func gather(_ g: UnsafePointer<Double>, start: Int, samples s: Int, into t: UnsafeMutablePointer<Double>) {
+    private func gather<S>(_ g: UnsafePointer<S>, start: Int, samples s: Int, into t: UnsafeMutablePointer<S>) {
         let P = outputPositions, L = s * P
         for r in 0..<s {
             for c in 0..<outChannels { (t + c * L + r * P).update(from: g + (start + r) * outputCount + c * P, count: P) }
         }
     }
 
-    func addBias(_ b: UnsafePointer<Double>, to y: UnsafeMutablePointer<Double>, channels: Int, positions: Int, batch: Int) {
+    func addBias<S: NetworkScalar>(_ b: UnsafePointer<S>, to y: UnsafeMutablePointer<S>, channels: Int, positions: Int, batch: Int) {
         for r in 0..<batch {
             for c in 0..<channels {
                 let o = y + (r * channels + c) * positions, v = b[c]
@@ -332,11 +328,11 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    func sumBias(_ g: UnsafePointer<Double>, into gb: UnsafeMutablePointer<Double>, channels: Int, positions: Int, batch: Int) {
+    func sumBias<S: NetworkScalar>(_ g: UnsafePointer<S>, into gb: UnsafeMutablePointer<S>, channels: Int, positions: Int, batch: Int) {
         for r in 0..<batch {
             for c in 0..<channels {
                 let o = g + (r * channels + c) * positions
-                var s = 0.0
+                var s: S = 0
                 for q in 0..<positions { s += o[q] }
                 gb[c] += s
             }

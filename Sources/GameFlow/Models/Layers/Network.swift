@@ -48,11 +48,16 @@ public struct Network: Sendable, Equatable {
     public let parameterCount: Int
     /// Which layers run on the fused dense kernels.
     let plan: KernelPlan
+    /// The arithmetic of the passes (`Precision`); parameters, inputs and outputs are double either way.
+    public let precision: Precision
 
     /// Resolves `specs` for inputs of `inputShape`; a mismatch names the layer (`role` says whose).
     /// `denseKernels` false runs every dense layer on OpenBLAS and every activation on its own
-    /// (the products are the same to round-off: a second implementation, for tests).
-    public init(inputShape: [Int], layers specs: [LayerSpec], role: String = "network", denseKernels: Bool = true) throws {
+    /// (the products are the same to round-off: a second implementation, for tests). A `.float32`
+    /// network runs its passes in float (OpenBLAS sgemm for every dense and im2col product; the
+    /// fused kernels are double precision).
+    public init(inputShape: [Int], layers specs: [LayerSpec], role: String = "network", denseKernels: Bool = true,
+                precision: Precision = .float64) throws {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw GameFlowError.invalidInput("\(role): the input shape must be positive sizes (got \(inputShape))")
         }
@@ -105,7 +110,8 @@ public struct Network: Sendable, Equatable {
         self.inputShape = inputShape
         self.layers = resolved
         self.parameterCount = offset
-        self.plan = KernelPlan(resolved, enabled: denseKernels)
+        self.plan = KernelPlan(resolved, enabled: denseKernels && precision == .float64)
+        self.precision = precision
     }
 
     public var inputCount: Int { inputShape.reduce(1, *) }
@@ -142,10 +148,10 @@ public struct Network: Sendable, Equatable {
 
     /// How layer `i` runs: "kernels" (a dense layer on `CKernels`' fused small-matrix products),
     /// "kernels (fused)" (an activation computed inside the dense products around it), "blas"
-    /// (im2col or dense products by OpenBLAS dgemm), "pointwise" or "view".
+    /// (im2col or dense products by OpenBLAS dgemm), "blas (float32)" (sgemm), "pointwise" or "view".
     public func backend(ofLayer i: Int) -> String {
         switch layers[i].kind {
-        case .map: return plan.kernelDense[i] ? "kernels" : "blas"
+        case .map: return plan.kernelDense[i] ? "kernels" : precision == .float32 ? "blas (float32)" : "blas"
         case .pointwise: return (i > 0 && plan.fusedActivation[i - 1]) || plan.maskedByAbove(i) ? "kernels (fused)" : "pointwise"
         case .view: return "view"
         }
@@ -154,15 +160,125 @@ public struct Network: Sendable, Equatable {
     // MARK: - Passes
 
     /// The output of `batch` samples of `input` (batch × inputCount), left in `ws` with every
-    /// layer's activations; valid until the next forward pass on `ws`.
+    /// layer's activations; valid until the next forward pass on `ws`. A float32 network
+    /// converts `p` and `input` to float here; the JVP and backward passes after it use these
+    /// parameters (`p` must not change in between, as for a float64 network).
     @discardableResult
     public func forward(_ p: UnsafePointer<Double>, input: UnsafePointer<Double>, batch: Int, _ ws: NetworkWorkspace) -> UnsafeMutablePointer<Double> {
+        guard let f = ws.single else { return forwardPass(p, input: input, batch: batch, ws.double!) }
+        precondition(batch >= 1 && batch <= ws.capacity, "Network.forward: batch \(batch) outside the workspace's 1…\(ws.capacity)")
+        convert(p, to: f.parameters, count: parameterCount)
+        f.parametersSource = p
+        convert(input, to: f.buffers.a[0], count: batch * inputCount)
+        let out = forwardPass(UnsafePointer(f.parameters), input: f.buffers.a[0], batch: batch, f.buffers)
+        convert(out, to: f.output, count: batch * outputCount)
+        return f.output
+    }
+
+    /// The JVP after `forward`: the output's tangent along the parameter direction `dp` (nil: 0)
+    /// and input direction `dx` (nil: 0); the layers' tangents stay in `ws` for `rBackward`.
+    /// With `directionRowScale` s, sample r's parameter direction is s_r·dp (tangents are linear
+    /// in the direction and a batch's samples independent: one pass serves per-sample directions).
+    @discardableResult
+    public func jvp(_ p: UnsafePointer<Double>, direction dp: UnsafePointer<Double>?, inputDirection dx: UnsafePointer<Double>?,
+                    directionRowScale: UnsafePointer<Double>? = nil, _ ws: NetworkWorkspace) -> UnsafeMutablePointer<Double> {
+        guard let f = ws.single else {
+            return jvpPass(p, direction: dp, inputDirection: dx, directionRowScale: directionRowScale, ws.double!)
+        }
+        let b = f.buffers
+        precondition(b.forwardCount > 0, "Network.jvp before a forward pass")
+        checkParameters(p, f)
+        if let dp { convert(dp, to: f.direction, count: parameterCount) }
+        f.directionSource = dp
+        if let dx { convert(dx, to: b.ra[0], count: b.batch * inputCount) }
+        if let s = directionRowScale { convert(s, to: f.directionScale, count: b.batch) }
+        let direction: UnsafePointer<Float>? = dp == nil ? nil : UnsafePointer(f.direction)
+        let inputDirection: UnsafePointer<Float>? = dx == nil ? nil : UnsafePointer(b.ra[0])
+        let scale: UnsafePointer<Float>? = directionRowScale == nil ? nil : UnsafePointer(f.directionScale)
+        let out = jvpPass(UnsafePointer(f.parameters), direction: direction, inputDirection: inputDirection, directionRowScale: scale, b)
+        convert(out, to: f.outputTangent, count: b.batch * outputCount)
+        return f.outputTangent
+    }
+
+    /// The VJP after `forward`, for the upstream `dOut` = ∂ℓ/∂output (batch × outputCount):
+    /// `gradient` += ∂ℓ/∂params (if given; sample r's term weighted by `gradientRowScale`[r] when
+    /// that is given), `inputGradient` = ∂ℓ/∂input (if given).
+    public func vjp(_ p: UnsafePointer<Double>, dOut: UnsafePointer<Double>, _ ws: NetworkWorkspace,
+                    gradient: UnsafeMutablePointer<Double>?, gradientRowScale: UnsafePointer<Double>? = nil,
+                    inputGradient: UnsafeMutablePointer<Double>?) {
+        rBackward(p, dOut: dOut, dOutTangent: nil, ws, gradient: gradient, gradientRowScale: gradientRowScale, gradientTangent: nil,
+                  inputGradient: inputGradient, inputGradientTangent: nil)
+    }
+
+    /// The R-backward after `forward` and `jvp` (whose parameter direction `direction` and row
+    /// scale `directionRowScale` must be): the VJP for `dOut` and its tangent for R{dOut} =
+    /// `dOutTangent`: `gradient` += ∂ℓ/∂params (sample r weighted by `gradientRowScale`[r] if
+    /// given), `gradientTangent` += R{∂ℓ/∂params}, `inputGradient` = ∂ℓ/∂input,
+    /// `inputGradientTangent` = R{∂ℓ/∂input} (each if given). With `dOutTangent` nil this is
+    /// the VJP alone.
+    ///
+    /// `deltaIsCurrent`: the adjoints of an earlier backward pass with this `dOut`, after the
+    /// same forward pass, are still in `ws` (checked); they are reused instead of recomputed.
+    public func rBackward(_ p: UnsafePointer<Double>, dOut: UnsafePointer<Double>, dOutTangent: UnsafePointer<Double>?,
+                          direction dp: UnsafePointer<Double>? = nil, directionRowScale: UnsafePointer<Double>? = nil,
+                          _ ws: NetworkWorkspace, gradient: UnsafeMutablePointer<Double>?, gradientRowScale: UnsafePointer<Double>? = nil,
+                          gradientTangent: UnsafeMutablePointer<Double>?,
+                          inputGradient: UnsafeMutablePointer<Double>?, inputGradientTangent: UnsafeMutablePointer<Double>?,
+                          deltaIsCurrent: Bool = false) {
+        guard let f = ws.single else {
+            rBackwardPass(p, dOut: dOut, dOutTangent: dOutTangent, direction: dp, directionRowScale: directionRowScale, ws.double!,
+                          gradient: gradient, gradientRowScale: gradientRowScale, gradientTangent: gradientTangent,
+                          inputGradient: inputGradient, inputGradientTangent: inputGradientTangent, deltaIsCurrent: deltaIsCurrent)
+            return
+        }
+        let b = f.buffers, n = parameterCount, L = layers.count
+        precondition(b.forwardCount > 0, "Network backward pass before a forward pass")
+        checkParameters(p, f)
+        if dOutTangent != nil {
+            precondition(f.directionSource == dp, "Network.rBackward: the direction differs from the JVP's")
+        }
+        // The upstreams go straight into the last adjoints (with reused adjoints, the same values).
+        convert(dOut, to: b.d[L], count: b.batch * outputCount)
+        if let t = dOutTangent { convert(t, to: b.rd[L], count: b.batch * outputCount) }
+        if gradient != nil { f.gradient.update(repeating: 0, count: n) }
+        if gradientTangent != nil { f.gradientTangent.update(repeating: 0, count: n) }
+        if let s = gradientRowScale { convert(s, to: f.gradientScale, count: b.batch) }
+        let parameters = UnsafePointer(f.parameters), upstream = UnsafePointer(b.d[L])
+        let upstreamTangent: UnsafePointer<Float>? = dOutTangent == nil ? nil : UnsafePointer(b.rd[L])
+        let direction: UnsafePointer<Float>? = dp == nil ? nil : UnsafePointer(f.direction)
+        let directionScale: UnsafePointer<Float>? = directionRowScale == nil ? nil : UnsafePointer(f.directionScale)
+        let gradientScale: UnsafePointer<Float>? = gradientRowScale == nil ? nil : UnsafePointer(f.gradientScale)
+        let g32: UnsafeMutablePointer<Float>? = gradient == nil ? nil : f.gradient
+        let gt32: UnsafeMutablePointer<Float>? = gradientTangent == nil ? nil : f.gradientTangent
+        let ig32: UnsafeMutablePointer<Float>? = inputGradient == nil ? nil : f.inputGradient
+        let igt32: UnsafeMutablePointer<Float>? = inputGradientTangent == nil ? nil : f.inputGradientTangent
+        rBackwardPass(parameters, dOut: upstream, dOutTangent: upstreamTangent, direction: direction, directionRowScale: directionScale, b,
+                      gradient: g32, gradientRowScale: gradientScale, gradientTangent: gt32, inputGradient: ig32, inputGradientTangent: igt32,
+                      deltaIsCurrent: deltaIsCurrent)
+        if let g = gradient { for k in 0..<n { g[k] += Double(f.gradient[k]) } }
+        if let g = gradientTangent { for k in 0..<n { g[k] += Double(f.gradientTangent[k]) } }
+        if let g = inputGradient { convert(f.inputGradient, to: g, count: b.batch * inputCount) }
+        if let g = inputGradientTangent { convert(f.inputGradientTangent, to: g, count: b.batch * inputCount) }
+    }
+
+    /// A float32 network's later passes use the parameters its forward pass converted, unless
+    /// they come from another array (with the same values: a pass after `forward` needs them).
+    @inline(__always)
+    private func checkParameters(_ p: UnsafePointer<Double>, _ f: NetworkWorkspace.SingleBoundary) {
+        if f.parametersSource != p {
+            convert(p, to: f.parameters, count: parameterCount)
+            f.parametersSource = p
+        }
+    }
+
+    /// `forward` in the buffers' precision (`input` may be the buffers' own first activation).
+    func forwardPass<S: NetworkScalar>(_ p: UnsafePointer<S>, input: UnsafePointer<S>, batch: Int, _ ws: NetworkBuffers<S>) -> UnsafeMutablePointer<S> {
         precondition(batch >= 1 && batch <= ws.capacity, "Network.forward: batch \(batch) outside the workspace's 1…\(ws.capacity)")
         ws.batch = batch
         ws.forwardCount &+= 1
         ws.tangentOf = nil
         ws.deltaOf = nil
-        ws.a[0].update(from: input, count: batch * inputCount)
+        if input != UnsafePointer(ws.a[0]) { ws.a[0].update(from: input, count: batch * inputCount) }
         var i = 0
         while i < layers.count {
             let layer = layers[i]
@@ -173,7 +289,7 @@ public struct Network: Sendable, Equatable {
                 if plan.kernelDense[i] {
                     // z = x·Wᵀ + b and, fused, a = σ(z) in one sweep (z itself is not kept).
                     let fuse = plan.fusedActivation[i], act = fuse ? plan.activation[i + 1]! : .linear
-                    gf_dense_nt(batch, m.inputCount, m.outputCount, x, w, w + m.weightCount, nil, 0, fuse ? ws.a[i + 2] : y,
+                    Kernels.nt(batch, m.inputCount, m.outputCount, x, w, w + m.weightCount, nil, 0, fuse ? ws.a[i + 2] : y,
                                 Int32(GF_EPI_ACTIVATE), act.code, act.slope, nil, nil, ws.kernelScratch)
                     if fuse { i += 2; continue }
                 } else {
@@ -189,16 +305,12 @@ public struct Network: Sendable, Equatable {
         return ws.a[layers.count]
     }
 
-    /// The JVP after `forward`: the output's tangent along the parameter direction `dp` (nil: 0)
-    /// and input direction `dx` (nil: 0); the layers' tangents stay in `ws` for `rBackward`.
-    /// With `directionRowScale` s, sample r's parameter direction is s_r·dp (tangents are linear
-    /// in the direction and a batch's samples independent: one pass serves per-sample directions).
-    @discardableResult
-    public func jvp(_ p: UnsafePointer<Double>, direction dp: UnsafePointer<Double>?, inputDirection dx: UnsafePointer<Double>?,
-                    directionRowScale: UnsafePointer<Double>? = nil, _ ws: NetworkWorkspace) -> UnsafeMutablePointer<Double> {
+    /// `jvp` in the buffers' precision (`dx` may be the buffers' own first tangent).
+    func jvpPass<S: NetworkScalar>(_ p: UnsafePointer<S>, direction dp: UnsafePointer<S>?, inputDirection dx: UnsafePointer<S>?,
+                    directionRowScale: UnsafePointer<S>? = nil, _ ws: NetworkBuffers<S>) -> UnsafeMutablePointer<S> {
         precondition(ws.forwardCount > 0, "Network.jvp before a forward pass")
         let batch = ws.batch
-        if let dx { ws.ra[0].update(from: dx, count: batch * inputCount) }
+        if let dx, dx != UnsafePointer(ws.ra[0]) { ws.ra[0].update(from: dx, count: batch * inputCount) }
         ws.tangentIsZero[0] = dx == nil
         var i = 0
         while i < layers.count {
@@ -220,14 +332,14 @@ public struct Network: Sendable, Equatable {
                     if let dp {
                         let dw = dp + layer.offset
                         if inputZero {
-                            gf_dense_nt(batch, nIn, nOut, x, dw, dw + m.weightCount, directionRowScale, 0, out, epi, act.code, act.slope,
+                            Kernels.nt(batch, nIn, nOut, x, dw, dw + m.weightCount, directionRowScale, 0, out, epi, act.code, act.slope,
                                         mask, ra, ws.kernelScratch)
                         } else {
-                            gf_dense_nt_pair(batch, nIn, nOut, x, dw, dw + m.weightCount, directionRowScale, nIn, rx, w, out, epi,
+                            Kernels.ntPair(batch, nIn, nOut, x, dw, dw + m.weightCount, directionRowScale, nIn, rx, w, out, epi,
                                              act.code, act.slope, mask, ra, ws.kernelScratch)
                         }
                     } else if !inputZero {
-                        gf_dense_nt(batch, nIn, nOut, rx, w, nil, nil, 0, out, epi, act.code, act.slope, mask, ra, ws.kernelScratch)
+                        Kernels.nt(batch, nIn, nOut, rx, w, nil, nil, 0, out, epi, act.code, act.slope, mask, ra, ws.kernelScratch)
                     } else {
                         ry.update(repeating: 0, count: n)
                         if fuse { ra.update(repeating: 0, count: n) }
@@ -262,30 +374,12 @@ public struct Network: Sendable, Equatable {
         return ws.ra[layers.count]
     }
 
-    /// The VJP after `forward`, for the upstream `dOut` = ∂ℓ/∂output (batch × outputCount):
-    /// `gradient` += ∂ℓ/∂params (if given; sample r's term weighted by `gradientRowScale`[r] when
-    /// that is given), `inputGradient` = ∂ℓ/∂input (if given).
-    public func vjp(_ p: UnsafePointer<Double>, dOut: UnsafePointer<Double>, _ ws: NetworkWorkspace,
-                    gradient: UnsafeMutablePointer<Double>?, gradientRowScale: UnsafePointer<Double>? = nil,
-                    inputGradient: UnsafeMutablePointer<Double>?) {
-        rBackward(p, dOut: dOut, dOutTangent: nil, ws, gradient: gradient, gradientRowScale: gradientRowScale, gradientTangent: nil,
-                  inputGradient: inputGradient, inputGradientTangent: nil)
-    }
-
-    /// The R-backward after `forward` and `jvp` (whose parameter direction `direction` and row
-    /// scale `directionRowScale` must be): the VJP for `dOut` and its tangent for R{dOut} =
-    /// `dOutTangent`: `gradient` += ∂ℓ/∂params (sample r weighted by `gradientRowScale`[r] if
-    /// given), `gradientTangent` += R{∂ℓ/∂params}, `inputGradient` = ∂ℓ/∂input,
-    /// `inputGradientTangent` = R{∂ℓ/∂input} (each if given). With `dOutTangent` nil this is
-    /// the VJP alone.
-    ///
-    /// `deltaIsCurrent`: the adjoints of an earlier backward pass with this `dOut`, after the
-    /// same forward pass, are still in `ws` (checked); they are reused instead of recomputed.
-    public func rBackward(_ p: UnsafePointer<Double>, dOut: UnsafePointer<Double>, dOutTangent: UnsafePointer<Double>?,
-                          direction dp: UnsafePointer<Double>? = nil, directionRowScale: UnsafePointer<Double>? = nil,
-                          _ ws: NetworkWorkspace, gradient: UnsafeMutablePointer<Double>?, gradientRowScale: UnsafePointer<Double>? = nil,
-                          gradientTangent: UnsafeMutablePointer<Double>?,
-                          inputGradient: UnsafeMutablePointer<Double>?, inputGradientTangent: UnsafeMutablePointer<Double>?,
+    /// `rBackward` in the buffers' precision (`dOut` and `dOutTangent` may be the buffers' own last adjoints).
+    func rBackwardPass<S: NetworkScalar>(_ p: UnsafePointer<S>, dOut: UnsafePointer<S>, dOutTangent: UnsafePointer<S>?,
+                          direction dp: UnsafePointer<S>? = nil, directionRowScale: UnsafePointer<S>? = nil,
+                          _ ws: NetworkBuffers<S>, gradient: UnsafeMutablePointer<S>?, gradientRowScale: UnsafePointer<S>? = nil,
+                          gradientTangent: UnsafeMutablePointer<S>?,
+                          inputGradient: UnsafeMutablePointer<S>?, inputGradientTangent: UnsafeMutablePointer<S>?,
                           deltaIsCurrent: Bool = false) {
         precondition(ws.forwardCount > 0, "Network backward pass before a forward pass")
         let tangents = dOutTangent != nil
@@ -300,8 +394,8 @@ public struct Network: Sendable, Equatable {
         let sigmaSecond = tangents && !ws.tangentPassIsZero
         let reuse = deltaIsCurrent && inputGradient == nil && !(sigmaSecond && plan.hasKernelTanh)
         if reuse { precondition(ws.deltaOf == ws.forwardCount, "Network.rBackward: no adjoints of the current forward pass to reuse") }
-        if !reuse { ws.d[L].update(from: dOut, count: batch * outputCount) }
-        if let t = dOutTangent { ws.rd[L].update(from: t, count: batch * outputCount) }
+        if !reuse && dOut != UnsafePointer(ws.d[L]) { ws.d[L].update(from: dOut, count: batch * outputCount) }
+        if let t = dOutTangent, t != UnsafePointer(ws.rd[L]) { ws.rd[L].update(from: t, count: batch * outputCount) }
         let wantInput = inputGradient != nil || inputGradientTangent != nil
         for i in stride(from: L - 1, through: 0, by: -1) {
             let layer = layers[i]
@@ -314,12 +408,12 @@ public struct Network: Sendable, Equatable {
                 if plan.kernelDense[i] {
                     let (nIn, nOut) = (m.inputCount, m.outputCount)
                     if let g = gradient {
-                        gf_dense_tn(batch, nOut, nIn, d, x, gradientRowScale, 1, g + gw, g + gw + m.weightCount, ws.kernelScratch)
+                        Kernels.tn(batch, nOut, nIn, d, x, gradientRowScale, 1, g + gw, g + gw + m.weightCount, ws.kernelScratch)
                     }
                     if tangents, let g = gradientTangent {
                         // R{gW} = R{δ}ᵀx + δᵀR{x}, R{gb} = ΣR{δ}.
-                        gf_dense_tn(batch, nOut, nIn, rd, x, nil, 1, g + gw, g + gw + m.weightCount, ws.kernelScratch)
-                        if !ws.tangentIsZero[i] { gf_dense_tn(batch, nOut, nIn, d, ws.ra[i], nil, 1, g + gw, nil, ws.kernelScratch) }
+                        Kernels.tn(batch, nOut, nIn, rd, x, nil, 1, g + gw, g + gw + m.weightCount, ws.kernelScratch)
+                        if !ws.tangentIsZero[i] { Kernels.tn(batch, nOut, nIn, d, ws.ra[i], nil, 1, g + gw, nil, ws.kernelScratch) }
                     }
                     guard needInput else { break }
                     // δ·W (and R{δ}·W + s ⊙ δ·dW), with σ′ of the activation below applied in the
@@ -328,14 +422,14 @@ public struct Network: Sendable, Equatable {
                     if i > 0, let below = plan.activation[i - 1], !(sigmaSecond && below.code == Int32(GF_TANH)) { act = below; target = i - 1 }
                     let epi = Int32(target < i ? GF_EPI_MASKED : GF_EPI_NONE), mask = ws.a[i]
                     if !reuse {
-                        gf_dense_nn(batch, nOut, nIn, d, w, nil, 0, ws.d[target], epi, act.code, act.slope, mask, nil, ws.kernelScratch)
+                        Kernels.nn(batch, nOut, nIn, d, w, nil, 0, ws.d[target], epi, act.code, act.slope, mask, nil, ws.kernelScratch)
                     }
                     if tangents {
                         if let dp {
-                            gf_dense_nn_pair(batch, nOut, nIn, d, dp + gw, directionRowScale, nOut, rd, w, ws.rd[target], epi, act.code,
+                            Kernels.nnPair(batch, nOut, nIn, d, dp + gw, directionRowScale, nOut, rd, w, ws.rd[target], epi, act.code,
                                              act.slope, mask, nil, ws.kernelScratch)
                         } else {
-                            gf_dense_nn(batch, nOut, nIn, rd, w, nil, 0, ws.rd[target], epi, act.code, act.slope, mask, nil, ws.kernelScratch)
+                            Kernels.nn(batch, nOut, nIn, rd, w, nil, 0, ws.rd[target], epi, act.code, act.slope, mask, nil, ws.kernelScratch)
                         }
                     }
                     break
@@ -393,8 +487,8 @@ public struct Network: Sendable, Equatable {
     }
 
     /// out[r, ·] (+)= s_r·x[r, ·].
-    private static func scaleRows(_ x: UnsafePointer<Double>, by s: UnsafePointer<Double>, rows: Int, width: Int,
-                                  into out: UnsafeMutablePointer<Double>, accumulate: Bool) {
+    private static func scaleRows<S: NetworkScalar>(_ x: UnsafePointer<S>, by s: UnsafePointer<S>, rows: Int, width: Int,
+                                  into out: UnsafeMutablePointer<S>, accumulate: Bool) {
         for r in 0..<rows {
             let f = s[r], o = r * width
             if accumulate { for k in o..<(o + width) { out[k] += f * x[k] } } else { for k in o..<(o + width) { out[k] = f * x[k] } }
@@ -451,40 +545,37 @@ struct KernelPlan: Sendable, Equatable {
     func maskedByAbove(_ i: Int) -> Bool { activation[i] != nil && i + 1 < kernelDense.count && kernelDense[i + 1] }
 }
 
-/// Preallocated buffers for one `Network` at batches up to `capacity` (one per thread): every
-/// layer boundary's activations, tangents, adjoints and adjoint tangents (views share their
-/// input's), and one sample's im2col columns.
-public final class NetworkWorkspace: @unchecked Sendable {
-    public let capacity: Int
+/// One `Network`'s buffers in one precision at batches up to `capacity`: every layer
+/// boundary's activations, tangents, adjoints and adjoint tangents (views share their input's),
+/// the convolutions' im2col chunk, and the pass bookkeeping that keeps passes in order.
+final class NetworkBuffers<S: NetworkScalar>: @unchecked Sendable {
+    let capacity: Int
     var batch = 0
-    var a: [UnsafeMutablePointer<Double>] = [], ra: [UnsafeMutablePointer<Double>] = []
-    var d: [UnsafeMutablePointer<Double>] = [], rd: [UnsafeMutablePointer<Double>] = []
+    var a: [UnsafeMutablePointer<S>] = [], ra: [UnsafeMutablePointer<S>] = []
+    var d: [UnsafeMutablePointer<S>] = [], rd: [UnsafeMutablePointer<S>] = []
     var tangentIsZero: [Bool]
-    let columns: GEMMScratch
+    let columns: GEMMScratch<S>
     /// Which forward pass the buffers hold (counts passes), and which one the tangents belong to.
     var forwardCount = 0
     var tangentOf: Int?
-    var tangentDirection: UnsafePointer<Double>?
-    var tangentRowScale: UnsafePointer<Double>?
+    var tangentDirection: UnsafePointer<S>?
+    var tangentRowScale: UnsafePointer<S>?
     /// The last JVP had neither a parameter nor an input direction.
     var tangentPassIsZero = true
     /// Which forward pass the adjoints (d) belong to (a backward pass computed them).
     var deltaOf: Int?
     /// One boundary's numbers for the batch (row-scaled products) and the dense kernels' packing space.
-    let temporary: UnsafeMutablePointer<Double>
-    let kernelScratch: UnsafeMutablePointer<Double>
-    private var owned: [UnsafeMutablePointer<Double>] = []
+    let temporary: UnsafeMutablePointer<S>
+    let kernelScratch: UnsafeMutablePointer<S>
+    private var owned: [UnsafeMutablePointer<S>] = []
 
-    /// Buffers for batches up to `capacity`; `scratchLimit` caps the convolutions' scratch (in
-    /// numbers; they then work in more, smaller chunks of samples: for tests).
-    public init(_ network: Network, capacity: Int, scratchLimit: Int? = nil) {
+    init(_ network: Network, capacity: Int, scratchLimit: Int?) {
         precondition(capacity >= 1)
+        precondition(S.self == Double.self || !network.plan.kernelDense.contains(true), "the fused dense kernels are double precision")
         self.capacity = capacity
-        var owned: [UnsafeMutablePointer<Double>] = []
-        func make(_ n: Int) -> UnsafeMutablePointer<Double> {
-            let count = max(n, 1)
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Double>.stride, alignment: 64)
-            let p = raw.initializeMemory(as: Double.self, repeating: 0, count: count)
+        var owned: [UnsafeMutablePointer<S>] = []
+        func make(_ n: Int) -> UnsafeMutablePointer<S> {
+            let p = NetworkBuffers.allocate(n)
             owned.append(p)
             return p
         }
@@ -510,5 +601,140 @@ public final class NetworkWorkspace: @unchecked Sendable {
         self.owned = owned
     }
 
+    /// `n` zeros (at least one) on a cache line.
+    static func allocate(_ n: Int) -> UnsafeMutablePointer<S> {
+        let count = max(n, 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<S>.stride, alignment: 64)
+        return raw.initializeMemory(as: S.self, repeating: 0, count: count)
+    }
+
     deinit { for p in owned { p.deallocate() } }
+}
+
+/// Preallocated buffers for one `Network` at batches up to `capacity` (one per thread), in the
+/// network's precision. A float32 network's workspace also holds the float copies of what
+/// crosses its boundary (parameters, directions, row scales, inputs and upstreams) and the
+/// double copies of what leaves it (outputs, gradients, input gradients).
+public final class NetworkWorkspace: @unchecked Sendable {
+    public let capacity: Int
+    /// The buffers of a float64 network, or nil.
+    let double: NetworkBuffers<Double>?
+    /// The buffers of a float32 network and its boundary, or nil.
+    let single: SingleBoundary?
+
+    /// A float32 network's float copies of its inputs and double copies of its outputs.
+    final class SingleBoundary: @unchecked Sendable {
+        let buffers: NetworkBuffers<Float>
+        /// Parameters (converted by each forward pass, from `parametersSource`) and a direction.
+        let parameters, direction, gradient, gradientTangent: UnsafeMutablePointer<Float>
+        /// Row scales of a JVP and of a gradient (one per sample).
+        let directionScale, gradientScale: UnsafeMutablePointer<Float>
+        /// A backward pass's input gradient and its tangent, before conversion.
+        let inputGradient, inputGradientTangent: UnsafeMutablePointer<Float>
+        /// Outputs and tangents of the outputs in double (valid until the next pass of their kind).
+        let output, outputTangent: UnsafeMutablePointer<Double>
+        var parametersSource: UnsafePointer<Double>?
+        var directionSource: UnsafePointer<Double>?
+        private var owned: [UnsafeMutableRawPointer] = []
+
+        init(_ network: Network, capacity: Int, scratchLimit: Int?) {
+            buffers = NetworkBuffers(network, capacity: capacity, scratchLimit: scratchLimit)
+            var owned: [UnsafeMutableRawPointer] = []
+            func single(_ n: Int) -> UnsafeMutablePointer<Float> {
+                let p = NetworkBuffers<Float>.allocate(n)
+                owned.append(UnsafeMutableRawPointer(p))
+                return p
+            }
+            func double(_ n: Int) -> UnsafeMutablePointer<Double> {
+                let p = NetworkBuffers<Double>.allocate(n)
+                owned.append(UnsafeMutableRawPointer(p))
+                return p
+            }
+            let n = network.parameterCount
+            parameters = single(n); direction = single(n); gradient = single(n); gradientTangent = single(n)
+            directionScale = single(capacity); gradientScale = single(capacity)
+            inputGradient = single(capacity * network.inputCount); inputGradientTangent = single(capacity * network.inputCount)
+            output = double(capacity * network.outputCount); outputTangent = double(capacity * network.outputCount)
+            self.owned = owned
+        }
+
+        deinit { for p in owned { p.deallocate() } }
+    }
+
+    /// Buffers for batches up to `capacity`; `scratchLimit` caps the convolutions' scratch (in
+    /// numbers; they then work in more, smaller chunks of samples: for tests).
+    public init(_ network: Network, capacity: Int, scratchLimit: Int? = nil) {
+        self.capacity = capacity
+        switch network.precision {
+        case .float64:
+            double = NetworkBuffers(network, capacity: capacity, scratchLimit: scratchLimit)
+            single = nil
+        case .float32:
+            double = nil
+            single = SingleBoundary(network, capacity: capacity, scratchLimit: scratchLimit)
+        }
+    }
+
+    /// The activations after layer `i − 1` of the last forward pass (a float64 network's).
+    func activations(_ i: Int) -> UnsafeMutablePointer<Double> {
+        guard let double else { preconditionFailure("NetworkWorkspace.activations: a float64 network's") }
+        return double.a[i]
+    }
+}
+
+/// Float ← double and double ← float over `n` numbers (a float32 network's boundary).
+@inline(__always) func convert(_ x: UnsafePointer<Double>, to y: UnsafeMutablePointer<Float>, count n: Int) {
+    for k in 0..<n { y[k] = Float(x[k]) }
+}
+
+@inline(__always) func convert(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Double>, count n: Int) {
+    for k in 0..<n { y[k] = Double(x[k]) }
+}
+
+/// The fused dense kernels (CKernels) from the generic passes. They are double precision: a
+/// float32 network's plan runs no layer on them (`NetworkBuffers` checks), so these casts only
+/// ever see Double.
+enum Kernels {
+    @inline(__always) static func d<S>(_ p: UnsafePointer<S>?) -> UnsafePointer<Double>? {
+        p.map { UnsafeRawPointer($0).assumingMemoryBound(to: Double.self) }
+    }
+    @inline(__always) static func m<S>(_ p: UnsafeMutablePointer<S>?) -> UnsafeMutablePointer<Double>? {
+        p.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) }
+    }
+    @inline(__always)
+    static func nt<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
+                      _ rowScale: UnsafePointer<S>?, _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32,
+                      _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        precondition(S.self == Double.self)
+        gf_dense_nt(M, K, N, d(X), d(W), d(bias), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    }
+    @inline(__always)
+    static func ntPair<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
+                          _ rowScale: UnsafePointer<S>?, _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>,
+                          _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?,
+                          _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        precondition(S.self == Double.self)
+        gf_dense_nt_pair(M, K, N, d(X), d(W), d(bias), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    }
+    @inline(__always)
+    static func nn<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                      _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double,
+                      _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        precondition(S.self == Double.self)
+        gf_dense_nn(M, K, N, d(X), d(W), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    }
+    @inline(__always)
+    static func nnPair<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                          _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ epi: Int32,
+                          _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?,
+                          _ scratch: UnsafeMutablePointer<S>) {
+        precondition(S.self == Double.self)
+        gf_dense_nn_pair(M, K, N, d(X), d(W), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    }
+    @inline(__always)
+    static func tn<S>(_ M: Int, _ N: Int, _ K: Int, _ D: UnsafePointer<S>, _ A: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                      _ scale: Double, _ G: UnsafeMutablePointer<S>, _ gb: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        precondition(S.self == Double.self)
+        gf_dense_tn(M, N, K, d(D), d(A), d(rowScale), scale, m(G), m(gb), m(scratch))
+    }
 }

@@ -72,47 +72,49 @@ public enum Pointwise: Sendable, Equatable, Hashable {
         }
     }
 
-    // Whole-buffer passes (the case chosen once per buffer, not per number).
+    // Whole-buffer passes (the case chosen once per buffer, not per number), in either
+    // precision: ReLU and leaky ReLU in the buffer's own arithmetic, the smooth activations by
+    // their double-precision formulas rounded to the buffer's type.
 
     /// y = σ(x) over `n` numbers.
-    func apply(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int) {
+    func apply<S: NetworkScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count n: Int) {
         switch self {
         case .relu: for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : 0 }
-        case .leakyRelu(let s): for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : s * v }
+        case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : slope * v }
         case .linear: y.update(from: x, count: n)
-        default: for k in 0..<n { y[k] = value(x[k]) }
+        default: for k in 0..<n { y[k] = S(value(Double(x[k]))) }
         }
     }
 
     /// ẏ = σ′(x)ẋ. ReLU's and leaky ReLU's load ẋ before the sign test, so the choice is a
     /// select, not a branch the sign of x mispredicts half the time (ry may be rx: in place).
-    func tangent(_ x: UnsafePointer<Double>, _ rx: UnsafePointer<Double>, _ ry: UnsafeMutablePointer<Double>, count n: Int) {
+    func tangent<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, _ ry: UnsafeMutablePointer<S>, count n: Int) {
         switch self {
         case .relu: for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : 0 }
-        case .leakyRelu(let s): for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : s * r }
+        case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : slope * r }
         case .linear: ry.update(from: rx, count: n)
-        default: for k in 0..<n { ry[k] = derivatives(x[k]).d1 * rx[k] }
+        default: for k in 0..<n { ry[k] = S(derivatives(Double(x[k])).d1) * rx[k] }
         }
     }
 
     /// δ_x = σ′(x)δ_y.
-    func backward(_ x: UnsafePointer<Double>, _ d: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, count n: Int) {
+    func backward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ d: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, count n: Int) {
         tangent(x, d, dx, count: n)
     }
 
     /// R{δ_x} = σ″(x)ẋ·δ_y + σ′(x)R{δ_y} (ẋ = 0 when `zero`) and, with `delta`, δ_x = σ′(x)δ_y.
-    func rBackward(_ x: UnsafePointer<Double>, _ rx: UnsafePointer<Double>, zero: Bool, _ d: UnsafePointer<Double>,
-                   _ rd: UnsafePointer<Double>, _ dx: UnsafeMutablePointer<Double>, _ rdx: UnsafeMutablePointer<Double>,
-                   count n: Int, delta: Bool) {
+    func rBackward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, zero: Bool, _ d: UnsafePointer<S>,
+                                     _ rd: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ rdx: UnsafeMutablePointer<S>,
+                                     count n: Int, delta: Bool) {
         switch self {
         case .relu, .leakyRelu, .linear:   // σ″ = 0
             tangent(x, rd, rdx, count: n)
             if delta { tangent(x, d, dx, count: n) }
         default:
             for k in 0..<n {
-                let s = derivatives(x[k])
-                rdx[k] = (zero ? 0 : s.d2 * rx[k] * d[k]) + s.d1 * rd[k]
-                if delta { dx[k] = s.d1 * d[k] }
+                let s = derivatives(Double(x[k])), d1 = S(s.d1)
+                rdx[k] = (zero ? 0 : S(s.d2) * rx[k] * d[k]) + d1 * rd[k]
+                if delta { dx[k] = d1 * d[k] }
             }
         }
     }
