@@ -2,9 +2,10 @@
 #define GF_INTERNAL_H
 /*
  * What gf_kernels.c (the public calls: packing, counting, dispatch) shares with the vector
- * builds of the kernels: gf_kernels_w4.c (4-wide: an AVX2/FMA clone and a baseline clone) and
- * gf_kernels_w8.c (8-wide: AVX-512). Both vector builds include gf_vector_body.h, written once
- * for a vector width GF_VW.
+ * builds of the kernels: gf_kernels_w4.c (4 doubles wide: an AVX2/FMA clone and a baseline clone),
+ * gf_kernels_w8.c (8 doubles: AVX-512), gf_kernels_f8.c and gf_kernels_f16.c (the same vectors
+ * holding 8 and 16 floats). Every vector build includes gf_vector_body.h, written once for a number
+ * type and a vector width GF_VW.
  *
  * Every output element is computed the same way in every build: the same operations in the same
  * order, one element per vector lane (the width only decides how many lanes run side by side).
@@ -47,7 +48,30 @@ typedef void gf_tn_fn(int su, int sv, long M, long P, long Q, const double *U, c
 /* out (N) += scale·Σ_rows rs_r·D_r. */
 typedef void gf_column_sums_fn(long M, long N, const double *D, const double *rs, double scale, double *out);
 
+/* The same for float (the float builds gf_kernels_f8.c and gf_kernels_f16.c). */
+typedef struct {
+    int act;
+    float slope;
+    const float *rowScale;
+    const float *mask;
+    float *out, *out2;
+} gf_epilogue_f_t;
+typedef struct {
+    long K;
+    const float *X, *B;
+} gf_second_f_t;
+typedef void gf_rows_times_f_fn(int epi, long M, long K, long N, const float *X, const float *B, long ldb,
+                                const float *biasp, int accumulate, const gf_second_f_t *p2, const gf_epilogue_f_t *e);
+typedef void gf_tn_f_fn(int su, int sv, long M, long P, long Q, const float *U, const float *V, const float *rs,
+                        float scale, float *Out);
+typedef void gf_column_sums_f_fn(long M, long N, const float *D, const float *rs, float scale, float *out);
+
 gf_rows_times_fn gf_rows_times_w4, gf_rows_times_w8;
+gf_rows_times_f_fn gf_rows_times_f8, gf_rows_times_f16;
+gf_tn_f_fn gf_tn_f8, gf_tn_f16;
+gf_column_sums_f_fn gf_column_sums_f8, gf_column_sums_f16;
+double gf_fma_probe_f8(long iterations);
+double gf_fma_probe_f16(long iterations);
 gf_tn_fn gf_tn_w4, gf_tn_w8;
 gf_column_sums_fn gf_column_sums_w4, gf_column_sums_w8;
 double gf_fma_probe_w4(long iterations);

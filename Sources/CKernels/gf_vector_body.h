@@ -1,8 +1,11 @@
 /*
- * The dense kernels, written once for a vector width GF_VW (4 or 8 doubles) and included by
- * gf_kernels_w4.c and gf_kernels_w8.c. Before including, define GF_VW, GF_NAME(name) (the
- * build's name for an exported function) and GF_TARGET (attributes of the compiled entry points:
- * target_clones for the 4-wide build; empty for the 8-wide one, whose file sets its target).
+ * The dense kernels, written once for a number type GF_T and a vector width GF_VW (numbers per
+ * vector) and included by gf_kernels_w4.c and gf_kernels_w8.c (double: 4 and 8 wide) and
+ * gf_kernels_f8.c and gf_kernels_f16.c (float: 8 and 16 wide). Before including, define GF_VW,
+ * GF_NAME(name) (the build's name for an exported function) and GF_TARGET (attributes of the
+ * compiled entry points: target_clones for the 256-bit builds; empty for the 512-bit ones, whose
+ * files set their target); for float also GF_FLOAT 1 (GF_T, GF_MASK_T, GF_EPILOGUE, GF_SECOND
+ * and GF_WIDE follow from it).
  *
  * The rule that keeps the builds bit-identical (see gf_internal.h): a lane holds one output
  * element, and what happens to it — its start value, the order of its multiply-adds, the row
@@ -11,20 +14,37 @@
  */
 #include "gf_internal.h"
 #include <math.h>
+
+#ifndef GF_FLOAT
+#define GF_FLOAT 0
+#endif
+#if GF_FLOAT
+#define GF_T float
+#define GF_MASK_T int
+#define GF_EPILOGUE gf_epilogue_f_t
+#define GF_SECOND gf_second_f_t
+#else
+#define GF_T double
+#define GF_MASK_T long long
+#define GF_EPILOGUE gf_epilogue_t
+#define GF_SECOND gf_second_t
+#endif
+/* 512-bit vectors (the AVX-512 builds). */
+#define GF_WIDE (GF_VW * (GF_FLOAT ? 4 : 8) == 64)
 #include <stdint.h>
 #include <string.h>
 
 #pragma clang diagnostic ignored "-Wpsabi"
 
-/* GF_VW doubles; aligned(8) so that any double pointer may be loaded and stored as one. */
-typedef double vd __attribute__((vector_size(8 * GF_VW), aligned(8)));
-typedef long long vl __attribute__((vector_size(8 * GF_VW), aligned(8)));
+/* GF_VW numbers; aligned to one number so that any GF_T pointer may be loaded and stored as one. */
+typedef GF_T vd __attribute__((vector_size(sizeof(GF_T) * GF_VW), aligned(sizeof(GF_T))));
+typedef GF_MASK_T vl __attribute__((vector_size(sizeof(GF_T) * GF_VW), aligned(sizeof(GF_T))));
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE vd ld(const double *p) { return *(const vd *)p; }
-INLINE void st(double *p, vd v) { *(vd *)p = v; }
-INLINE vd splat(double x) {
+INLINE vd ld(const GF_T *p) { return *(const vd *)p; }
+INLINE void st(GF_T *p, vd v) { *(vd *)p = v; }
+INLINE vd splat(GF_T x) {
     vd v;
     _Pragma("unroll") for (int c = 0; c < GF_VW; c++) v[c] = x;
     return v;
@@ -33,7 +53,7 @@ INLINE vd zerov(void) { return (vd){0}; }
 
 /* ---- activations ------------------------------------------------------------------------ */
 
-INLINE double act_s(int act, double slope, double v) {
+INLINE GF_T act_s(int act, GF_T slope, GF_T v) {
     switch (act) {
     case GF_RELU: return v > 0 ? v : 0;
     case GF_LEAKY: return v > 0 ? v : slope * v;
@@ -43,7 +63,7 @@ INLINE double act_s(int act, double slope, double v) {
 }
 
 /* σ′·v with σ′ read from m (see gf_kernels.h). */
-INLINE double dmul_s(int act, double slope, double m, double v) {
+INLINE GF_T dmul_s(int act, GF_T slope, GF_T m, GF_T v) {
     switch (act) {
     case GF_RELU: return m > 0 ? v : 0;
     case GF_LEAKY: return m > 0 ? v : slope * v;
@@ -58,7 +78,7 @@ INLINE vd select_pos(vd m, vd ifPos, vd ifNot) {
     return (vd)((pos & (vl)ifPos) | (~pos & (vl)ifNot));
 }
 
-INLINE vd act_v(int act, double slope, vd v) {
+INLINE vd act_v(int act, GF_T slope, vd v) {
     switch (act) {
     case GF_RELU: return select_pos(v, v, zerov());
     case GF_LEAKY: return select_pos(v, v, v * slope);
@@ -69,7 +89,7 @@ INLINE vd act_v(int act, double slope, vd v) {
     }
 }
 
-INLINE vd dmul_v(int act, double slope, vd m, vd v) {
+INLINE vd dmul_v(int act, GF_T slope, vd m, vd v) {
     switch (act) {
     case GF_RELU: return select_pos(m, v, zerov());
     case GF_LEAKY: return select_pos(m, v, v * slope);
@@ -80,7 +100,7 @@ INLINE vd dmul_v(int act, double slope, vd m, vd v) {
 
 /* Writes the epilogue of v for elements idx … idx+avail−1 (avail < GF_VW: a partial vector).
    EPI and ACT are constants at every call site, so the switches fold away (ACT = GF_ANY keeps one). */
-INLINE void finish(const int EPI, const int ACT, const gf_epilogue_t e, vd v, long idx, long avail) {
+INLINE void finish(const int EPI, const int ACT, const GF_EPILOGUE e, vd v, long idx, long avail) {
     if (avail >= GF_VW) {
         switch (EPI) {
         case GF_EPI_ACTIVATE: st(e.out + idx, act_v(ACT == GF_ANY ? e.act : ACT, e.slope, v)); break;
@@ -91,7 +111,7 @@ INLINE void finish(const int EPI, const int ACT, const gf_epilogue_t e, vd v, lo
         return;
     }
     for (long c = 0; c < avail; c++) {
-        double x = v[c];
+        GF_T x = v[c];
         switch (EPI) {
         case GF_EPI_ACTIVATE: e.out[idx + c] = act_s(ACT == GF_ANY ? e.act : ACT, e.slope, x); break;
         case GF_EPI_DERIV: e.out[idx + c] = x; e.out2[idx + c] = dmul_s(ACT == GF_ANY ? e.act : ACT, e.slope, e.mask[idx + c], x); break;
@@ -101,14 +121,14 @@ INLINE void finish(const int EPI, const int ACT, const gf_epilogue_t e, vd v, lo
     }
 }
 
-INLINE vd load_part(const double *p, long avail) {
+INLINE vd load_part(const GF_T *p, long avail) {
     if (avail >= GF_VW) return ld(p);
     vd v = zerov();
     for (long c = 0; c < avail; c++) v[c] = p[c];
     return v;
 }
 
-INLINE void store_part(double *p, vd v, long avail) {
+INLINE void store_part(GF_T *p, vd v, long avail) {
     if (avail >= GF_VW) { st(p, v); return; }
     for (long c = 0; c < avail; c++) p[c] = v[c];
 }
@@ -119,8 +139,8 @@ INLINE void store_part(double *p, vd v, long avail) {
    FULL: all NV vectors lie inside the N columns. PAIR: the second product continues in the
    same accumulators after the row scaling (the pair never accumulates into out). */
 INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const int EPI, const int ACT, const int PAIR, const int RB, const int NV, long K,
-                       const double *X, long r0, const double *B, long ldb, long c0, long N, const double *biasp,
-                       int accumulate, const gf_second_t p2, const gf_epilogue_t e) {
+                       const GF_T *X, long r0, const GF_T *B, long ldb, long c0, long N, const GF_T *biasp,
+                       int accumulate, const GF_SECOND p2, const GF_EPILOGUE e) {
     vd acc[14][4];
     _Pragma("unroll") for (int i = 0; i < RB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
@@ -128,9 +148,9 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
             vd init = biasp ? ld(biasp + col) : zerov();
             acc[i][j] = (ACC < 0 ? accumulate : ACC) && !SCALED && !PAIR ? init + load_part(e.out + (r0 + i) * N + col, FULL ? GF_VW : N - col) : init;
         }
-    const double *x = X + r0 * K;
+    const GF_T *x = X + r0 * K;
     for (long k = 0; k < K; k++) {
-        const double *b = B + k * ldb + c0;
+        const GF_T *b = B + k * ldb + c0;
         vd bv[4];
         _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = ld(b + GF_VW * j);
         _Pragma("unroll") for (int i = 0; i < RB; i++) {
@@ -148,9 +168,9 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
         }
     }
     if (PAIR) {
-        const double *x2 = p2.X + r0 * p2.K;
+        const GF_T *x2 = p2.X + r0 * p2.K;
         for (long k = 0; k < p2.K; k++) {
-            const double *b = p2.B + k * ldb + c0;
+            const GF_T *b = p2.B + k * ldb + c0;
             vd bv[4];
             _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = ld(b + GF_VW * j);
             _Pragma("unroll") for (int i = 0; i < RB; i++) {
@@ -181,11 +201,22 @@ INLINE void rows_block(const int ACC, const int FULL, const int SCALED, const in
 #define ROWS(FULL, NV, RB) ROWS_ACC(-1, FULL, NV, RB)
 
 /* Columns in chunks of 16 (4 vectors of 4, or 2 of 8). */
-INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, const int PAIR, long M, long K, long N, const double *X,
-                            const double *B, long ldb, const double *biasp, int accumulate, const gf_second_t *p2, const gf_epilogue_t *e) {
+INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, const int PAIR, long M, long K, long N, const GF_T *X,
+                            const GF_T *B, long ldb, const GF_T *biasp, int accumulate, const GF_SECOND *p2, const GF_EPILOGUE *e) {
     for (long c0 = 0; c0 < N; c0 += 16) {
         long width = N - c0 < 16 ? N - c0 : 16;
-#if GF_VW == 4
+#if GF_FLOAT && GF_WIDE
+        /* One vector of 16 floats per 16 columns: 14 rows give 14 accumulators. */
+        if (width == 16 && accumulate) ROWS_ACC(1, 1, 1, 14);
+        else if (width == 16) ROWS_ACC(0, 1, 1, 14);
+        else ROWS(0, 1, 14);
+#elif GF_FLOAT
+        /* Two vectors of 8 floats per 16 columns, 16 registers: 12 accumulators. */
+        if (width == 16 && accumulate) ROWS_ACC(1, 1, 2, 6);
+        else if (width == 16) ROWS_ACC(0, 1, 2, 6);
+        else if (width > 8) ROWS(0, 2, 6);
+        else ROWS(0, 1, 8);
+#elif GF_VW == 4
         if (width == 16 && accumulate) ROWS_ACC(1, 1, 4, 2);   /* the hot shape: no run-time flags */
         else if (width == 16) ROWS_ACC(0, 1, 4, 2);
         else if (width > 8) ROWS(0, 4, 2);
@@ -204,8 +235,8 @@ INLINE void rows_times_body(const int SCALED, const int EPI, const int ACT, cons
 
 /* One specialised function per (row scaling, epilogue, activation, pair). */
 #define ROWS_FN(NAME, SCALED, EPI, ACT, PAIR)                                                 \
-    GF_TARGET static void NAME(long M, long K, long N, const double *X, const double *B, long ldb, \
-                               const double *biasp, int accumulate, const gf_second_t *p2, const gf_epilogue_t *e) { \
+    GF_TARGET static void NAME(long M, long K, long N, const GF_T *X, const GF_T *B, long ldb, \
+                               const GF_T *biasp, int accumulate, const GF_SECOND *p2, const GF_EPILOGUE *e) { \
         rows_times_body(SCALED, EPI, ACT, PAIR, M, K, N, X, B, ldb, biasp, accumulate, p2, e); \
     }
 #define ROWS_FOR_ACTS(PREFIX, SCALED, EPI, PAIR)                                              \
@@ -230,11 +261,11 @@ ROWS_FN(rows_deriv_sp, 1, GF_EPI_DERIV, GF_ANY, 1)
 ROWS_FOR_ACTS(rows_masked_p, 0, GF_EPI_MASKED, 1)
 ROWS_FOR_ACTS(rows_masked_sp, 1, GF_EPI_MASKED, 1)
 
-typedef void (*rows_fn)(long, long, long, const double *, const double *, long, const double *, int, const gf_second_t *,
-                        const gf_epilogue_t *);
+typedef void (*rows_fn)(long, long, long, const GF_T *, const GF_T *, long, const GF_T *, int, const GF_SECOND *,
+                        const GF_EPILOGUE *);
 
-void GF_NAME(gf_rows_times)(int epi, long M, long K, long N, const double *X, const double *B, long ldb,
-                            const double *biasp, int accumulate, const gf_second_t *p2, const gf_epilogue_t *e) {
+void GF_NAME(gf_rows_times)(int epi, long M, long K, long N, const GF_T *X, const GF_T *B, long ldb,
+                            const GF_T *biasp, int accumulate, const GF_SECOND *p2, const GF_EPILOGUE *e) {
     static const rows_fn table[2][2][3][2] = {
         {{{rows_activate_relu, rows_activate_any}, {rows_deriv_relu, rows_deriv_any}, {rows_masked_relu, rows_masked_any}},
          {{rows_activate_s_relu, rows_activate_s_any}, {rows_deriv_s_relu, rows_deriv_s_any},
@@ -243,7 +274,7 @@ void GF_NAME(gf_rows_times)(int epi, long M, long K, long N, const double *X, co
          {{rows_activate_sp, rows_activate_sp}, {rows_deriv_sp, rows_deriv_sp}, {rows_masked_sp_relu, rows_masked_sp_any}}},
     };
     static const rows_fn plainFn[2][2] = {{rows_none, rows_none_s}, {rows_none_p, rows_none_sp}};
-    static const gf_second_t none = {0, NULL, NULL};
+    static const GF_SECOND none = {0, NULL, NULL};
     int scaled = e->rowScale != NULL, pair = p2 != NULL;
     /* σ = identity: ACTIVATE and MASKED are plain stores. */
     int plain = epi < GF_EPI_ACTIVATE || epi > GF_EPI_MASKED || (e->act == GF_LINEAR && epi != GF_EPI_DERIV);
@@ -255,32 +286,32 @@ void GF_NAME(gf_rows_times)(int epi, long M, long K, long N, const double *X, co
 
 enum { TN_AHEAD = 16 };   /* rows */
 
-/* Prefetches p + i (in doubles). The address is formed as an integer: it may lie past the end
+/* Prefetches p + i (in numbers). The address is formed as an integer: it may lie past the end
    of the array, where a prefetch does nothing but pointer arithmetic would be undefined. */
-INLINE void prefetch_at(const double *p, long i) {
-    __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)i * sizeof(double)));
+INLINE void prefetch_at(const GF_T *p, long i) {
+    __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)i * sizeof(GF_T)));
 }
 
 /* PB rows of Out (1…8) × NV vectors of its columns from q0, of which the last holds `last`
    columns (WHOLE: all NV vectors are whole, last = GF_VW). */
-INLINE void tn_block(const int SU, const int SV, const int WHOLE, const int PB, const int NV, long M, const double *U, long P,
-                     long p0, const double *V, long Q, long q0, long last, const double *rs, double scale, double *Out) {
+INLINE void tn_block(const int SU, const int SV, const int WHOLE, const int PB, const int NV, long M, const GF_T *U, long P,
+                     long p0, const GF_T *V, long Q, long q0, long last, const GF_T *rs, GF_T scale, GF_T *Out) {
     vd acc[8][4];
     _Pragma("unroll") for (int i = 0; i < PB; i++)
         _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] = zerov();
     for (long r = 0; r < M; r++) {
-        const double *vr = V + r * Q + q0;
+        const GF_T *vr = V + r * Q + q0;
         /* Fetch rows TN_AHEAD ahead: on the first block of a chunk, U and V come from L2 or L3,
            and the hardware prefetchers alone left this loop waiting (−21 % time at M = 512).
            Only the first block to touch a line fetches it: two lines of V (16 columns) on the
            block with p0 = 0, and the line of U from p0 on blocks where p0 is a multiple of 8.
            8-wide build only: the 4-wide one (PB = 2) timed 9 % slower with it on Ice Lake. */
-#if GF_VW == 8
+#if GF_WIDE
         if (p0 == 0) {
             prefetch_at(vr, TN_AHEAD * Q);
             prefetch_at(vr, TN_AHEAD * Q + 8);
         }
-        if (p0 % 8 == 0) prefetch_at(U, (r + TN_AHEAD) * P + p0);
+        if (p0 % (64 / sizeof(GF_T)) == 0) prefetch_at(U, (r + TN_AHEAD) * P + p0);
 #endif
         vd vv[4];
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
@@ -291,17 +322,17 @@ INLINE void tn_block(const int SU, const int SV, const int WHOLE, const int PB, 
            PB scalar ones (−9 % for the row-scaled tn in gameflow-bench kernels); the same
            products either way. (Forcing broadcasts from memory instead of the compiler's lane
            permutes was 32 % slower: store forwarding.) */
-        double scaled[GF_VW] __attribute__((aligned(64)));
+        GF_T scaled[GF_VW] __attribute__((aligned(64)));
         if (SU && PB == GF_VW) st(scaled, splat(rs[r]) * ld(U + r * P + p0));
         _Pragma("unroll") for (int i = 0; i < PB; i++) {
-            double u = SU ? (PB == GF_VW ? scaled[i] : rs[r] * U[r * P + p0 + i]) : U[r * P + p0 + i];
+            GF_T u = SU ? (PB == GF_VW ? scaled[i] : rs[r] * U[r * P + p0 + i]) : U[r * P + p0 + i];
             vd su = splat(u);
             _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] += su * vv[j];
         }
     }
     _Pragma("unroll") for (int i = 0; i < PB; i++) {
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
-            double *o = Out + (p0 + i) * Q + q0 + GF_VW * j;
+            GF_T *o = Out + (p0 + i) * Q + q0 + GF_VW * j;
             long avail = !WHOLE && j == NV - 1 ? last : GF_VW;
             store_part(o, load_part(o, avail) + scale * acc[i][j], avail);
         }
@@ -322,8 +353,8 @@ INLINE void tn_block(const int SU, const int SV, const int WHOLE, const int PB, 
 
 /* SU / SV: rows of U / of V are scaled by rs (constants at each call site). Columns up to the
    last multiple of 4 (Q4) run in vectors, the rest (1–3) in the scalar loop below. */
-INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const double *U, const double *V, const double *rs,
-                    double scale, double *Out) {
+INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const GF_T *U, const GF_T *V, const GF_T *rs,
+                    GF_T scale, GF_T *Out) {
     long Q4 = Q & ~3L;
     /* Rows in chunks whose V stays in L1 while every block of Out passes over it (streaming all
        of V from L2 once per block was bandwidth-bound). */
@@ -331,11 +362,14 @@ INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const do
     if (chunk < 16) chunk = 16;
     for (long r0 = 0; r0 < M; r0 += chunk) {
         long m = M - r0 < chunk ? M - r0 : chunk;
-        const double *Uc = U + r0 * P, *Vc = V + r0 * Q, *rc = rs ? rs + r0 : NULL;
+        const GF_T *Uc = U + r0 * P, *Vc = V + r0 * Q, *rc = rs ? rs + r0 : NULL;
         for (long q0 = 0; q0 < Q4; q0 += 16) {
             long width = Q4 - q0 < 16 ? Q4 - q0 : 16;
             long nv = (width + GF_VW - 1) / GF_VW, last = width - GF_VW * (nv - 1);
-#if GF_VW == 4
+#if GF_FLOAT && !GF_WIDE
+            if (nv == 2) TN(2, 4);   /* 16 registers */
+            else TN(1, 8);
+#elif GF_VW == 4
             switch (nv) {
             case 4: TN(4, 2); break;
             case 3: TN(3, 2); break;
@@ -350,29 +384,29 @@ INLINE void tn_body(const int SU, const int SV, long M, long P, long Q, const do
     }
     if (Q4 == Q) return;
     for (long p = 0; p < P; p++) {
-        double sums[3] = {0, 0, 0};
+        GF_T sums[3] = {0, 0, 0};
         for (long r = 0; r < M; r++) {
-            double u = U[r * P + p] * (SU ? rs[r] : 1);
+            GF_T u = U[r * P + p] * (SU ? rs[r] : 1);
             for (long q = Q4; q < Q; q++) sums[q - Q4] += u * V[r * Q + q] * (SV ? rs[r] : 1);
         }
         for (long q = Q4; q < Q; q++) Out[p * Q + q] += scale * sums[q - Q4];
     }
 }
 
-GF_TARGET static void tn_core(long M, long P, long Q, const double *U, const double *V, double scale, double *Out) {
+GF_TARGET static void tn_core(long M, long P, long Q, const GF_T *U, const GF_T *V, GF_T scale, GF_T *Out) {
     tn_body(0, 0, M, P, Q, U, V, NULL, scale, Out);
 }
-GF_TARGET static void tn_core_su(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-                                 double *Out) {
+GF_TARGET static void tn_core_su(long M, long P, long Q, const GF_T *U, const GF_T *V, const GF_T *rs, GF_T scale,
+                                 GF_T *Out) {
     tn_body(1, 0, M, P, Q, U, V, rs, scale, Out);
 }
-GF_TARGET static void tn_core_sv(long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-                                 double *Out) {
+GF_TARGET static void tn_core_sv(long M, long P, long Q, const GF_T *U, const GF_T *V, const GF_T *rs, GF_T scale,
+                                 GF_T *Out) {
     tn_body(0, 1, M, P, Q, U, V, rs, scale, Out);
 }
 
-void GF_NAME(gf_tn)(int su, int sv, long M, long P, long Q, const double *U, const double *V, const double *rs, double scale,
-                    double *Out) {
+void GF_NAME(gf_tn)(int su, int sv, long M, long P, long Q, const GF_T *U, const GF_T *V, const GF_T *rs, GF_T scale,
+                    GF_T *Out) {
     if (su) tn_core_su(M, P, Q, U, V, rs, scale, Out);
     else if (sv) tn_core_sv(M, P, Q, U, V, rs, scale, Out);
     else tn_core(M, P, Q, U, V, scale, Out);
@@ -385,14 +419,14 @@ void GF_NAME(gf_tn)(int su, int sv, long M, long P, long Q, const double *U, con
 /* One chunk of NV vectors of columns from c0, the sums of even rows and of odd rows apart (NV a
    constant: the sums stay in registers). WHOLE: every vector is whole; otherwise the last holds
    `last` columns (8-wide only: 4). */
-INLINE void column_sums_block(const int NV, const int WHOLE, long M, long N, long c0, long last, const double *D,
-                              const double *rs, double scale, double *out) {
+INLINE void column_sums_block(const int NV, const int WHOLE, long M, long N, long c0, long last, const GF_T *D,
+                              const GF_T *rs, GF_T scale, GF_T *out) {
     vd s0[4], s1[4];
     _Pragma("unroll") for (int j = 0; j < NV; j++) s0[j] = s1[j] = zerov();
 #define GF_ROW(r, j) (WHOLE || (j) < NV - 1 ? ld(D + (r) * N + c0 + GF_VW * (j)) : load_part(D + (r) * N + c0 + GF_VW * (j), last))
     long r = 0;
     for (; r + 2 <= M; r += 2) {
-        double f0 = rs ? rs[r] : 1, f1 = rs ? rs[r + 1] : 1;
+        GF_T f0 = rs ? rs[r] : 1, f1 = rs ? rs[r + 1] : 1;
         _Pragma("unroll") for (int j = 0; j < NV; j++) {
             s0[j] += f0 * GF_ROW(r, j);
             s1[j] += f1 * GF_ROW(r + 1, j);
@@ -403,12 +437,12 @@ INLINE void column_sums_block(const int NV, const int WHOLE, long M, long N, lon
 #undef GF_ROW
     _Pragma("unroll") for (int j = 0; j < NV; j++) {
         long avail = WHOLE || j < NV - 1 ? GF_VW : last;
-        double *o = out + c0 + GF_VW * j;
+        GF_T *o = out + c0 + GF_VW * j;
         store_part(o, load_part(o, avail) + scale * (s0[j] + s1[j]), avail);
     }
 }
 
-INLINE void column_sums_body(long M, long N, const double *D, const double *rs, double scale, double *out) {
+INLINE void column_sums_body(long M, long N, const GF_T *D, const GF_T *rs, GF_T scale, GF_T *out) {
     long N4 = N & ~3L;
     for (long c0 = 0; c0 < N4; c0 += 16) {
         long width = N4 - c0 < 16 ? N4 - c0 : 16;
@@ -427,17 +461,17 @@ INLINE void column_sums_body(long M, long N, const double *D, const double *rs, 
         }
     }
     for (long c = N4; c < N; c++) {
-        double s = 0;
+        GF_T s = 0;
         for (long r = 0; r < M; r++) s += D[r * N + c] * (rs ? rs[r] : 1);
         out[c] += scale * s;
     }
 }
 
-GF_TARGET static void column_sums(long M, long N, const double *D, const double *rs, double scale, double *out) {
+GF_TARGET static void column_sums(long M, long N, const GF_T *D, const GF_T *rs, GF_T scale, GF_T *out) {
     column_sums_body(M, N, D, rs, scale, out);
 }
 
-void GF_NAME(gf_column_sums)(long M, long N, const double *D, const double *rs, double scale, double *out) {
+void GF_NAME(gf_column_sums)(long M, long N, const GF_T *D, const GF_T *rs, GF_T scale, GF_T *out) {
     column_sums(M, N, D, rs, scale, out);
 }
 
@@ -447,7 +481,7 @@ void GF_NAME(gf_column_sums)(long M, long N, const double *D, const double *rs, 
 INLINE double fma_probe_body(long iterations) {
     vd a[12];
     vd x = splat(1.0000001), y = splat(0.9999);
-    for (int i = 0; i < 12; i++) a[i] = splat((double)i);
+    for (int i = 0; i < 12; i++) a[i] = splat((GF_T)i);
     for (long k = 0; k < iterations; k++)
         _Pragma("unroll") for (int i = 0; i < 12; i++) a[i] = a[i] * x + y;
     vd s = zerov();

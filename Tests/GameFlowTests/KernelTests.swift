@@ -183,49 +183,65 @@ import Testing
     }
 
     /// Every kernel, option and epilogue on `shapes` plus the paper's 512 × 16 · 16 × 16, one output
-    /// array per call (inputs from a fixed seed, so two calls see the same data).
-    static func everyKernelOutput() -> [[Double]] {
+    /// array per call (inputs from a fixed seed, so two calls see the same data), by the build for
+    /// S (double: gf_dense_nt, …; float: gf_dense_nt_f, …; inputs rounded to S, outputs in double).
+    static func everyKernelOutput<S: NetworkScalar>(_: S.Type = Double.self) -> [[Double]] {
         var rng = SeededGenerator(seed: 8)
         var outputs: [[Double]] = []
+        func r(_ count: Int) -> [S] { random(count, &rng).map { S($0) } }
+        func wide(_ v: [S]) -> [Double] { v.map { Double($0) } }
         for (m, k, n) in shapes + [(512, 16, 16), (37, 16, 16)] {
             let k2 = k + 3
-            let x = random(m * k, &rng), w = random(n * k, &rng), bias = random(n, &rng), scales = random(m, &rng)
-            let x2 = random(m * k2, &rng), w2 = random(n * k2, &rng), prior = random(m * n, &rng)
-            let mask = random(m * n, &rng).map { 0.9 * tanh($0) }, d = random(m * n, &rng)
-            var scratch = [Double](repeating: .nan, count: gf_scratch_count(k2, n))
+            let x = r(m * k), w = r(n * k), bias = r(n), scales = r(m)
+            let x2 = r(m * k2), w2 = r(n * k2), prior = r(m * n)
+            let mask = random(m * n, &rng).map { S(0.9 * tanh($0)) }, d = r(m * n)
+            var scratch = [S](repeating: .nan, count: gf_scratch_count(k2, n))
             for epi in epilogues {
                 for a in activations {
                     for scaled in [false, true] {
                         let s = scaled ? scales : nil
                         var out = prior, out2 = prior
-                        gf_dense_nt(m, k, n, x, w, bias, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
-                        gf_dense_nn(m, k, n, x, w, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
-                        outputs += [out, out2]
-                        gf_dense_nt_pair(m, k, n, x, w, bias, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
-                        outputs += [out, out2]
-                        gf_dense_nn_pair(m, k, n, x, w, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
-                        outputs += [out, out2]
+                        Kernels.nt(m, k, n, x, w, bias, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
+                        Kernels.nn(m, k, n, x, w, s, 1, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [wide(out), wide(out2)]
+                        Kernels.ntPair(m, k, n, x, w, bias, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [wide(out), wide(out2)]
+                        Kernels.nnPair(m, k, n, x, w, s, k2, x2, w2, &out, epi, a, slope, mask, &out2, &scratch)
+                        outputs += [wide(out), wide(out2)]
                     }
                 }
             }
             for scaled in [false, true] {
-                var g = random(n * k, &rng), gb = random(n, &rng)
-                gf_dense_tn(m, n, k, d, x, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
-                outputs += [g, gb]
+                var g = r(n * k), gb = r(n)
+                Kernels.tn(m, n, k, d, x, scaled ? scales : nil, 0.5, &g, &gb, &scratch)
+                outputs += [wide(g), wide(gb)]
             }
         }
         return outputs
     }
 
-    @Test("The AVX-512 and AVX2 builds give bit-identical results for every kernel, option and shape",
+    @Test("The AVX-512 and AVX2 builds give bit-identical results for every kernel, option and shape, in double and in float",
           .enabled(if: kernelWidths.contains(8), "this CPU has no AVX-512"))
     func buildsAreBitIdentical() {
-        let four = withKernelWidth(4) { Self.everyKernelOutput() }
-        let eight = withKernelWidth(8) { Self.everyKernelOutput() }
-        #expect(four.count == eight.count)
-        var differing = 0
-        for (a, b) in zip(four, eight) where a.map(\.bitPattern) != b.map(\.bitPattern) { differing += 1 }
-        #expect(differing == 0, "\(differing) of \(four.count) outputs differ between the 4- and 8-wide builds")
+        for float in [false, true] {
+            let four = withKernelWidth(4) { float ? Self.everyKernelOutput(Float.self) : Self.everyKernelOutput() }
+            let eight = withKernelWidth(8) { float ? Self.everyKernelOutput(Float.self) : Self.everyKernelOutput() }
+            #expect(four.count == eight.count)
+            var differing = 0
+            for (a, b) in zip(four, eight) where a.map(\.bitPattern) != b.map(\.bitPattern) { differing += 1 }
+            #expect(differing == 0, "float \(float): \(differing) of \(four.count) outputs differ between the 256- and 512-bit builds")
+        }
+    }
+
+    @Test("The float build equals the double build (itself checked against loops) to float's precision, every kernel, option and shape",
+          arguments: kernelWidths)
+    func floatBuildAgreesWithDouble(width: Int32) {
+        let single = withKernelWidth(width) { Self.everyKernelOutput(Float.self) }, double = withKernelWidth(width) { Self.everyKernelOutput() }
+        #expect(single.count == double.count)
+        var worst = 0.0
+        for (a, b) in zip(single, double) { worst = max(worst, maxRelativeDifference(a, b)) }
+        // Inputs rounded to float (2⁻²⁴ relative) and sums of up to 40 products in float.
+        #expect(worst < 2e-5 && worst > 1e-10, "worst \(worst)")
     }
 
     @Test("The multiply-add counter adds M·K·N per product and both products of a pair, on every path")

@@ -27,7 +27,8 @@ enum {
    tanh reads mask = σ(z) and uses 1 − σ²; linear ignores mask. */
 enum { GF_RELU = 0, GF_LEAKY = 1, GF_TANH = 2, GF_LINEAR = 3 };
 
-/* Doubles of scratch any of the calls below needs for a layer with widths a and b. */
+/* Numbers (doubles, or floats for the _f calls) of scratch any of the calls below needs for a
+   layer with widths a and b. */
 size_t gf_scratch_count(long a, long b);
 
 /* out (M×N) = [out +] s ⊙ ([bias +] X·Wᵀ), then the epilogue.  X: M×K, W: N×K, bias: N (or
@@ -56,6 +57,28 @@ void gf_dense_nn_pair(long M, long K, long N, const double *X, const double *W, 
    D: M×N, A: M×K, s: one factor per row (or NULL = 1). */
 void gf_dense_tn(long M, long N, long K, const double *D, const double *A, const double *rowScale,
                  double scale, double *G, double *gb, double *scratch);
+
+/* The same products in float (the same kernels built for float vectors of twice the numbers:
+   16 per AVX-512 vector, 8 per AVX2 one; the 16- and 8-wide builds give bit-identical results).
+   Scratch: gf_scratch_count(a, b) floats. No dot-product path: one or two outputs run on the rows
+   path. */
+void gf_dense_nt_f(long M, long K, long N, const float *X, const float *W, const float *bias,
+                   const float *rowScale, int accumulate, float *out, int epilogue, int activation,
+                   float slope, const float *mask, float *out2, float *scratch);
+void gf_dense_nn_f(long M, long K, long N, const float *X, const float *W,
+                   const float *rowScale, int accumulate, float *out, int epilogue, int activation,
+                   float slope, const float *mask, float *out2, float *scratch);
+void gf_dense_nt_pair_f(long M, long K, long N, const float *X, const float *W, const float *bias,
+                        const float *rowScale, long K2, const float *X2, const float *W2, float *out, int epilogue,
+                        int activation, float slope, const float *mask, float *out2, float *scratch);
+void gf_dense_nn_pair_f(long M, long K, long N, const float *X, const float *W, const float *rowScale,
+                        long K2, const float *X2, const float *W2, float *out, int epilogue, int activation,
+                        float slope, const float *mask, float *out2, float *scratch);
+void gf_dense_tn_f(long M, long N, long K, const float *D, const float *A, const float *rowScale,
+                   float scale, float *G, float *gb, float *scratch);
+
+/* 12·(2·width)·iterations float multiply-adds, as gf_fma_probe (the float kernels' peak). */
+double gf_fma_probe_f(long iterations);
 
 /* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
    product, both products of a pair; bias, column sums and epilogues not counted). Differences of

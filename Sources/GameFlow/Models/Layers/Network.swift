@@ -54,8 +54,7 @@ public struct Network: Sendable, Equatable {
     /// Resolves `specs` for inputs of `inputShape`; a mismatch names the layer (`role` says whose).
     /// `denseKernels` false runs every dense layer on OpenBLAS and every activation on its own
     /// (the products are the same to round-off: a second implementation, for tests). A `.float32`
-    /// network runs its passes in float (OpenBLAS sgemm for every dense and im2col product; the
-    /// fused kernels are double precision).
+    /// network runs its passes in float: the fused kernels' float build and OpenBLAS sgemm.
     public init(inputShape: [Int], layers specs: [LayerSpec], role: String = "network", denseKernels: Bool = true,
                 precision: Precision = .float64) throws {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 >= 1 }) else {
@@ -110,7 +109,7 @@ public struct Network: Sendable, Equatable {
         self.inputShape = inputShape
         self.layers = resolved
         self.parameterCount = offset
-        self.plan = KernelPlan(resolved, enabled: denseKernels && precision == .float64)
+        self.plan = KernelPlan(resolved, enabled: denseKernels)
         self.precision = precision
     }
 
@@ -148,10 +147,11 @@ public struct Network: Sendable, Equatable {
 
     /// How layer `i` runs: "kernels" (a dense layer on `CKernels`' fused small-matrix products),
     /// "kernels (fused)" (an activation computed inside the dense products around it), "blas"
-    /// (im2col or dense products by OpenBLAS dgemm), "blas (float32)" (sgemm), "pointwise" or "view".
+    /// (im2col or dense products by OpenBLAS dgemm), "pointwise" or "view"; " (float32)" after the
+    /// products of a float32 network (the kernels' float build, sgemm).
     public func backend(ofLayer i: Int) -> String {
         switch layers[i].kind {
-        case .map: return plan.kernelDense[i] ? "kernels" : precision == .float32 ? "blas (float32)" : "blas"
+        case .map: return (plan.kernelDense[i] ? "kernels" : "blas") + (precision == .float32 ? " (float32)" : "")
         case .pointwise: return (i > 0 && plan.fusedActivation[i - 1]) || plan.maskedByAbove(i) ? "kernels (fused)" : "pointwise"
         case .view: return "view"
         }
@@ -571,7 +571,6 @@ final class NetworkBuffers<S: NetworkScalar>: @unchecked Sendable {
 
     init(_ network: Network, capacity: Int, scratchLimit: Int?) {
         precondition(capacity >= 1)
-        precondition(S.self == Double.self || !network.plan.kernelDense.contains(true), "the fused dense kernels are double precision")
         self.capacity = capacity
         var owned: [UnsafeMutablePointer<S>] = []
         func make(_ n: Int) -> UnsafeMutablePointer<S> {
@@ -691,9 +690,8 @@ public final class NetworkWorkspace: @unchecked Sendable {
     for k in 0..<n { y[k] = Double(x[k]) }
 }
 
-/// The fused dense kernels (CKernels) from the generic passes. They are double precision: a
-/// float32 network's plan runs no layer on them (`NetworkBuffers` checks), so these casts only
-/// ever see Double.
+/// The fused dense kernels (CKernels) from the generic passes: the double build (`gf_dense_nt`, …)
+/// or the float one (`gf_dense_nt_f`, …), chosen by the passes' type (a constant once specialised).
 enum Kernels {
     @inline(__always) static func d<S>(_ p: UnsafePointer<S>?) -> UnsafePointer<Double>? {
         p.map { UnsafeRawPointer($0).assumingMemoryBound(to: Double.self) }
@@ -701,40 +699,62 @@ enum Kernels {
     @inline(__always) static func m<S>(_ p: UnsafeMutablePointer<S>?) -> UnsafeMutablePointer<Double>? {
         p.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) }
     }
-    @inline(__always)
-    static func nt<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
-                      _ rowScale: UnsafePointer<S>?, _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32,
-                      _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
-        precondition(S.self == Double.self)
-        gf_dense_nt(M, K, N, d(X), d(W), d(bias), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    @inline(__always) static func f<S>(_ p: UnsafePointer<S>?) -> UnsafePointer<Float>? {
+        p.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
+    }
+    @inline(__always) static func mf<S>(_ p: UnsafeMutablePointer<S>?) -> UnsafeMutablePointer<Float>? {
+        p.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) }
     }
     @inline(__always)
-    static func ntPair<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
-                          _ rowScale: UnsafePointer<S>?, _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>,
-                          _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?,
-                          _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
-        precondition(S.self == Double.self)
-        gf_dense_nt_pair(M, K, N, d(X), d(W), d(bias), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    static func nt<S: NetworkScalar>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
+                                     _ rowScale: UnsafePointer<S>?, _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32,
+                                     _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        if S.self == Double.self {
+            gf_dense_nt(M, K, N, d(X), d(W), d(bias), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+        } else {
+            gf_dense_nt_f(M, K, N, f(X), f(W), f(bias), f(rowScale), accumulate, mf(out), epi, act, Float(slope), f(mask), mf(out2), mf(scratch))
+        }
     }
     @inline(__always)
-    static func nn<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
-                      _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double,
-                      _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
-        precondition(S.self == Double.self)
-        gf_dense_nn(M, K, N, d(X), d(W), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    static func ntPair<S: NetworkScalar>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ bias: UnsafePointer<S>?,
+                                         _ rowScale: UnsafePointer<S>?, _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>,
+                                         _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?,
+                                         _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        if S.self == Double.self {
+            gf_dense_nt_pair(M, K, N, d(X), d(W), d(bias), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+        } else {
+            gf_dense_nt_pair_f(M, K, N, f(X), f(W), f(bias), f(rowScale), K2, f(X2), f(W2), mf(out), epi, act, Float(slope), f(mask), mf(out2),
+                               mf(scratch))
+        }
     }
     @inline(__always)
-    static func nnPair<S>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
-                          _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ epi: Int32,
-                          _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?,
-                          _ scratch: UnsafeMutablePointer<S>) {
-        precondition(S.self == Double.self)
-        gf_dense_nn_pair(M, K, N, d(X), d(W), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+    static func nn<S: NetworkScalar>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                                     _ accumulate: Int32, _ out: UnsafeMutablePointer<S>, _ epi: Int32, _ act: Int32, _ slope: Double,
+                                     _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        if S.self == Double.self {
+            gf_dense_nn(M, K, N, d(X), d(W), d(rowScale), accumulate, m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+        } else {
+            gf_dense_nn_f(M, K, N, f(X), f(W), f(rowScale), accumulate, mf(out), epi, act, Float(slope), f(mask), mf(out2), mf(scratch))
+        }
     }
     @inline(__always)
-    static func tn<S>(_ M: Int, _ N: Int, _ K: Int, _ D: UnsafePointer<S>, _ A: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
-                      _ scale: Double, _ G: UnsafeMutablePointer<S>, _ gb: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
-        precondition(S.self == Double.self)
-        gf_dense_tn(M, N, K, d(D), d(A), d(rowScale), scale, m(G), m(gb), m(scratch))
+    static func nnPair<S: NetworkScalar>(_ M: Int, _ K: Int, _ N: Int, _ X: UnsafePointer<S>, _ W: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                                         _ K2: Int, _ X2: UnsafePointer<S>, _ W2: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, _ epi: Int32,
+                                         _ act: Int32, _ slope: Double, _ mask: UnsafePointer<S>?, _ out2: UnsafeMutablePointer<S>?,
+                                         _ scratch: UnsafeMutablePointer<S>) {
+        if S.self == Double.self {
+            gf_dense_nn_pair(M, K, N, d(X), d(W), d(rowScale), K2, d(X2), d(W2), m(out), epi, act, slope, d(mask), m(out2), m(scratch))
+        } else {
+            gf_dense_nn_pair_f(M, K, N, f(X), f(W), f(rowScale), K2, f(X2), f(W2), mf(out), epi, act, Float(slope), f(mask), mf(out2), mf(scratch))
+        }
+    }
+    @inline(__always)
+    static func tn<S: NetworkScalar>(_ M: Int, _ N: Int, _ K: Int, _ D: UnsafePointer<S>, _ A: UnsafePointer<S>, _ rowScale: UnsafePointer<S>?,
+                                     _ scale: Double, _ G: UnsafeMutablePointer<S>, _ gb: UnsafeMutablePointer<S>?, _ scratch: UnsafeMutablePointer<S>) {
+        if S.self == Double.self {
+            gf_dense_tn(M, N, K, d(D), d(A), d(rowScale), scale, m(G), m(gb), m(scratch))
+        } else {
+            gf_dense_tn_f(M, N, K, f(D), f(A), f(rowScale), Float(scale), mf(G), mf(gb), mf(scratch))
+        }
     }
 }
