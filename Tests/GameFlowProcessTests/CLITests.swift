@@ -501,6 +501,46 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Issue 31: `train --precision float32` runs the networks in float: stored in the
+    /// configuration, repeated bit for bit through --config, near the float64 run (float's
+    /// round-off, not double's), float64 by default (no `precision` key: earlier runs reproduce),
+    /// and a misspelt value is one line naming both values that writes nothing.
+    func testFloat32NetworksRepeatAndStayNearFloat64() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let flags = ["train", "--data", "ring8", "--scheme", "consensus", "--gamma", "10", "--optimizer", "rmsprop", "--lr", "1e-4",
+                     "--steps", "20", "--batch", "64", "--seed", "3", "--quiet", "--no-eigenvalues"]
+        func state(_ name: String) throws -> [Double] {
+            let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name).appendingPathComponent("state.json"))) as? [String: Any])
+            return try XCTUnwrap(json["state"] as? [Double])
+        }
+        func configuration(_ name: String) throws -> [String: Any] {
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name)/summary.json"))) as? [String: Any])
+            return try XCTUnwrap(summary["configuration"] as? [String: Any])
+        }
+        var r = try run(flags + ["--output", dir.appendingPathComponent("double").path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertNil(try configuration("double")["precision"])
+        r = try run(flags + ["--precision", "float32", "--output", dir.appendingPathComponent("single").path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try configuration("single")["precision"] as? String, "float32")
+        r = try run(["train", "--config", dir.appendingPathComponent("single/summary.json").path, "--output", dir.appendingPathComponent("again").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: dir.appendingPathComponent("again/state.json")), try Data(contentsOf: dir.appendingPathComponent("single/state.json")))
+        let double = try state("double"), single = try state("single")
+        // 20 RMSProp steps of 1e-4 move each weight by at most 2e-3; float round-off in the
+        // networks perturbs the field by ~1e-7 relative, so the states agree far below the steps.
+        let gap = zip(double, single).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(gap, 1e-4)
+        XCTAssertGreaterThan(gap, 0, "float32 networks must not give double's bits")
+        let out = dir.appendingPathComponent("bad")
+        r = try run(flags + ["--precision", "float16", "--output", out.path])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("float32") && r.stderr.contains("float64"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     /// Issue 26: run, flow, compare and train refuse a folder that holds another command's
     /// results, and create only the last folder of --output.
     func testOutputFoldersBelongToOneCommand() throws {
