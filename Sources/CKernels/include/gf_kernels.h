@@ -80,6 +80,17 @@ void gf_dense_tn_f(long M, long N, long K, const float *D, const float *A, const
 /* 12·(2·width)·iterations float multiply-adds, as gf_fma_probe (the float kernels' peak). */
 double gf_fma_probe_f(long iterations);
 
+/* One sample's im2col (columns: C·k·k rows of H_o·W_o, row stride ld) of a (C, H, W) input for a
+   convolution with kernel k, stride s and zero padding p, and its adjoint, which adds col2im(cols)
+   into x; float (_f) and double (_d). AVX-512 permutes; the same numbers as the element-wise
+   definitions (col2im's additions in their order). Return 0, doing nothing, where they do not
+   apply (no AVX-512 or the 4-wide kernels chosen on this thread; W + 2p over two vectors or W_o
+   over one): the caller's loops run then (gf_im2col.c). */
+int gf_im2col_f(const float *x, float *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
+int gf_col2im_add_f(const float *cols, float *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
+int gf_im2col_d(const double *x, double *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
+int gf_col2im_add_d(const double *cols, double *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
+
 /* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
    product, both products of a pair; bias, column sums and epilogues not counted). Differences of
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */

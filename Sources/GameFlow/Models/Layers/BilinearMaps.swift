@@ -206,6 +206,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// x[c, oh·s − p + i, ow·s − p + j] (0 outside). A chunk's samples sit side by side. The rows
     /// and columns that fall in the padding are found once per (i, j), not tested per element.
     func im2col<S: NetworkScalar>(_ x: UnsafePointer<S>, _ cols: UnsafeMutablePointer<S>, ld: Int) {
+        if vectorIm2col(x, cols, ld: ld) { return }
         let k = kernel
         var row = 0
         for c in 0..<inChannels {
@@ -237,6 +238,7 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// The adjoint of `im2col`: x += col2im(cols) (scatter-add), row stride `ld`; the same
     /// additions in the same order as element-wise tests would make.
     func col2imAdd<S: NetworkScalar>(_ cols: UnsafePointer<S>, _ x: UnsafeMutablePointer<S>, ld: Int) {
+        if vectorCol2imAdd(cols, x, ld: ld) { return }
         let k = kernel
         var row = 0
         for c in 0..<inChannels {
@@ -254,6 +256,28 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
                 }
             }
         }
+    }
+
+    /// `im2col` by AVX-512 permutes (`gf_im2col_f`/`_d`: the same numbers) where the CPU and the
+    /// shape allow; false: the loops must run.
+    @inline(__always)
+    private func vectorIm2col<S: NetworkScalar>(_ x: UnsafePointer<S>, _ cols: UnsafeMutablePointer<S>, ld: Int) -> Bool {
+        let shape = (inChannels, height, width, kernel, stride, padding, outHeight, outWidth)
+        if S.self == Float.self {
+            return gf_im2col_f(Kernels.f(x), Kernels.mf(cols), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+        }
+        return gf_im2col_d(Kernels.d(x), Kernels.m(cols), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+    }
+
+    /// `col2imAdd` by AVX-512 permutes (`gf_col2im_add_f`/`_d`: the same additions in the same
+    /// order) where the CPU and the shape allow; false: the loops must run.
+    @inline(__always)
+    private func vectorCol2imAdd<S: NetworkScalar>(_ cols: UnsafePointer<S>, _ x: UnsafeMutablePointer<S>, ld: Int) -> Bool {
+        let shape = (inChannels, height, width, kernel, stride, padding, outHeight, outWidth)
+        if S.self == Float.self {
+            return gf_col2im_add_f(Kernels.f(cols), Kernels.mf(x), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+        }
+        return gf_col2im_add_d(Kernels.d(cols), Kernels.m(x), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
     }
 
     /// Calls `body(first sample, samples)` for each chunk of the batch (no array of chunks: these
