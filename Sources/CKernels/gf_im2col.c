@@ -81,7 +81,16 @@ static void col2im_f(const float *cols, float *x, long ld, long C, long H, long 
                 long r = oh * s - p + i;
                 if (r < 0 || r >= H) continue;
                 float *xr = x + (c * H + r) * W - p;
-                __m512 a = _mm512_maskz_loadu_ps(lo, xr), b = _mm512_maskz_loadu_ps(hi, xr + 16);
+                __m512 a = _mm512_maskz_loadu_ps(lo, xr);
+                if (!hi) {   /* the padded row fits one vector */
+                    for (long j = 0; j < k; j++) {
+                        __m512 g = _mm512_maskz_loadu_ps(in, rows + j * ld + oh * Wo);
+                        a = _mm512_mask_add_ps(a, ma[j], a, _mm512_permutexvar_ps(ia[j], g));
+                    }
+                    _mm512_mask_storeu_ps(xr, lo, a);
+                    continue;
+                }
+                __m512 b = _mm512_maskz_loadu_ps(hi, xr + 16);
                 for (long j = 0; j < k; j++) {
                     __m512 g = _mm512_maskz_loadu_ps(in, rows + j * ld + oh * Wo);
                     a = _mm512_mask_add_ps(a, ma[j], a, _mm512_permutexvar_ps(ia[j], g));
@@ -146,7 +155,16 @@ static void col2im_d(const double *cols, double *x, long ld, long C, long H, lon
                 long r = oh * s - p + i;
                 if (r < 0 || r >= H) continue;
                 double *xr = x + (c * H + r) * W - p;
-                __m512d a = _mm512_maskz_loadu_pd(lo, xr), b = _mm512_maskz_loadu_pd(hi, xr + 8);
+                __m512d a = _mm512_maskz_loadu_pd(lo, xr);
+                if (!hi) {   /* the padded row fits one vector */
+                    for (long j = 0; j < k; j++) {
+                        __m512d g = _mm512_maskz_loadu_pd(in, rows + j * ld + oh * Wo);
+                        a = _mm512_mask_add_pd(a, ma[j], a, _mm512_permutexvar_pd(ia[j], g));
+                    }
+                    _mm512_mask_storeu_pd(xr, lo, a);
+                    continue;
+                }
+                __m512d b = _mm512_maskz_loadu_pd(hi, xr + 8);
                 for (long j = 0; j < k; j++) {
                     __m512d g = _mm512_maskz_loadu_pd(in, rows + j * ld + oh * Wo);
                     a = _mm512_mask_add_pd(a, ma[j], a, _mm512_permutexvar_pd(ia[j], g));

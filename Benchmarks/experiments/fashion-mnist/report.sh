@@ -16,7 +16,7 @@ for dir in "${cells[@]}"; do
   s="$dir/summary.json"
   label=$(jq -r '.scheme + (if .gamma then " γ=\(.gamma)" else "" end) + (if .alpha then " α=\(.alpha)" else "" end)
     + (if .anderson_depth then " m=\(.anderson_depth)" else "" end) + (if .configuration.lookahead then " + lookahead k \(.configuration.lookahead.k), α \(.configuration.lookahead.alpha)" else "" end)
-    + (if .r1 > 0 then " + R1 γ=\(.r1)" else "" end)' "$s")
+    + (if .r1 > 0 then " + R1 γ=\(.r1)" else "" end) + (if .configuration.precision then ", \(.configuration.precision)" else "" end)' "$s")
   awk -F, -v label="$label" -v ms="$(jq -r .ms_per_step "$s")" -v madds="$(jq -r .multiply_adds_per_field "$s")" '
     NR == 1 { for (i = 1; i <= NF; i++) if ($i == "fid") col = i }
     NR > 1 && $col != "" { if (best == "" || $col + 0 < best) best = $col + 0; last = $col + 0 }
