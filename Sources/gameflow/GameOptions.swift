@@ -185,10 +185,10 @@ struct SchemeOptions: ParsableArguments {
     var pastWeight: Double?
 
     @Option(name: .customLong("root-solver"), help: "Implicit schemes: hybridsj (GSL, dense exact Jacobian), hybrids (GSL, dense finite differences), newton-krylov (KINSOL, matrix-free, exact JVPs) or auto (dense up to \(RootMethod.denseLimit) unknowns, newton-krylov above; the default).")
-    var rootSolver: String?
+    var rootSolver: RootMethod?
 
     @Option(name: .customLong("root-method"), help: .hidden)
-    var rootMethod: String?
+    var rootMethod: RootMethod?
 
     @Option(name: .customLong("root-tolerance"), parsing: .unconditional, help: "Implicit schemes: accept z once max|z − x − h·v(z)|/(1 + h) ≤ this × max(max|x|, max|z|) (implicit Euler; likewise for the others).")
     var rootTolerance: Double = 1e-10
@@ -246,7 +246,7 @@ struct SchemeOptions: ParsableArguments {
         if let s = substeps { a += ["--substeps", s] }
         if let t = innerTolerance { a += ["--inner-tolerance", "\(t)"] }
         if let b = pastWeight { a += ["--past-weight", "\(b)"] }
-        if let m = rootSolver ?? rootMethod { a += ["--root-solver", m] }
+        if let m = rootSolver ?? rootMethod { a += ["--root-solver", m.rawValue] }
         if let k = newtonIterations { a += ["--newton-iterations", "\(k)"] }
         if let m = krylovIterations { a += ["--krylov-iterations", "\(m)"] }
         if noPredictor { a.append("--no-predictor") }
@@ -280,7 +280,7 @@ struct SchemeOptions: ParsableArguments {
         case .altga: f = [("substeps", substeps.map { .string($0) } ?? .null), ("inner_tolerance", .optional(innerTolerance))]
         case .rkf45, .rkck, .rk8pd: f = [("rtol", .number(rtol)), ("atol", .number(atol))]
         case .implicitEuler, .implicitMidpoint, .trapezoidal:
-            f = [("root_solver", .string(rootSolver ?? rootMethod ?? "auto")), ("root_tolerance", .number(rootTolerance)),
+            f = [("root_solver", .string((rootSolver ?? rootMethod ?? .auto).rawValue)), ("root_tolerance", .number(rootTolerance)),
                  ("root_max_iterations", .int(rootMaxIterations)), ("root_stall_tolerance", .number(rootStallTolerance)),
                  ("krylov_dimension", .int(krylovDimension)), ("forcing", .string(forcing)), ("line_search", .string(lineSearch.rawValue)),
                  ("predictor", .bool(!noPredictor)), ("newton_iterations", newtonIterations.map { .int($0) } ?? .null),
@@ -295,7 +295,7 @@ struct SchemeOptions: ParsableArguments {
         if rootSolver != nil && rootMethod != nil {
             throw GameFlowError.invalidInput("give --root-solver only (--root-method is its old name)")
         }
-        let method = try (rootSolver ?? rootMethod).map(RootMethod.parse) ?? .auto
+        let method = rootSolver ?? rootMethod ?? .auto
         var budget: (newtonIterations: Int, krylovIterations: Int)?
         switch (newtonIterations, krylovIterations) {
         case (nil, nil): budget = nil
@@ -429,7 +429,7 @@ struct SchemeOptions: ParsableArguments {
 /// Polyak form (`AlternatingMomentum`), the whole-step wrapper `Momentum` otherwise.
 struct OptimizerOptions: ParsableArguments {
     @Option(help: "Optimizer around the scheme: none, rmsprop (decay 0.9, ε 1e-10, accumulator 1), adam, or momentum (--momentum; with altga each player's update carries its momentum, Gidel et al.).")
-    var optimizer: String = "none"
+    var optimizer: OptimizerName = .none
 
     @Option(parsing: .unconditional, help: "--optimizer momentum: β in (−1, 1) of x + h·d + β(x − x_prev) (polyak; negative is negative momentum), or the friction γ ≥ 0 of the supplement's form (required).")
     var momentum: Double?
@@ -463,14 +463,13 @@ struct OptimizerOptions: ParsableArguments {
     func configuration() throws -> OptimizerConfiguration {
         _ = try momentumSettings()   // --momentum without --optimizer momentum is an error
         switch optimizer {
-        case "none": return .none
-        case "rmsprop": return .rmsprop
-        case "adam": return .adam
-        case "momentum":
+        case .none: return .none
+        case .rmsprop: return .rmsprop
+        case .adam: return .adam
+        case .momentum:
             let (form, weight) = try momentumSettings()!
             _ = try Momentum(SimGA(), form: form, weight: weight)   // the weight's range, checked
             return .momentum(form: form, weight: weight)
-        default: throw GameFlowError.invalidInput("unknown optimizer '\(optimizer)' (expected none, rmsprop, adam or momentum)")
         }
     }
 
@@ -479,7 +478,7 @@ struct OptimizerOptions: ParsableArguments {
 
     /// The momentum form and weight for `--optimizer momentum` (nil otherwise); checks the flags go together.
     func momentumSettings() throws -> (form: MomentumForm, weight: Double)? {
-        guard optimizer == "momentum" else {
+        guard optimizer == .momentum else {
             if momentum != nil { throw GameFlowError.invalidInput("--momentum applies only to --optimizer momentum") }
             return nil
         }
@@ -497,14 +496,14 @@ struct OptimizerOptions: ParsableArguments {
 
     /// These options as command-line arguments (for `gameflow resume`).
     var arguments: [String] {
-        ["--optimizer", optimizer] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm.rawValue] } ?? [])
+        ["--optimizer", optimizer.rawValue] + (momentum.map { ["--momentum", "\($0)", "--momentum-form", momentumForm.rawValue] } ?? [])
             + (lookahead.map { ["--lookahead", $0] } ?? []) + (average.map { ["--average", $0] } ?? [])
     }
 
     /// summary.json fields (none without an optimizer, so plain runs keep their summary).
     var summaryFields: [(String, JSON)] {
-        (optimizer == "none" ? [] : [("optimizer", .string(optimizer)), ("momentum", .optional(momentum)),
-                                     ("momentum_form", optimizer == "momentum" ? .string(momentumForm.rawValue) : .null)])
+        (optimizer == .none ? [] : [("optimizer", .string(optimizer.rawValue)), ("momentum", .optional(momentum)),
+                                    ("momentum_form", optimizer == .momentum ? .string(momentumForm.rawValue) : .null)])
             + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))]) + (average == nil ? [] : [("average_kind", .string(average!))])
     }
 }
@@ -553,3 +552,9 @@ enum ConsensusOn: String, CaseIterable, ExpressibleByArgument {
     case all, discriminator
 }
 extension MomentumForm: ExpressibleByArgument {}
+extension RootMethod: ExpressibleByArgument {}
+
+/// `--optimizer`'s values (the CLI's names for `OptimizerConfiguration`'s kinds).
+enum OptimizerName: String, CaseIterable, ExpressibleByArgument {
+    case none, rmsprop, adam, momentum
+}

@@ -49,7 +49,7 @@ struct SpectrumCommand: ParsableCommand {
     var top: Int?
 
     @Option(help: "With --top: LM (largest magnitude, default), LR (rightmost), LI (largest |imaginary|) or SR (leftmost).")
-    var which: String = "LM"
+    var which: EigenvalueTarget = .largestMagnitude
 
     @Option(parsing: .unconditional, help: "With --top: ARPACK's relative accuracy of the eigenvalues (default 0: machine precision).")
     var tolerance: Double = 0
@@ -77,7 +77,7 @@ struct SpectrumCommand: ParsableCommand {
         // took 4.4 s here on 2026-12-01 and n = 4,000 22 s, so above 4,000 the spectrum is ARPACK's
         // 20 at the --which end (matrix-free) unless --top says how many.
         if game.dimension > Self.denseLimit {
-            if !quiet { writeStandardError("gameflow: note: n = \(game.dimension) > \(Self.denseLimit): ARPACK's \(Self.automaticTop) eigenvalues at the \(which) end (--top K for another count)\n") }
+            if !quiet { writeStandardError("gameflow: note: n = \(game.dimension) > \(Self.denseLimit): ARPACK's \(Self.automaticTop) eigenvalues at the \(which.rawValue) end (--top K for another count)\n") }
             return try runTop(game, x, count: Self.automaticTop)
         }
         if let path = state { x = try readStateFile(path, dimension: game.dimension) }
@@ -97,7 +97,7 @@ struct SpectrumCommand: ParsableCommand {
             throw GameFlowError.invalidInput("spectrum analyses one-step maps: --lookahead moves the slow weights every k steps; analyse the base scheme")
         }
         if try optimizerOptions.preconditioner() != nil {
-            throw GameFlowError.invalidInput("spectrum analyses linear step maps: --optimizer \(optimizerOptions.optimizer) has none (its metric changes with the state); use --optimizer none or momentum")
+            throw GameFlowError.invalidInput("spectrum analyses linear step maps: --optimizer \(optimizerOptions.optimizer.rawValue) has none (its metric changes with the state); use --optimizer none or momentum")
         }
         let momentum = try optimizerOptions.momentumSettings()
         let jacobian = game.jacobianMatrix(at: x)
@@ -224,9 +224,7 @@ struct SpectrumCommand: ParsableCommand {
     private func runTop(_ game: any Game, _ start: [Double], count: Int) throws {
         var x = start
         if let path = state { x = try readStateFile(path, dimension: game.dimension) }
-        guard let target = EigenvalueTarget(rawValue: which) else {
-            throw GameFlowError.invalidInput("unknown --which '\(which)' (expected \(EigenvalueTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
+        let target = which
         guard (1...(game.dimension - 2)).contains(count) else {
             throw GameFlowError.invalidInput("--top must be between 1 and n − 2 = \(game.dimension - 2) (got \(count))")
         }
@@ -285,3 +283,5 @@ struct SpectrumCommand: ParsableCommand {
         return String(format: "%.6g %@ %.6gi", l.real, im < 0 ? "−" : "+", abs(im))
     }
 }
+
+extension EigenvalueTarget: ExpressibleByArgument {}

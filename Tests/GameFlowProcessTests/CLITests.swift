@@ -610,6 +610,8 @@ final class CLITests: XCTestCase {
             (trainBase + ["--layout", "sideways"], ["generator-first", "discriminator-first"]),
             (trainBase + ["--activation", "gelu"], ["relu", "leaky-relu", "tanh", "linear"]),
             (trainBase + ["--data", "ring9"], ["ring8", "grid25", "grid16"]),
+            (trainBase + ["--precision", "half"], ["float32", "float64"]),
+            (["spectrum", "--game", "bilinear", "--top", "1", "--which", "XX"], ["LM", "LR", "LI", "SR"]),
         ]
         for (args, values) in cases {
             let r = try run(args)
@@ -1112,7 +1114,7 @@ final class CLITests: XCTestCase {
             (base + ["--lr", "-1e-4"], "got -0.0001"),
             (["train", "--scheme", "consensus", "--gamma", "-10", "--lr", "0.1", "--steps", "5"], "gamma must be a finite number ≥ 0"),
             (base + ["--lr", "0.1", "--data", "ring9"], "data file 'ring9' does not exist"),
-            (base + ["--lr", "0.1", "--optimizer", "sgd"], "unknown optimizer 'sgd'"),
+            (base + ["--lr", "0.1", "--optimizer", "sgd"], "The value 'sgd' is invalid for '--optimizer"),
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
             (base + ["--lr", "0.1", "--activation", "gelu"], "The value 'gelu' is invalid for '--activation"),
             (["train", "--scheme", "consensus", "--lr", "0.1", "--steps", "5"], "--gamma"),
@@ -1159,7 +1161,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: whole.appendingPathComponent("summary.json")), before)
         r = try run(["spectrum", "--run", whole.path, "--top", "4", "--which", "XX"])
         XCTAssertEqual(r.code, 1)
-        XCTAssertTrue(r.stderr.contains("unknown --which 'XX' (expected LM, LR, LI, SR)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("The value 'XX' is invalid for '--which") && r.stderr.contains("'LM', 'LR', 'LI' or 'SR'"), r.stderr)
     }
 
     /// flow writes ‖v‖ and the distance against t for a game of any dimension; on a bilinear
