@@ -391,8 +391,8 @@ struct SchemeOptions: ParsableArguments {
 
     /// The scheme `name` with these knobs as a configuration (checked by making it first, so
     /// every flag error is the one `make` gives).
-    func configuration(_ name: SchemeName, metric: Preconditioner?, discriminator: Int) throws -> SchemeConfiguration {
-        _ = try make(name, metric: metric, discriminator: discriminator)
+    func configuration(_ name: SchemeName, allowUnusedGamma: Bool = false, metric: Preconditioner?, discriminator: Int) throws -> SchemeConfiguration {
+        _ = try make(name, allowUnusedGamma: allowUnusedGamma, metric: metric, discriminator: discriminator)
         switch name {
         case .simga: return .simga
         case .altga:

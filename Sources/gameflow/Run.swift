@@ -91,11 +91,7 @@ struct Run: ParsableCommand {
 
     /// What summary.json says of the settings: the knobs' fields and the configuration.
     func configurationFields(_ r: Resolved) throws -> [(String, JSON)] {
-        if let c = r.configuration, configFile != nil {
-            return [("step_scale", c.stepScale.map { .numbers($0) } ?? .null), ("nk_penalty", .optional(c.nkPenalty))]
-                + c.scheme.summaryFields + (c.optimizer == .none ? [] : [("optimizer", .string(c.optimizer.name))])
-                + [("configuration", c.json)]
-        }
+        if let c = r.configuration, configFile != nil { return c.summaryFields }
         return try gameOptions.field.summaryFields() + knobs.summaryFields(r.name) + optimizerOptions.summaryFields
             + [("configuration", r.configuration?.json ?? .null)]
     }
@@ -193,5 +189,24 @@ struct Run: ParsableCommand {
         if let dir = output {
             print("wrote \(dir)/trajectory.csv, summary.json, convergence.svg" + (game.dimension == 2 ? ", phase.svg" : ""))
         }
+    }
+}
+
+extension GameRunConfiguration {
+    /// What summary.json says of a run's settings when they come from a configuration: the same
+    /// fields the flags give (`FieldOptions`, `SchemeOptions`, `OptimizerOptions`), then the
+    /// configuration itself.
+    var summaryFields: [(String, JSON)] {
+        var optimizerFields: [(String, JSON)] = []
+        switch optimizer {
+        case .none: break
+        case let .momentum(form, weight):
+            optimizerFields = [("optimizer", .string(optimizer.name)), ("momentum", .number(weight)), ("momentum_form", .string(form.rawValue))]
+        default: optimizerFields = [("optimizer", .string(optimizer.name)), ("momentum", .null), ("momentum_form", .null)]
+        }
+        let wrappers: [(String, JSON)] = (lookahead.map { [("lookahead", .string("\($0.k),\($0.alpha)"))] } ?? [])
+            + (average.map { [("average_kind", .string($0.emaWeight.map { "ema:\($0)" } ?? "uniform"))] } ?? [])
+        return [("step_scale", stepScale.map { .numbers($0) } ?? .null), ("nk_penalty", .optional(nkPenalty))]
+            + scheme.summaryFields + optimizerFields + wrappers + [("configuration", json)]
     }
 }

@@ -501,6 +501,44 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Issue 26: a comparison is a typed configuration: compare's summary.json holds one run
+    /// configuration per scheme, `compare --config` repeats every run (same summaries but the
+    /// wall time), and a comparison whose runs do not share the game and step is one line.
+    func testCompareConfigRepeatsTheComparison() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func summary(_ name: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("\(name)/summary.json"))) as? [String: Any])
+        }
+        var r = try run(["compare", "--game", "bilinear", "--dim", "3", "--seed", "1", "--schemes", "simga,consensus,extragradient,implicit-euler",
+                         "--gamma", "0.5", "--optimizer", "rmsprop", "--step", "0.01", "--steps", "40", "--output", dir.appendingPathComponent("a").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        r = try run(["compare", "--config", dir.appendingPathComponent("a/summary.json").path, "--output", dir.appendingPathComponent("b").path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let a = try summary("a"), b = try summary("b")
+        let runsA = try XCTUnwrap(a["runs"] as? [[String: Any]]), runsB = try XCTUnwrap(b["runs"] as? [[String: Any]])
+        XCTAssertEqual(runsA.count, 4)
+        XCTAssertEqual(runsA.count, runsB.count)
+        func canonical(_ object: Any) throws -> Data { try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) }
+        for (x, y) in zip(runsA, runsB) {
+            var x = x, y = y
+            x["seconds"] = nil; y["seconds"] = nil
+            XCTAssertEqual(try canonical(x), try canonical(y), "\(x["scheme"] ?? "?")")
+        }
+        let configuration = try XCTUnwrap(a["configuration"] as? [String: Any])
+        XCTAssertEqual(try canonical(configuration), try canonical(try XCTUnwrap(b["configuration"])))
+        // Runs that do not share the step: one line naming the run, nothing written.
+        var runs = try XCTUnwrap(configuration["runs"] as? [[String: Any]])
+        runs[2]["step"] = 0.02
+        let bad = dir.appendingPathComponent("bad.json")
+        try JSONSerialization.data(withJSONObject: ["runs": runs]).write(to: bad)
+        r = try run(["compare", "--config", bad.path, "--output", dir.appendingPathComponent("c").path])
+        XCTAssertEqual(r.code, 1)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("runs[2]"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("c").path))
+    }
+
     /// Issue 31: `train --precision float32` runs the networks in float: stored in the
     /// configuration, repeated bit for bit through --config, near the float64 run (float's
     /// round-off, not double's), float64 by default (no `precision` key: earlier runs reproduce),

@@ -103,6 +103,42 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
     public static func load(_ path: String) throws -> GameRunConfiguration { try loadConfiguration(path) }
 }
 
+/// A comparison (`gameflow compare`) as a value: runs of one game from one start with the same
+/// field modifiers, step size and number of steps, one per scheme (each with its own knobs,
+/// optimizer and stopping rules). A comparison's summary.json stores it as `configuration`;
+/// `gameflow compare --config FILE` runs it again.
+public struct CompareConfiguration: Codable, Sendable, Equatable {
+    /// The runs, in the order they are made and reported.
+    public var runs: [GameRunConfiguration]
+
+    /// A comparison of these runs (checked: `validate`).
+    public init(runs: [GameRunConfiguration]) throws {
+        self.runs = runs
+        try validate()
+    }
+
+    /// The runs share what a comparison holds fixed; the error names the first that does not.
+    public func validate() throws {
+        guard let first = runs.first else { throw GameFlowError.invalidInput("runs: a comparison needs at least one run") }
+        for (i, r) in runs.enumerated().dropFirst() {
+            guard r.game == first.game, r.initialState == first.initialState, r.nkPenalty == first.nkPenalty, r.stepScale == first.stepScale,
+                  r.step == first.step, r.steps == first.steps else {
+                throw GameFlowError.invalidInput("runs[\(i)]: a comparison's runs share the game, initial_state, nk_penalty, step_scale, step and steps (runs[0]'s)")
+            }
+        }
+    }
+
+    /// The configuration as JSON (snake_case keys, sorted).
+    public var json: JSON { configurationJSON(self) }
+
+    /// Reads a comparison: a bare one, or the `configuration` of a comparison's summary.json.
+    public static func load(_ path: String) throws -> CompareConfiguration {
+        let c: CompareConfiguration = try loadConfiguration(path)
+        do { try c.validate() } catch let e as GameFlowError { throw GameFlowError.invalidInput("configuration file '\(path)': \(e.description)") }
+        return c
+    }
+}
+
 /// `value` as JSON with snake_case keys, sorted (what summaries store).
 func configurationJSON<T: Encodable>(_ value: T) -> JSON {
     let encoder = JSONEncoder()
