@@ -71,6 +71,8 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         var second: [Double]   // RMSProp's / Adam's s
         let scale: [Double]    // the step scale per coordinate (1 without one)
         var steps = 0
+        /// Every factor is 1 (no time scales): RMSProp's loop reads no factors.
+        let scaleIsUnit: Bool
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
@@ -80,7 +82,8 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         if case .rmsprop(_, _, let i) = method { initial = i } else { initial = 0 }
         let scale = try stepScale?.perCoordinate(game.players) ?? [Double](repeating: 1, count: n)
         return Cache(base: try base.makeCache(for: game), start: [Double](repeating: 0, count: n),
-                     first: [Double](repeating: 0, count: n), second: [Double](repeating: initial, count: n), scale: scale)
+                     first: [Double](repeating: 0, count: n), second: [Double](repeating: initial, count: n), scale: scale,
+                     scaleIsUnit: scale.allSatisfy { $0 == 1 })
     }
 
     public func step<G: Game>(_ x: inout [Double], h: Double, cache: inout Cache,
@@ -90,7 +93,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         guard r == .success else { return r }
         cache.steps += 1
         let inv = 1 / h
-        let n = x.count, method = method, steps = cache.steps, scaleValues = cache.scale
+        let n = x.count, method = method, steps = cache.steps, scaleValues = cache.scale, unit = cache.scaleIsUnit
         // On raw pointers: no bounds, uniqueness or exclusivity checks in the loops, so they
         // vectorise (with array subscripts, Adam's loop was 7 % of a SimGA step on the GAN).
         x.withUnsafeMutableBufferPointer { xb in
@@ -101,6 +104,14 @@ public struct Preconditioned<Base: Scheme>: Scheme {
                         let x = xb.baseAddress!, start = sb.baseAddress!, first = fb.baseAddress!, second = vb.baseAddress!
                         let scale = cb.baseAddress!
                         switch method {
+                        case let .rmsprop(decay, eps, _) where unit:
+                            // No time scales: the same update without the factors (× 1 is exact).
+                            for i in 0..<n {
+                                let d = (x[i] - start[i]) * inv
+                                let s = decay * second[i] + (1 - decay) * d * d
+                                second[i] = s
+                                x[i] = start[i] + h * d / (s + eps).squareRoot()
+                            }
                         case let .rmsprop(decay, eps, _):
                             for i in 0..<n {
                                 let d = (x[i] - start[i]) * inv

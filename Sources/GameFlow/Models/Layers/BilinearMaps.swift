@@ -352,15 +352,37 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
+    /// gb[c] += Σ over the batch and positions of g[·, c, ·]. In double, each (sample, channel)'s
+    /// positions are summed one after another (the order earlier float64 runs used, kept so they
+    /// repeat bit for bit); in float, in 16 lanes side by side (the serial sum waits on the adder
+    /// for every number).
     func sumBias<S: NetworkScalar>(_ g: UnsafePointer<S>, into gb: UnsafeMutablePointer<S>, channels: Int, positions: Int, batch: Int) {
         for r in 0..<batch {
             for c in 0..<channels {
                 let o = g + (r * channels + c) * positions
+                if S.self == Float.self {
+                    gb[c] += S(Self.laneSum(Kernels.f(o)!, positions))
+                    continue
+                }
                 var s: S = 0
                 for q in 0..<positions { s += o[q] }
                 gb[c] += s
             }
         }
+    }
+
+    /// Σ p[0..<n] in 16 partial sums (then the lanes' total) and a serial tail.
+    @inline(__always)
+    static func laneSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0), q = 0
+        let raw = UnsafeRawPointer(p)
+        while q + 16 <= n {
+            acc += raw.loadUnaligned(fromByteOffset: q * 4, as: SIMD16<Float>.self)
+            q += 16
+        }
+        var s = acc.sum()
+        while q < n { s += p[q]; q += 1 }
+        return s
     }
 }
 

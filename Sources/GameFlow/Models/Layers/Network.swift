@@ -361,7 +361,7 @@ public struct Network: Sendable, Equatable {
                 }
             case .pointwise(let a):
                 ws.tangentIsZero[i + 1] = inputZero
-                if inputZero { ry.update(repeating: 0, count: n) } else { a.tangent(x, rx, ry, count: n) }
+                if inputZero { ry.update(repeating: 0, count: n) } else { a.tangent(x, rx, ry, count: n, output: ws.a[i + 1]) }
             case .view:
                 ws.tangentIsZero[i + 1] = inputZero
             }
@@ -472,9 +472,9 @@ public struct Network: Sendable, Equatable {
                         if !reuse { dx[k] = s1 * d[k] }
                     }
                 } else if tangents {
-                    a.rBackward(x, ws.ra[i], zero: ws.tangentIsZero[i], d, rd, dx, rdx, count: n, delta: !reuse)
+                    a.rBackward(x, ws.ra[i], zero: ws.tangentIsZero[i], d, rd, dx, rdx, count: n, delta: !reuse, output: ws.a[i + 1])
                 } else if !reuse {
-                    a.backward(x, d, dx, count: n)
+                    a.backward(x, d, dx, count: n, output: ws.a[i + 1])
                 }
             case .view:
                 break

@@ -72,6 +72,24 @@ public enum Pointwise: Sendable, Equatable, Hashable {
         }
     }
 
+    /// (σ′, σ″) from the output y = σ(z) for tanh and the logistic — the same operations as
+    /// `derivatives` makes after computing σ(z), so the same numbers without σ again; nil for the
+    /// other activations.
+    @inline(__always) func derivatives(output y: Double) -> (d1: Double, d2: Double)? {
+        switch self {
+        case .tanh:
+            let s = 1 - y * y
+            return (s, -2 * y * s)
+        case .sigmoid:
+            let d = y * (1 - y)
+            return (d, d * (1 - 2 * y))
+        default: return nil
+        }
+    }
+
+    /// Whether `derivatives(output:)` applies.
+    var derivativesFromOutput: Bool { self == .tanh || self == .sigmoid }
+
     // Whole-buffer passes (the case chosen once per buffer, not per number), in either
     // precision: ReLU and leaky ReLU in the buffer's own arithmetic, the smooth activations by
     // their double-precision formulas rounded to the buffer's type.
@@ -88,31 +106,41 @@ public enum Pointwise: Sendable, Equatable, Hashable {
 
     /// ẏ = σ′(x)ẋ. ReLU's and leaky ReLU's load ẋ before the sign test, so the choice is a
     /// select, not a branch the sign of x mispredicts half the time (ry may be rx: in place).
-    func tangent<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, _ ry: UnsafeMutablePointer<S>, count n: Int) {
+    /// With the layer's output `y` = σ(x), tanh and the logistic take σ′ from it.
+    func tangent<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, _ ry: UnsafeMutablePointer<S>, count n: Int,
+                                   output y: UnsafePointer<S>? = nil) {
         switch self {
         case .relu: for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : 0 }
         case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : slope * r }
         case .linear: ry.update(from: rx, count: n)
-        default: for k in 0..<n { ry[k] = S(derivatives(Double(x[k])).d1) * rx[k] }
+        default:
+            if let y, derivativesFromOutput {
+                for k in 0..<n { ry[k] = S(derivatives(output: Double(y[k]))!.d1) * rx[k] }
+            } else {
+                for k in 0..<n { ry[k] = S(derivatives(Double(x[k])).d1) * rx[k] }
+            }
         }
     }
 
-    /// δ_x = σ′(x)δ_y.
-    func backward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ d: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, count n: Int) {
-        tangent(x, d, dx, count: n)
+    /// δ_x = σ′(x)δ_y (σ′ from the output `y` where `tangent` takes it).
+    func backward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ d: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, count n: Int,
+                                    output y: UnsafePointer<S>? = nil) {
+        tangent(x, d, dx, count: n, output: y)
     }
 
-    /// R{δ_x} = σ″(x)ẋ·δ_y + σ′(x)R{δ_y} (ẋ = 0 when `zero`) and, with `delta`, δ_x = σ′(x)δ_y.
+    /// R{δ_x} = σ″(x)ẋ·δ_y + σ′(x)R{δ_y} (ẋ = 0 when `zero`) and, with `delta`, δ_x = σ′(x)δ_y
+    /// (σ′ and σ″ from the output `y` where `tangent` takes it).
     func rBackward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, zero: Bool, _ d: UnsafePointer<S>,
                                      _ rd: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, _ rdx: UnsafeMutablePointer<S>,
-                                     count n: Int, delta: Bool) {
+                                     count n: Int, delta: Bool, output y: UnsafePointer<S>? = nil) {
         switch self {
         case .relu, .leakyRelu, .linear:   // σ″ = 0
             tangent(x, rd, rdx, count: n)
             if delta { tangent(x, d, dx, count: n) }
         default:
+            let fromOutput = y != nil && derivativesFromOutput
             for k in 0..<n {
-                let s = derivatives(Double(x[k])), d1 = S(s.d1)
+                let s = fromOutput ? derivatives(output: Double(y![k]))! : derivatives(Double(x[k])), d1 = S(s.d1)
                 rdx[k] = (zero ? 0 : S(s.d2) * rx[k] * d[k]) + d1 * rd[k]
                 if delta { dx[k] = d1 * d[k] }
             }
