@@ -41,7 +41,8 @@ struct PlotCommand: ParsableCommand {
         if !quiet { writeStandardError("wrote \(output)\n") }
     }
 
-    /// "consensus γ=0.1 seed 2" from the run's summary.json, else the folder's name.
+    /// "consensus γ=0.1 seed 2" (" float32" before the seed for float32 networks) from the run's
+    /// summary.json, else the folder's name.
     static func label(_ dir: String) -> String {
         let name = (dir as NSString).lastPathComponent
         guard let data = FileManager.default.contents(atPath: joinPath(dir, "summary.json")),
@@ -49,6 +50,7 @@ struct PlotCommand: ParsableCommand {
         var label = scheme
         if let g = s["gamma"] as? Double { label += " γ=\(g)" }
         if let r = s["r1"] as? Double, r > 0 { label += " R1=\(r)" }
+        if let c = s["configuration"] as? [String: Any], let p = c["precision"] as? String { label += " " + p }
         if let seed = s["seed"] as? Int { label += " seed \(seed)" }
         return label
     }
