@@ -133,6 +133,17 @@ public enum AllocationSurvey {
         for name in [SchemeName.simga, .consensus] {
             try record("dcgan28, batch 64", dcgan, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xd, h: 1e-4, steps: 2)
         }
+        // Float32 networks: the boundary's conversions, the float kernels (ring8) and sgemm (dcgan28).
+        let mlp32 = try mlp.withPrecision(.float32), conv32 = try conv.withPrecision(.float32), dcgan32 = try dcgan.withPrecision(.float32)
+        for name in [SchemeName.simga, .consensus, .implicitEuler] {
+            try record("ring8 MLP GAN, R1, float32", mlp32, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xm, h: 1e-4)
+        }
+        for name in [SchemeName.simga, .consensus, .lola] {
+            try record("conv GAN 1×8×8, R1, float32", conv32, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xc, h: 1e-4, steps: 3)
+        }
+        for name in [SchemeName.simga, .consensus] {
+            try record("dcgan28, batch 64, float32", dcgan32, try OptimizerConfiguration.rmsprop.wrap(try name.make(knobs())), x0: xd, h: 1e-4, steps: 2)
+        }
         return rows
     }
 }
