@@ -20,162 +20,63 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE __mmask16 span16(long lo, long hi) {   /* lanes [lo, hi) of 16 */
+/* Lanes [lo, hi) of n (16 or 8) as a mask. */
+INLINE uint32_t span(long lo, long hi, int n) {
+    if (hi > n) hi = n;
     if (hi <= lo) return 0;
-    uint32_t m = (hi >= 16 ? 0xFFFFu : ((1u << hi) - 1)) & ~((lo <= 0 ? 0u : (1u << lo) - 1));
-    return (__mmask16)m;
-}
-INLINE __mmask8 span8(long lo, long hi) { return (__mmask8)(span16(lo, hi < 8 ? hi : 8) & 0xFF); }
-
-/* ---- float: 16 lanes, rows of up to 32 padded numbers ------------------------------------- */
-
-static void im2col_f(const float *x, float *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i base = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)s));   /* ow·s */
-    const __mmask16 out = span16(0, Wo), lo = span16(p, p + W), hi = span16(p - 16, p + W - 16);
-    const __m512 zero = _mm512_setzero_ps();
-    for (long c = 0; c < C; c++) {
-        for (long i = 0; i < k; i++) {
-            float *rows = cols + (c * k + i) * k * ld;   /* rows (c, i, 0 … k−1) */
-            for (long oh = 0; oh < Ho; oh++) {
-                long r = oh * s - p + i;
-                if (r < 0 || r >= H) {
-                    for (long j = 0; j < k; j++) _mm512_mask_storeu_ps(rows + j * ld + oh * Wo, out, zero);
-                    continue;
-                }
-                const float *xr = x + (c * H + r) * W - p;   /* lane L holds x[r, L − p] */
-                __m512 a = _mm512_maskz_loadu_ps(lo, xr), b = _mm512_maskz_loadu_ps(hi, xr + 16);
-                for (long j = 0; j < k; j++) {
-                    __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32((int)j));
-                    _mm512_mask_storeu_ps(rows + j * ld + oh * Wo, out, _mm512_permutex2var_ps(a, idx, b));
-                }
-            }
-        }
-    }
+    return ((hi >= 32 ? 0xFFFFFFFFu : (1u << hi) - 1)) & ~(lo <= 0 ? 0u : (1u << lo) - 1);
 }
 
-static void col2im_f(const float *cols, float *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    const __mmask16 in = span16(0, Wo), lo = span16(p, p + W), hi = span16(p - 16, p + W - 16);
-    /* Per kernel column j: lane L of the row takes output ow = (L − j)/s when L − j is a multiple
-       of s in [0, (W_o − 1)s] (k ≤ 32: the row fits two vectors). */
-    __m512i ia[32], ib[32];
-    __mmask16 ma[32], mb[32];
-    for (long j = 0; j < k; j++) {
-        int idx[32];
-        uint32_t hit = 0;
-        for (int L = 0; L < 32; L++) {
-            long t = L - j;
-            int h = t >= 0 && t % s == 0 && t / s < Wo;
-            idx[L] = h ? (int)(t / s) : 0;
-            if (h) hit |= 1u << L;
-        }
-        ia[j] = _mm512_loadu_si512(idx);
-        ib[j] = _mm512_loadu_si512(idx + 16);
-        ma[j] = (__mmask16)(hit & 0xFFFF);
-        mb[j] = (__mmask16)(hit >> 16);
-    }
-    for (long c = 0; c < C; c++) {
-        for (long i = 0; i < k; i++) {
-            const float *rows = cols + (c * k + i) * k * ld;
-            for (long oh = 0; oh < Ho; oh++) {
-                long r = oh * s - p + i;
-                if (r < 0 || r >= H) continue;
-                float *xr = x + (c * H + r) * W - p;
-                __m512 a = _mm512_maskz_loadu_ps(lo, xr);
-                if (!hi) {   /* the padded row fits one vector */
-                    for (long j = 0; j < k; j++) {
-                        __m512 g = _mm512_maskz_loadu_ps(in, rows + j * ld + oh * Wo);
-                        a = _mm512_mask_add_ps(a, ma[j], a, _mm512_permutexvar_ps(ia[j], g));
-                    }
-                    _mm512_mask_storeu_ps(xr, lo, a);
-                    continue;
-                }
-                __m512 b = _mm512_maskz_loadu_ps(hi, xr + 16);
-                for (long j = 0; j < k; j++) {
-                    __m512 g = _mm512_maskz_loadu_ps(in, rows + j * ld + oh * Wo);
-                    a = _mm512_mask_add_ps(a, ma[j], a, _mm512_permutexvar_ps(ia[j], g));
-                    b = _mm512_mask_add_ps(b, mb[j], b, _mm512_permutexvar_ps(ib[j], g));
-                }
-                _mm512_mask_storeu_ps(xr, lo, a);
-                _mm512_mask_storeu_ps(xr + 16, hi, b);
-            }
-        }
-    }
-}
+/* float: 16 lanes, rows of up to 32 padded numbers. */
+#define IC_T float
+#define IC_V __m512
+#define IC_M __mmask16
+#define IC_L 16
+#define IC_I int
+#define IC_NAME(name) name##_f
+#define IC_LOADZ _mm512_maskz_loadu_ps
+#define IC_STOREM _mm512_mask_storeu_ps
+#define IC_PERM2 _mm512_permutex2var_ps
+#define IC_PERM1 _mm512_permutexvar_ps
+#define IC_ADDM _mm512_mask_add_ps
+#define IC_ZERO _mm512_setzero_ps
+#define IC_SET1(j) _mm512_set1_epi32((int)(j))
+#define IC_ADDI _mm512_add_epi32
+#define IC_IOTA_TIMES(s) _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)(s)))
+#include "gf_im2col_body.h"
+#undef IC_T
+#undef IC_V
+#undef IC_M
+#undef IC_L
+#undef IC_I
+#undef IC_NAME
+#undef IC_LOADZ
+#undef IC_STOREM
+#undef IC_PERM2
+#undef IC_PERM1
+#undef IC_ADDM
+#undef IC_ZERO
+#undef IC_SET1
+#undef IC_ADDI
+#undef IC_IOTA_TIMES
 
-/* ---- double: 8 lanes, rows of up to 16 padded numbers -------------------------------------- */
-
-static void im2col_d(const double *x, double *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m512i base = _mm512_mullo_epi64(lane, _mm512_set1_epi64(s));
-    const __mmask8 out = span8(0, Wo), lo = span8(p, p + W), hi = span8(p - 8, p + W - 8);
-    const __m512d zero = _mm512_setzero_pd();
-    for (long c = 0; c < C; c++) {
-        for (long i = 0; i < k; i++) {
-            double *rows = cols + (c * k + i) * k * ld;
-            for (long oh = 0; oh < Ho; oh++) {
-                long r = oh * s - p + i;
-                if (r < 0 || r >= H) {
-                    for (long j = 0; j < k; j++) _mm512_mask_storeu_pd(rows + j * ld + oh * Wo, out, zero);
-                    continue;
-                }
-                const double *xr = x + (c * H + r) * W - p;
-                __m512d a = _mm512_maskz_loadu_pd(lo, xr), b = _mm512_maskz_loadu_pd(hi, xr + 8);
-                for (long j = 0; j < k; j++) {
-                    __m512i idx = _mm512_add_epi64(base, _mm512_set1_epi64(j));
-                    _mm512_mask_storeu_pd(rows + j * ld + oh * Wo, out, _mm512_permutex2var_pd(a, idx, b));
-                }
-            }
-        }
-    }
-}
-
-static void col2im_d(const double *cols, double *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    const __mmask8 in = span8(0, Wo), lo = span8(p, p + W), hi = span8(p - 8, p + W - 8);
-    __m512i ia[16], ib[16];
-    __mmask8 ma[16], mb[16];
-    for (long j = 0; j < k; j++) {
-        long long idx[16];
-        uint32_t hit = 0;
-        for (int L = 0; L < 16; L++) {
-            long t = L - j;
-            int h = t >= 0 && t % s == 0 && t / s < Wo;
-            idx[L] = h ? t / s : 0;
-            if (h) hit |= 1u << L;
-        }
-        ia[j] = _mm512_loadu_si512(idx);
-        ib[j] = _mm512_loadu_si512(idx + 8);
-        ma[j] = (__mmask8)(hit & 0xFF);
-        mb[j] = (__mmask8)(hit >> 8);
-    }
-    for (long c = 0; c < C; c++) {
-        for (long i = 0; i < k; i++) {
-            const double *rows = cols + (c * k + i) * k * ld;
-            for (long oh = 0; oh < Ho; oh++) {
-                long r = oh * s - p + i;
-                if (r < 0 || r >= H) continue;
-                double *xr = x + (c * H + r) * W - p;
-                __m512d a = _mm512_maskz_loadu_pd(lo, xr);
-                if (!hi) {   /* the padded row fits one vector */
-                    for (long j = 0; j < k; j++) {
-                        __m512d g = _mm512_maskz_loadu_pd(in, rows + j * ld + oh * Wo);
-                        a = _mm512_mask_add_pd(a, ma[j], a, _mm512_permutexvar_pd(ia[j], g));
-                    }
-                    _mm512_mask_storeu_pd(xr, lo, a);
-                    continue;
-                }
-                __m512d b = _mm512_maskz_loadu_pd(hi, xr + 8);
-                for (long j = 0; j < k; j++) {
-                    __m512d g = _mm512_maskz_loadu_pd(in, rows + j * ld + oh * Wo);
-                    a = _mm512_mask_add_pd(a, ma[j], a, _mm512_permutexvar_pd(ia[j], g));
-                    b = _mm512_mask_add_pd(b, mb[j], b, _mm512_permutexvar_pd(ib[j], g));
-                }
-                _mm512_mask_storeu_pd(xr, lo, a);
-                _mm512_mask_storeu_pd(xr + 8, hi, b);
-            }
-        }
-    }
-}
+/* double: 8 lanes, rows of up to 16 padded numbers. */
+#define IC_T double
+#define IC_V __m512d
+#define IC_M __mmask8
+#define IC_L 8
+#define IC_I long long
+#define IC_NAME(name) name##_d
+#define IC_LOADZ _mm512_maskz_loadu_pd
+#define IC_STOREM _mm512_mask_storeu_pd
+#define IC_PERM2 _mm512_permutex2var_pd
+#define IC_PERM1 _mm512_permutexvar_pd
+#define IC_ADDM _mm512_mask_add_pd
+#define IC_ZERO _mm512_setzero_pd
+#define IC_SET1(j) _mm512_set1_epi64((long long)(j))
+#define IC_ADDI _mm512_add_epi64
+#define IC_IOTA_TIMES(s) _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64((long long)(s)))
+#include "gf_im2col_body.h"
 
 #pragma clang attribute pop
 #endif
