@@ -42,12 +42,15 @@ struct Bench: ParsableCommand {
 
     /// The FMA throughput of this build's kernel width, double multiply-adds per ns (the fastest
     /// of `repeats` runs of 12 independent chains of vector FMAs).
-    static func fmaPeak(repeats: Int = 15) -> Double {
+    /// Multiply-adds per ns of one core at `precision` (12 independent FMA chains of the running
+    /// kernel build's vectors: 8 or 4 doubles, 16 or 8 floats), the best of `repeats`.
+    static func fmaPeak(repeats: Int = 15, precision: Precision = .float64) -> Double {
         let iterations = 200_000
         var sink = 0.0
-        let micro = secondsPerCall(repeats: repeats, calls: 20) { sink += gf_fma_probe(iterations) }.min()! * 1e6
+        let float = precision == .float32
+        let micro = secondsPerCall(repeats: repeats, calls: 20) { sink += float ? gf_fma_probe_f(iterations) : gf_fma_probe(iterations) }.min()! * 1e6
         if sink.isNaN { print("") }   // keeps the probe alive
-        return Double(12 * Int(gf_kernels_width()) * iterations) / (micro * 1e3)
+        return Double(12 * Int(gf_kernels_width()) * (float ? 2 : 1) * iterations) / (micro * 1e3)
     }
 
     static var buildConfiguration: String {
@@ -150,8 +153,8 @@ struct GANStep: ParsableCommand {
         }
         let (partBatch, parts) = try c.batchParts()
         let gan = try c.makeGAN(source: source)
-        // The FMA peak at this precision: float vectors hold twice the lanes of double ones.
-        let peak = Bench.fmaPeak() * (precision == .float32 ? 2 : 1)
+        // The FMA peak at this precision, measured: the float probe runs vectors of twice the lanes.
+        let peak = Bench.fmaPeak(precision: precision)
         let scale = try c.stepScaleValue()
         let game = try c.fieldStack().apply(to: gan)
         for name in schemes.split(separator: ",").map(String.init) {
@@ -289,8 +292,10 @@ struct KernelsCommand: ParsableCommand {
             Bench.secondsPerCall(repeats: repeats, calls: calls, body).min()! * 1e6
         }
         let peak = Bench.fmaPeak(repeats: repeats)   // multiply-adds per ns
+        let floatPeak = Bench.fmaPeak(repeats: repeats, precision: .float32)
         print("kernels: M = \(m), \(Bench.buildConfiguration) build, \(DenseKernels.description); "
-              + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of %d-wide FMAs)", peak, Int(gf_kernels_width())))
+              + String(format: "FMA peak %.2f double multiply-adds/ns (12 chains of %d-wide FMAs), %.2f float (%d-wide)", peak,
+                       Int(gf_kernels_width()), floatPeak, 2 * Int(gf_kernels_width())))
         let cases: [(String, Int, () -> Void)] = [
             ("nt 16→16, bias, ReLU (forward layer)", m * w * w, {
                 gf_dense_nt(m, w, w, x, wt, bias, nil, 0, out, Int32(GF_EPI_ACTIVATE), relu, 0.2, nil, nil, scratch) }),
