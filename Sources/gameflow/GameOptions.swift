@@ -502,9 +502,15 @@ struct OptimizerOptions: ParsableArguments {
 
     /// summary.json fields (none without an optimizer, so plain runs keep their summary).
     var summaryFields: [(String, JSON)] {
-        (optimizer == .none ? [] : [("optimizer", .string(optimizer.rawValue)), ("momentum", .optional(momentum)),
-                                    ("momentum_form", optimizer == .momentum ? .string(momentumForm.rawValue) : .null)])
-            + (lookahead == nil ? [] : [("lookahead", .string(lookahead!))]) + (average == nil ? [] : [("average_kind", .string(average!))])
+        Self.summaryFields(optimizer: optimizer == .none ? nil : optimizer.rawValue, momentum: momentum,
+                           momentumForm: optimizer == .momentum ? momentumForm : nil, lookahead: lookahead, average: average)
+    }
+
+    /// summary.json's optimizer fields, from flags or from a configuration (`GameRunConfiguration.summaryFields`).
+    static func summaryFields(optimizer: String?, momentum: Double?, momentumForm: MomentumForm?, lookahead: String?,
+                              average: String?) -> [(String, JSON)] {
+        (optimizer.map { [("optimizer", .string($0)), ("momentum", .optional(momentum)), ("momentum_form", momentumForm.map { .string($0.rawValue) } ?? .null)] } ?? [])
+            + (lookahead.map { [("lookahead", .string($0))] } ?? []) + (average.map { [("average_kind", .string($0))] } ?? [])
     }
 }
 

@@ -197,16 +197,12 @@ extension GameRunConfiguration {
     /// fields the flags give (`FieldOptions`, `SchemeOptions`, `OptimizerOptions`), then the
     /// configuration itself.
     var summaryFields: [(String, JSON)] {
-        var optimizerFields: [(String, JSON)] = []
-        switch optimizer {
-        case .none: break
-        case let .momentum(form, weight):
-            optimizerFields = [("optimizer", .string(optimizer.name)), ("momentum", .number(weight)), ("momentum_form", .string(form.rawValue))]
-        default: optimizerFields = [("optimizer", .string(optimizer.name)), ("momentum", .null), ("momentum_form", .null)]
-        }
-        let wrappers: [(String, JSON)] = (lookahead.map { [("lookahead", .string("\($0.k),\($0.alpha)"))] } ?? [])
-            + (average.map { [("average_kind", .string($0.emaWeight.map { "ema:\($0)" } ?? "uniform"))] } ?? [])
+        var momentum: (weight: Double, form: MomentumForm)?
+        if case let .momentum(form, weight) = optimizer { momentum = (weight, form) }
+        let optimizerFields = OptimizerOptions.summaryFields(
+            optimizer: optimizer == .none ? nil : optimizer.name, momentum: momentum?.weight, momentumForm: momentum?.form,
+            lookahead: lookahead.map { "\($0.k),\($0.alpha)" }, average: average.map { $0.emaWeight.map { "ema:\($0)" } ?? "uniform" })
         return [("step_scale", stepScale.map { .numbers($0) } ?? .null), ("nk_penalty", .optional(nkPenalty))]
-            + scheme.summaryFields + optimizerFields + wrappers + [("configuration", json)]
+            + scheme.summaryFields + optimizerFields + [("configuration", json)]
     }
 }

@@ -224,7 +224,6 @@ struct SpectrumCommand: ParsableCommand {
     private func runTop(_ game: any Game, _ start: [Double], count: Int) throws {
         var x = start
         if let path = state { x = try readStateFile(path, dimension: game.dimension) }
-        let target = which
         guard (1...(game.dimension - 2)).contains(count) else {
             throw GameFlowError.invalidInput("--top must be between 1 and n − 2 = \(game.dimension - 2) (got \(count))")
         }
@@ -233,9 +232,9 @@ struct SpectrumCommand: ParsableCommand {
         if let g = gamma, !(g.isFinite && g >= 0) { throw GameFlowError.invalidInput("--gamma must be a finite number ≥ 0 (got \(g))") }
         if figure != nil || step != nil { throw GameFlowError.invalidInput("--figure and --step go with the dense spectrum, not --top") }
         let clock = ContinuousClock(), begin = clock.now
-        let plain = try ArnoldiSpectrum.jacobian(game, at: x, step: 0, count: count, target: target, tolerance: tolerance, maxIterations: maxIterations)
+        let plain = try ArnoldiSpectrum.jacobian(game, at: x, step: 0, count: count, target: which, tolerance: tolerance, maxIterations: maxIterations)
         let consensus = try gamma.map {
-            try ArnoldiSpectrum.jacobian(game, at: x, step: 0, count: count, target: target, consensusGamma: $0, tolerance: tolerance,
+            try ArnoldiSpectrum.jacobian(game, at: x, step: 0, count: count, target: which, consensusGamma: $0, tolerance: tolerance,
                                          maxIterations: maxIterations)
         }
         let seconds = GameFlow.seconds(clock.now - begin)
@@ -252,7 +251,7 @@ struct SpectrumCommand: ParsableCommand {
         }
         if json {
             var obj: [(String, JSON)] = [("game", .string(game.name)), ("dimension", .int(game.dimension)), ("vector_field_norm", .number(vNorm)),
-                                         ("method", .string("arpack")), ("which", .string(target.rawValue)), ("top", .int(count))]
+                                         ("method", .string("arpack")), ("which", .string(which.rawValue)), ("top", .int(count))]
             obj += fields(plain)
             if let c = consensus { obj.append(("consensus", .object([("gamma", .number(gamma!))] + fields(c)))) }
             obj.append(("seconds", .number(seconds)))
@@ -261,7 +260,7 @@ struct SpectrumCommand: ParsableCommand {
         }
         print("game \(game.name) (dimension \(game.dimension)), ‖v(x)‖ = \(String(format: "%.3g", vNorm))")
         func show(_ r: ArnoldiSpectrum, _ what: String) {
-            print("\(r.eigenvalues.count) eigenvalues of \(what) (\(target.rawValue), ARPACK: \(r.iterations) restarts, \(r.products) products), rightmost first, with residuals ‖Aq − λq‖/‖q‖:")
+            print("\(r.eigenvalues.count) eigenvalues of \(what) (\(which.rawValue), ARPACK: \(r.iterations) restarts, \(r.products) products), rightmost first, with residuals ‖Aq − λq‖/‖q‖:")
             for (l, res) in zip(r.eigenvalues, r.residuals).sorted(by: { ($0.0.real, $0.0.imaginary) > ($1.0.real, $1.0.imaginary) }) {
                 print("  " + format(l).padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "residual %.2e", res))
             }

@@ -284,7 +284,6 @@ struct Train: ParsableCommand {
         _ = try c.batchParts()
     }
 
-
     /// The shapes a state of `game` belongs to (state.json's "networks"): the two networks'
     /// widths and their order in x.
     static func networksJSON(_ game: any GANGame) -> JSON { game.networksJSON }

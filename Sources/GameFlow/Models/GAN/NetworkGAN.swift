@@ -191,9 +191,8 @@ public struct NetworkGAN: Game {
     public func withPrecision(_ precision: Precision) throws -> NetworkGAN {
         guard precision != self.precision else { return self }
         var copy = self
-        copy.generator = try Network(inputShape: generator.inputShape, layers: generator.layers.map(\.spec), role: "generator", precision: precision)
-        copy.discriminator = try Network(inputShape: discriminator.inputShape, layers: discriminator.layers.map(\.spec), role: "discriminator",
-                                         precision: precision)
+        copy.generator = generator.withPrecision(precision)
+        copy.discriminator = discriminator.withPrecision(precision)
         copy.workspace = NetworkGANWorkspace(generator: copy.generator, discriminator: copy.discriminator, batch: batchSize)
         copy.parts = nil
         return try copy.withThreads(threads)
@@ -497,7 +496,7 @@ public struct NetworkGAN: Game {
     }
 
     /// Adds the penalty's part of v′u (−P_D·H·u) or v′ᵀu (−H·P_D·u), H the Hessian of P, by
-    /// central differences of the exact ∇P (step √ε-scaled).
+    /// central differences of the exact ∇P (step ε^⅓-scaled, ε the networks' unit round-off).
     private func penaltyProduct(_ p: UnsafePointer<Double>, _ u: UnsafePointer<Double>, _ step: Int, _ ws: NetworkGANWorkspace,
                                 transpose: Bool, into out: UnsafeMutablePointer<Double>) {
         GradientPenalties.hessianProduct(dimension: dimension, roundOff: precision.epsilon, discriminator: discriminatorOffset..<(discriminatorOffset + discriminator.parameterCount),

@@ -103,7 +103,7 @@ extension GradientPenalties {
     /// P, by central differences of the exact ∇P (`gradient(x, into:)`, both blocks), the step
     /// ε^⅓ (ε = `roundOff`, the networks' unit round-off) scaled to x and u; `state`, `plus` and
     /// `minus` are n-number buffers.
-    static func hessianProduct(dimension n: Int, roundOff: Double = .ulpOfOne, discriminator dBlock: Range<Int>, at p: UnsafePointer<Double>, along u: UnsafePointer<Double>,
+    static func hessianProduct(dimension n: Int, roundOff: Double, discriminator dBlock: Range<Int>, at p: UnsafePointer<Double>, along u: UnsafePointer<Double>,
                                transpose: Bool, state: UnsafeMutablePointer<Double>, plus: UnsafeMutablePointer<Double>,
                                minus: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>,
                                gradient: (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
@@ -111,7 +111,7 @@ extension GradientPenalties {
         for i in 0..<n where !transpose || dBlock.contains(i) { uMax = max(uMax, abs(u[i])) }
         for i in 0..<n { xMax = max(xMax, abs(p[i])) }
         guard uMax > 0 else { return }
-        let eps = (roundOff == .ulpOfOne ? 6.0554544523933395e-06 : cbrt(roundOff)) * max(1, xMax) / uMax
+        let eps = cbrt(roundOff) * max(1, xMax) / uMax
         func direction(_ i: Int) -> Double { transpose && !dBlock.contains(i) ? 0 : u[i] }
         for i in 0..<n { state[i] = p[i] + eps * direction(i) }
         gradient(state, plus)

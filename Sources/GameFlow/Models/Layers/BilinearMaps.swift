@@ -262,22 +262,20 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// shape allow; false: the loops must run.
     @inline(__always)
     private func vectorIm2col<S: NetworkScalar>(_ x: UnsafePointer<S>, _ cols: UnsafeMutablePointer<S>, ld: Int) -> Bool {
-        let shape = (inChannels, height, width, kernel, stride, padding, outHeight, outWidth)
         if S.self == Float.self {
-            return gf_im2col_f(Kernels.f(x), Kernels.mf(cols), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+            return gf_im2col_f(Kernels.f(x), Kernels.mf(cols), ld, inChannels, height, width, kernel, stride, padding, outHeight, outWidth) != 0
         }
-        return gf_im2col_d(Kernels.d(x), Kernels.m(cols), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+        return gf_im2col_d(Kernels.d(x), Kernels.m(cols), ld, inChannels, height, width, kernel, stride, padding, outHeight, outWidth) != 0
     }
 
     /// `col2imAdd` by AVX-512 permutes (`gf_col2im_add_f`/`_d`: the same additions in the same
     /// order) where the CPU and the shape allow; false: the loops must run.
     @inline(__always)
     private func vectorCol2imAdd<S: NetworkScalar>(_ cols: UnsafePointer<S>, _ x: UnsafeMutablePointer<S>, ld: Int) -> Bool {
-        let shape = (inChannels, height, width, kernel, stride, padding, outHeight, outWidth)
         if S.self == Float.self {
-            return gf_col2im_add_f(Kernels.f(cols), Kernels.mf(x), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+            return gf_col2im_add_f(Kernels.f(cols), Kernels.mf(x), ld, inChannels, height, width, kernel, stride, padding, outHeight, outWidth) != 0
         }
-        return gf_col2im_add_d(Kernels.d(cols), Kernels.m(x), ld, shape.0, shape.1, shape.2, shape.3, shape.4, shape.5, shape.6, shape.7) != 0
+        return gf_col2im_add_d(Kernels.d(cols), Kernels.m(x), ld, inChannels, height, width, kernel, stride, padding, outHeight, outWidth) != 0
     }
 
     /// Calls `body(first sample, samples)` for each chunk of the batch (no array of chunks: these

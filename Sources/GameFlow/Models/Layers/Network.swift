@@ -49,7 +49,7 @@ public struct Network: Sendable, Equatable {
     /// Which layers run on the fused dense kernels.
     let plan: KernelPlan
     /// The arithmetic of the passes (`Precision`); parameters, inputs and outputs are double either way.
-    public let precision: Precision
+    public private(set) var precision: Precision
 
     /// Resolves `specs` for inputs of `inputShape`; a mismatch names the layer (`role` says whose).
     /// `denseKernels` false runs every dense layer on OpenBLAS and every activation on its own
@@ -111,6 +111,14 @@ public struct Network: Sendable, Equatable {
         self.parameterCount = offset
         self.plan = KernelPlan(resolved, enabled: denseKernels)
         self.precision = precision
+    }
+
+    /// The same network with its passes in `precision` (the layers and the kernel plan are the
+    /// same: the fused kernels have both builds).
+    public func withPrecision(_ precision: Precision) -> Network {
+        var copy = self
+        copy.precision = precision
+        return copy
     }
 
     public var inputCount: Int { inputShape.reduce(1, *) }

@@ -3,12 +3,13 @@ import CGSL
 /// The arithmetic a network's passes run in. A game's state x, the schemes, the root finders and
 /// every analysis stay in double precision whatever this is: a `.float32` network converts its
 /// parameters, directions and inputs to float at its boundary, runs the four passes (forward,
-/// JVP, VJP, R-backward) in float with `cblas_sgemm` for the im2col and dense products, and
-/// returns its outputs and gradients in double (`Network`, `NetworkWorkspace`).
+/// JVP, VJP, R-backward) in float — the fused dense kernels' float build for narrow dense
+/// layers, `cblas_sgemm` for the im2col and wide dense products — and returns its outputs and
+/// gradients in double (`Network`, `NetworkWorkspace`).
 ///
 /// Consequences for exactness: a float32 pass agrees with the float64 one to about float's
-/// precision times the depth's growth (the tests hold dcgan28's products to 1e-4 relative),
-/// not to round-off in double; sums over a batch are in float. A float32 run is reproducible bit
+/// precision times the depth's growth (the tests hold their networks' and GANs' products within
+/// 1e-4 relative), not to round-off in double; sums over a batch are in float. A float32 run is reproducible bit
 /// for bit on the same build, host kernel width and thread count, like a float64 one.
 public enum Precision: String, Sendable, Codable, CaseIterable {
     /// Single precision inside the networks (twice the multiply-adds per vector).
