@@ -30,9 +30,11 @@ public enum AllocationSurvey {
     /// and the other libraries' (`ours`), and OpenBLAS's own (`inBLAS`).
     /// With `allThreads`, every thread's allocations count (`ours`; `inBLAS` is then 0).
     public static func count<G: Game, S: Scheme>(_ game: G, _ scheme: S, x0: [Double], h: Double,
-                                                 warmUp: Int = 3, steps: Int = 6, allThreads: Bool = false) throws -> (ours: Int, inBLAS: Int) {
+                                                 warmUp: Int = 3, steps: Int = 6, allThreads: Bool = false,
+                                                 control: StepSizeControl = .fixed) throws -> (ours: Int, inBLAS: Int) {
         var integrator = try Integrator(game: game, scheme: scheme, initialState: x0,
-                                        options: SolveOptions(stepSize: h, maxSteps: warmUp + steps + 1, divergenceBound: .infinity))
+                                        options: SolveOptions(stepSize: h, maxSteps: warmUp + steps + 1, divergenceBound: .infinity,
+                                                              stepSizeControl: control))
         for _ in 0..<warmUp {
             if let s = integrator.step() { throw GameFlowError.invalidInput("\(scheme.name) stopped in its warm-up: \(s)") }
         }
@@ -76,8 +78,8 @@ public enum AllocationSurvey {
     public static func run(progress: (Row) -> Void = { _ in }) throws -> [Row] {
         var rows: [Row] = []
         func record<G: Game, S: Scheme>(_ label: String, _ game: G, _ scheme: S, x0: [Double], h: Double, steps: Int = 6,
-                                        allThreads: Bool = false) throws {
-            let c = try count(game, scheme, x0: x0, h: h, steps: steps, allThreads: allThreads)
+                                        allThreads: Bool = false, control: StepSizeControl = .fixed) throws {
+            let c = try count(game, scheme, x0: x0, h: h, steps: steps, allThreads: allThreads, control: control)
             let row = Row(game: label, scheme: scheme.name, allocations: c.ours, inBLAS: c.inBLAS, steps: steps)
             rows.append(row)
             progress(row)
@@ -85,7 +87,9 @@ public enum AllocationSurvey {
         var rng = SeededGenerator(seed: 4)
         let bilinear = try BilinearGame(A: Matrix(rows: 4, columns: 3, storage: (0..<12).map { _ in rng.normal() }))
         let xb = (0..<bilinear.dimension).map { _ in rng.normal() }
-        for name in SchemeName.allCases { try record("bilinear 4×3", bilinear, try name.make(knobs()), x0: xb, h: 0.01) }
+        for name in SchemeName.allCases {
+            try record("bilinear 4×3", bilinear, try name.make(knobs()), x0: xb, h: 0.01, control: name.stepSizeControl(knobs()))
+        }
 
         var mlp = try NetworkGAN.mlp(data: GaussianMixture.ring8, latent: 4, generatorHidden: [16, 16], discriminatorHidden: [16, 16],
                                      generatorActivation: .relu, discriminatorActivation: .relu, batchSize: 32,
@@ -103,6 +107,12 @@ public enum AllocationSurvey {
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .polyak, weight: 0.5).wrap(SimGA()), x0: xm, h: 1e-4)
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .polyak, weight: -0.5).wrap(AltGA()), x0: xm, h: 1e-4)
         try record(mlpLabel, mlp, try OptimizerConfiguration.momentum(form: .supplement, weight: 0.5).wrap(consensus), x0: xm, h: 1e-4)
+        // The optimizers on an error-controlled embedded pair (the integrator's controller; a
+        // tight tolerance, so trials are rejected and undone within the counted steps).
+        let control = StepSizeControl.errorControl(ErrorControl(relativeTolerance: 1e-9, absoluteTolerance: 1e-12))
+        try record(mlpLabel, mlp, Preconditioned(try EmbeddedRK(method: .rkf45), method: .referenceRMSProp), x0: xm, h: 1e-2, control: control)
+        try record(mlpLabel, mlp, try Averaged(Momentum(try EmbeddedRK(method: .rk8pd), form: .polyak, weight: 0.5), kind: .uniform), x0: xm,
+                   h: 1e-2, control: control)
 
         // Two threads on halves of each minibatch (every thread's allocations counted).
         let threaded = try mlp.withThreads(2)

@@ -27,6 +27,13 @@ static inline const gsl_odeiv2_step_type *cgsl_step_rk2imp(void) { return gsl_od
 static inline const gsl_odeiv2_step_type *cgsl_step_rk4imp(void) { return gsl_odeiv2_step_rk4imp; }
 static inline const gsl_odeiv2_step_type *cgsl_step_bsimp(void) { return gsl_odeiv2_step_bsimp; }
 static inline const gsl_odeiv2_step_type *cgsl_step_msbdf(void) { return gsl_odeiv2_step_msbdf; }
+/* gsl_odeiv2_control_hadjust with the method's order given instead of read from a stepper
+   (it is exactly c->type->hadjust(c->state, s->dimension, order of s, ...)): the integrator's
+   controller serves schemes that are not GSL steppers (an optimizer around an embedded pair). */
+static inline int cgsl_control_hadjust(gsl_odeiv2_control *c, size_t dim, unsigned int order, const double *y,
+                                       const double *yerr, const double *dydt, double *h) {
+    return c->type->hadjust(c->state, dim, order, y, yerr, dydt, h);
+}
 
 /* OpenBLAS: thread control (exported by libopenblas only). */
 void openblas_set_num_threads(int num_threads);

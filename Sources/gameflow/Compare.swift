@@ -99,7 +99,9 @@ struct Compare: ParsableCommand {
                 configurations.append(c)
                 fields.append(("configuration", c.json))
             }
-            return (name, label(name, gamma: knobs.gamma), scheme, fields, options)
+            var own = options
+            own.stepSizeControl = knobs.stepSizeControl(name)
+            return (name, label(name, gamma: knobs.gamma), scheme, fields, own)
         }
         return (game, start, step, steps, entries, source == nil ? nil : try CompareConfiguration(runs: configurations))
     }

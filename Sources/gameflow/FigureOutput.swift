@@ -37,7 +37,7 @@ func writeFigures<G: Game>(_ game: G, runs: [RunCurves], start: [Double], h: Dou
         let flow = Figures.flow(game, from: start, time: time, substeps: min(20 * steps, 4_000))
         var plot = Figures.phasePortrait(game, flow: flow, iterates: iterates, title: title)
         plot.notes = ["flow: dx/dt = v(x) over t = \(String(format: "%.4g", time)) (GSL rk8pd with error control); iterates: h = \(h)"
-                      + (runs.contains { $0.solution.stats.acceptedSteps > 0 } ? " (adaptive schemes: the largest step)" : "")]
+                      + (runs.contains { $0.solution.stats.acceptedSteps > 0 } ? " (error-controlled runs: the largest step)" : "")]
         try writeAtomically(plot.svg(), to: joinPath(dir, "phase.svg"))
         written.append("phase.svg")
     }

@@ -217,7 +217,7 @@ struct SchemeOptions: ParsableArguments {
     @Flag(name: .customLong("no-predictor"), help: "Implicit schemes: start each solve from x instead of the explicit predictor x + h·v(x).")
     var noPredictor = false
 
-    @Option(parsing: .unconditional, help: "Adaptive schemes (rkf45, rkck, rk8pd): relative tolerance of the error control; --step is then the largest step.")
+    @Option(parsing: .unconditional, help: "rkf45, rkck, rk8pd: relative tolerance of the integrator's error control; --step (--lr) is then the first and the largest step.")
     var rtol: Double = 1e-6
 
     @Option(parsing: .unconditional, help: "Adaptive schemes: absolute tolerance (> 0).")
@@ -388,6 +388,14 @@ struct SchemeOptions: ParsableArguments {
 
     /// Whether the scheme is solved in the optimizer's metric (then the optimizer does not wrap it).
     func solvesInMetric(_ name: SchemeName) -> Bool { implicitMetric == .optimizer && name.isImplicit }
+
+    /// How the integrator sizes the steps: error control with --rtol/--atol for the embedded
+    /// pairs (rkf45, rkck, rk8pd), fixed steps of --step otherwise.
+    func stepSizeControl(_ name: SchemeName) -> StepSizeControl {
+        var k = SchemeName.Knobs()
+        k.adaptiveTolerances = (rtol, atol)
+        return name.stepSizeControl(k)
+    }
 
     /// The scheme `name` with these knobs as a configuration (checked by making it first, so
     /// every flag error is the one `make` gives).

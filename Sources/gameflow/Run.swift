@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
     /// summary without the wall time (which goes to timings.csv) and the seconds it took.
     /// `dryRun` only validates (nothing is integrated).
     typealias Resolved = (game: any Game, start: [Double], scheme: any Scheme, name: SchemeName, step: Double, steps: Int,
-                          configuration: GameRunConfiguration?)
+                          control: StepSizeControl, configuration: GameRunConfiguration?)
 
     /// The run's game, start, scheme and settings: from --config, or from the flags (then also
     /// as a configuration, except for --run DIR's trained GAN, which has none).
@@ -66,7 +66,8 @@ struct Run: ParsableCommand {
             }
             let c = try GameRunConfiguration.load(path)
             let game = try c.makeGame()
-            return (game, c.initialState, try c.makeScheme(discriminator: game.discriminatorPlayer ?? 0), c.scheme.name, c.step, c.steps, c)
+            return (game, c.initialState, try c.makeScheme(discriminator: game.discriminatorPlayer ?? 0), c.scheme.name, c.step, c.steps,
+                    c.scheme.stepSizeControl, c)
         }
         guard let scheme else { throw GameFlowError.invalidInput("Missing expected argument '--scheme <scheme>' (or --config FILE)") }
         guard let step else { throw GameFlowError.invalidInput("Missing expected argument '--step <step>' (or --config FILE)") }
@@ -86,7 +87,7 @@ struct Run: ParsableCommand {
         }
         configuration?.lookahead = try optimizerOptions.lookaheadConfiguration()
         configuration?.average = try optimizerOptions.averagingConfiguration()
-        return (game, start, chosen, name, step, steps, configuration)
+        return (game, start, chosen, name, step, steps, knobs.stepSizeControl(name), configuration)
     }
 
     /// What summary.json says of the settings: the knobs' fields and the configuration.
@@ -104,7 +105,8 @@ struct Run: ParsableCommand {
     func cell(dryRun: Bool = false) throws -> (summary: JSON, seconds: Double)? {
         let r = try resolved()
         let (game, start, chosen, name, step) = (r.game, r.start, r.scheme, r.name, r.step)
-        let options = SolveOptions(stepSize: step, maxSteps: r.steps, tolerance: stopping(r).tolerance, divergenceBound: stopping(r).bound)
+        let options = SolveOptions(stepSize: step, maxSteps: r.steps, tolerance: stopping(r).tolerance, divergenceBound: stopping(r).bound,
+                                   stepSizeControl: r.control)
         try options.validate()
         if dryRun { return nil }
         let clock = ContinuousClock()
@@ -127,7 +129,7 @@ struct Run: ParsableCommand {
         let recordEvery = every ?? max(1, steps / 1000 + (steps % 1000 == 0 ? 0 : 1))
         let options = SolveOptions(
             stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound,
-            recording: output == nil ? nil : Recording.Options(every: recordEvery, states: true))
+            recording: output == nil ? nil : Recording.Options(every: recordEvery, states: true), stepSizeControl: r.control)
         try options.validate()
         if let dir = output { try validateCommandOutput(dir, command: "run") }
 

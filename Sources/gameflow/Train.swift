@@ -280,7 +280,7 @@ struct Train: ParsableCommand {
         guard c.checkpointSeconds.isFinite, c.checkpointSeconds > 0 else {
             throw GameFlowError.invalidInput("--checkpoint-seconds must be a finite number > 0 (got \(c.checkpointSeconds))")
         }
-        try SolveOptions(stepSize: c.lr, maxSteps: c.steps).validate()
+        try SolveOptions(stepSize: c.lr, maxSteps: c.steps, stepSizeControl: c.scheme.stepSizeControl).validate()
         _ = try c.batchParts()
     }
 
@@ -331,7 +331,7 @@ struct Train: ParsableCommand {
         let preconditioner = c.optimizer.preconditioner
         let stack = try c.fieldStack()
         let metricsEvery = c.metricsEvery ?? max(1, c.steps / 100)
-        let options = SolveOptions(stepSize: c.lr, maxSteps: c.steps)
+        let options = SolveOptions(stepSize: c.lr, maxSteps: c.steps, stepSizeControl: c.scheme.stepSizeControl)
         try options.validate()
         if let dir = output, resuming == nil {
             try validateCommandOutput(dir, command: "train")

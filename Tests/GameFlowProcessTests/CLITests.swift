@@ -465,6 +465,35 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
     }
 
+    /// Issue 26: the integrator owns the step-size controller, so an optimizer sits on an
+    /// error-controlled embedded pair: the run counts accepted steps, keeps the controller's
+    /// state in its checkpoint, resumes bit for bit and repeats through --config.
+    func testErrorControlledTrainingWithAnOptimizerResumesAndRepeats() throws {
+        let dir = try temp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let flags = ["train", "--scheme", "rkf45", "--optimizer", "rmsprop", "--lr", "0.05", "--rtol", "1e-4", "--atol", "1e-6",
+                     "--batch", "16", "--generator-hidden", "6", "--discriminator-hidden", "7", "--latent", "3", "--seed", "3",
+                     "--quiet", "--no-eigenvalues"]
+        let whole = dir.appendingPathComponent("whole"), part = dir.appendingPathComponent("part"), again = dir.appendingPathComponent("again")
+        var r = try run(flags + ["--steps", "12", "--output", whole.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: whole.appendingPathComponent("summary.json"))) as? [String: Any])
+        let stats = try XCTUnwrap(summary["stats"] as? [String: Any])
+        XCTAssertEqual(stats["accepted_steps"] as? Int, 12)
+        let checkpoint = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: whole.appendingPathComponent("checkpoint.json"))) as? [String: Any])
+        let control = try XCTUnwrap(checkpoint["step_control"] as? [Double])
+        XCTAssertEqual(control.count, 3)
+        XCTAssertTrue(control[1] > 0 && control[1] <= 12 * 0.05 * (1 + 1e-12), "\(control)")
+        r = try run(flags + ["--steps", "5", "--output", part.path])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        r = try run(["resume", part.path, "--steps", "12", "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: part.appendingPathComponent("state.json")), try Data(contentsOf: whole.appendingPathComponent("state.json")))
+        r = try run(["train", "--config", whole.appendingPathComponent("summary.json").path, "--output", again.path, "--quiet"])
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent("state.json")), try Data(contentsOf: whole.appendingPathComponent("state.json")))
+    }
+
     /// Issue 31: `train --threads 2` (halves of each minibatch on two threads) is stored in the
     /// configuration, repeats bit for bit (through --config), stays within
     /// reassociation of the one-thread run, and bad values are one line that writes nothing.
@@ -1156,8 +1185,8 @@ final class CLITests: XCTestCase {
             (base + ["--lr", "0.1", "--batch", "0"], "--batch"),
             (base + ["--lr", "0.1", "--activation", "gelu"], "The value 'gelu' is invalid for '--activation"),
             (["train", "--scheme", "consensus", "--lr", "0.1", "--steps", "5"], "--gamma"),
-            (["train", "--scheme", "rkf45", "--optimizer", "rmsprop", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
-            (["train", "--scheme", "rk8pd", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.1", "--steps", "5"], "chooses its own step sizes"),
+            (["train", "--scheme", "rkf45", "--optimizer", "rmsprop", "--lr", "0.1", "--steps", "5", "--rtol", "0"], "rtol must be a number in (0, 1)"),
+            (["train", "--scheme", "rk8pd", "--optimizer", "momentum", "--momentum", "0.5", "--lr", "0.1", "--steps", "5", "--atol", "-1"], "atol must be a finite number > 0"),
         ]
         for (args, expected) in cases {
             let r = try run(args)

@@ -4,9 +4,9 @@ import Foundation
 
 /// Runs `steps` steps and returns the solution (no tolerance, no recording).
 func integrate<G: Game, S: Scheme>(_ game: G, _ scheme: S, from x0: [Double], h: Double, steps: Int,
-                                   tolerance: Double? = nil, bound: Double = 1e12) throws -> Solution {
+                                   tolerance: Double? = nil, bound: Double = 1e12, control: StepSizeControl = .fixed) throws -> Solution {
     try solve(game, scheme: scheme, from: x0,
-              options: SolveOptions(stepSize: h, maxSteps: steps, tolerance: tolerance, divergenceBound: bound))
+              options: SolveOptions(stepSize: h, maxSteps: steps, tolerance: tolerance, divergenceBound: bound, stepSizeControl: control))
 }
 
 /// The state after exactly one step from x.

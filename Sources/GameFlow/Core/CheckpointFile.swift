@@ -1,7 +1,8 @@
 import Foundation
 
 /// A `Checkpoint` on disk: a JSON object with its format tag, the steps completed, the work
-/// counters, the state and what the scheme carries, plus fields of the caller's (`gameflow
+/// counters, the state, what the scheme carries and (under error control) `step_control`, the
+/// controller's next step, time and last step, plus fields of the caller's (`gameflow
 /// train` keeps its settings and training time there). Numbers are written in their shortest
 /// round-trip form, so a run resumed from the file continues bit for bit. Written atomically:
 /// a kill leaves the previous file or the new one, never half of one.
@@ -34,7 +35,7 @@ public struct CheckpointFile: Sendable {
             ("stats", checkpoint.stats.json),
             ("state", .numbers(checkpoint.state)),
             ("carried", .numbers(checkpoint.carried)),
-        ])
+        ] + (checkpoint.control.isEmpty ? [] : [("step_control", .numbers(checkpoint.control))]))
     }
 
     /// Writes the file atomically at `path`.
@@ -71,6 +72,7 @@ public struct CheckpointFile: Sendable {
                 stats[keyPath: path] = try count(st[key], "stats.\(key)", limit: Int.max / 4)
             }
         }
-        return (Checkpoint(state: try numbers("state"), stepsCompleted: steps, stats: stats, carried: try numbers("carried")), obj)
+        let control = obj["step_control"] == nil ? [] : try numbers("step_control")
+        return (Checkpoint(state: try numbers("state"), stepsCompleted: steps, stats: stats, carried: try numbers("carried"), control: control), obj)
     }
 }

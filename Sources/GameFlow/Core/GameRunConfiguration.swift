@@ -93,7 +93,8 @@ public struct GameRunConfiguration: Codable, Sendable, Equatable {
 
     /// The stopping rules and step size.
     public var options: SolveOptions {
-        SolveOptions(stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound)
+        SolveOptions(stepSize: step, maxSteps: steps, tolerance: tolerance, divergenceBound: divergenceBound,
+                     stepSizeControl: scheme.stepSizeControl)
     }
 
     /// The configuration as JSON (snake_case keys, sorted).

@@ -10,6 +10,9 @@ public struct SolveOptions: Sendable {
     public var divergenceBound: Double
     /// What to record, and how often. Default: nothing.
     public var recording: Recording.Options?
+    /// Fixed steps of size `stepSize` (default), or error control on the scheme's embedded
+    /// estimate with `stepSize` as the first trial and largest step (`StepSizeControl`).
+    public var stepSizeControl: StepSizeControl
 
     /// A run of at most `maxSteps` steps of size `stepSize` (both required: there is no default step size).
     /// - Parameters:
@@ -18,13 +21,15 @@ public struct SolveOptions: Sendable {
     ///   - tolerance: stop with `converged` once ‖v‖₂ ≤ this.
     ///   - divergenceBound: stop with `diverged` once max |xᵢ| exceeds this.
     ///   - recording: what to record (nil: nothing).
+    ///   - stepSizeControl: fixed steps (default) or error control (`StepSizeControl`).
     public init(stepSize: Double, maxSteps: Int, tolerance: Double? = nil,
-                divergenceBound: Double = 1e12, recording: Recording.Options? = nil) {
+                divergenceBound: Double = 1e12, recording: Recording.Options? = nil, stepSizeControl: StepSizeControl = .fixed) {
         self.stepSize = stepSize
         self.maxSteps = maxSteps
         self.tolerance = tolerance
         self.divergenceBound = divergenceBound
         self.recording = recording
+        self.stepSizeControl = stepSizeControl
     }
 
     /// The most steps a run may ask for (10¹⁵: step counts, indices and their sums stay exact in
@@ -49,6 +54,7 @@ public struct SolveOptions: Sendable {
         if let r = recording, r.every < 1 {
             throw GameFlowError.invalidInput("recording interval must be at least 1 (got \(r.every))")
         }
+        try stepSizeControl.errorControl?.validate()
     }
 }
 
@@ -92,9 +98,9 @@ public struct Recording: Sendable {
     public private(set) var values: [[Double]]
     /// Flattened states (record r at r·dimension ..< (r+1)·dimension), when `options.states`.
     public private(set) var states: [Double] = []
-    /// The last step's size at each record, for adaptive schemes (empty for fixed-step ones).
+    /// The last step's size at each record, under error control (empty for fixed steps).
     public private(set) var stepSizes: [Double] = []
-    /// Whether the scheme chooses its steps (then `stepSizes` is kept and written as `step_size`).
+    /// Whether the steps are error controlled (then `stepSizes` is kept and written as `step_size`).
     public internal(set) var tracksStepSize = false
 
     init(options: Options, dimension: Int) {
@@ -142,7 +148,7 @@ public struct Solution: Sendable {
     public var equilibriumSetDimension: Int? = nil
     /// What was recorded (nil unless asked for in `SolveOptions`).
     public let recording: Recording?
-    /// The ODE time the run covered: h × steps, or the adaptive scheme's sum of accepted steps.
+    /// The ODE time the run covered: h × steps, or the sum of the accepted steps under error control.
     public var time: Double = 0
     /// The averaged iterate, with ‖v‖ and the distance to the equilibria there (schemes wrapped
     /// in `Averaged`; nil otherwise).
@@ -150,8 +156,8 @@ public struct Solution: Sendable {
 }
 
 /// Everything a run needs to continue bit for bit: the state, the step count (which keys a
-/// stochastic game's minibatches), the work counters and what the scheme carries between
-/// steps (optimizer moments, optimistic's previous v).
+/// stochastic game's minibatches), the work counters, what the scheme carries between
+/// steps (optimizer moments, optimistic's previous v) and the step-size controller's state.
 public struct Checkpoint: Sendable, Equatable {
     /// The state x after `stepsCompleted` steps.
     public var state: [Double]
@@ -161,17 +167,21 @@ public struct Checkpoint: Sendable, Equatable {
     public var stats: Stats
     /// What the scheme carries between steps (`Scheme.carried`).
     public var carried: [Double]
+    /// The error controller's next trial step, time covered and last step (empty for fixed steps).
+    public var control: [Double]
 
     /// A checkpoint from its parts (as read back from disk).
-    public init(state: [Double], stepsCompleted: Int, stats: Stats, carried: [Double]) {
+    public init(state: [Double], stepsCompleted: Int, stats: Stats, carried: [Double], control: [Double] = []) {
         self.state = state
         self.stepsCompleted = stepsCompleted
         self.stats = stats
         self.carried = carried
+        self.control = control
     }
 }
 
-/// Integrates dx/dt = v(x) with one scheme at a fixed step size.
+/// Integrates dx/dt = v(x) with one scheme, at a fixed step size or under error control
+/// (`SolveOptions.stepSizeControl`: the integrator owns the step-size controller).
 ///
 /// `step()` advances one step; `solve()` is exactly the loop of `step()` (one code path).
 /// All buffers are made in `init`; a step allocates nothing beyond what the game does, and
@@ -195,6 +205,8 @@ public struct Integrator<G: Game, S: Scheme> {
     public private(set) var recording: Recording?
 
     private var cache: S.Cache
+    /// The error controller (nil for fixed steps).
+    private let controller: ErrorController?
     private var previous: [Double]
     private var monitor: [Double]
     private var quantityRow: [Double]
@@ -226,11 +238,19 @@ public struct Integrator<G: Game, S: Scheme> {
         self.stepsCompleted = stepsCompleted
         self.stats = stats
         self.cache = try scheme.makeCache(for: game)
+        if let e = options.stepSizeControl.errorControl {
+            guard scheme.errorOrder(cache) != nil else {
+                throw GameFlowError.invalidInput("\(scheme.name) has no error estimate, so its steps cannot be error controlled: the step-size control needs an embedded pair (rkf45, rkck, rk8pd), alone or inside rmsprop, adam, momentum or averaging")
+            }
+            self.controller = try ErrorController(e, dimension: game.dimension)
+        } else {
+            self.controller = nil
+        }
         self.previous = initialState
         self.monitor = [Double](repeating: 0, count: game.dimension)
         self.quantityRow = [Double](repeating: 0, count: options.recording?.quantities.count ?? 0)
         self.recording = options.recording.map { Recording(options: $0, dimension: game.dimension) }
-        recording?.tracksStepSize = scheme.lastStepSize(cache) != nil
+        recording?.tracksStepSize = controller != nil
         let vNorm = options.tolerance == nil ? nil : monitoredNorm()
         record(vNorm: vNorm)
         if let v = vNorm, !v.isFinite { status = .diverged("step 0: the field v is not finite at the initial state (non-finite field)") }
@@ -239,8 +259,15 @@ public struct Integrator<G: Game, S: Scheme> {
 
     /// The run so far, to save and continue later with `init(game:scheme:resumingFrom:options:)`.
     public var checkpoint: Checkpoint {
-        Checkpoint(state: state, stepsCompleted: stepsCompleted, stats: stats, carried: scheme.carried(cache))
+        Checkpoint(state: state, stepsCompleted: stepsCompleted, stats: stats, carried: scheme.carried(cache),
+                   control: controller?.state ?? [])
     }
+
+    /// The ODE time covered so far: h × steps, or the sum of the accepted steps under error control.
+    public var time: Double { controller?.time ?? options.stepSize * Double(stepsCompleted) }
+
+    /// The last accepted step under error control (0 before the first); nil for fixed steps.
+    public var lastStepSize: Double? { controller?.last }
 
     /// Continues a run from `checkpoint` (same game and scheme): the steps that follow are
     /// bit-identical to those of the run that was saved. `options.maxSteps` counts from step 0,
@@ -254,6 +281,11 @@ public struct Integrator<G: Game, S: Scheme> {
         try self.init(game: game, scheme: scheme, initialState: checkpoint.state, options: options,
                       stepsCompleted: checkpoint.stepsCompleted, stats: checkpoint.stats)
         try scheme.restoreCarried(checkpoint.carried, into: &cache)
+        if let c = controller {
+            try c.restore(checkpoint.control)
+        } else if !checkpoint.control.isEmpty {
+            throw GameFlowError.invalidInput("the checkpoint is from an error-controlled run (it keeps the controller's state); resume it with the same step-size control")
+        }
         if status == nil, stepsCompleted >= options.maxSteps { status = .completed }
     }
 
@@ -263,7 +295,12 @@ public struct Integrator<G: Game, S: Scheme> {
         if let s = status { return s }
         copyValues(state, into: &previous)
         var context = StepContext(game: game, step: stepsCompleted)
-        let result = scheme.step(&state, h: options.stepSize, cache: &cache, context: &context)
+        let result: StepResult
+        if let c = controller {
+            result = c.step(&state, start: previous, h: options.stepSize, scheme: scheme, cache: &cache, context: &context)
+        } else {
+            result = scheme.step(&state, h: options.stepSize, cache: &cache, context: &context)
+        }
         add(context.stats)
         if case .failure(let reason) = result {
             copyValues(previous, into: &state)
@@ -301,6 +338,22 @@ public struct Integrator<G: Game, S: Scheme> {
         return nil
     }
 
+    /// Under error control, steps until the ODE time is `t` (the step that would pass it lands
+    /// on it exactly, as GSL's evolve does for its t1) or the run ends. Returns the terminal
+    /// status if one was reached (the time may then be short of t), nil otherwise.
+    @discardableResult
+    public mutating func advance(to t: Double) -> Status? {
+        guard let c = controller else {
+            return finish(.failed("advance(to:) needs error-controlled steps (StepSizeControl.errorControl)"))
+        }
+        c.limit = t
+        defer { c.limit = nil }
+        while c.time < t {
+            if let s = step() { return s }
+        }
+        return nil
+    }
+
     /// Steps until a terminal status. `progress`, if given, is called every `progressEvery` steps.
     public mutating func solve(progressEvery: Int = 1000, progress: ((Integrator) -> Void)? = nil) -> Solution {
         while step() == nil {
@@ -322,7 +375,7 @@ public struct Integrator<G: Game, S: Scheme> {
                                 distanceToEquilibrium: game.distanceToEquilibria(from: state),
                                 equilibriumSetDimension: game.equilibriumSetDimension,
                                 recording: recording,
-                                time: scheme.timeCovered(cache) ?? options.stepSize * Double(stepsCompleted))
+                                time: time)
         solution.average = average
         return solution
     }
@@ -364,7 +417,7 @@ public struct Integrator<G: Game, S: Scheme> {
                 quantityRow[q] = game.energy(at: state)
             }
         }
-        let stepSize = scheme.lastStepSize(cache)
+        let stepSize = controller?.last
         recording?.append(step: stepsCompleted, state: state, values: quantityRow, stepSize: stepSize)
     }
 }

@@ -92,18 +92,21 @@ public protocol Scheme: Sendable {
     /// cache with `restoreCarried`, a run continues bit for bit. Default: nothing.
     func carried(_ cache: Cache) -> [Double]
 
-    /// The size of the last step taken, for schemes that choose it themselves (adaptive ones;
-    /// 0 before the first step); nil for fixed-step schemes. Recorded as `step_size`.
-    func lastStepSize(_ cache: Cache) -> Double?
+    /// The order q GSL's step-size controller scales by (h ∝ (tol/err)^(1/q) on decrease) for
+    /// schemes with an embedded error estimate (`trialStep`); nil for the others, which then run
+    /// only at fixed step sizes (`StepSizeControl`). Default: nil.
+    func errorOrder(_ cache: Cache) -> Int?
 
-    /// The ODE time the steps so far have covered, for schemes that choose their step sizes
-    /// (nil for fixed-step schemes: the time is h × steps).
-    func timeCovered(_ cache: Cache) -> Double?
+    /// One trial step of size `h` under the integrator's error control: as `step`, and the
+    /// estimate of its local error per component in `error`. `retry` says the previous trial
+    /// from this same x was rejected (its `rejectTrial` was called): a scheme may reuse what it
+    /// computed at x (v(x) for the embedded pairs). Only called when `errorOrder` is not nil.
+    func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
+                            cache: inout Cache, context: inout StepContext<G>) -> StepResult
 
-    /// Whether the scheme chooses its own step sizes (≤ h) by error control (the adaptive
-    /// Runge–Kutta schemes). The optimizer wrappers (`Preconditioned`, `Momentum`) refuse such a
-    /// base: both read the step taken as h, and the adaptive scheme's is not. Default: false.
-    var choosesStepSizes: Bool { get }
+    /// Undoes what the last `trialStep` changed in the cache (an optimizer's moments, an
+    /// average): the controller rejected it, and the integrator restores x. Default: nothing.
+    func rejectTrial(_ cache: inout Cache)
 
     /// Puts `values` (from `carried`) back into a fresh cache.
     /// - Throws: `GameFlowError.invalidInput` when they do not fit this scheme and dimension.
@@ -116,11 +119,16 @@ extension Scheme {
     /// Nothing is carried by default.
     public func carried(_ cache: Cache) -> [Double] { [] }
 
-    public func lastStepSize(_ cache: Cache) -> Double? { nil }
+    public func errorOrder(_ cache: Cache) -> Int? { nil }
 
-    public func timeCovered(_ cache: Cache) -> Double? { nil }
+    /// Schemes without an error estimate are never asked for a trial step (the integrator
+    /// refuses error control for them); this answers with that reason if one is.
+    public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
+                                   cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        .failure("\(name) has no error estimate: the step-size control needs an embedded pair (rkf45, rkck, rk8pd)")
+    }
 
-    public var choosesStepSizes: Bool { false }
+    public func rejectTrial(_ cache: inout Cache) {}
 
     /// Accepts only an empty list by default.
     public func restoreCarried(_ values: [Double], into cache: inout Cache) throws {

@@ -109,14 +109,53 @@ public struct FlowSolution: Sendable {
     public var finalState: [Double] { states.last! }
 }
 
-/// Integrates dx/dt = v(x) of `game` from x(times[0]) = x0 with GSL odeiv2's driver (standard
-/// error control: per component |err| ≤ atol + rtol·|x|), returning x at every requested time.
-/// The stiff steppers get the game's Jacobian (row-major ∂vᵢ/∂xⱼ, as GSL wants it); without exact
+/// Integrates dx/dt = v(x) of `game` from x(times[0]) = x0 under GSL odeiv2's standard error
+/// control (per component |err| ≤ atol + rtol·|x|), returning x at every requested time.
+///
+/// The explicit embedded pairs (rkf45, rkck, rk8pd) run on the `Integrator` with its step-size
+/// controller (`StepSizeControl.errorControl`: the same trials, GSL hadjust decisions and steps
+/// as GSL's evolve loop, with the step that would pass an output time landing on it). The
+/// implicit and multistep steppers (rk2imp, rk4imp, bsimp, msadams, msbdf) keep GSL's own driver:
+/// their Newton iterations and histories read the driver's control and evolve objects. The stiff
+/// steppers get the game's Jacobian (row-major ∂vᵢ/∂xⱼ, as GSL wants it); without exact
 /// derivatives they are refused. A failure (v not finite, too many steps, step underflow) is
-/// `failed` with GSL's reason, keeping the states reached before it (never GSL's abort: its error
+/// `failed` with the reason, keeping the states reached before it (never GSL's abort: its error
 /// handler is off, and the values that make it abort are refused first).
 public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double], options: FlowOptions) throws -> FlowSolution {
-    GSL.initialize()
+    try validateFlow(game, from: x0, times: times, options: options)
+    guard EmbeddedRK.methods.contains(options.method) else {
+        return try integrateFlowWithGSLDriver(game, from: x0, times: times, options: options)
+    }
+    let h0 = options.initialStep ?? 1e-6 * (times[1] - times[0])
+    let control = ErrorControl(relativeTolerance: options.relativeTolerance, absoluteTolerance: options.absoluteTolerance,
+                               minimumStepFraction: 0, maximumStep: .infinity)
+    var integrator = try Integrator(game: game, scheme: try EmbeddedRK(method: options.method), initialState: x0,
+                                    options: SolveOptions(stepSize: h0, maxSteps: options.maxSteps, divergenceBound: .infinity,
+                                                          stepSizeControl: .errorControl(control)))
+    var states = [x0], reached = [times[0]]
+    var status = Status.completed
+    for target in times.dropFirst() {
+        let ended = integrator.advance(to: target - times[0])
+        if integrator.time >= target - times[0] {
+            states.append(integrator.state)
+            reached.append(target)
+        }
+        guard let s = ended, !(s == .completed && integrator.time >= target - times[0]) else { continue }
+        let at = times[0] + integrator.time
+        if case .failed(let why) = s {
+            status = .failed("\(options.method.rawValue) failed before t = \(target) (at t = \(at)): \(why)")
+        } else {
+            status = .failed("bound exceeded: \(options.maxSteps) accepted steps (--max-steps) before t = \(target) (at t = \(at))")
+        }
+        break
+    }
+    var stats = integrator.stats
+    stats.monitorEvaluations = 0
+    return FlowSolution(status: status, times: reached, states: states, stats: stats)
+}
+
+/// The checks every flow makes before it starts.
+private func validateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double], options: FlowOptions) throws {
     try options.validate()
     let n = game.dimension
     guard x0.count == n else { throw GameFlowError.invalidInput("initial state has \(x0.count) entries, the game has dimension \(n)") }
@@ -128,6 +167,15 @@ public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double]
     if options.method.usesJacobian && !game.hasExactDerivatives {
         throw GameFlowError.invalidInput("\(options.method.rawValue) uses the Jacobian, and this game has no exact derivatives (use rkf45, rkck, rk8pd or msadams)")
     }
+}
+
+/// `integrateFlow` on GSL's driver (stepper, control and evolve objects), one accepted step
+/// at a time: the implicit and multistep steppers' path, and the reference the integrator's
+/// controller is tested against for the explicit pairs.
+func integrateFlowWithGSLDriver<G: Game>(_ game: G, from x0: [Double], times: [Double], options: FlowOptions) throws -> FlowSolution {
+    GSL.initialize()
+    try validateFlow(game, from: x0, times: times, options: options)
+    let n = game.dimension
     let context = FlowContext(game: game)
     let params = Unmanaged.passUnretained(context).toOpaque()
     // GSL keeps a pointer to the system: it lives on the heap for the driver's lifetime.
@@ -185,7 +233,7 @@ public func integrateFlow<G: Game>(_ game: G, from x0: [Double], times: [Double]
     return FlowSolution(status: status, times: reached, states: states, stats: stats)
 }
 
-/// What the C callbacks reach: the game, buffers and counters (shared with `AdaptiveRK`).
+/// What the C callbacks reach: the game, buffers and counters (shared with `EmbeddedRK`).
 final class FlowContext {
     let evaluate: ([Double], Int, inout [Double]) -> Void
     let jacobian: ([Double], Int, inout [Double]) -> Void

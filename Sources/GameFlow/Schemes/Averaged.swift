@@ -39,13 +39,15 @@ public struct Averaged<Base: Scheme>: Scheme {
     public var name: String { base.name }
     public var order: Int { base.order }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
-    public var choosesStepSizes: Bool { base.choosesStepSizes }
 
     public struct Cache {
         var base: Base.Cache
         var average: [Double]
         /// Iterates averaged so far (0: none; the EMA starts from x₀).
         var count = 0
+        /// The average before the current trial step (error control only; made at its first trial).
+        var saved: [Double] = []
+        var savedCount = 0
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
@@ -56,6 +58,33 @@ public struct Averaged<Base: Scheme>: Scheme {
         if cache.count == 0, case .ema = kind { copyValues(x, into: &cache.average) }
         let r = base.step(&x, h: h, cache: &cache.base, context: &context)
         guard r == .success else { return r }
+        include(x, cache: &cache)
+        return .success
+    }
+
+    public func errorOrder(_ cache: Cache) -> Int? { base.errorOrder(cache.base) }
+
+    /// The base's trial step (its error estimate unchanged: averaging does not move x), then
+    /// the average; the average before the trial is kept for `rejectTrial`.
+    public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
+                                   cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        if cache.saved.count != x.count { cache.saved = cache.average } else { copyValues(cache.average, into: &cache.saved) }
+        cache.savedCount = cache.count
+        if cache.count == 0, case .ema = kind { copyValues(x, into: &cache.average) }
+        let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)
+        guard r == .success else { return r }
+        include(x, cache: &cache)
+        return .success
+    }
+
+    public func rejectTrial(_ cache: inout Cache) {
+        copyValues(cache.saved, into: &cache.average)
+        cache.count = cache.savedCount
+        base.rejectTrial(&cache.base)
+    }
+
+    /// Adds the new iterate to the average.
+    private func include(_ x: [Double], cache: inout Cache) {
         cache.count += 1
         switch kind {
         case .uniform:
@@ -64,7 +93,6 @@ public struct Averaged<Base: Scheme>: Scheme {
         case .ema(let b):
             for i in 0..<x.count { cache.average[i] = b * cache.average[i] + (1 - b) * x[i] }
         }
-        return .success
     }
 
     /// The average so far (nil before the first step).
@@ -83,8 +111,6 @@ public struct Averaged<Base: Scheme>: Scheme {
         for i in 0..<n { cache.average[i] = values[1 + i] }
     }
 
-    public func lastStepSize(_ cache: Cache) -> Double? { base.lastStepSize(cache.base) }
-    public func timeCovered(_ cache: Cache) -> Double? { base.timeCovered(cache.base) }
     public func stabilityFunction(_ z: Complex<Double>) -> Complex<Double>? { base.stabilityFunction(z) }
     public func linearizedStepMatrix(jacobian: Matrix, players: [Range<Int>], h: Double) throws -> Matrix {
         try base.linearizedStepMatrix(jacobian: jacobian, players: players, h: h)

@@ -27,9 +27,8 @@ public struct Lookahead<Base: Scheme>: Scheme {
     ///   - base: the fast scheme (with its optimizer).
     ///   - k: fast steps per cycle, ≥ 1.
     ///   - alpha: the slow step, in (0, 1].
-    /// - Throws: for k < 1, α outside (0, 1], or a base that chooses its own step sizes.
+    /// - Throws: for k < 1 or α outside (0, 1]. (It has no error estimate: its steps are fixed.)
     public init(_ base: Base, k: Int, alpha: Double) throws {
-        try refuseAdaptive(base)
         guard k >= 1 else { throw GameFlowError.invalidInput("--lookahead: k must be ≥ 1 (got \(k))") }
         guard alpha.isFinite, alpha > 0, alpha <= 1 else { throw GameFlowError.invalidInput("--lookahead: α must be in (0, 1] (got \(alpha))") }
         self.base = base

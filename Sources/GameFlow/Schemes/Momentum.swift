@@ -29,9 +29,8 @@ public struct Momentum<Base: Scheme>: Scheme {
     public let weight: Double
 
     /// Momentum around `base`; `weight` is β (Polyak) or γ (supplement).
-    /// - Throws: for a base that chooses its own step sizes (`Scheme.choosesStepSizes`), and unless the weight is finite; Polyak's β must lie in (−1, 1), the supplement's γ ≥ 0.
+    /// - Throws: unless the weight is finite; Polyak's β must lie in (−1, 1), the supplement's γ ≥ 0.
     public init(_ base: Base, form: Form, weight: Double) throws {
-        try refuseAdaptive(base)
         switch form {
         case .polyak:
             guard weight.isFinite, weight > -1, weight < 1 else {
@@ -48,7 +47,6 @@ public struct Momentum<Base: Scheme>: Scheme {
     }
 
     public var name: String { "\(base.name)+momentum" }
-    public var choosesStepSizes: Bool { base.choosesStepSizes }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 
@@ -59,6 +57,9 @@ public struct Momentum<Base: Scheme>: Scheme {
         /// x_{k−1} (Polyak) or m (supplement).
         var memory: [Double]
         var hasPrevious = false
+        /// The memory before the current trial step (error control only; made at its first trial).
+        var savedMemory: [Double] = []
+        var savedHasPrevious = false
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
@@ -72,6 +73,35 @@ public struct Momentum<Base: Scheme>: Scheme {
         copyValues(x, into: &cache.start)
         let r = base.step(&x, h: h, cache: &cache.base, context: &context)
         guard r == .success else { return r }
+        addMomentum(&x, h: h, cache: &cache)
+        return .success
+    }
+
+    public func errorOrder(_ cache: Cache) -> Int? { base.errorOrder(cache.base) }
+
+    /// The base's trial step with momentum added; the error estimate is the base's: exact for
+    /// Polyak's form (the momentum term is known exactly), and for the supplement's the error
+    /// the base's step puts into m (x moves by h·m of the previous step). The memory before the
+    /// trial is kept for `rejectTrial`.
+    public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
+                                   cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        if cache.savedMemory.count != x.count { cache.savedMemory = cache.memory } else { copyValues(cache.memory, into: &cache.savedMemory) }
+        cache.savedHasPrevious = cache.hasPrevious
+        copyValues(x, into: &cache.start)
+        let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)
+        guard r == .success else { return r }
+        addMomentum(&x, h: h, cache: &cache)
+        return .success
+    }
+
+    public func rejectTrial(_ cache: inout Cache) {
+        copyValues(cache.savedMemory, into: &cache.memory)
+        cache.hasPrevious = cache.savedHasPrevious
+        base.rejectTrial(&cache.base)
+    }
+
+    /// The momentum update after the base's step from `cache.start` to x.
+    private func addMomentum(_ x: inout [Double], h: Double, cache: inout Cache) {
         let n = x.count, w = weight
         switch form {
         case .polyak:
@@ -88,7 +118,6 @@ public struct Momentum<Base: Scheme>: Scheme {
             }
         }
         cache.hasPrevious = true
-        return .success
     }
 
     /// The step map on (x, x_{k−1}) (Polyak) or (x, m) (supplement), 2n × 2n, from the base
@@ -133,8 +162,6 @@ public struct Momentum<Base: Scheme>: Scheme {
         cache.hasPrevious = values[0] != 0
         for i in 0..<n { cache.memory[i] = values[1 + i] }
     }
-
-    public func lastStepSize(_ cache: Cache) -> Double? { base.lastStepSize(cache.base) }
 }
 
 /// The two forms of `Momentum`.

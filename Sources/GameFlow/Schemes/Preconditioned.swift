@@ -59,7 +59,6 @@ public struct Preconditioned<Base: Scheme>: Scheme {
     }
 
     public var name: String { "\(base.name)+\(method.name)" }
-    public var choosesStepSizes: Bool { base.choosesStepSizes }
     public var order: Int { 1 }
     public var evaluationsPerStep: Int { base.evaluationsPerStep }
 
@@ -73,10 +72,12 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         var steps = 0
         /// Every factor is 1 (no time scales): RMSProp's loop reads no factors.
         let scaleIsUnit: Bool
+        /// m and s before the current trial step (error control only; made at its first trial).
+        var savedFirst: [Double] = []
+        var savedSecond: [Double] = []
     }
 
     public func makeCache<G: Game>(for game: G) throws -> Cache {
-        try refuseAdaptive(base)
         let n = game.dimension
         let initial: Double
         if case .rmsprop(_, _, let i) = method { initial = i } else { initial = 0 }
@@ -91,6 +92,48 @@ public struct Preconditioned<Base: Scheme>: Scheme {
         copyValues(x, into: &cache.start)
         let r = base.step(&x, h: h, cache: &cache.base, context: &context)
         guard r == .success else { return r }
+        rescale(&x, h: h, cache: &cache)
+        return .success
+    }
+
+    public func errorOrder(_ cache: Cache) -> Int? { base.errorOrder(cache.base) }
+
+    /// The base's trial step, rescaled; its error estimate e becomes the first-order error of the
+    /// rescaled update, e·sᵢ/√(s + ε) (RMSProp) or e·sᵢ(1 − β₁)/c₁/(√ŝ + ε) (Adam), the
+    /// moments taken as fixed. The moments before the trial are kept for `rejectTrial`.
+    public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
+                                   cache: inout Cache, context: inout StepContext<G>) -> StepResult {
+        if cache.savedSecond.count != x.count {
+            cache.savedFirst = cache.first
+            cache.savedSecond = cache.second
+        } else {
+            copyValues(cache.first, into: &cache.savedFirst)
+            copyValues(cache.second, into: &cache.savedSecond)
+        }
+        copyValues(x, into: &cache.start)
+        let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)
+        guard r == .success else { return r }
+        rescale(&x, h: h, cache: &cache)
+        switch method {
+        case let .rmsprop(_, eps, _):
+            for i in 0..<x.count { error[i] *= cache.scale[i] / (cache.second[i] + eps).squareRoot() }
+        case let .adam(b1, b2, eps):
+            let c1 = 1 - pow(b1, Double(cache.steps)), c2 = 1 - pow(b2, Double(cache.steps))
+            for i in 0..<x.count { error[i] *= cache.scale[i] * (1 - b1) / c1 / ((cache.second[i] / c2).squareRoot() + eps) }
+        }
+        return .success
+    }
+
+    /// Puts the moments (and the step count) back as they were before the rejected trial.
+    public func rejectTrial(_ cache: inout Cache) {
+        copyValues(cache.savedFirst, into: &cache.first)
+        copyValues(cache.savedSecond, into: &cache.second)
+        cache.steps -= 1
+        base.rejectTrial(&cache.base)
+    }
+
+    /// x ← start + h·(rescaled d), d = (x − start)/h, updating the moments.
+    private func rescale(_ x: inout [Double], h: Double, cache: inout Cache) {
         cache.steps += 1
         let inv = 1 / h
         let n = x.count, method = method, steps = cache.steps, scaleValues = cache.scale, unit = cache.scaleIsUnit
@@ -135,12 +178,7 @@ public struct Preconditioned<Base: Scheme>: Scheme {
                 }
             }
         }
-        return .success
     }
-
-    public func lastStepSize(_ cache: Cache) -> Double? { base.lastStepSize(cache.base) }
-
-    public func timeCovered(_ cache: Cache) -> Double? { base.timeCovered(cache.base) }
 
     /// [steps taken, m…, s…, then the base scheme's].
     public func carried(_ cache: Cache) -> [Double] {
@@ -164,14 +202,5 @@ public struct Preconditioned<Base: Scheme>: Scheme {
 
 /// `Preconditioned(scheme, method:)` for a scheme chosen at run time.
 public func preconditioned<S: Scheme>(_ scheme: S, _ method: Preconditioner, stepScale: StepScale? = nil) throws -> any Scheme {
-    try refuseAdaptive(scheme)
-    return Preconditioned(scheme, method: method, stepScale: stepScale)
-}
-
-/// The optimizer wrappers' one-line refusal of a base that chooses its own step sizes
-/// (`Scheme.choosesStepSizes`): RMSProp's and Adam's moments and momentum's memory are built
-/// from (Φ(x) − x)/h, which is not the field's direction when the step taken was t < h.
-func refuseAdaptive<S: Scheme>(_ base: S) throws {
-    guard base.choosesStepSizes else { return }
-    throw GameFlowError.invalidInput("\(base.name) chooses its own step sizes, and the optimizer wrappers read every step as h: --optimizer needs a fixed-step scheme (or --optimizer none)")
+    Preconditioned(scheme, method: method, stepScale: stepScale)
 }

@@ -26,7 +26,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
     case cgd
     /// Anderson mixing of the SimGA map (He et al. 2022; `GDAAM`).
     case gdaAM = "gda-am"
-    /// Adaptive explicit Runge–Kutta with error control (`AdaptiveRK`): `--step` is the largest step.
+    /// Embedded explicit Runge–Kutta pairs (`EmbeddedRK`), run under the integrator's error
+    /// control (`stepSizeControl`): `--step` is the first trial and the largest step.
     case rkf45, rkck, rk8pd
 
     /// Knobs a front end may pass; each scheme reads only its own.
@@ -37,7 +38,7 @@ public enum SchemeName: String, CaseIterable, Sendable {
         public var implicit: ImplicitSolverOptions
         /// The implicit schemes: solve in this optimizer's metric (nil: the plain scheme).
         public var implicitMetric: Preconditioner?
-        /// The adaptive schemes' error control: relative and absolute tolerance.
+        /// The embedded pairs' error control (`stepSizeControl`): relative and absolute tolerance.
         public var adaptiveTolerances = (relative: 1e-6, absolute: 1e-9)
         /// Extragradient's look-ahead step η (nil: h).
         public var extrapolationStep: Double?
@@ -79,8 +80,8 @@ public enum SchemeName: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether the scheme chooses its own step size (`AdaptiveRK`): it has no fixed-h step map,
-    /// so stability scans, orders in h and the fixed-h benchmarks leave it out.
+    /// Whether runs of this name are error controlled (the embedded pairs): their steps are not
+    /// one fixed h, so stability scans, orders in h and the fixed-h benchmarks leave them out.
     public var isAdaptive: Bool { self == .rkf45 || self == .rkck || self == .rk8pd }
 
     /// Whether the scheme's step map linearised at a point follows from v′ there (LOLA's does not:
@@ -144,9 +145,15 @@ public enum SchemeName: String, CaseIterable, Sendable {
             return try LinearlyImplicit(LinearlyImplicit.Variant(rawValue: rawValue)!, linearTolerance: knobs.linearTolerance,
                                         krylovDimension: knobs.implicit.krylovDimension)
         case .rkf45, .rkck, .rk8pd:
-            return try AdaptiveRK(method: FlowMethod(rawValue: rawValue)!, relativeTolerance: knobs.adaptiveTolerances.relative,
-                                  absoluteTolerance: knobs.adaptiveTolerances.absolute)
+            return try EmbeddedRK(method: FlowMethod(rawValue: rawValue)!)
         }
+    }
+
+    /// How the integrator sizes this scheme's steps: error control with the knobs' tolerances
+    /// for the embedded pairs (`isAdaptive`), fixed steps for every other scheme.
+    public func stepSizeControl(_ knobs: Knobs) -> StepSizeControl {
+        guard isAdaptive else { return .fixed }
+        return .errorControl(ErrorControl(relativeTolerance: knobs.adaptiveTolerances.relative, absoluteTolerance: knobs.adaptiveTolerances.absolute))
     }
 }
 

@@ -339,6 +339,13 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         }
     }
 
+    /// How the integrator sizes the steps: error control with `rtol`/`atol` for the embedded
+    /// pairs (`adaptive`), fixed steps of the run's step size otherwise.
+    public var stepSizeControl: StepSizeControl {
+        guard case let .adaptive(_, rtol, atol) = self else { return .fixed }
+        return .errorControl(ErrorControl(relativeTolerance: rtol, absoluteTolerance: atol))
+    }
+
     /// Whether an implicit scheme solves in the optimizer's metric (then it carries the optimizer).
     public var solvesInMetric: Bool {
         if case .implicit(_, let c) = self { return c.inOptimizerMetric }
@@ -368,7 +375,9 @@ public enum SchemeConfiguration: Sendable, Equatable, Codable {
         case let .sos(alpha, a, b): knobs.alpha = alpha; knobs.sosA = a; knobs.sosB = b
         case let .gdaAM(m): knobs.andersonDepth = m
         case let .linearlyImplicit(_, t, k): knobs.linearTolerance = t; knobs.implicit.krylovDimension = k
-        case let .adaptive(_, rtol, atol): knobs.adaptiveTolerances = (rtol, atol)
+        case let .adaptive(_, rtol, atol):
+            knobs.adaptiveTolerances = (rtol, atol)
+            try stepSizeControl.errorControl?.validate()
         case .simga, .heun, .rk4, .hgd: break
         }
         return try name.make(knobs)
