@@ -117,4 +117,15 @@ int gf_kernels_set_width(int width);
 /* 1 if this CPU can run the build of this width (4 always; 8 with AVX-512), else 0. */
 int gf_kernels_width_available(int width);
 
+/* RMSProp without time scales on n doubles, in place (Preconditioned.swift's loop, to the bit):
+   d = (x − start)·inv, second = decay·second + (1 − decay)·d·d, x = start + h·d/√(second + eps).
+   Returns 0 where the AVX-512 build does not run (then nothing is written). */
+int gf_rmsprop_d(long n, double *x, const double *start, double *second, double inv, double h, double decay, double eps);
+
+/* ReLU (leaky = 0) or leaky ReLU on n numbers: y = x > 0 ? r : (leaky ? slope·r : 0); with r = x
+   the activation, with r a tangent or an adjoint its product by σ′ (Pointwise.swift's loops, to
+   the bit). Returns 0 where the AVX-512 build does not run (then nothing is written). */
+int gf_relu_f(const float *x, const float *r, float *y, long n, float slope, int leaky);
+int gf_relu_d(const double *x, const double *r, double *y, long n, double slope, int leaky);
+
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A diagonal, adaptive preconditioner (RMSProp or Adam) around any scheme, kept apart from the
@@ -148,7 +149,9 @@ public struct Preconditioned<Base: Scheme>: Scheme {
                         let scale = cb.baseAddress!
                         switch method {
                         case let .rmsprop(decay, eps, _) where unit:
-                            // No time scales: the same update without the factors (× 1 is exact).
+                            // No time scales: the same update without the factors (× 1 is exact),
+                            // in AVX-512 where it runs (gf_rmsprop_d: the same bits).
+                            if gf_rmsprop_d(n, x, start, second, inv, h, decay, eps) != 0 { break }
                             for i in 0..<n {
                                 let d = (x[i] - start[i]) * inv
                                 let s = decay * second[i] + (1 - decay) * d * d

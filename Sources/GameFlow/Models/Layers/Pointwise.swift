@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A pointwise nonlinearity a = σ(z) with its first and second derivatives, the activation
@@ -96,6 +97,7 @@ public enum Pointwise: Sendable, Equatable, Hashable {
 
     /// y = σ(x) over `n` numbers.
     func apply<S: NetworkScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count n: Int) {
+        if vectorSelect(x, x, y, count: n) { return }
         switch self {
         case .relu: for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : 0 }
         case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : slope * v }
@@ -109,6 +111,7 @@ public enum Pointwise: Sendable, Equatable, Hashable {
     /// With the layer's output `y` = σ(x), tanh and the logistic take σ′ from it.
     func tangent<S: NetworkScalar>(_ x: UnsafePointer<S>, _ rx: UnsafePointer<S>, _ ry: UnsafeMutablePointer<S>, count n: Int,
                                    output y: UnsafePointer<S>? = nil) {
+        if vectorSelect(x, rx, ry, count: n) { return }
         switch self {
         case .relu: for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : 0 }
         case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let r = rx[k]; ry[k] = x[k] > 0 ? r : slope * r }
@@ -123,6 +126,20 @@ public enum Pointwise: Sendable, Equatable, Hashable {
     }
 
     /// δ_x = σ′(x)δ_y (σ′ from the output `y` where `tangent` takes it).
+    /// ReLU's and leaky ReLU's select, out = x > 0 ? r : slope·r (or 0), in AVX-512 where it runs
+    /// (`gf_relu_f`/`_d`: the loops' numbers); false for the other activations and elsewhere.
+    @inline(__always)
+    private func vectorSelect<S: NetworkScalar>(_ x: UnsafePointer<S>, _ r: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count n: Int) -> Bool {
+        let slope: Double, leaky: Int32
+        switch self {
+        case .relu: (slope, leaky) = (0, 0)
+        case .leakyRelu(let s): (slope, leaky) = (s, 1)
+        default: return false
+        }
+        if S.self == Float.self { return gf_relu_f(Kernels.f(x), Kernels.f(r), Kernels.mf(out), n, Float(slope), leaky) != 0 }
+        return gf_relu_d(Kernels.d(x), Kernels.d(r), Kernels.m(out), n, slope, leaky) != 0
+    }
+
     func backward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ d: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, count n: Int,
                                     output y: UnsafePointer<S>? = nil) {
         tangent(x, d, dx, count: n, output: y)
