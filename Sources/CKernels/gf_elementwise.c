@@ -34,61 +34,39 @@ static void rmsprop_w8(long n, double *x, const double *start, double *second, d
     }
 }
 
-/* y = x > 0 ? r : slope·r (leaky) or 0, per lane; r = x gives the activation itself. */
-__attribute__((target("arch=x86-64-v4")))
-static void relu_f(const float *x, const float *r, float *y, long n, float slope, int leaky) {
-    const __m512 vs = _mm512_set1_ps(slope), zero = _mm512_setzero_ps();
-    for (long i = 0; i < n; i += 16) {
-        const __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        const __m512 xs = _mm512_maskz_loadu_ps(m, x + i), rs = _mm512_maskz_loadu_ps(m, r + i);
-        const __mmask16 positive = _mm512_cmp_ps_mask(xs, zero, _CMP_GT_OQ);
-        const __m512 other = leaky ? _mm512_mul_ps(vs, rs) : zero;
-        _mm512_mask_storeu_ps(y + i, m, _mm512_mask_blend_ps(positive, other, rs));
+/* y = x > 0 ? r : slope·r (leaky) or 0, per lane; r = x gives the activation itself. One
+   definition for both types: T, the vector and mask types, the lanes and the intrinsics' suffix. */
+#define GF_RELU(NAME, T, V, M, LANES, SX)                                                              \
+    __attribute__((target("arch=x86-64-v4")))                                                          \
+    static void NAME(const T *x, const T *r, T *y, long n, T slope, int leaky) {                       \
+        const V vs = _mm512_set1_##SX(slope), zero = _mm512_setzero_##SX();                            \
+        for (long i = 0; i < n; i += LANES) {                                                          \
+            const M m = n - i >= LANES ? (M)~0u : (M)((1u << (n - i)) - 1);                            \
+            const V xs = _mm512_maskz_loadu_##SX(m, x + i), rs = _mm512_maskz_loadu_##SX(m, r + i);    \
+            const M positive = _mm512_cmp_##SX##_mask(xs, zero, _CMP_GT_OQ);                           \
+            const V other = leaky ? _mm512_mul_##SX(vs, rs) : zero;                                    \
+            _mm512_mask_storeu_##SX(y + i, m, _mm512_mask_blend_##SX(positive, other, rs));            \
+        }                                                                                              \
     }
-}
+GF_RELU(relu_f, float, __m512, __mmask16, 16, ps)
+GF_RELU(relu_d, double, __m512d, __mmask8, 8, pd)
+#endif
 
-__attribute__((target("arch=x86-64-v4")))
-static void relu_d(const double *x, const double *r, double *y, long n, double slope, int leaky) {
-    const __m512d vs = _mm512_set1_pd(slope), zero = _mm512_setzero_pd();
-    for (long i = 0; i < n; i += 8) {
-        const __mmask8 m = n - i >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - i)) - 1);
-        const __m512d xs = _mm512_maskz_loadu_pd(m, x + i), rs = _mm512_maskz_loadu_pd(m, r + i);
-        const __mmask8 positive = _mm512_cmp_pd_mask(xs, zero, _CMP_GT_OQ);
-        const __m512d other = leaky ? _mm512_mul_pd(vs, rs) : zero;
-        _mm512_mask_storeu_pd(y + i, m, _mm512_mask_blend_pd(positive, other, rs));
-    }
-}
+/* The public calls: 0 (nothing written) where the AVX-512 build does not run on this thread. */
+#if GF_HAVE_W8
+#define GF_RUN(call) do { if (gf_kernels_width() != 8) return 0; call; return 1; } while (0)
+#else
+#define GF_RUN(call) return 0
 #endif
 
 int gf_relu_f(const float *x, const float *r, float *y, long n, float slope, int leaky) {
-#if GF_HAVE_W8
-    if (gf_kernels_width() != 8) return 0;
-    relu_f(x, r, y, n, slope, leaky);
-    return 1;
-#else
-    (void)x; (void)r; (void)y; (void)n; (void)slope; (void)leaky;
-    return 0;
-#endif
+    GF_RUN(relu_f(x, r, y, n, slope, leaky));
 }
 
 int gf_relu_d(const double *x, const double *r, double *y, long n, double slope, int leaky) {
-#if GF_HAVE_W8
-    if (gf_kernels_width() != 8) return 0;
-    relu_d(x, r, y, n, slope, leaky);
-    return 1;
-#else
-    (void)x; (void)r; (void)y; (void)n; (void)slope; (void)leaky;
-    return 0;
-#endif
+    GF_RUN(relu_d(x, r, y, n, slope, leaky));
 }
 
 int gf_rmsprop_d(long n, double *x, const double *start, double *second, double inv, double h, double decay, double eps) {
-#if GF_HAVE_W8
-    if (gf_kernels_width() != 8) return 0;
-    rmsprop_w8(n, x, start, second, inv, h, decay, eps);
-    return 1;
-#else
-    (void)n; (void)x; (void)start; (void)second; (void)inv; (void)h; (void)decay; (void)eps;
-    return 0;
-#endif
+    GF_RUN(rmsprop_w8(n, x, start, second, inv, h, decay, eps));
 }

@@ -9,7 +9,8 @@ import Testing
     /// Values with the select's edge cases: zeros of both signs, NaN, infinities, subnormals.
     static func values(_ n: Int, seed: UInt64) -> [Double] {
         var rng = SeededGenerator(seed: seed)
-        let special: [Double] = [0, -0.0, .nan, .infinity, -.infinity, 1e-310, -1e-310]
+        let tiny = Double.leastNormalMagnitude / 4     // subnormal
+        let special: [Double] = [0, -0.0, .nan, .infinity, -.infinity, tiny, -tiny]
         return (0..<n).map { k in k < special.count ? special[k] : rng.normal() * 3 }
     }
 
