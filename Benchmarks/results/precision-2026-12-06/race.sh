@@ -2,14 +2,14 @@
 # The race at both precisions, one thread, pinned to core 0, in alternated rounds on a quiet host:
 # GameFlow's gan-step (dcgan28 on Fashion-MNIST, batch 64; ring8 MLP, batch 512) at float32 and
 # float64, PyTorch eager (Benchmarks/reference/torch_gan_step.py) at both, and JAX jit
-# (jax_gan_step.py, ring8 only) in float32. Writes race.log beside this script.
-# Usage: Benchmarks/results/precision-2026-12-06/race.sh [GAMEFLOW-BENCH] [ROUNDS]
+# (jax_gan_step.py, ring8 only) in float32. Writes race.log beside this script (or LOG).
+# Usage: Benchmarks/results/precision-2026-12-06/race.sh [GAMEFLOW-BENCH] [ROUNDS] [LOG]
 set -euo pipefail
 B=${1:-.build/release/gameflow-bench}
 rounds=${2:-2}
 here=$(dirname "$0")
 ref=$here/../../reference
-log=$here/race.log
+log=${3:-$here/race.log}
 : > "$log"
 export OPENBLAS_NUM_THREADS=1 XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 run() { echo "## $*" >> "$log"; taskset -c 0 "$@" 2>&1 | grep -E "ms/step|^torch|^jax|simga|consensus" >> "$log"; }
