@@ -52,21 +52,14 @@ GF_RELU(relu_f, float, __m512, __mmask16, 16, ps)
 GF_RELU(relu_d, double, __m512d, __mmask8, 8, pd)
 #endif
 
-/* The public calls: 0 (nothing written) where the AVX-512 build does not run on this thread. */
-#if GF_HAVE_W8
-#define GF_RUN(call) do { if (gf_kernels_width() != 8) return 0; call; return 1; } while (0)
-#else
-#define GF_RUN(call) return 0
-#endif
-
 int gf_relu_f(const float *x, const float *r, float *y, long n, float slope, int leaky) {
-    GF_RUN(relu_f(x, r, y, n, slope, leaky));
+    GF_RUN_W8(1, relu_f(x, r, y, n, slope, leaky));
 }
 
 int gf_relu_d(const double *x, const double *r, double *y, long n, double slope, int leaky) {
-    GF_RUN(relu_d(x, r, y, n, slope, leaky));
+    GF_RUN_W8(1, relu_d(x, r, y, n, slope, leaky));
 }
 
 int gf_rmsprop_d(long n, double *x, const double *start, double *second, double inv, double h, double decay, double eps) {
-    GF_RUN(rmsprop_w8(n, x, start, second, inv, h, decay, eps));
+    GF_RUN_W8(1, rmsprop_w8(n, x, start, second, inv, h, decay, eps));
 }

@@ -81,44 +81,21 @@ INLINE uint32_t span(long lo, long hi, int n) {
 #pragma clang attribute pop
 #endif
 
-/* Whether the vector versions take this shape on this thread (lanes per vector: 16 or 8). */
-static int handled(long lanes, long W, long p, long Wo) {
-#if GF_HAVE_W8
-    return gf_kernels_width() == 8 && W + 2 * p <= 2 * lanes && Wo <= lanes;
-#else
-    (void)lanes; (void)W; (void)p; (void)Wo;
-    return 0;
-#endif
-}
+/* Whether the vector versions take this shape (lanes per vector: 16 or 8). */
+#define FITS(lanes) (W + 2 * p <= 2 * (lanes) && Wo <= (lanes))
 
 int gf_im2col_f(const float *x, float *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    if (!handled(16, W, p, Wo)) return 0;
-#if GF_HAVE_W8
-    im2col_f(x, cols, ld, C, H, W, k, s, p, Ho, Wo);
-#endif
-    return 1;
+    GF_RUN_W8(FITS(16), im2col_f(x, cols, ld, C, H, W, k, s, p, Ho, Wo));
 }
 
 int gf_col2im_add_f(const float *cols, float *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    if (!handled(16, W, p, Wo)) return 0;
-#if GF_HAVE_W8
-    col2im_f(cols, x, ld, C, H, W, k, s, p, Ho, Wo);
-#endif
-    return 1;
+    GF_RUN_W8(FITS(16), col2im_f(cols, x, ld, C, H, W, k, s, p, Ho, Wo));
 }
 
 int gf_im2col_d(const double *x, double *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    if (!handled(8, W, p, Wo)) return 0;
-#if GF_HAVE_W8
-    im2col_d(x, cols, ld, C, H, W, k, s, p, Ho, Wo);
-#endif
-    return 1;
+    GF_RUN_W8(FITS(8), im2col_d(x, cols, ld, C, H, W, k, s, p, Ho, Wo));
 }
 
 int gf_col2im_add_d(const double *cols, double *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo) {
-    if (!handled(8, W, p, Wo)) return 0;
-#if GF_HAVE_W8
-    col2im_d(cols, x, ld, C, H, W, k, s, p, Ho, Wo);
-#endif
-    return 1;
+    GF_RUN_W8(FITS(8), col2im_d(cols, x, ld, C, H, W, k, s, p, Ho, Wo));
 }

@@ -20,6 +20,15 @@
 #define GF_HAVE_W8 0
 #endif
 
+/* The body of a public call with an AVX-512-only implementation (gf_im2col.c, gf_elementwise.c):
+   where the AVX-512 build runs on this thread and `ok` holds, `call` runs and the result is 1;
+   otherwise nothing is written and the result is 0 (the caller's loops run instead). */
+#if GF_HAVE_W8
+#define GF_RUN_W8(ok, call) do { if (gf_kernels_width() != 8 || !(ok)) return 0; call; return 1; } while (0)
+#else
+#define GF_RUN_W8(ok, call) return 0
+#endif
+
 /* The activation is read at run time from the epilogue (ReLU, the paper's and the default, gets
    its own compiled variants; the others share one). */
 #define GF_ANY (-1)

@@ -97,10 +97,8 @@ public enum Pointwise: Sendable, Equatable, Hashable {
 
     /// y = σ(x) over `n` numbers.
     func apply<S: NetworkScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count n: Int) {
-        if vectorSelect(x, x, y, count: n) { return }
         switch self {
-        case .relu: for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : 0 }
-        case .leakyRelu(let s): let slope = S(s); for k in 0..<n { let v = x[k]; y[k] = v > 0 ? v : slope * v }
+        case .relu, .leakyRelu: tangent(x, x, y, count: n)     // x > 0 ? x : slope·x (0): the tangent with ẋ = x
         case .linear: y.update(from: x, count: n)
         default: for k in 0..<n { y[k] = S(value(Double(x[k]))) }
         }
@@ -125,7 +123,6 @@ public enum Pointwise: Sendable, Equatable, Hashable {
         }
     }
 
-    /// δ_x = σ′(x)δ_y (σ′ from the output `y` where `tangent` takes it).
     /// ReLU's and leaky ReLU's select, out = x > 0 ? r : slope·r (or 0), in AVX-512 where it runs
     /// (`gf_relu_f`/`_d`: the loops' numbers); false for the other activations and elsewhere.
     @inline(__always)
@@ -140,6 +137,7 @@ public enum Pointwise: Sendable, Equatable, Hashable {
         return gf_relu_d(Kernels.d(x), Kernels.d(r), Kernels.m(out), n, slope, leaky) != 0
     }
 
+    /// δ_x = σ′(x)δ_y (σ′ from the output `y` where `tangent` takes it).
     func backward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ d: UnsafePointer<S>, _ dx: UnsafeMutablePointer<S>, count n: Int,
                                     output y: UnsafePointer<S>? = nil) {
         tangent(x, d, dx, count: n, output: y)
