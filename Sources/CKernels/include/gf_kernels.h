@@ -91,6 +91,15 @@ int gf_col2im_add_f(const float *cols, float *x, long ld, long C, long H, long W
 int gf_im2col_d(const double *x, double *cols, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
 int gf_col2im_add_d(const double *cols, double *x, long ld, long C, long H, long W, long k, long s, long p, long Ho, long Wo);
 
+/* y = conv(x, W) [+ y] [+ bias] for B samples (x: B × C × H × W, W: Co × C × k × k, y: B × Co × Ho × Wo,
+   PyTorch's layouts), float, by a direct AVX-512 kernel (no im2col matrix; gf_conv.c). Returns 0,
+   doing nothing, where it does not apply (gf_conv_forward_applies_f false, scratchCount below
+   gf_conv_forward_scratch_f, no AVX-512 or the 4-wide kernels chosen on this thread). */
+int gf_conv_forward_f(const float *x, const float *w, const float *bias, float *y, long B, int accumulate, long C, long H, long W, long Co,
+                      long k, long s, long p, long Ho, long Wo, float *scratch, long scratchCount);
+int gf_conv_forward_applies_f(long C, long Co, long k, long s, long Wo);
+long gf_conv_forward_scratch_f(long C, long H, long W, long Co, long k, long s, long p, long Ho, long Wo);
+
 /* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
    product, both products of a pair; bias, column sums and epilogues not counted). Differences of
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */

@@ -100,8 +100,7 @@ public enum BilinearMap: Sendable, Equatable, Hashable {
             }
             S.gemm(false, true, batch, o, i, 1, x, i, w, i, 1, y, o)
         case .conv(let g):
-            g.forward(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch)
-            if let b = bias { g.addBias(b, to: y, channels: g.outChannels, positions: g.outputPositions, batch: batch) }
+            g.forward(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch, bias: bias)
         case .deconv(let g):
             g.backwardInput(x, w, y, batch: batch, accumulate: accumulate, scratch: scratch)
             if let b = bias { g.addBias(b, to: y, channels: g.inChannels, positions: g.inputPositions, batch: batch) }
@@ -175,8 +174,13 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// Numbers one sample needs in a chunk: its columns (C_in·k² × P) and its channel-major output (C_out × P).
     var perSample: Int { (patch + outChannels) * outputPositions }
 
-    /// GEMMScratch for chunks of up to `capacity` samples, about `chunkNumbers` numbers.
-    func scratchCount(capacity: Int) -> Int { max(1, min(capacity, ConvGeometry.chunkNumbers / perSample)) * perSample }
+    /// GEMMScratch for chunks of up to `capacity` samples, about `chunkNumbers` numbers, and at
+    /// least what the direct float kernel needs where it applies.
+    func scratchCount(capacity: Int) -> Int {
+        let chunks = max(1, min(capacity, ConvGeometry.chunkNumbers / perSample)) * perSample
+        guard gf_conv_forward_applies_f(inChannels, outChannels, kernel, stride, outWidth) != 0 else { return chunks }
+        return max(chunks, gf_conv_forward_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding, outHeight, outWidth))
+    }
 
     /// A chunk's columns and output: 131,072 numbers (1 MB), about one core's L2 cache, so a
     /// chunk's im2col matrix is still in cache when its GEMM reads it. Measured on dcgan28
@@ -290,10 +294,16 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    /// y (+)= conv(x, W): per chunk of S samples, one GEMM W (C_out × C_in·k²) · cols (C_in·k² × S·P),
-    /// then the channel-major result back to samples.
+    /// y (+)= conv(x, W) (+ b): in float, by the direct AVX-512 kernel where it applies
+    /// (`gf_conv_forward_f`: no im2col matrix); otherwise per chunk of S samples, one GEMM
+    /// W (C_out × C_in·k²) · cols (C_in·k² × S·P), then the channel-major result back to samples.
     func forward<S: NetworkScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, batch: Int, accumulate: Bool,
-                                   scratch: GEMMScratch<S>) {
+                                   scratch: GEMMScratch<S>, bias: UnsafePointer<S>? = nil) {
+        if S.self == Float.self,
+           gf_conv_forward_f(Kernels.f(x), Kernels.f(w), Kernels.f(bias), Kernels.mf(y), batch, accumulate ? 1 : 0, inChannels, height, width,
+                             outChannels, kernel, stride, padding, outHeight, outWidth, Kernels.mf(scratch.base), scratch.count) != 0 {
+            return
+        }
         let P = outputPositions
         forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L
@@ -306,6 +316,13 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
                 }
             }
         }
+        if let b = bias { addBias(b, to: y, channels: outChannels, positions: P, batch: batch) }
+    }
+
+    /// Whether `forward` runs on the direct float kernel on this thread (AVX-512 and the shape;
+    /// `scratchCount` leaves it room).
+    var forwardIsDirect: Bool {
+        gf_kernels_width() == 8 && gf_conv_forward_applies_f(inChannels, outChannels, kernel, stride, outWidth) != 0
     }
 
     /// gx (+)= convᵀₓ(g, W): per chunk, Wᵀ · g (channel-major) then col2im.

@@ -155,11 +155,17 @@ public struct Network: Sendable, Equatable {
 
     /// How layer `i` runs: "kernels" (a dense layer on `CKernels`' fused small-matrix products),
     /// "kernels (fused)" (an activation computed inside the dense products around it), "blas"
-    /// (im2col or dense products by OpenBLAS dgemm), "pointwise" or "view"; " (float32)" after the
-    /// products of a float32 network (the kernels' float build, sgemm).
+    /// (im2col or dense products by OpenBLAS dgemm), "direct conv + blas" (a float32 convolution
+    /// whose conv-shaped product, `apply` of a conv or `adjointInput` of a deconv, runs on the
+    /// direct AVX-512 kernel on this thread; the others on im2col and sgemm), "pointwise" or
+    /// "view"; " (float32)" after the products of a float32 network (the kernels' float build, sgemm).
     public func backend(ofLayer i: Int) -> String {
         switch layers[i].kind {
-        case .map: return (plan.kernelDense[i] ? "kernels" : "blas") + (precision == .float32 ? " (float32)" : "")
+        case .map(let m):
+            var name = plan.kernelDense[i] ? "kernels" : "blas"
+            if precision == .float32, case .conv(let g) = m, g.forwardIsDirect { name = "direct conv + blas" }
+            if precision == .float32, case .deconv(let g) = m, g.forwardIsDirect { name = "direct conv + blas" }
+            return name + (precision == .float32 ? " (float32)" : "")
         case .pointwise: return (i > 0 && plan.fusedActivation[i - 1]) || plan.maskedByAbove(i) ? "kernels (fused)" : "pointwise"
         case .view: return "view"
         }

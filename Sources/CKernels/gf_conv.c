@@ -1,0 +1,141 @@
+/* Direct convolution in AVX-512, float: y = conv(x, W) [+ y] [+ b] for a batch of samples in
+   PyTorch's layouts (x: B × C × H × W, W: C_o × C × k × k, y: B × C_o × H_o × W_o), without the
+   im2col matrix. The products by im2col and sgemm (BilinearMaps.swift) write each sample's
+   C·k²·H_o·W_o columns, have OpenBLAS pack them again, and copy the channel-major result back to
+   the samples; on dcgan28's 32×14×14 → 64×7×7 layer that was about a fifth of the time of the
+   product (gameflow-bench gan-step; Benchmarks/README.md).
+
+   The kernel: 32 output channels (two vectors) × 14 output positions (7 of one output row in
+   each of two samples) in 28 accumulators; per kernel tap (c, i, j) two vector loads of the
+   transposed weights W_t[c·k² + i·k + j][·] and 14 broadcasts from zero-padded copies of the
+   two samples' inputs (the padding is zeros in the copy, so no tap tests a bound). The tile is
+   then transposed into the samples' rows (with the bias).
+
+   Exactness: each output is Σ over (c, i, j) in that order in one float accumulator with fused
+   multiply-adds, then + y (accumulate), then + b: a different order of the same sum than
+   sgemm's, so a float32 run differs in the last bits from one on the im2col path (and from the
+   4-wide kernels); on one build and kernel width it repeats bit for bit. Shapes: stride 1 or 2,
+   C_o a multiple of 32, C·k² ≥ 128 (the taps outweigh the tile's transposition) and rows of W_o
+   that waste at most one position in eight of the 7-wide blocks (W_o = 7, 13, 14, 21, …). The
+   call returns 0 for other shapes, when the scratch is short, on CPUs without AVX-512 and on
+   threads that asked for the 4-wide kernels (gf_kernels_set_width): the im2col path runs then. */
+#include "gf_internal.h"
+#include <string.h>
+
+/* Positions per block of an output row, and output channels per tile. */
+enum { RUN = 7, CO_TILE = 32 };
+
+/* The padded copy of one sample's input: rows of Wp numbers, planes of Hp rows. */
+typedef struct {
+    long Hp, Wp, plane;
+} padded_t;
+
+
+#if GF_HAVE_W8
+#include <immintrin.h>
+#pragma clang attribute push(__attribute__((target("arch=x86-64-v4"))), apply_to = function)
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* The tile: 2 × 16 output channels × (7 positions in row a, 7 in row b); a, b point at the
+   padded rows oh·S of the two samples, wt at the tile's first output channel. */
+INLINE void forward_tile(const int S, const float *a, const float *b, const padded_t pd, const float *wt, long Co, long C, long k,
+                         float *t) {
+    __m512 acc[2][2 * RUN];
+    _Pragma("unroll") for (int v = 0; v < 2; v++) _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) acc[v][q] = _mm512_setzero_ps();
+    const float *w = wt;
+    for (long c = 0; c < C; c++) {
+        for (long i = 0; i < k; i++) {
+            const float *ra = a + c * pd.plane + i * pd.Wp, *rb = b + c * pd.plane + i * pd.Wp;
+            for (long j = 0; j < k; j++) {
+                const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+                w += Co;
+                _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) {
+                    const __m512 xv = _mm512_set1_ps(q < RUN ? ra[j + q * S] : rb[j + (q - RUN) * S]);
+                    acc[0][q] = _mm512_fmadd_ps(w0, xv, acc[0][q]);
+                    acc[1][q] = _mm512_fmadd_ps(w1, xv, acc[1][q]);
+                }
+            }
+        }
+    }
+    _Pragma("unroll") for (int v = 0; v < 2; v++)
+        _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) _mm512_store_ps(t + q * CO_TILE + 16 * v, acc[v][q]);
+}
+
+/* x's sample (C × H × W) into the interior of its padded copy (the border stays zero). */
+static void pad_sample(const float *x, float *xp, const padded_t pd, long C, long H, long W, long p) {
+    for (long c = 0; c < C; c++)
+        for (long r = 0; r < H; r++) {
+            const float *src = x + (c * H + r) * W;
+            float *dst = xp + c * pd.plane + (r + p) * pd.Wp + p;
+            for (long q = 0; q < W; q += 16) {
+                const __mmask16 m = W - q >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (W - q)) - 1);
+                _mm512_mask_storeu_ps(dst + q, m, _mm512_maskz_loadu_ps(m, src + q));
+            }
+        }
+}
+
+static void forward(const int S, const float *x, const float *W, const float *bias, float *y, long B, int accumulate, long C, long H,
+                    long Wd, long Co, long k, long p, long Ho, long Wo, const padded_t pd, float *scratch) {
+    const long K = C * k * k, P = Ho * Wo, blocks = (Wo + RUN - 1) / RUN;
+    float *wt = scratch, *xa = scratch + K * Co, *xb = xa + C * pd.plane;
+    for (long co = 0; co < Co; co++)
+        for (long r = 0; r < K; r++) wt[r * Co + co] = W[co * K + r];
+    memset(xa, 0, sizeof(float) * 2 * C * pd.plane);
+    float t[2 * RUN * CO_TILE] __attribute__((aligned(64)));
+    for (long n = 0; n < B; n += 2) {
+        const int pair = n + 1 < B;   /* an odd batch's last sample runs as both halves of the tile */
+        pad_sample(x + n * C * H * Wd, xa, pd, C, H, Wd, p);
+        if (pair) pad_sample(x + (n + 1) * C * H * Wd, xb, pd, C, H, Wd, p);
+        const float *second = pair ? xb : xa;
+        for (long oh = 0; oh < Ho; oh++)
+            for (long blk = 0; blk < blocks; blk++) {
+                const long ow0 = blk * RUN, nv = Wo - ow0 < RUN ? Wo - ow0 : RUN, at = (oh * S) * pd.Wp + ow0 * S;
+                for (long cb = 0; cb < Co; cb += CO_TILE) {
+                    forward_tile(S, xa + at, second + at, pd, wt + cb, Co, C, k, t);
+                    for (int u = 0; u <= pair; u++) {
+                        float *yr = y + (n + u) * Co * P + oh * Wo + ow0;
+                        for (long co = 0; co < CO_TILE; co++) {
+                            float *d = yr + (cb + co) * P;
+                            const float *s = t + u * RUN * CO_TILE + co;
+                            for (long q = 0; q < nv; q++) {
+                                float v = s[q * CO_TILE];
+                                if (accumulate) v = d[q] + v;
+                                if (bias) v = v + bias[cb + co];
+                                d[q] = v;
+                            }
+                        }
+                    }
+                }
+            }
+    }
+}
+
+#pragma clang attribute pop
+#endif
+
+/* The padded copy's sizes: the interior at (p, p), wide and tall enough for every block's taps. */
+static padded_t padded(long H, long W, long k, long s, long p, long Ho, long Wo) {
+    const long blocks = (Wo + RUN - 1) / RUN;
+    long Hp = H + 2 * p, Wp = W + 2 * p;
+    if ((Ho - 1) * s + k > Hp) Hp = (Ho - 1) * s + k;
+    if ((blocks * RUN - 1) * s + k > Wp) Wp = (blocks * RUN - 1) * s + k;
+    padded_t pd = {Hp, Wp, Hp * Wp};
+    return pd;
+}
+
+long gf_conv_forward_scratch_f(long C, long H, long W, long Co, long k, long s, long p, long Ho, long Wo) {
+    return C * k * k * Co + 2 * C * padded(H, W, k, s, p, Ho, Wo).plane;
+}
+
+int gf_conv_forward_applies_f(long C, long Co, long k, long s, long Wo) {
+    const long blocks = (Wo + RUN - 1) / RUN;
+    return (s == 1 || s == 2) && Co % CO_TILE == 0 && C * k * k >= 128 && 8 * (blocks * RUN - Wo) <= blocks * RUN;
+}
+
+int gf_conv_forward_f(const float *x, const float *w, const float *bias, float *y, long B, int accumulate, long C, long H, long W, long Co,
+                      long k, long s, long p, long Ho, long Wo, float *scratch, long scratchCount) {
+    GF_RUN_W8(gf_conv_forward_applies_f(C, Co, k, s, Wo) && scratchCount >= gf_conv_forward_scratch_f(C, H, W, Co, k, s, p, Ho, Wo),
+              (s == 1 ? forward(1, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)
+                      : forward(2, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)));
+}

@@ -1,0 +1,123 @@
+import CKernels
+import Testing
+@testable import GameFlow
+
+/// The direct float convolution (`gf_conv_forward_f`, gf_conv.c) against the definition
+/// y[n, o, a, b] (+)= Σ_{c,i,j} W[o, c, i, j]·x[n, c, a·s − p + i, b·s − p + j] (+ bias[o]) in
+/// double: every output within the forward error bound of a float sum of its terms, on the shapes
+/// the kernel takes (strides 1 and 2, partial blocks of a row, odd batches), with and without
+/// accumulation and bias; the shapes it declines fall back to im2col and sgemm.
+@Suite struct DirectConvTests {
+    /// (C, H, W, C_out, k, s, p, batch): dcgan28's 32×14×14 → 64×7×7, a stride-1 5×5, a 14-wide
+    /// output (two blocks of 7), a 13-wide one (a partial block) and an odd batch.
+    static let shapes: [(c: Int, h: Int, w: Int, o: Int, k: Int, s: Int, p: Int, batch: Int)] = [
+        (32, 14, 14, 64, 4, 2, 1, 4), (8, 7, 7, 32, 5, 1, 2, 3), (16, 28, 28, 32, 3, 2, 1, 2), (16, 13, 13, 32, 3, 1, 1, 3),
+    ]
+
+    struct Case {
+        let g: ConvGeometry, batch: Int
+        let x: [Float], w: [Float], b: [Float], y0: [Float]
+    }
+
+    static func make(_ t: (c: Int, h: Int, w: Int, o: Int, k: Int, s: Int, p: Int, batch: Int), seed: UInt64) throws -> Case {
+        let g = try ConvGeometry(inChannels: t.c, height: t.h, width: t.w, outChannels: t.o, kernel: t.k, stride: t.s, padding: t.p)
+        var rng = SeededGenerator(seed: seed)
+        func draw(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.normal()) } }
+        return Case(g: g, batch: t.batch, x: draw(t.batch * g.inputCount), w: draw(g.weightCount), b: draw(g.outChannels),
+                    y0: draw(t.batch * g.outputCount))
+    }
+
+    /// The definition in double, and for each output the sum of its terms' magnitudes.
+    static func reference(_ c: Case, accumulate: Bool, bias: Bool) -> (y: [Double], magnitude: [Double]) {
+        let g = c.g
+        var y = [Double](repeating: 0, count: c.batch * g.outputCount), m = y
+        for n in 0..<c.batch {
+            for o in 0..<g.outChannels {
+                for a in 0..<g.outHeight {
+                    for bw in 0..<g.outWidth {
+                        var s = 0.0, mag = 0.0
+                        for ch in 0..<g.inChannels {
+                            for i in 0..<g.kernel {
+                                for j in 0..<g.kernel {
+                                    let r = a * g.stride - g.padding + i, q = bw * g.stride - g.padding + j
+                                    guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
+                                    let term = Double(c.w[((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j])
+                                        * Double(c.x[n * g.inputCount + (ch * g.height + r) * g.width + q])
+                                    s += term
+                                    mag += abs(term)
+                                }
+                            }
+                        }
+                        let at = n * g.outputCount + (o * g.outHeight + a) * g.outWidth + bw
+                        if accumulate { s += Double(c.y0[at]); mag += abs(Double(c.y0[at])) }
+                        if bias { s += Double(c.b[o]); mag += abs(Double(c.b[o])) }
+                        (y[at], m[at]) = (s, mag)
+                    }
+                }
+            }
+        }
+        return (y, m)
+    }
+
+    /// `forward` in float on the kernels of this width (8: the direct kernel where it applies).
+    static func forward(_ c: Case, accumulate: Bool, bias: Bool, width: Int32) -> [Float] {
+        var y = c.y0
+        let count = c.g.scratchCount(capacity: c.batch)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { scratch.deallocate() }
+        withKernelWidth(width) {
+            c.x.withUnsafeBufferPointer { x in c.w.withUnsafeBufferPointer { w in c.b.withUnsafeBufferPointer { b in
+                y.withUnsafeMutableBufferPointer { yp in
+                    c.g.forward(x.baseAddress!, w.baseAddress!, yp.baseAddress!, batch: c.batch, accumulate: accumulate,
+                                scratch: GEMMScratch(base: scratch, count: count), bias: bias ? b.baseAddress : nil)
+                }
+            } } }
+        }
+        return y
+    }
+
+    @Test("Direct float convolution: every output within (terms + 2)·u·Σ|terms| of the definition; repeatable; the same bound on im2col + sgemm",
+          arguments: 0..<shapes.count)
+    func againstDefinition(_ index: Int) throws {
+        let c = try Self.make(Self.shapes[index], seed: UInt64(40 + index))
+        let terms = Double(c.g.inChannels * c.g.kernel * c.g.kernel + 2), u = Double(Float.ulpOfOne) / 2
+        for (accumulate, bias) in [(false, false), (true, true), (false, true)] {
+            let (want, magnitude) = Self.reference(c, accumulate: accumulate, bias: bias)
+            for width in kernelWidths {
+                let got = Self.forward(c, accumulate: accumulate, bias: bias, width: width)
+                var worst = 0.0
+                for k in got.indices {
+                    // Sequential float summation's forward error bound, plus the output's own rounding.
+                    let bound = terms * u * magnitude[k] + u * abs(want[k])
+                    worst = max(worst, abs(Double(got[k]) - want[k]) / bound)
+                }
+                #expect(worst <= 1, "shape \(index), accumulate \(accumulate), bias \(bias), width \(width): \(worst) of the bound")
+                #expect(Self.forward(c, accumulate: accumulate, bias: bias, width: width) == got)
+            }
+        }
+        // The kernel takes these shapes where AVX-512 runs: the C call reports that it ran.
+        if kernelWidths.contains(8) {
+            #expect(withKernelWidth(8) { c.g.forwardIsDirect })
+            #expect(withKernelWidth(4) { !c.g.forwardIsDirect })
+            var y = c.y0
+            let ran = y.withUnsafeMutableBufferPointer { yp in
+                c.x.withUnsafeBufferPointer { x in c.w.withUnsafeBufferPointer { w in
+                    withKernelWidth(8) {
+                        gf_conv_forward_f(x.baseAddress, w.baseAddress, nil, yp.baseAddress, c.batch, 0, c.g.inChannels, c.g.height, c.g.width,
+                                          c.g.outChannels, c.g.kernel, c.g.stride, c.g.padding, c.g.outHeight, c.g.outWidth, nil, 0)
+                    }
+                } }
+            }
+            #expect(ran == 0 && y == c.y0, "too little scratch: declined, nothing written")
+        }
+    }
+
+    @Test("Direct float convolution declines what it does not take: C·k² < 128, C_out not a multiple of 32, stride 3, a wasteful row")
+    func declines() throws {
+        for t in [(1, 28, 28, 32, 4, 2, 1), (32, 14, 14, 48, 4, 2, 1), (32, 15, 15, 64, 3, 3, 0), (16, 12, 12, 32, 3, 1, 1)] {
+            let g = try ConvGeometry(inChannels: t.0, height: t.1, width: t.2, outChannels: t.3, kernel: t.4, stride: t.5, padding: t.6)
+            #expect(gf_conv_forward_applies_f(g.inChannels, g.outChannels, g.kernel, g.stride, g.outWidth) == 0, "\(t)")
+            #expect(!g.forwardIsDirect)
+        }
+    }
+}
