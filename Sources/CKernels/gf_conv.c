@@ -111,6 +111,78 @@ static void forward(const int S, const float *x, const float *W, const float *bi
     }
 }
 
+
+/* The input adjoint's tile: 2 × 16 input channels × (7 positions of one residue class of row r in
+   each of two samples). ga, gb point at the padded output gradients' element (A + R, A + Q0) of
+   the two samples; the taps of the class are (t, u) < (T_i, T_j), kernel (ρ + t·s, γ + u·s) at
+   gp[A + R − t][A + Q0 + m − u]; wt at W_t's row (o = 0, ρ, γ) and channel block. */
+INLINE void input_tile(const float *ga, const float *gb, const padded_t pd, const float *wt, long C, long O, long k, long s, long Ti, long Tj,
+                       float *t) {
+    __m512 acc[2][2 * RUN];
+    _Pragma("unroll") for (int v = 0; v < 2; v++) _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) acc[v][q] = _mm512_setzero_ps();
+    for (long o = 0; o < O; o++) {
+        for (long ti = 0; ti < Ti; ti++) {
+            const float *ra = ga + o * pd.plane - ti * pd.Wp, *rb = gb + o * pd.plane - ti * pd.Wp;
+            const float *w = wt + (o * k * k + ti * s * k) * C;
+            for (long tj = 0; tj < Tj; tj++) {
+                const __m512 w0 = _mm512_loadu_ps(w + tj * s * C), w1 = _mm512_loadu_ps(w + tj * s * C + 16);
+                _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) {
+                    const __m512 gv = _mm512_set1_ps(q < RUN ? ra[q - tj] : rb[q - RUN - tj]);
+                    acc[0][q] = _mm512_fmadd_ps(w0, gv, acc[0][q]);
+                    acc[1][q] = _mm512_fmadd_ps(w1, gv, acc[1][q]);
+                }
+            }
+        }
+    }
+    _Pragma("unroll") for (int v = 0; v < 2; v++)
+        _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) _mm512_store_ps(t + q * CO_TILE + 16 * v, acc[v][q]);
+}
+
+/* gx (B × C × H × W) (+)= convᵀ(g, W) for g: B × O × Ho × Wo. */
+static void input_adjoint(const float *g, const float *W, float *gx, long B, int accumulate, long C, long H, long Wd, long O, long k, long s,
+                          long p, long Ho, long Wo, const padded_t pd, long A, float *scratch) {
+    const long K = C * k * k;
+    float *wt = scratch, *ga = scratch + O * k * k * C, *gb = ga + O * pd.plane;
+    for (long o = 0; o < O; o++)
+        for (long c = 0; c < C; c++)
+            for (long ij = 0; ij < k * k; ij++) wt[(o * k * k + ij) * C + c] = W[o * K + c * k * k + ij];
+    memset(ga, 0, sizeof(float) * 2 * O * pd.plane);
+    const long rows = pd.Hp - A < Ho ? pd.Hp - A : Ho, cols = pd.Wp - A < Wo ? pd.Wp - A : Wo;
+    float t[2 * RUN * CO_TILE] __attribute__((aligned(64)));
+    for (long n = 0; n < B; n += 2) {
+        const int pair = n + 1 < B;
+        for (int u = 0; u <= pair; u++) {
+            const float *src = g + (n + u) * O * Ho * Wo;
+            float *dst = u ? gb : ga;
+            for (long o = 0; o < O; o++)
+                for (long a = 0; a < rows; a++) memcpy(dst + o * pd.plane + (A + a) * pd.Wp + A, src + (o * Ho + a) * Wo, sizeof(float) * cols);
+        }
+        const float *second = pair ? gb : ga;
+        for (long r = 0; r < H; r++) {
+            const long rho = (r + p) % s, R = (r + p) / s, Ti = (k - rho + s - 1) / s;
+            for (long gamma = 0; gamma < s; gamma++) {
+                const long Tj = (k - gamma + s - 1) / s;
+                /* positions q = s·Q + γ − p in [0, W): Q in [Qlo, Qhi] */
+                const long Qlo = p - gamma > 0 ? (p - gamma + s - 1) / s : 0, Qhi = (Wd - 1 + p - gamma) / s;
+                for (long Q0 = Qlo; Q0 <= Qhi; Q0 += RUN) {
+                    const long nv = Qhi - Q0 + 1 < RUN ? Qhi - Q0 + 1 : RUN, at = (A + R) * pd.Wp + A + Q0;
+                    for (long cb = 0; cb < C; cb += CO_TILE) {
+                        input_tile(ga + at, second + at, pd, wt + (rho * k + gamma) * C + cb, C, O, k, s, Ti, Tj, t);
+                        for (int u = 0; u <= pair; u++) {
+                            float *xr = gx + ((n + u) * C + cb) * H * Wd + r * Wd + s * Q0 + gamma - p;
+                            for (long c = 0; c < CO_TILE; c++) {
+                                float *d = xr + c * H * Wd;
+                                const float *v = t + u * RUN * CO_TILE + c;
+                                for (long m = 0; m < nv; m++) d[s * m] = accumulate ? d[s * m] + v[m * CO_TILE] : v[m * CO_TILE];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #pragma clang attribute pop
 #endif
 
@@ -138,4 +210,42 @@ int gf_conv_forward_f(const float *x, const float *w, const float *bias, float *
     GF_RUN_W8(gf_conv_forward_applies_f(C, Co, k, s, Wo) && scratchCount >= gf_conv_forward_scratch_f(C, H, W, Co, k, s, p, Ho, Wo),
               (s == 1 ? forward(1, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)
                       : forward(2, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)));
+}
+
+/* The input adjoint's padded output gradients: A = ⌈k/s⌉ − 1 zero rows and columns before the
+   first, and room for every class's blocks of 7 after. */
+static padded_t padded_gradient(long H, long W, long k, long s, long p, long *A) {
+    *A = (k + s - 1) / s - 1;
+    long cols = 0;
+    for (long gamma = 0; gamma < s; gamma++) {
+        const long Qlo = p - gamma > 0 ? (p - gamma + s - 1) / s : 0, Qhi = (W - 1 + p - gamma) / s;
+        const long end = Qhi < Qlo ? Qlo : Qlo + (Qhi - Qlo + RUN) / RUN * RUN;
+        if (end > cols) cols = end;
+    }
+    padded_t pd = {*A + (H - 1 + p) / s + 1, *A + cols, 0};
+    pd.plane = pd.Hp * pd.Wp;
+    return pd;
+}
+
+long gf_conv_input_adjoint_scratch_f(long C, long H, long W, long O, long k, long s, long p) {
+    long A;
+    return O * k * k * C + 2 * O * padded_gradient(H, W, k, s, p, &A).plane;
+}
+
+int gf_conv_input_adjoint_applies_f(long C, long W, long O, long k, long s, long p) {
+    if (!(s == 1 || s == 2) || C % CO_TILE != 0 || O * ((k + s - 1) / s) * ((k + s - 1) / s) < 128 || W + 2 * p < k) return 0;
+    long computed = 0;
+    for (long gamma = 0; gamma < s; gamma++) {
+        const long Qlo = p - gamma > 0 ? (p - gamma + s - 1) / s : 0, Qhi = (W - 1 + p - gamma) / s;
+        if (Qhi >= Qlo) computed += (Qhi - Qlo + RUN) / RUN * RUN;
+    }
+    return 8 * (computed - W) <= computed;
+}
+
+int gf_conv_input_adjoint_f(const float *g, const float *w, float *gx, long B, int accumulate, long C, long H, long W, long O, long k, long s,
+                            long p, long Ho, long Wo, float *scratch, long scratchCount) {
+    long A;
+    const padded_t pd = padded_gradient(H, W, k, s, p, &A);
+    GF_RUN_W8(gf_conv_input_adjoint_applies_f(C, W, O, k, s, p) && scratchCount >= gf_conv_input_adjoint_scratch_f(C, H, W, O, k, s, p),
+              input_adjoint(g, w, gx, B, accumulate, C, H, W, O, k, s, p, Ho, Wo, pd, A, scratch));
 }

@@ -100,6 +100,14 @@ int gf_conv_forward_f(const float *x, const float *w, const float *bias, float *
 int gf_conv_forward_applies_f(long C, long Co, long k, long s, long Wo);
 long gf_conv_forward_scratch_f(long C, long H, long W, long Co, long k, long s, long p, long Ho, long Wo);
 
+/* gx (B × C × H × W) = convᵀ(g, W) [+ gx] for g: B × Co × Ho × Wo, the same convolution's adjoint in its
+   input (a transposed convolution), float, by a direct AVX-512 kernel (gf_conv.c); 0 where it does
+   not apply, as gf_conv_forward_f. */
+int gf_conv_input_adjoint_f(const float *g, const float *w, float *gx, long B, int accumulate, long C, long H, long W, long Co, long k,
+                            long s, long p, long Ho, long Wo, float *scratch, long scratchCount);
+int gf_conv_input_adjoint_applies_f(long C, long W, long Co, long k, long s, long p);
+long gf_conv_input_adjoint_scratch_f(long C, long H, long W, long Co, long k, long s, long p);
+
 /* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
    product, both products of a pair; bias, column sums and epilogues not counted). Differences of
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */

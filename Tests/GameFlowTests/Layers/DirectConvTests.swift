@@ -97,8 +97,8 @@ import Testing
         }
         // The kernel takes these shapes where AVX-512 runs: the C call reports that it ran.
         if kernelWidths.contains(8) {
-            #expect(withKernelWidth(8) { c.g.forwardIsDirect })
-            #expect(withKernelWidth(4) { !c.g.forwardIsDirect })
+            #expect(withKernelWidth(8) { c.g.direct.forward })
+            #expect(withKernelWidth(4) { !c.g.direct.forward })
             var y = c.y0
             let ran = y.withUnsafeMutableBufferPointer { yp in
                 c.x.withUnsafeBufferPointer { x in c.w.withUnsafeBufferPointer { w in
@@ -112,12 +112,88 @@ import Testing
         }
     }
 
-    @Test("Direct float convolution declines what it does not take: C·k² < 128, C_out not a multiple of 32, stride 3, a wasteful row")
+    /// The input adjoint's definition in double (a scatter of every term), with the magnitudes.
+    static func inputReference(_ c: Case, gradient: [Float], start: [Float], accumulate: Bool) -> (gx: [Double], magnitude: [Double]) {
+        let g = c.g
+        var gx = [Double](repeating: 0, count: c.batch * g.inputCount), m = gx
+        if accumulate { for k in gx.indices { (gx[k], m[k]) = (Double(start[k]), abs(Double(start[k]))) } }
+        for n in 0..<c.batch {
+            for o in 0..<g.outChannels {
+                for a in 0..<g.outHeight {
+                    for b in 0..<g.outWidth {
+                        let v = Double(gradient[n * g.outputCount + (o * g.outHeight + a) * g.outWidth + b])
+                        for ch in 0..<g.inChannels {
+                            for i in 0..<g.kernel {
+                                for j in 0..<g.kernel {
+                                    let r = a * g.stride - g.padding + i, q = b * g.stride - g.padding + j
+                                    guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
+                                    let term = Double(c.w[((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j]) * v
+                                    let at = n * g.inputCount + (ch * g.height + r) * g.width + q
+                                    gx[at] += term
+                                    m[at] += abs(term)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (gx, m)
+    }
+
+    /// (C, H, W, C_out, k, s, p, batch) for the input adjoint: dcgan28's layer, stride 1 with a 5×5
+    /// kernel, k = 3 at stride 2 (residue classes with two and one taps, two blocks per class) and
+    /// a 13-wide input with an odd batch.
+    static let adjointShapes: [(c: Int, h: Int, w: Int, o: Int, k: Int, s: Int, p: Int, batch: Int)] = [
+        (32, 14, 14, 64, 4, 2, 1, 4), (32, 7, 7, 32, 5, 1, 2, 3), (32, 28, 28, 32, 3, 2, 1, 2), (32, 13, 13, 32, 3, 1, 1, 3),
+    ]
+
+    @Test("Direct float input adjoint: every number within (terms + 1)·u·Σ|terms| of the definition's scatter; repeatable; declines as documented",
+          arguments: 0..<adjointShapes.count)
+    func inputAdjointAgainstDefinition(_ index: Int) throws {
+        let c = try Self.make(Self.adjointShapes[index], seed: UInt64(60 + index))
+        var rng = SeededGenerator(seed: UInt64(80 + index))
+        let gradient = (0..<(c.batch * c.g.outputCount)).map { _ in Float(rng.normal()) }
+        let start = (0..<(c.batch * c.g.inputCount)).map { _ in Float(rng.normal()) }
+        let terms = Double(c.g.outChannels * c.g.kernel * c.g.kernel + 1), u = Double(Float.ulpOfOne) / 2
+        let count = c.g.scratchCount(capacity: c.batch)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { scratch.deallocate() }
+        func run(_ accumulate: Bool, _ width: Int32) -> [Float] {
+            var gx = start
+            withKernelWidth(width) {
+                gradient.withUnsafeBufferPointer { gp in c.w.withUnsafeBufferPointer { w in gx.withUnsafeMutableBufferPointer { out in
+                    c.g.backwardInput(gp.baseAddress!, w.baseAddress!, out.baseAddress!, batch: c.batch, accumulate: accumulate,
+                                      scratch: GEMMScratch(base: scratch, count: count))
+                } } }
+            }
+            return gx
+        }
+        for accumulate in [false, true] {
+            let (want, magnitude) = Self.inputReference(c, gradient: gradient, start: start, accumulate: accumulate)
+            for width in kernelWidths {
+                let got = run(accumulate, width)
+                var worst = 0.0
+                for k in got.indices { worst = max(worst, abs(Double(got[k]) - want[k]) / (terms * u * magnitude[k] + u * abs(want[k]))) }
+                #expect(worst <= 1, "shape \(index), accumulate \(accumulate), width \(width): \(worst) of the bound")
+                #expect(run(accumulate, width) == got)
+            }
+        }
+        if kernelWidths.contains(8) { #expect(withKernelWidth(8) { c.g.direct.inputAdjoint }) }
+        #expect(withKernelWidth(4) { !c.g.direct.inputAdjoint })
+    }
+
+    @Test("Direct float kernels decline what they do not take: too few taps, channels not a multiple of 32, stride 3, a wasteful row")
     func declines() throws {
         for t in [(1, 28, 28, 32, 4, 2, 1), (32, 14, 14, 48, 4, 2, 1), (32, 15, 15, 64, 3, 3, 0), (16, 12, 12, 32, 3, 1, 1)] {
             let g = try ConvGeometry(inChannels: t.0, height: t.1, width: t.2, outChannels: t.3, kernel: t.4, stride: t.5, padding: t.6)
             #expect(gf_conv_forward_applies_f(g.inChannels, g.outChannels, g.kernel, g.stride, g.outWidth) == 0, "\(t)")
-            #expect(!g.forwardIsDirect)
+            #expect(!g.direct.forward)
+        }
+        // The input adjoint: input channels not a multiple of 32, too few taps per class (C_out·⌈k/s⌉² < 128), stride 3, a wasteful row.
+        for t in [(16, 14, 14, 64, 4, 2, 1), (32, 14, 14, 16, 4, 2, 1), (32, 15, 15, 64, 3, 3, 0), (32, 12, 12, 32, 3, 1, 1)] {
+            let g = try ConvGeometry(inChannels: t.0, height: t.1, width: t.2, outChannels: t.3, kernel: t.4, stride: t.5, padding: t.6)
+            #expect(!g.direct.inputAdjoint, "\(t)")
         }
     }
 }

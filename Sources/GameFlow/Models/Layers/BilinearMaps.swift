@@ -177,9 +177,26 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
     /// GEMMScratch for chunks of up to `capacity` samples, about `chunkNumbers` numbers, and at
     /// least what the direct float kernel needs where it applies.
     func scratchCount(capacity: Int) -> Int {
-        let chunks = max(1, min(capacity, ConvGeometry.chunkNumbers / perSample)) * perSample
-        guard gf_conv_forward_applies_f(inChannels, outChannels, kernel, stride, outWidth) != 0 else { return chunks }
-        return max(chunks, gf_conv_forward_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding, outHeight, outWidth))
+        var count = max(1, min(capacity, ConvGeometry.chunkNumbers / perSample)) * perSample
+        if appliesDirectForward {
+            count = max(count, gf_conv_forward_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding, outHeight, outWidth))
+        }
+        if appliesDirectInputAdjoint {
+            count = max(count, gf_conv_input_adjoint_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding))
+        }
+        return count
+    }
+
+    private var appliesDirectForward: Bool { gf_conv_forward_applies_f(inChannels, outChannels, kernel, stride, outWidth) != 0 }
+    private var appliesDirectInputAdjoint: Bool {
+        gf_conv_input_adjoint_applies_f(inChannels, width, outChannels, kernel, stride, padding) != 0
+    }
+
+    /// Whether `forward` and `backwardInput` run on the direct float kernels on this thread
+    /// (AVX-512 and the shape; `scratchCount` leaves them room).
+    var direct: (forward: Bool, inputAdjoint: Bool) {
+        let w8 = gf_kernels_width() == 8
+        return (w8 && appliesDirectForward, w8 && appliesDirectInputAdjoint)
     }
 
     /// A chunk's columns and output: 131,072 numbers (1 MB), about one core's L2 cache, so a
@@ -319,15 +336,15 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         if let b = bias { addBias(b, to: y, channels: outChannels, positions: P, batch: batch) }
     }
 
-    /// Whether `forward` runs on the direct float kernel on this thread (AVX-512 and the shape;
-    /// `scratchCount` leaves it room).
-    var forwardIsDirect: Bool {
-        gf_kernels_width() == 8 && gf_conv_forward_applies_f(inChannels, outChannels, kernel, stride, outWidth) != 0
-    }
-
-    /// gx (+)= convᵀₓ(g, W): per chunk, Wᵀ · g (channel-major) then col2im.
+    /// gx (+)= convᵀₓ(g, W): in float, by the direct AVX-512 kernel where it applies
+    /// (`gf_conv_input_adjoint_f`); otherwise per chunk, Wᵀ · g (channel-major) then col2im.
     func backwardInput<S: NetworkScalar>(_ g: UnsafePointer<S>, _ w: UnsafePointer<S>, _ gx: UnsafeMutablePointer<S>, batch: Int,
                                          accumulate: Bool, scratch: GEMMScratch<S>) {
+        if S.self == Float.self,
+           gf_conv_input_adjoint_f(Kernels.f(g), Kernels.f(w), Kernels.mf(gx), batch, accumulate ? 1 : 0, inChannels, height, width,
+                                   outChannels, kernel, stride, padding, outHeight, outWidth, Kernels.mf(scratch.base), scratch.count) != 0 {
+            return
+        }
         let P = outputPositions
         if !accumulate { gx.update(repeating: 0, count: batch * inputCount) }
         forEachChunk(batch, scratch) { start, s in
