@@ -25,6 +25,11 @@
 /* Positions per block of an output row, and output channels per tile. */
 enum { RUN = 7, CO_TILE = 32 };
 
+/* The weight adjoint: taps per tile (4 vectors of output channels × 6 taps: 24 accumulators, 4
+   vectors of gradients and a broadcast in the 32 registers) and samples per chunk (their padded
+   inputs and transposed gradients stay in L2 while every tile reads them). */
+enum { WT_TAPS = 6, WT_CHUNK = 4 };
+
 /* The padded copy of one sample's input: rows of Wp numbers, planes of Hp rows. */
 typedef struct {
     long Hp, Wp, plane;
@@ -183,6 +188,69 @@ static void input_adjoint(const float *g, const float *W, float *gx, long B, int
     }
 }
 
+
+/* The weight adjoint's tile: 4 × 16 output channels × 6 taps (columns of W's rows), summed over
+   the positions of a chunk of samples onto the running sums gwt (tap-major: gwt[tap][o]). gt: the
+   chunk's output gradients position-major (gt[n][a·Wo + b][o], at the tile's first channel); xp:
+   the chunk's padded inputs; off: each tap's offset c·plane + i·Wp + j in a padded input. */
+INLINE void weight_tile(const float *gt, const float *xp, long S, long Ho, long Wo, long s, const padded_t pd, long sample, const long *off,
+                        int taps, float *gwt, long O) {
+    __m512 acc[4][WT_TAPS];
+    _Pragma("unroll") for (int t = 0; t < WT_TAPS; t++)
+        _Pragma("unroll") for (int v = 0; v < 4; v++) acc[v][t] = t < taps ? _mm512_loadu_ps(gwt + t * O + 16 * v) : _mm512_setzero_ps();
+    long o0 = off[0], o1 = off[taps > 1], o2 = off[taps > 2 ? 2 : 0], o3 = off[taps > 3 ? 3 : 0], o4 = off[taps > 4 ? 4 : 0], o5 = off[taps > 5 ? 5 : 0];
+    for (long n = 0; n < S; n++) {
+        const float *g = gt + n * Ho * Wo * O, *xn = xp + n * sample;
+        for (long a = 0; a < Ho; a++) {
+            const float *base = xn + a * s * pd.Wp;
+            for (long b = 0; b < Wo; b++, base += s, g += O) {
+                const __m512 g0 = _mm512_loadu_ps(g), g1 = _mm512_loadu_ps(g + 16), g2 = _mm512_loadu_ps(g + 32), g3 = _mm512_loadu_ps(g + 48);
+                const long tap[WT_TAPS] = {o0, o1, o2, o3, o4, o5};
+                _Pragma("unroll") for (int t = 0; t < WT_TAPS; t++) {
+                    const __m512 xv = _mm512_set1_ps(base[tap[t]]);
+                    acc[0][t] = _mm512_fmadd_ps(g0, xv, acc[0][t]);
+                    acc[1][t] = _mm512_fmadd_ps(g1, xv, acc[1][t]);
+                    acc[2][t] = _mm512_fmadd_ps(g2, xv, acc[2][t]);
+                    acc[3][t] = _mm512_fmadd_ps(g3, xv, acc[3][t]);
+                }
+            }
+        }
+    }
+    _Pragma("unroll") for (int t = 0; t < WT_TAPS; t++)
+        if (t < taps) _Pragma("unroll") for (int v = 0; v < 4; v++) _mm512_storeu_ps(gwt + t * O + 16 * v, acc[v][t]);
+}
+
+/* gW (O × C·k²) += Σ over samples and positions of g ⊗ patches of x, in chunks of WT_CHUNK samples. */
+static void weight_adjoint(const float *x, const float *g, float *gw, long B, long C, long H, long Wd, long O, long k, long s, long p,
+                           long Ho, long Wo, const padded_t pd, float *scratch) {
+    const long K = C * k * k, P = Ho * Wo, sample = C * pd.plane;
+    float *gwt = scratch, *gt = scratch + K * O, *xp = gt + WT_CHUNK * P * O;
+    for (long o = 0; o < O; o++)
+        for (long t = 0; t < K; t++) gwt[t * O + o] = gw[o * K + t];
+    memset(xp, 0, sizeof(float) * WT_CHUNK * sample);
+    long off[WT_TAPS];
+    for (long n0 = 0; n0 < B; n0 += WT_CHUNK) {
+        const long S = B - n0 < WT_CHUNK ? B - n0 : WT_CHUNK;
+        for (long n = 0; n < S; n++) {
+            pad_sample(x + (n0 + n) * C * H * Wd, xp + n * sample, pd, C, H, Wd, p);
+            const float *gn = g + (n0 + n) * O * P;
+            float *tn = gt + n * P * O;
+            for (long o = 0; o < O; o++)
+                for (long q = 0; q < P; q++) tn[q * O + o] = gn[o * P + q];
+        }
+        for (long t0 = 0; t0 < K; t0 += WT_TAPS) {
+            const int taps = K - t0 < WT_TAPS ? (int)(K - t0) : WT_TAPS;
+            for (int t = 0; t < taps; t++) {
+                const long tap = t0 + t, c = tap / (k * k), i = tap / k % k, j = tap % k;
+                off[t] = c * pd.plane + i * pd.Wp + j;
+            }
+            for (long ob = 0; ob < O; ob += 64) weight_tile(gt + ob, xp, S, Ho, Wo, s, pd, sample, off, taps, gwt + t0 * O + ob, O);
+        }
+    }
+    for (long o = 0; o < O; o++)
+        for (long t = 0; t < K; t++) gw[o * K + t] = gwt[t * O + o];
+}
+
 #pragma clang attribute pop
 #endif
 
@@ -248,4 +316,16 @@ int gf_conv_input_adjoint_f(const float *g, const float *w, float *gx, long B, i
     const padded_t pd = padded_gradient(H, W, k, s, p, &A);
     GF_RUN_W8(gf_conv_input_adjoint_applies_f(C, W, O, k, s, p) && scratchCount >= gf_conv_input_adjoint_scratch_f(C, H, W, O, k, s, p),
               input_adjoint(g, w, gx, B, accumulate, C, H, W, O, k, s, p, Ho, Wo, pd, A, scratch));
+}
+
+long gf_conv_weight_adjoint_scratch_f(long C, long H, long W, long O, long k, long s, long p, long Ho, long Wo) {
+    return C * k * k * O + WT_CHUNK * (Ho * Wo * O + C * (H + 2 * p) * (W + 2 * p));
+}
+
+int gf_conv_weight_adjoint_applies_f(long O, long Ho, long Wo) { return O % 64 == 0 && Ho * Wo >= 16; }
+
+int gf_conv_weight_adjoint_f(const float *x, const float *g, float *gw, long B, long C, long H, long W, long O, long k, long s, long p,
+                             long Ho, long Wo, float *scratch, long scratchCount) {
+    GF_RUN_W8(gf_conv_weight_adjoint_applies_f(O, Ho, Wo) && scratchCount >= gf_conv_weight_adjoint_scratch_f(C, H, W, O, k, s, p, Ho, Wo),
+              weight_adjoint(x, g, gw, B, C, H, W, O, k, s, p, Ho, Wo, (padded_t){H + 2 * p, W + 2 * p, (H + 2 * p) * (W + 2 * p)}, scratch));
 }

@@ -108,6 +108,14 @@ int gf_conv_input_adjoint_f(const float *g, const float *w, float *gx, long B, i
 int gf_conv_input_adjoint_applies_f(long C, long W, long Co, long k, long s, long p);
 long gf_conv_input_adjoint_scratch_f(long C, long H, long W, long Co, long k, long s, long p);
 
+/* gw (Co × C·k²) += Σ over the B samples and the output positions of g ⊗ x's patches: the same
+   convolution's adjoint in its weights (x: B × C × H × W, g: B × Co × Ho × Wo), float, by a direct
+   AVX-512 kernel (gf_conv.c); 0 where it does not apply, as gf_conv_forward_f. */
+int gf_conv_weight_adjoint_f(const float *x, const float *g, float *gw, long B, long C, long H, long W, long Co, long k, long s, long p,
+                             long Ho, long Wo, float *scratch, long scratchCount);
+int gf_conv_weight_adjoint_applies_f(long Co, long Ho, long Wo);
+long gf_conv_weight_adjoint_scratch_f(long C, long H, long W, long Co, long k, long s, long p, long Ho, long Wo);
+
 /* Multiply-adds done by the products above on the calling thread since it started (M·K·N per
    product, both products of a pair; bias, column sums and epilogues not counted). Differences of
    two readings give an operation's cost: a flop count the benchmark reports beside its timings. */

@@ -183,6 +183,68 @@ import Testing
         #expect(withKernelWidth(4) { !c.g.direct.inputAdjoint })
     }
 
+    /// (C, H, W, C_out, k, s, p, batch) for the weight adjoint: dcgan28's layer with a batch of 5
+    /// (a chunk of 4 and one of 1), stride 1 at 3×3, and stride 3 with 128 output channels (two
+    /// blocks of 64) and 75 taps (a partial tile of 6).
+    static let weightShapes: [(c: Int, h: Int, w: Int, o: Int, k: Int, s: Int, p: Int, batch: Int)] = [
+        (32, 14, 14, 64, 4, 2, 1, 5), (8, 9, 9, 64, 3, 1, 1, 3), (3, 16, 16, 128, 5, 3, 2, 2),
+    ]
+
+    @Test("Direct float weight adjoint: gW + Σ g ⊗ patches within (terms + 1)·u·Σ|terms| of the definition; repeatable",
+          arguments: 0..<weightShapes.count)
+    func weightAdjointAgainstDefinition(_ index: Int) throws {
+        let c = try Self.make(Self.weightShapes[index], seed: UInt64(90 + index))
+        let g = c.g
+        var rng = SeededGenerator(seed: UInt64(95 + index))
+        let gradient = (0..<(c.batch * g.outputCount)).map { _ in Float(rng.normal()) }
+        let start = (0..<g.weightCount).map { _ in Float(rng.normal()) }
+        var want = start.map(Double.init), magnitude = start.map { abs(Double($0)) }
+        for n in 0..<c.batch {
+            for o in 0..<g.outChannels {
+                for a in 0..<g.outHeight {
+                    for b in 0..<g.outWidth {
+                        let v = Double(gradient[n * g.outputCount + (o * g.outHeight + a) * g.outWidth + b])
+                        for ch in 0..<g.inChannels {
+                            for i in 0..<g.kernel {
+                                for j in 0..<g.kernel {
+                                    let r = a * g.stride - g.padding + i, q = b * g.stride - g.padding + j
+                                    guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
+                                    let term = v * Double(c.x[n * g.inputCount + (ch * g.height + r) * g.width + q])
+                                    let at = ((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j
+                                    want[at] += term
+                                    magnitude[at] += abs(term)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let terms = Double(c.batch * g.outputPositions + 1), u = Double(Float.ulpOfOne) / 2
+        let count = g.scratchCount(capacity: c.batch)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { scratch.deallocate() }
+        func run(_ width: Int32) -> [Float] {
+            var gw = start
+            withKernelWidth(width) {
+                c.x.withUnsafeBufferPointer { x in gradient.withUnsafeBufferPointer { gp in gw.withUnsafeMutableBufferPointer { out in
+                    g.backwardWeights(input: x.baseAddress!, outputGradient: gp.baseAddress!, out.baseAddress!, batch: c.batch,
+                                      scratch: GEMMScratch(base: scratch, count: count))
+                } } }
+            }
+            return gw
+        }
+        for width in kernelWidths {
+            let got = run(width)
+            var worst = 0.0
+            for k in got.indices { worst = max(worst, abs(Double(got[k]) - want[k]) / (terms * u * magnitude[k] + u * abs(want[k]))) }
+            #expect(worst <= 1, "shape \(index), width \(width): \(worst) of the bound")
+            #expect(run(width) == got)
+        }
+        if kernelWidths.contains(8) { #expect(withKernelWidth(8) { g.direct.weightAdjoint }) }
+        #expect(withKernelWidth(4) { !g.direct.weightAdjoint })
+    }
+
     @Test("Direct float kernels decline what they do not take: too few taps, channels not a multiple of 32, stride 3, a wasteful row")
     func declines() throws {
         for t in [(1, 28, 28, 32, 4, 2, 1), (32, 14, 14, 48, 4, 2, 1), (32, 15, 15, 64, 3, 3, 0), (16, 12, 12, 32, 3, 1, 1)] {
@@ -194,6 +256,11 @@ import Testing
         for t in [(16, 14, 14, 64, 4, 2, 1), (32, 14, 14, 16, 4, 2, 1), (32, 15, 15, 64, 3, 3, 0), (32, 12, 12, 32, 3, 1, 1)] {
             let g = try ConvGeometry(inChannels: t.0, height: t.1, width: t.2, outChannels: t.3, kernel: t.4, stride: t.5, padding: t.6)
             #expect(!g.direct.inputAdjoint, "\(t)")
+        }
+        // The weight adjoint: output channels not a multiple of 64, fewer than 16 output positions.
+        for t in [(32, 14, 14, 32, 4, 2, 1), (32, 6, 6, 64, 4, 2, 1)] {
+            let g = try ConvGeometry(inChannels: t.0, height: t.1, width: t.2, outChannels: t.3, kernel: t.4, stride: t.5, padding: t.6)
+            #expect(!g.direct.weightAdjoint, "\(t)")
         }
     }
 }

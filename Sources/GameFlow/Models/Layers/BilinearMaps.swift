@@ -184,6 +184,10 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         if appliesDirectInputAdjoint {
             count = max(count, gf_conv_input_adjoint_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding))
         }
+        if appliesDirectWeightAdjoint {
+            count = max(count, gf_conv_weight_adjoint_scratch_f(inChannels, height, width, outChannels, kernel, stride, padding, outHeight,
+                                                                outWidth))
+        }
         return count
     }
 
@@ -192,11 +196,13 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         gf_conv_input_adjoint_applies_f(inChannels, width, outChannels, kernel, stride, padding) != 0
     }
 
-    /// Whether `forward` and `backwardInput` run on the direct float kernels on this thread
-    /// (AVX-512 and the shape; `scratchCount` leaves them room).
-    var direct: (forward: Bool, inputAdjoint: Bool) {
+    private var appliesDirectWeightAdjoint: Bool { gf_conv_weight_adjoint_applies_f(outChannels, outHeight, outWidth) != 0 }
+
+    /// Whether `forward`, `backwardInput` and `backwardWeights` run on the direct float kernels on
+    /// this thread (AVX-512 and the shape; `scratchCount` leaves them room).
+    var direct: (forward: Bool, inputAdjoint: Bool, weightAdjoint: Bool) {
         let w8 = gf_kernels_width() == 8
-        return (w8 && appliesDirectForward, w8 && appliesDirectInputAdjoint)
+        return (w8 && appliesDirectForward, w8 && appliesDirectInputAdjoint, w8 && appliesDirectWeightAdjoint)
     }
 
     /// A chunk's columns and output: 131,072 numbers (1 MB), about one core's L2 cache, so a
@@ -355,9 +361,15 @@ public struct ConvGeometry: Sendable, Equatable, Hashable {
         }
     }
 
-    /// gW += Σ_samples g · colsᵀ: per chunk one GEMM (C_out × S·P) · (S·P × C_in·k²).
+    /// gW += Σ_samples g · colsᵀ: in float, by the direct AVX-512 kernel where it applies
+    /// (`gf_conv_weight_adjoint_f`); otherwise per chunk one GEMM (C_out × S·P) · (S·P × C_in·k²).
     func backwardWeights<S: NetworkScalar>(input x: UnsafePointer<S>, outputGradient g: UnsafePointer<S>, _ gw: UnsafeMutablePointer<S>,
                                            batch: Int, scratch: GEMMScratch<S>) {
+        if S.self == Float.self,
+           gf_conv_weight_adjoint_f(Kernels.f(x), Kernels.f(g), Kernels.mf(gw), batch, inChannels, height, width, outChannels, kernel, stride,
+                                    padding, outHeight, outWidth, Kernels.mf(scratch.base), scratch.count) != 0 {
+            return
+        }
         let P = outputPositions
         forEachChunk(batch, scratch) { start, s in
             let L = s * P, cols = scratch.base, t = scratch.base + patch * L

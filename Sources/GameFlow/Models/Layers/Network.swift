@@ -155,21 +155,18 @@ public struct Network: Sendable, Equatable {
 
     /// How layer `i` runs: "kernels" (a dense layer on `CKernels`' fused small-matrix products),
     /// "kernels (fused)" (an activation computed inside the dense products around it), "blas"
-    /// (im2col or dense products by OpenBLAS dgemm), "direct + blas" (a float32 convolution or
-    /// transposed convolution whose conv-shaped product, its transposed-conv-shaped product or both
-    /// run on the direct AVX-512 kernels on this thread, the weight adjoint on im2col and sgemm),
-    /// "pointwise" or "view"; " (float32)" after the products of a float32 network (the kernels'
-    /// float build, sgemm).
+    /// (im2col or dense products by OpenBLAS dgemm), "direct" (a float32 convolution or transposed
+    /// convolution whose three products run on the direct AVX-512 kernels on this thread),
+    /// "direct + blas" (some of them do, the others on im2col and sgemm), "pointwise" or "view";
+    /// " (float32)" after the products of a float32 network (the kernels' float build, sgemm).
     public func backend(ofLayer i: Int) -> String {
         switch layers[i].kind {
         case .map(let m):
             var name = plan.kernelDense[i] ? "kernels" : "blas"
             switch m {
             case .conv(let g), .deconv(let g):
-                let d = g.direct
-                if precision == .float32, d.forward || d.inputAdjoint {
-                    name = d.forward && d.inputAdjoint ? "direct + blas" : d.forward ? "direct conv + blas" : "direct conv-transpose + blas"
-                }
+                let d = g.direct, count = [d.forward, d.inputAdjoint, d.weightAdjoint].filter { $0 }.count
+                if precision == .float32, count > 0 { name = count == 3 ? "direct" : "direct + blas" }
             case .dense: break
             }
             return name + (precision == .float32 ? " (float32)" : "")
