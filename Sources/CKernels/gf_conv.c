@@ -1,24 +1,34 @@
-/* Direct convolution in AVX-512, float: y = conv(x, W) [+ y] [+ b] for a batch of samples in
-   PyTorch's layouts (x: B × C × H × W, W: C_o × C × k × k, y: B × C_o × H_o × W_o), without the
-   im2col matrix. The products by im2col and sgemm (BilinearMaps.swift) write each sample's
-   C·k²·H_o·W_o columns, have OpenBLAS pack them again, and copy the channel-major result back to
-   the samples; on dcgan28's 32×14×14 → 64×7×7 layer that was about a fifth of the time of the
-   product (gameflow-bench gan-step; Benchmarks/README.md).
+/* Direct convolution in AVX-512, float: the three products of a convolution layer for a batch of
+   samples in PyTorch's layouts (x: B × C × H × W, W: C_o × C × k × k, y: B × C_o × H_o × W_o)
+   without the im2col matrix. The products by im2col and sgemm (BilinearMaps.swift) write each
+   sample's C·k²·H_o·W_o columns, have OpenBLAS pack them again, and gather or copy the
+   channel-major operands to and from the samples; on dcgan28's 32×14×14 → 64×7×7 layer that tax
+   was about a quarter of a float32 step (Benchmarks/README.md).
 
-   The kernel: 32 output channels (two vectors) × 14 output positions (7 of one output row in
-   each of two samples) in 28 accumulators; per kernel tap (c, i, j) two vector loads of the
-   transposed weights W_t[c·k² + i·k + j][·] and 14 broadcasts from zero-padded copies of the
-   two samples' inputs (the padding is zeros in the copy, so no tap tests a bound). The tile is
-   then transposed into the samples' rows (with the bias).
+   - forward, y = conv(x, W) [+ y] [+ b]: 32 output channels (two vectors) × 14 output positions
+     (7 of one output row in each of two samples) in 28 accumulators; per tap (c, i, j) two vector
+     loads of the transposed weights W_t[c·k² + i·k + j][·] and 14 broadcasts from zero-padded
+     copies of the two samples' inputs (the padding is zeros in the copy, so no tap tests a
+     bound); the tile is then transposed into the samples' rows (with the bias).
+   - input adjoint, gx = convᵀ(g, W) [+ gx] (a transposed convolution): the input's rows and
+     columns fall into s × s residue classes, each reached by its own taps (ρ + t·s, γ + u·s) at
+     consecutive positions of the output gradient; per class 32 input channels × 7 positions in
+     each of two samples, over the class's taps of zero-padded output gradients.
+   - weight adjoint, gW += Σ g ⊗ patches(x): 64 output channels × 6 taps, summed over the
+     positions of chunks of samples (padded inputs, gradients made position-major) onto tap-major
+     running sums, transposed back into gW at the end.
 
-   Exactness: each output is Σ over (c, i, j) in that order in one float accumulator with fused
-   multiply-adds, then + y (accumulate), then + b: a different order of the same sum than
-   sgemm's, so a float32 run differs in the last bits from one on the im2col path (and from the
-   4-wide kernels); on one build and kernel width it repeats bit for bit. Shapes: stride 1 or 2,
-   C_o a multiple of 32, C·k² ≥ 128 (the taps outweigh the tile's transposition) and rows of W_o
-   that waste at most one position in eight of the 7-wide blocks (W_o = 7, 13, 14, 21, …). The
-   call returns 0 for other shapes, when the scratch is short, on CPUs without AVX-512 and on
-   threads that asked for the 4-wide kernels (gf_kernels_set_width): the im2col path runs then. */
+   Exactness: every output is one float accumulator's sum in a fixed order (forward: taps c, i, j;
+   input adjoint: o, then the class's taps; weight adjoint: gW, then samples and positions in
+   order) with fused multiply-adds, then + y / + gx (accumulate), then + b: another order of the
+   same sums than sgemm's, so a float32 run differs in the last bits from one on the im2col path
+   (and from the 4-wide kernels); on one build and kernel width it repeats bit for bit, for any
+   split of the batch (each sample's outputs depend on that sample only; weight gradients of the
+   parts are added as before). Shapes: see the *_applies_f functions (strides 1 and 2 and channel
+   counts in multiples of 32 or 64, taps enough to outweigh the tiles' transpositions, rows that
+   fill the 7-wide blocks); the calls return 0 for other shapes, when the scratch is short, on
+   CPUs without AVX-512 and on threads that asked for the 4-wide kernels (gf_kernels_set_width):
+   the im2col path runs then. */
 #include "gf_internal.h"
 #include <string.h>
 
@@ -268,6 +278,8 @@ long gf_conv_forward_scratch_f(long C, long H, long W, long Co, long k, long s, 
     return C * k * k * Co + 2 * C * padded(H, W, k, s, p, Ho, Wo).plane;
 }
 
+/* Forward: stride 1 or 2, C_o a multiple of 32, C·k² ≥ 128, and rows of W_o that waste at most
+   one position in eight of the 7-wide blocks (W_o = 7, 13, 14, 21, …). */
 int gf_conv_forward_applies_f(long C, long Co, long k, long s, long Wo) {
     const long blocks = (Wo + RUN - 1) / RUN;
     return (s == 1 || s == 2) && Co % CO_TILE == 0 && C * k * k >= 128 && 8 * (blocks * RUN - Wo) <= blocks * RUN;
@@ -300,6 +312,8 @@ long gf_conv_input_adjoint_scratch_f(long C, long H, long W, long O, long k, lon
     return O * k * k * C + 2 * O * padded_gradient(H, W, k, s, p, &A).plane;
 }
 
+/* Input adjoint: stride 1 or 2, C a multiple of 32, C_o·⌈k/s⌉² ≥ 128 taps per class, and the
+   classes' rows wasting at most one position in eight of their 7-wide blocks. */
 int gf_conv_input_adjoint_applies_f(long C, long W, long O, long k, long s, long p) {
     if (!(s == 1 || s == 2) || C % CO_TILE != 0 || O * ((k + s - 1) / s) * ((k + s - 1) / s) < 128 || W + 2 * p < k) return 0;
     long computed = 0;
@@ -322,6 +336,7 @@ long gf_conv_weight_adjoint_scratch_f(long C, long H, long W, long O, long k, lo
     return C * k * k * O + WT_CHUNK * (Ho * Wo * O + C * (H + 2 * p) * (W + 2 * p));
 }
 
+/* Weight adjoint: any stride, C_o a multiple of 64, at least 16 output positions a sample. */
 int gf_conv_weight_adjoint_applies_f(long O, long Ho, long Wo) { return O % 64 == 0 && Ho * Wo >= 16; }
 
 int gf_conv_weight_adjoint_f(const float *x, const float *g, float *gw, long B, long C, long H, long W, long O, long k, long s, long p,
