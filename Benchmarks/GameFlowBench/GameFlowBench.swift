@@ -153,8 +153,9 @@ struct GANStep: ParsableCommand {
         }
         let (partBatch, parts) = try c.batchParts()
         let gan = try c.makeGAN(source: source)
-        // The FMA peak at this precision, measured: the float probe runs vectors of twice the lanes.
-        let peak = Bench.fmaPeak(precision: precision)
+        // The FMA peak at this precision, measured on one core (the float probe runs vectors of twice
+        // the lanes); the fractions are of the peak of the `threads` cores a step uses.
+        let corePeak = Bench.fmaPeak(precision: precision), peak = corePeak * Double(threads)
         let scale = try c.stepScaleValue()
         let game = try c.fieldStack().apply(to: gan)
         for name in schemes.split(separator: ",").map(String.init) {
@@ -193,7 +194,7 @@ struct GANStep: ParsableCommand {
                 ("blas_threads", .int(BLAS.threads)), ("threads", .int(threads)), ("precision", .string(precision.rawValue)),
                 ("kernels", .string(DenseKernels.name)),
                 ("batch", .int(batch)), ("steps", .int(steps)), ("repeats", .int(repeats)),
-                ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(peak)),
+                ("architecture", .string(architecture)), ("parameters", .int(gan.dimension)), ("fma_peak_per_ns", .number(corePeak)),
                 ("ms_per_step", .object(rows.map { ($0.name, .number($0.median)) })),
                 ("ms_per_step_min", .object(rows.map { ($0.name, .number($0.all.min()!)) })),
                 ("ms_per_step_max", .object(rows.map { ($0.name, .number($0.all.max()!)) })),
@@ -207,8 +208,10 @@ struct GANStep: ParsableCommand {
         } else {
             let what = architecture == "mlp" ? "ring8 MLP GAN, 4×16 ReLU, latent 16" : "\(architecture) on \(gan.source.name), \(gan.dimension) parameters"
             print("gan-step: \(what), batch \(batch), h \(step), optimizer \(optimizer); \(Bench.buildConfiguration) build, "
-                  + "\(DenseKernels.description) and OpenBLAS GEMM (im2col), networks in \(precision.rawValue), \(threads) thread(s) on parts of the batch (BLAS: \(BLAS.threads)); "
-                  + String(format: "FMA peak %.1f ", peak) + (precision == .float32 ? "float" : "double") + " multiply-adds/ns" + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
+                  + "\(DenseKernels.description), OpenBLAS GEMM (im2col) and direct convolutions (see layers), networks in \(precision.rawValue), "
+                  + "\(threads) thread(s) on parts of the batch (BLAS: \(BLAS.threads)); "
+                  + String(format: "FMA peak %.1f ", corePeak) + (precision == .float32 ? "float" : "double") + " multiply-adds/ns per core"
+                  + (threads > 1 ? " (fractions of \(threads) cores' peak)" : "") + (modifiers.isEmpty ? "" : "; " + modifiers.joined(separator: ", ")))
             for (name, median, all, madds) in rows {
                 print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%.4f ms/step (median of %d × %d steps; min %.4f, max %.4f); ", median, repeats, steps, all.min()!, all.max()!)

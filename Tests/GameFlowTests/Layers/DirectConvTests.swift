@@ -2,11 +2,13 @@ import CKernels
 import Testing
 @testable import GameFlow
 
-/// The direct float convolution (`gf_conv_forward_f`, gf_conv.c) against the definition
-/// y[n, o, a, b] (+)= Σ_{c,i,j} W[o, c, i, j]·x[n, c, a·s − p + i, b·s − p + j] (+ bias[o]) in
-/// double: every output within the forward error bound of a float sum of its terms, on the shapes
-/// the kernel takes (strides 1 and 2, partial blocks of a row, odd batches), with and without
-/// accumulation and bias; the shapes it declines fall back to im2col and sgemm.
+/// The direct float convolution kernels (gf_conv.c: forward, input adjoint, weight adjoint)
+/// against the definitions in double — y[n, o, a, b] (+)= Σ_{c,i,j} W[o, c, i, j]·x[n, c, a·s − p + i,
+/// b·s − p + j] (+ bias[o]), its scatter-adjoint in x, and gW += Σ_{n,a,b} g ⊗ patches — every
+/// number within the forward error bound of a float sum of its terms (γ_n·Σ|terms|), on the shapes
+/// the kernels take (strides 1, 2 and 3, partial blocks and tiles, odd batches and chunks), with
+/// and without accumulation and bias, repeatable to the bit; on the 4-wide kernels (im2col and
+/// sgemm) the same bound holds; the shapes they decline fall back.
 @Suite struct DirectConvTests {
     /// (C, H, W, C_out, k, s, p, batch): dcgan28's 32×14×14 → 64×7×7, a stride-1 5×5, a 14-wide
     /// output (two blocks of 7), a 13-wide one (a partial block) and an odd batch.
