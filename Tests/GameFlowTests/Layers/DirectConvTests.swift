@@ -29,33 +29,44 @@ import Testing
                     y0: draw(t.batch * g.outputCount))
     }
 
-    /// The definition in double, and for each output the sum of its terms' magnitudes.
-    static func reference(_ c: Case, accumulate: Bool, bias: Bool) -> (y: [Double], magnitude: [Double]) {
-        let g = c.g
-        var y = [Double](repeating: 0, count: c.batch * g.outputCount), m = y
-        for n in 0..<c.batch {
+    /// Calls body(x index, W index, y index) for every term W[o, c, i, j]·x[n, c, a·s − p + i, b·s − p + j]
+    /// of the convolution's outputs y[n, o, a, b] (terms in the padding left out): the one definition
+    /// the three products are checked against.
+    static func forEachTerm(_ g: ConvGeometry, batch: Int, _ body: (Int, Int, Int) -> Void) {
+        for n in 0..<batch {
             for o in 0..<g.outChannels {
                 for a in 0..<g.outHeight {
-                    for bw in 0..<g.outWidth {
-                        var s = 0.0, mag = 0.0
+                    for b in 0..<g.outWidth {
+                        let y = n * g.outputCount + (o * g.outHeight + a) * g.outWidth + b
                         for ch in 0..<g.inChannels {
                             for i in 0..<g.kernel {
                                 for j in 0..<g.kernel {
-                                    let r = a * g.stride - g.padding + i, q = bw * g.stride - g.padding + j
+                                    let r = a * g.stride - g.padding + i, q = b * g.stride - g.padding + j
                                     guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
-                                    let term = Double(c.w[((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j])
-                                        * Double(c.x[n * g.inputCount + (ch * g.height + r) * g.width + q])
-                                    s += term
-                                    mag += abs(term)
+                                    body(n * g.inputCount + (ch * g.height + r) * g.width + q, ((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j, y)
                                 }
                             }
                         }
-                        let at = n * g.outputCount + (o * g.outHeight + a) * g.outWidth + bw
-                        if accumulate { s += Double(c.y0[at]); mag += abs(Double(c.y0[at])) }
-                        if bias { s += Double(c.b[o]); mag += abs(Double(c.b[o])) }
-                        (y[at], m[at]) = (s, mag)
                     }
                 }
+            }
+        }
+    }
+
+    /// The definition in double, and for each output the sum of its terms' magnitudes.
+    static func reference(_ c: Case, accumulate: Bool, bias: Bool) -> (y: [Double], magnitude: [Double]) {
+        var y = [Double](repeating: 0, count: c.batch * c.g.outputCount), m = y
+        forEachTerm(c.g, batch: c.batch) { xi, wi, yi in
+            let term = Double(c.w[wi]) * Double(c.x[xi])
+            y[yi] += term
+            m[yi] += abs(term)
+        }
+        for at in y.indices {
+            if accumulate { y[at] += Double(c.y0[at]); m[at] += abs(Double(c.y0[at])) }
+            if bias {
+                let b = Double(c.b[at % c.g.outputCount / c.g.outputPositions])
+                y[at] += b
+                m[at] += abs(b)
             }
         }
         return (y, m)
@@ -116,29 +127,12 @@ import Testing
 
     /// The input adjoint's definition in double (a scatter of every term), with the magnitudes.
     static func inputReference(_ c: Case, gradient: [Float], start: [Float], accumulate: Bool) -> (gx: [Double], magnitude: [Double]) {
-        let g = c.g
-        var gx = [Double](repeating: 0, count: c.batch * g.inputCount), m = gx
+        var gx = [Double](repeating: 0, count: c.batch * c.g.inputCount), m = gx
         if accumulate { for k in gx.indices { (gx[k], m[k]) = (Double(start[k]), abs(Double(start[k]))) } }
-        for n in 0..<c.batch {
-            for o in 0..<g.outChannels {
-                for a in 0..<g.outHeight {
-                    for b in 0..<g.outWidth {
-                        let v = Double(gradient[n * g.outputCount + (o * g.outHeight + a) * g.outWidth + b])
-                        for ch in 0..<g.inChannels {
-                            for i in 0..<g.kernel {
-                                for j in 0..<g.kernel {
-                                    let r = a * g.stride - g.padding + i, q = b * g.stride - g.padding + j
-                                    guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
-                                    let term = Double(c.w[((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j]) * v
-                                    let at = n * g.inputCount + (ch * g.height + r) * g.width + q
-                                    gx[at] += term
-                                    m[at] += abs(term)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        forEachTerm(c.g, batch: c.batch) { xi, wi, yi in
+            let term = Double(c.w[wi]) * Double(gradient[yi])
+            gx[xi] += term
+            m[xi] += abs(term)
         }
         return (gx, m)
     }
@@ -201,26 +195,10 @@ import Testing
         let gradient = (0..<(c.batch * g.outputCount)).map { _ in Float(rng.normal()) }
         let start = (0..<g.weightCount).map { _ in Float(rng.normal()) }
         var want = start.map(Double.init), magnitude = start.map { abs(Double($0)) }
-        for n in 0..<c.batch {
-            for o in 0..<g.outChannels {
-                for a in 0..<g.outHeight {
-                    for b in 0..<g.outWidth {
-                        let v = Double(gradient[n * g.outputCount + (o * g.outHeight + a) * g.outWidth + b])
-                        for ch in 0..<g.inChannels {
-                            for i in 0..<g.kernel {
-                                for j in 0..<g.kernel {
-                                    let r = a * g.stride - g.padding + i, q = b * g.stride - g.padding + j
-                                    guard r >= 0, r < g.height, q >= 0, q < g.width else { continue }
-                                    let term = v * Double(c.x[n * g.inputCount + (ch * g.height + r) * g.width + q])
-                                    let at = ((o * g.inChannels + ch) * g.kernel + i) * g.kernel + j
-                                    want[at] += term
-                                    magnitude[at] += abs(term)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        Self.forEachTerm(g, batch: c.batch) { xi, wi, yi in
+            let term = Double(gradient[yi]) * Double(c.x[xi])
+            want[wi] += term
+            magnitude[wi] += abs(term)
         }
         let terms = Double(c.batch * g.outputPositions + 1), u = Double(Float.ulpOfOne) / 2
         let count = g.scratchCount(capacity: c.batch)
