@@ -4,13 +4,16 @@ import CGSL
 /// every analysis stay in double precision whatever this is: a `.float32` network converts its
 /// parameters, directions and inputs to float at its boundary, runs the four passes (forward,
 /// JVP, VJP, R-backward) in float — the fused dense kernels' float build for narrow dense
-/// layers, `cblas_sgemm` for the im2col and wide dense products — and returns its outputs and
+/// layers, `cblas_sgemm` for the im2col and wide dense products, and on AVX-512 the direct
+/// convolution kernels (`gf_conv.c`) for the convolutions they take — and returns its outputs and
 /// gradients in double (`Network`, `NetworkWorkspace`).
 ///
 /// Consequences for exactness: a float32 pass agrees with the float64 one to about float's
 /// precision times the depth's growth (the tests hold their networks' and GANs' products within
 /// 1e-4 relative), not to round-off in double; sums over a batch are in float. A float32 run is reproducible bit
-/// for bit on the same build, host kernel width and thread count, like a float64 one.
+/// for bit on the same build, host kernel width and thread count, like a float64 one (the direct
+/// convolutions sum in another order than sgemm, so the AVX-512 and 4-wide kernel widths differ
+/// in the last bits in float32; in float64 they agree).
 public enum Precision: String, Sendable, Codable, CaseIterable {
     /// Single precision inside the networks (twice the multiply-adds per vector).
     case float32
