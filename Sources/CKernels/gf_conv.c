@@ -19,7 +19,7 @@
      running sums, transposed back into gW at the end.
 
    Exactness: every output is one float accumulator's sum in a fixed order (forward: taps c, i, j;
-   input adjoint: o, then the class's taps; weight adjoint: gW, then samples and positions in
+   input adjoint: the class's taps, then o; weight adjoint: gW, then samples and positions in
    order) with fused multiply-adds, then + y / + gx (accumulate), then + b: another order of the
    same sums than sgemm's, so a float32 run differs in the last bits from one on the im2col path
    (and from the 4-wide kernels); on one build and kernel width it repeats bit for bit, for any
@@ -90,7 +90,7 @@ static void pad_sample(const float *x, float *xp, const padded_t pd, long C, lon
         }
 }
 
-static void forward(const int S, const float *x, const float *W, const float *bias, float *y, long B, int accumulate, long C, long H,
+INLINE void forward_body(const int S, const float *x, const float *W, const float *bias, float *y, long B, int accumulate, long C, long H,
                     long Wd, long Co, long k, long p, long Ho, long Wo, const padded_t pd, float *scratch) {
     const long K = C * k * k, P = Ho * Wo, blocks = (Wo + RUN - 1) / RUN;
     float *wt = scratch, *xa = scratch + K * Co, *xb = xa + C * pd.plane;
@@ -127,6 +127,16 @@ static void forward(const int S, const float *x, const float *W, const float *bi
 }
 
 
+/* One copy per stride, so that the tile's broadcasts have constant offsets (q·S). */
+static void forward_s1(const float *x, const float *W, const float *bias, float *y, long B, int accumulate, long C, long H, long Wd,
+                       long Co, long k, long p, long Ho, long Wo, const padded_t pd, float *scratch) {
+    forward_body(1, x, W, bias, y, B, accumulate, C, H, Wd, Co, k, p, Ho, Wo, pd, scratch);
+}
+static void forward_s2(const float *x, const float *W, const float *bias, float *y, long B, int accumulate, long C, long H, long Wd,
+                       long Co, long k, long p, long Ho, long Wo, const padded_t pd, float *scratch) {
+    forward_body(2, x, W, bias, y, B, accumulate, C, H, Wd, Co, k, p, Ho, Wo, pd, scratch);
+}
+
 /* The input adjoint's tile: 2 × 16 input channels × (7 positions of one residue class of row r in
    each of two samples). ga, gb point at the padded output gradients' element (A + R, A + Q0) of
    the two samples; the taps of the class are (t, u) < (T_i, T_j), kernel (ρ + t·s, γ + u·s) at
@@ -135,26 +145,24 @@ INLINE void input_tile(const float *ga, const float *gb, const padded_t pd, cons
                        float *t) {
     __m512 acc[2][2 * RUN];
     _Pragma("unroll") for (int v = 0; v < 2; v++) _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) acc[v][q] = _mm512_setzero_ps();
-    for (long o = 0; o < O; o++) {
-        for (long ti = 0; ti < Ti; ti++) {
-            const float *ra = ga + o * pd.plane - ti * pd.Wp, *rb = gb + o * pd.plane - ti * pd.Wp;
-            const float *w = wt + (o * k * k + ti * s * k) * C;
-            for (long tj = 0; tj < Tj; tj++) {
-                const __m512 w0 = _mm512_loadu_ps(w + tj * s * C), w1 = _mm512_loadu_ps(w + tj * s * C + 16);
+    for (long ti = 0; ti < Ti; ti++)
+        for (long tj = 0; tj < Tj; tj++) {
+            const float *ra = ga - ti * pd.Wp - tj, *rb = gb - ti * pd.Wp - tj, *w = wt + (ti * k + tj) * s * C;
+            for (long o = 0; o < O; o++, ra += pd.plane, rb += pd.plane, w += k * k * C) {
+                const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
                 _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) {
-                    const __m512 gv = _mm512_set1_ps(q < RUN ? ra[q - tj] : rb[q - RUN - tj]);
+                    const __m512 gv = _mm512_set1_ps(q < RUN ? ra[q] : rb[q - RUN]);
                     acc[0][q] = _mm512_fmadd_ps(w0, gv, acc[0][q]);
                     acc[1][q] = _mm512_fmadd_ps(w1, gv, acc[1][q]);
                 }
             }
         }
-    }
     _Pragma("unroll") for (int v = 0; v < 2; v++)
         _Pragma("unroll") for (int q = 0; q < 2 * RUN; q++) _mm512_store_ps(t + q * CO_TILE + 16 * v, acc[v][q]);
 }
 
 /* gx (B × C × H × W) (+)= convᵀ(g, W) for g: B × O × Ho × Wo. */
-static void input_adjoint(const float *g, const float *W, float *gx, long B, int accumulate, long C, long H, long Wd, long O, long k, long s,
+INLINE void input_adjoint(const float *g, const float *W, float *gx, long B, int accumulate, long C, long H, long Wd, long O, long k, const long s,
                           long p, long Ho, long Wo, const padded_t pd, long A, float *scratch) {
     const long K = C * k * k;
     float *wt = scratch, *ga = scratch + O * k * k * C, *gb = ga + O * pd.plane;
@@ -196,6 +204,16 @@ static void input_adjoint(const float *g, const float *W, float *gx, long B, int
             }
         }
     }
+}
+
+/* One copy per stride (the residue classes' loops and tap offsets with a constant s). */
+static void input_adjoint_s1(const float *g, const float *W, float *gx, long B, int accumulate, long C, long H, long Wd, long O, long k,
+                             long p, long Ho, long Wo, const padded_t pd, long A, float *scratch) {
+    input_adjoint(g, W, gx, B, accumulate, C, H, Wd, O, k, 1, p, Ho, Wo, pd, A, scratch);
+}
+static void input_adjoint_s2(const float *g, const float *W, float *gx, long B, int accumulate, long C, long H, long Wd, long O, long k,
+                             long p, long Ho, long Wo, const padded_t pd, long A, float *scratch) {
+    input_adjoint(g, W, gx, B, accumulate, C, H, Wd, O, k, 2, p, Ho, Wo, pd, A, scratch);
 }
 
 
@@ -288,8 +306,8 @@ int gf_conv_forward_applies_f(long C, long Co, long k, long s, long Wo) {
 int gf_conv_forward_f(const float *x, const float *w, const float *bias, float *y, long B, int accumulate, long C, long H, long W, long Co,
                       long k, long s, long p, long Ho, long Wo, float *scratch, long scratchCount) {
     GF_RUN_W8(gf_conv_forward_applies_f(C, Co, k, s, Wo) && scratchCount >= gf_conv_forward_scratch_f(C, H, W, Co, k, s, p, Ho, Wo),
-              (s == 1 ? forward(1, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)
-                      : forward(2, x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)));
+              (s == 1 ? forward_s1(x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)
+                      : forward_s2(x, w, bias, y, B, accumulate, C, H, W, Co, k, p, Ho, Wo, padded(H, W, k, s, p, Ho, Wo), scratch)));
 }
 
 /* The input adjoint's padded output gradients: A = ⌈k/s⌉ − 1 zero rows and columns before the
@@ -329,7 +347,8 @@ int gf_conv_input_adjoint_f(const float *g, const float *w, float *gx, long B, i
     long A;
     const padded_t pd = padded_gradient(H, W, k, s, p, &A);
     GF_RUN_W8(gf_conv_input_adjoint_applies_f(C, W, O, k, s, p) && scratchCount >= gf_conv_input_adjoint_scratch_f(C, H, W, O, k, s, p),
-              input_adjoint(g, w, gx, B, accumulate, C, H, W, O, k, s, p, Ho, Wo, pd, A, scratch));
+              (s == 1 ? input_adjoint_s1(g, w, gx, B, accumulate, C, H, W, O, k, p, Ho, Wo, pd, A, scratch)
+                      : input_adjoint_s2(g, w, gx, B, accumulate, C, H, W, O, k, p, Ho, Wo, pd, A, scratch)));
 }
 
 long gf_conv_weight_adjoint_scratch_f(long C, long H, long W, long O, long k, long s, long p, long Ho, long Wo) {

@@ -3,8 +3,8 @@
    into two vectors (its zero padding as masked-off lanes), and each kernel column's strided
    picks are one two-source permute and one masked store (im2col); col2im builds each input row
    in registers from every term that falls on it (two kernel columns per permute when s ≥ 2) and
-   stores it once (A col2im of dcgan28's 32×14×14 → 64×7×7 layer: 9.6 → 7.0 µs a sample, one
-   core). The element-wise loops (BilinearMaps.swift) pay a scalar load and
+   stores it once (loading and storing a row for each term stalled on the masked store ahead of
+   the next load of that row). The element-wise loops (BilinearMaps.swift) pay a scalar load and
    store per number; these pay about one vector operation per kernel column and output row.
 
    Exactness: im2col copies numbers; col2im adds into each input number the same terms in the same
