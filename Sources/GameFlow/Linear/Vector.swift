@@ -49,6 +49,13 @@ public func copyValues(_ source: [Double], into destination: inout [Double]) {
     }
 }
 
+/// Keeps a copy of `source` in `destination`: in place once their lengths agree (the first call
+/// allocates). The save before a trial step that `rejectTrial` puts back with `copyValues`.
+@inlinable
+public func saveValues(_ source: [Double], into destination: inout [Double]) {
+    if destination.count != source.count { destination = source } else if !source.isEmpty { copyValues(source, into: &destination) }
+}
+
 /// ⟨x, y⟩.
 @inlinable
 public func dot(_ x: [Double], _ y: [Double]) -> Double {

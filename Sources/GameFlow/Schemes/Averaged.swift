@@ -68,7 +68,7 @@ public struct Averaged<Base: Scheme>: Scheme {
     /// the average; the average before the trial is kept for `rejectTrial`.
     public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
                                    cache: inout Cache, context: inout StepContext<G>) -> StepResult {
-        if cache.saved.count != x.count { cache.saved = cache.average } else { copyValues(cache.average, into: &cache.saved) }
+        saveValues(cache.average, into: &cache.saved)
         cache.savedCount = cache.count
         if cache.count == 0, case .ema = kind { copyValues(x, into: &cache.average) }
         let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)

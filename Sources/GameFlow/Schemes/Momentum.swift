@@ -85,7 +85,7 @@ public struct Momentum<Base: Scheme>: Scheme {
     /// trial is kept for `rejectTrial`.
     public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
                                    cache: inout Cache, context: inout StepContext<G>) -> StepResult {
-        if cache.savedMemory.count != x.count { cache.savedMemory = cache.memory } else { copyValues(cache.memory, into: &cache.savedMemory) }
+        saveValues(cache.memory, into: &cache.savedMemory)
         cache.savedHasPrevious = cache.hasPrevious
         copyValues(x, into: &cache.start)
         let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)

@@ -104,13 +104,8 @@ public struct Preconditioned<Base: Scheme>: Scheme {
     /// moments taken as fixed. The moments before the trial are kept for `rejectTrial`.
     public func trialStep<G: Game>(_ x: inout [Double], h: Double, error: inout [Double], retry: Bool,
                                    cache: inout Cache, context: inout StepContext<G>) -> StepResult {
-        if cache.savedSecond.count != x.count {
-            cache.savedFirst = cache.first
-            cache.savedSecond = cache.second
-        } else {
-            copyValues(cache.first, into: &cache.savedFirst)
-            copyValues(cache.second, into: &cache.savedSecond)
-        }
+        saveValues(cache.first, into: &cache.savedFirst)
+        saveValues(cache.second, into: &cache.savedSecond)
         copyValues(x, into: &cache.start)
         let r = base.trialStep(&x, h: h, error: &error, retry: retry, cache: &cache.base, context: &context)
         guard r == .success else { return r }
